@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ManagedServers.Api.Auth;
+using ManagedServers.Api.Endpoints;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Api.Pki;
+using ManagedServers.Grains.Interfaces.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Scalar.AspNetCore;
+
+namespace ManagedServers.Api;
+
+/// <summary>Registers and maps the REST API. The API talks to grains only.</summary>
+public static class ApiSetup
+{
+    public const string OpenApiPath = "/api/v1/openapi.json";
+
+    public static IServiceCollection AddManagedServersApi(this IServiceCollection services)
+    {
+        services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Status switch
+            {
+                401 => "send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')",
+                403 => "your groups do not allow this action",
+                404 => $"no resource at {ctx.HttpContext.Request.Path}",
+                _ => null,
+            };
+        });
+        services.AddExceptionHandler<DomainExceptionHandler>();
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "ManagedServers API";
+            doc.Info.Description = "Control plane for fleets of Knot DNS, Kea DHCP and backup servers. People authenticate with `Authorization: Bearer <token>`; agents with their mTLS client certificate.";
+            return Task.CompletedTask;
+        }));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<CertificateIssuer>();
+        services.AddSingleton<AgentListenerTls>();
+
+        services.AddAuthentication(AuthNames.BearerScheme)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(AuthNames.BearerScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(AuthNames.BasicScheme, null)
+            .AddScheme<AuthenticationSchemeOptions, AgentCertificateHandler>(AuthNames.AgentScheme, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AuthNames.PeopleRead, p => p.AddAuthenticationSchemes(AuthNames.BearerScheme).RequireRole(Groups.Admins, Groups.Viewers))
+            .AddPolicy(AuthNames.PeopleWrite, p => p.AddAuthenticationSchemes(AuthNames.BearerScheme).RequireRole(Groups.Admins))
+            .AddPolicy(AuthNames.TokenCreation, p => p.AddAuthenticationSchemes(AuthNames.BasicScheme, AuthNames.BearerScheme).RequireRole(Groups.Admins, Groups.Viewers))
+            .AddPolicy(AuthNames.Agent, p => p.AddAuthenticationSchemes(AuthNames.AgentScheme).RequireRole(Groups.Servers).RequireClaim(AuthNames.ServerIdClaim));
+        return services;
+    }
+
+    public static WebApplication UseManagedServersApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapOpenApi(OpenApiPath).AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", o => o.WithTitle("ManagedServers API").WithOpenApiRoutePattern(OpenApiPath)).AllowAnonymous();
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
+
+        app.MapServersApi();
+        app.MapAgentApi();
+        app.MapMonitoringApi();
+        app.MapSettingsApi();
+        app.MapIdentityApi();
+        return app;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        options.DictionaryKeyPolicy = null;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        options.TypeInfoResolverChain.Insert(0, Contracts.ContractsJson.Default);
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Text;
+using System.Text.Encodings.Web;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Api.Pki;
+using ManagedServers.Grains.Interfaces.Identity;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace ManagedServers.Api.Auth;
+
+/// <summary>Builds the principal of a person from their user record.</summary>
+internal static class Principals
+{
+    public static ClaimsPrincipal Person(UserRecord user, string scheme)
+    {
+        var claims = new List<Claim> { new(ClaimTypes.Name, user.Name) };
+        claims.AddRange(user.Groups.Select(g => new Claim(ClaimTypes.Role, g)));
+        if (user.ServerId is not null)
+        {
+            claims.Add(new Claim(AuthNames.ServerIdClaim, user.ServerId));
+        }
+
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, scheme));
+    }
+}
+
+/// <summary>
+/// Bearer API tokens. A validated token is cached for a few seconds so a busy script does not
+/// call the token grain on every request; revocation takes effect within that window.
+/// </summary>
+public sealed class TokenAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IGrainFactory grains,
+    TimeProvider time)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(5);
+    private static readonly ConcurrentDictionary<string, (UserRecord User, DateTimeOffset Until)> Cache = new();
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Bearer", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        if (!Secrets.TryParseToken(header.Parameter, out var id, out var secret))
+        {
+            return AuthenticateResult.Fail("malformed token");
+        }
+
+        var cacheKey = Secrets.Sha256Hex(header.Parameter);
+        var now = time.GetUtcNow();
+        if (Cache.TryGetValue(cacheKey, out var hit) && hit.Until > now)
+        {
+            return Success(hit.User);
+        }
+
+        var userName = await grains.GetGrain<IApiTokenGrain>(id).ValidateAsync(Secrets.Sha256Hex(secret));
+        var user = userName is null ? null : await grains.GetGrain<IUserGrain>(userName).GetAsync();
+        if (user is null)
+        {
+            Cache.TryRemove(cacheKey, out _);
+            return AuthenticateResult.Fail("invalid, expired or revoked token");
+        }
+
+        if (Cache.Count > 10_000)
+        {
+            Cache.Clear();
+        }
+
+        Cache[cacheKey] = (user, now + CacheTtl);
+        return Success(user);
+    }
+
+    private AuthenticateResult Success(UserRecord user) =>
+        AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name));
+}
+
+/// <summary>HTTP Basic with a user's password: accepted only where a policy names it (token creation).</summary>
+public sealed class BasicAuthenticationHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IGrainFactory grains)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || header.Parameter is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        string decoded;
+        try
+        {
+            decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+        }
+        catch (FormatException)
+        {
+            return AuthenticateResult.Fail("malformed basic credentials");
+        }
+
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0)
+        {
+            return AuthenticateResult.Fail("malformed basic credentials");
+        }
+
+        var name = decoded[..colon].ToLowerInvariant();
+        var user = await grains.GetGrain<IUserGrain>(name).GetAsync();
+
+        // Server users have no password and never log in as people.
+        if (user?.PasswordHash is null || !Secrets.VerifyPassword(decoded[(colon + 1)..], user.PasswordHash))
+        {
+            return AuthenticateResult.Fail("wrong user name or password");
+        }
+
+        return AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Basic realm=\"ManagedServers\", charset=\"UTF-8\"";
+        return base.HandleChallengeAsync(properties);
+    }
+}
+
+/// <summary>
+/// Agents: the TLS layer already checked the client certificate chains to our CA; here the
+/// certificate must still speak for a live server (not deleted, serial issued to it).
+/// </summary>
+public sealed class AgentCertificateHandler(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    IGrainFactory grains,
+    CertificateIssuer issuer)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private const string RevokedKey = "ms:agent-revoked";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var certificate = Context.Connection.ClientCertificate;
+        if (certificate is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var serverId = await issuer.ValidateAgentCertificateAsync(certificate);
+        if (serverId is null)
+        {
+            return AuthenticateResult.Fail("client certificate was not issued by this control plane");
+        }
+
+        if (!await grains.GetGrain<IManagedServerGrain>(serverId).AuthorizeAgentAsync(certificate.SerialNumber))
+        {
+            Context.Items[RevokedKey] = serverId;
+            return AuthenticateResult.Fail("server deleted or certificate revoked");
+        }
+
+        var identity = new ClaimsIdentity(
+            [new Claim(ClaimTypes.Name, $"agent:{serverId}"), new Claim(ClaimTypes.Role, Groups.Servers), new Claim(AuthNames.ServerIdClaim, serverId)],
+            Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        var revoked = Context.Items.ContainsKey(RevokedKey);
+        await Problem.Of(
+                revoked ? 403 : 401,
+                revoked ? "Agent refused" : "Client certificate required",
+                revoked
+                    ? $"server '{Context.Items[RevokedKey]}' was deleted or this certificate was revoked; enrol again with a new setup bundle"
+                    : "this endpoint needs the agent's client certificate issued at enrolment",
+                revoked ? ProblemTypes.AgentRevoked : ProblemTypes.Unauthorized)
+            .ExecuteAsync(Context);
+    }
+}

@@ -1,0 +1,175 @@
+using System.Security.Claims;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Api.Pki;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Settings;
+using Orleans.Runtime;
+using Orleans.Streams;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>
+/// Endpoints agents call on the mTLS listener. The server an agent speaks for comes from its
+/// certificate, never from the URL or body: a body naming another server is refused with 403.
+/// </summary>
+public static partial class AgentEndpoints
+{
+    /// <summary>Stream provider and namespace the heartbeat path writes into (the grains' implicit subscription).</summary>
+    public const string IngestProvider = "ingest";
+    public const string HeartbeatNamespace = "heartbeat";
+
+    public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
+    {
+        var agent = app.MapGroup("/api/v1").WithTags("Agents").RequireAuthorization(AuthNames.Agent);
+        app.MapPost("/api/v1/agent/enroll", EnrollAsync).WithTags("Agents").AllowAnonymous()
+            .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
+        agent.MapPost("/agent/renew", RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
+        agent.MapPost("/monitoring/heartbeat", HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
+        agent.MapGet("/agent/commands", CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
+        agent.MapPost("/agent/commands/{commandId}/result", ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
+        return app;
+    }
+
+    public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
+        EnrollRequest body, IGrainFactory grains, CertificateIssuer issuer, ILoggerFactory loggers)
+    {
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(body.ServerId))
+        {
+            errors.Add("server_id", "is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(body.Token))
+        {
+            errors.Add("token", "is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(body.CsrPem))
+        {
+            errors.Add("csr_pem", "is required");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var grain = grains.GetGrain<IManagedServerGrain>(body.ServerId);
+
+        // Check the CSR before the token is consumed, so a broken agent does not burn its token.
+        var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+        try
+        {
+            certificate = await issuer.SignAgentCsrAsync(body.CsrPem, body.ServerId, TimeSpan.FromDays(settings.CertificateDays));
+        }
+        catch (ArgumentException ex)
+        {
+            errors.Add("csr_pem", ex.Message.Split(" (Parameter", 2)[0]);
+            return errors.ToProblem();
+        }
+
+        using (certificate)
+        {
+            var server = await grain.RedeemEnrollmentTokenAsync(body.Token);
+            await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            LogEnrolled(loggers.CreateLogger("ManagedServers.Api.Agents"), server.Id, certificate.NotAfter.ToUniversalTime());
+            return TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings));
+        }
+    }
+
+    public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> RenewAsync(
+        RenewRequest body, ClaimsPrincipal user, IGrainFactory grains, CertificateIssuer issuer)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
+        try
+        {
+            certificate = await issuer.SignAgentCsrAsync(body.CsrPem ?? string.Empty, serverId, TimeSpan.FromDays(settings.CertificateDays));
+        }
+        catch (ArgumentException ex)
+        {
+            var errors = new FieldErrors();
+            errors.Add("csr_pem", ex.Message.Split(" (Parameter", 2)[0]);
+            return errors.ToProblem();
+        }
+
+        using (certificate)
+        {
+            var grain = grains.GetGrain<IManagedServerGrain>(serverId);
+            await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            var server = await grain.GetAsync();
+            return server is null
+                ? Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked)
+                : TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings));
+        }
+    }
+
+    public static async Task<Results<Ok<HeartbeatAck>, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
+        Heartbeat body, ClaimsPrincipal user, IClusterClient cluster, TimeProvider time)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        {
+            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+        }
+
+        if (body.Sequence < 1 || body.BootId == Guid.Empty)
+        {
+            var errors = new FieldErrors();
+            if (body.Sequence < 1)
+            {
+                errors.Add("sequence", "must be 1 or more");
+            }
+
+            if (body.BootId == Guid.Empty)
+            {
+                errors.Add("boot_id", "is required");
+            }
+
+            return errors.ToProblem();
+        }
+
+        var stream = cluster.GetStreamProvider(IngestProvider).GetStream<Heartbeat>(StreamId.Create(HeartbeatNamespace, serverId));
+        await stream.OnNextAsync(body);
+        var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow()));
+    }
+
+    public static async Task<Ok<AgentCommand[]>> CommandsAsync(ClaimsPrincipal user, IGrainFactory grains, int? wait_seconds = null)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        var wait = TimeSpan.FromSeconds(Math.Clamp(wait_seconds ?? 20, 0, 25));
+        var commands = await grains.GetGrain<IManagedServerGrain>(serverId).WaitForCommandsAsync(wait);
+        return TypedResults.Ok(commands.ToArray());
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> ResultAsync(
+        string commandId, CommandResult body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        if (!string.Equals(body.CommandId, commandId, StringComparison.Ordinal))
+        {
+            return Problem.Of(400, "Bad request", $"command_id '{body.CommandId}' does not match the URL's '{commandId}'", ProblemTypes.Validation);
+        }
+
+        // The grain only knows its own commands: another server's command id is simply unknown here.
+        await grains.GetGrain<IManagedServerGrain>(serverId).CompleteCommandAsync(body);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<CertificateResponse> ResponseAsync(
+        ServerSnapshot server, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, CertificateIssuer issuer, MonitoringSettings settings) =>
+        new(
+            server.Id,
+            server.Definition.Name,
+            certificate.ExportCertificatePem(),
+            await issuer.GetCaPemAsync(),
+            certificate.NotBefore.ToUniversalTime(),
+            certificate.NotAfter.ToUniversalTime(),
+            settings.HeartbeatIntervalSeconds);
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Agent of server {ServerId} enrolled; certificate valid until {NotAfter:u}")]
+    private static partial void LogEnrolled(ILogger logger, string serverId, DateTimeOffset notAfter);
+}

@@ -1,0 +1,10 @@
+global using System.Collections.Immutable;
+global using ManagedServers.Contracts.Api;
+global using ManagedServers.Grains.Interfaces.Servers;
+global using Microsoft.AspNetCore.Builder;
+global using Microsoft.AspNetCore.Http;
+global using Microsoft.AspNetCore.Http.HttpResults;
+global using Microsoft.AspNetCore.Routing;
+global using Microsoft.Extensions.DependencyInjection;
+global using Microsoft.Extensions.Logging;
+global using Orleans;

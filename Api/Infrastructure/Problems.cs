@@ -1,0 +1,139 @@
+using System.Text.Json;
+using ManagedServers.Grains.Interfaces.Identity;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace ManagedServers.Api.Infrastructure;
+
+/// <summary>Problem types (RFC 9457 "type" URIs) the API and agents rely on.</summary>
+public static class ProblemTypes
+{
+    private const string Base = "https://managedservers.dev/problems/";
+    public const string Validation = Base + "validation";
+    public const string NotFound = Base + "not-found";
+    public const string Conflict = Base + "conflict";
+    public const string Enrollment = Base + "enrollment-refused";
+    public const string AgentRevoked = Base + "agent-revoked";
+    public const string Forbidden = Base + "forbidden";
+    public const string Unauthorized = Base + "unauthorized";
+    public const string AgentOffline = Base + "agent-offline";
+}
+
+/// <summary>Collects field errors; an empty collector means the input is valid.</summary>
+public sealed class FieldErrors
+{
+    private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+    public bool Any => _errors.Count > 0;
+
+    public void Add(string field, string message)
+    {
+        if (!_errors.TryGetValue(field, out var list))
+        {
+            _errors[field] = list = [];
+        }
+
+        list.Add(message);
+    }
+
+    public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+
+    public ValidationProblem ToProblem(string title = "The request has invalid fields") =>
+        TypedResults.ValidationProblem(ToDictionary(), title: title, type: ProblemTypes.Validation);
+}
+
+/// <summary>Maps domain exceptions and unreadable bodies to problem details, in one place.</summary>
+public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var details = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => BadJson(json),
+            BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message, Type = ProblemTypes.Validation },
+            NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
+            ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
+            EnrollmentRefusedException e => new ProblemDetails { Status = 401, Title = "Enrolment refused", Detail = e.Message, Type = ProblemTypes.Enrollment },
+            _ => null,
+        };
+        if (details is null)
+        {
+            return false;
+        }
+
+        httpContext.Response.StatusCode = details.Status ?? 400;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+    }
+
+    private static HttpValidationProblemDetails BadJson(JsonException json)
+    {
+        var field = JsonPathToField(json.Path);
+        var message = json.Message.Split(" Path:", 2)[0];
+        if (message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            message = "has the wrong JSON type for this field";
+        }
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = 400,
+            Title = "The request body is not valid JSON for this endpoint",
+            Detail = $"{field}: {message}" + (json.LineNumber is { } line ? $" (line {line + 1}, byte {json.BytePositionInLine})" : string.Empty),
+            Type = ProblemTypes.Validation,
+        };
+    }
+
+    /// <summary>"$.versions.dns" → "versions.dns"; "$" or none → "body".</summary>
+    internal static string JsonPathToField(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return "body";
+        }
+
+        return path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+    }
+
+    private static ProblemDetails WithField(ProblemDetails details, string? field, string message)
+    {
+        if (field is null)
+        {
+            return details;
+        }
+
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = details.Status,
+            Title = details.Title,
+            Detail = details.Detail,
+            Type = details.Type,
+        };
+    }
+}
+
+/// <summary>Small helpers for problem results.</summary>
+public static class Problem
+{
+    public static ProblemHttpResult Of(int status, string title, string detail, string type) =>
+        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type);
+
+    public static ProblemHttpResult NotFound(string what) =>
+        Of(404, "Not found", what, ProblemTypes.NotFound);
+
+    public static ProblemHttpResult Forbidden(string detail) =>
+        Of(403, "Forbidden", detail, ProblemTypes.Forbidden);
+}
+
+/// <summary>Names used by authorisation.</summary>
+public static class AuthNames
+{
+    public const string BearerScheme = "Bearer";
+    public const string BasicScheme = "Basic";
+    public const string AgentScheme = "AgentCertificate";
+    public const string PeopleRead = "people-read";
+    public const string PeopleWrite = "people-write";
+    public const string TokenCreation = "token-creation";
+    public const string Agent = "agent";
+    public const string ServerIdClaim = "ms:server_id";
+
+    public static ImmutableArray<string> PeopleGroups { get; } = [Groups.Admins, Groups.Viewers];
+}

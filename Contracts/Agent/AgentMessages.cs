@@ -1,0 +1,90 @@
+using System.Text.Json;
+
+namespace ManagedServers.Contracts.Agent;
+
+/// <summary>Wire version of the agent protocol. Bump on a breaking change only; add fields freely.</summary>
+public static class AgentProtocol
+{
+    public const int Version = 1;
+
+    /// <summary>Header an agent sends with its protocol version.</summary>
+    public const string VersionHeader = "X-Agent-Protocol";
+}
+
+/// <summary>Everything an agent needs to enrol: one file, downloaded from the control plane.</summary>
+public sealed record SetupBundle(
+    int FormatVersion,
+    string ServerId,
+    string ServerName,
+    string AgentUrl,
+    string CaCertificatePem,
+    string EnrollmentToken,
+    DateTimeOffset TokenExpiresAt);
+
+/// <summary>First call of a new agent: a one-time token and a CSR made from a key that never leaves the host.</summary>
+public sealed record EnrollRequest(
+    string ServerId,
+    string Token,
+    string CsrPem,
+    string AgentVersion,
+    string? Hostname,
+    string? Os);
+
+/// <summary>Renewal of the client certificate, authenticated by the current certificate.</summary>
+public sealed record RenewRequest(string CsrPem);
+
+/// <summary>The signed client certificate and what the agent needs to run.</summary>
+public sealed record CertificateResponse(
+    string ServerId,
+    string ServerName,
+    string CertificatePem,
+    string CaCertificatePem,
+    DateTimeOffset NotBefore,
+    DateTimeOffset NotAfter,
+    int HeartbeatIntervalSeconds);
+
+/// <summary>
+/// A heartbeat. <see cref="BootId"/> is new for every agent process and <see cref="Sequence"/>
+/// rises by one per message of that process, so the control plane drops duplicates and stale
+/// messages whichever transport delivered them.
+/// </summary>
+public sealed record Heartbeat(
+    string ServerId,
+    Guid MessageId,
+    Guid BootId,
+    long Sequence,
+    DateTimeOffset SentAt,
+    string AgentVersion,
+    long UptimeSeconds,
+    string? Hostname,
+    string? Os,
+    bool Stopping = false,
+    IReadOnlyDictionary<string, string?>? Versions = null);
+
+/// <summary>The control plane's answer to a heartbeat: the settings an agent follows without restart.</summary>
+public sealed record HeartbeatAck(int HeartbeatIntervalSeconds, DateTimeOffset ServerTime);
+
+/// <summary>Command kinds. Later issues add kinds; agents answer unknown kinds with a failed result.</summary>
+public static class CommandKinds
+{
+    public const string Ping = "ping";
+}
+
+/// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>
+public sealed record AgentCommand(
+    string CommandId,
+    string Kind,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    JsonElement? Args = null);
+
+/// <summary>The result of one command, sent back by the agent (possibly more than once; the control plane keeps the first).</summary>
+public sealed record CommandResult(
+    string CommandId,
+    bool Success,
+    DateTimeOffset CompletedAt,
+    string? Error = null,
+    JsonElement? Output = null);
+
+/// <summary>Output of the <c>ping</c> command.</summary>
+public sealed record PingOutput(string AgentVersion, DateTimeOffset AgentTime, long UptimeSeconds);

@@ -1,0 +1,90 @@
+using System.Text.Json.Serialization;
+
+namespace ManagedServers.Contracts.Api;
+
+/// <summary>Component versions of a managed server; null where the component is not installed.</summary>
+public sealed record ComponentVersions(string? Monitor, string? Backup, string? Dns, string? Dhcp4, string? Dhcp6);
+
+/// <summary>A managed server as the REST API shows it (api.md).</summary>
+public sealed record ServerView(
+    string Id,
+    string Name,
+    string Kind,
+    string Address,
+    string Os,
+    string Runtime,
+    string Communication,
+    string MonitoringApiIp,
+    string ServerUser,
+    string State,
+    DateTimeOffset? LastHeartbeat,
+    [property: JsonPropertyName("requests_2m")] int Requests2m,
+    ComponentVersions Versions,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StateSince,
+    string? Hostname,
+    long? UptimeSeconds,
+    DateTimeOffset? CertificateNotAfter);
+
+/// <summary>Body of POST /api/v1/servers. Missing optional fields take the documented defaults.</summary>
+public sealed record CreateServerRequest(
+    string? Name,
+    string? Kind,
+    string? Address = null,
+    string? Os = null,
+    string? Runtime = null,
+    string? Communication = null,
+    string? MonitoringApiIp = null,
+    string? ServerUser = null);
+
+/// <summary>Body of PATCH /api/v1/servers/{id}: only the fields present change.</summary>
+public sealed record UpdateServerRequest(
+    string? Name = null,
+    string? Address = null,
+    string? Os = null,
+    string? Runtime = null,
+    string? Communication = null,
+    string? MonitoringApiIp = null);
+
+/// <summary>One page of a list (JSON: items, total, page, per_page).</summary>
+public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Page, int PerPage);
+
+/// <summary>Body of POST /api/v1/tokens.</summary>
+public sealed record CreateTokenRequest(string? Name = null, int? ExpiresInDays = null);
+
+/// <summary>A freshly created API token. <see cref="Token"/> is shown once and stored only as a hash.</summary>
+public sealed record CreatedToken(string Token, string Id, string Name, string User, DateTimeOffset? ExpiresAt);
+
+/// <summary>An API token as listed: never the secret.</summary>
+public sealed record TokenView(string Id, string Name, string User, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>One row of GET /api/v1/monitoring/heartbeat.</summary>
+public sealed record HeartbeatView(
+    string ServerId,
+    string Name,
+    string State,
+    DateTimeOffset? LastHeartbeat,
+    [property: JsonPropertyName("requests_2m")] int Requests2m,
+    string? AgentVersion,
+    long? UptimeSeconds);
+
+/// <summary>Result of POST /api/v1/servers/{id}/ping.</summary>
+public sealed record PingResult(string ServerId, bool Ok, double RoundTripMs, string? AgentVersion, string? Error);
+
+/// <summary>GET/PUT /api/v1/settings/monitoring (fields for later issues are added here).</summary>
+public sealed record MonitoringSettingsView(string MonitoringApiIp, int HeartbeatIntervalSeconds, int HeartbeatMissedLimit, int EnrollmentTokenHours, int CertificateDays);
+
+/// <summary>PUT body for monitoring settings: a PUT may carry only some fields.</summary>
+public sealed record MonitoringSettingsUpdate(string? MonitoringApiIp = null, int? HeartbeatIntervalSeconds = null, int? HeartbeatMissedLimit = null, int? EnrollmentTokenHours = null, int? CertificateDays = null);
+
+/// <summary>A user.</summary>
+public sealed record UserView(string Name, IReadOnlyList<string> Groups, bool IsServerUser, string? ServerId);
+
+/// <summary>Body of POST /api/v1/users.</summary>
+public sealed record CreateUserRequest(string? Name, string? Password, IReadOnlyList<string>? Groups);
+
+/// <summary>A group and what it may do.</summary>
+public sealed record GroupView(string Name, string Description);
+
+/// <summary>Addresses at which agents reach the control plane.</summary>
+public sealed record ControlPlaneIps(IReadOnlyList<string> Items, string DefaultMonitoringApiIp);

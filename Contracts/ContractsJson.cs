@@ -1,0 +1,44 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Contracts.Api;
+
+namespace ManagedServers.Contracts;
+
+/// <summary>
+/// Source-generated JSON metadata for every wire contract: snake_case names, enums as strings.
+/// The agent is trimmed, so it serializes through this context only.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(SetupBundle))]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(RenewRequest))]
+[JsonSerializable(typeof(CertificateResponse))]
+[JsonSerializable(typeof(Heartbeat))]
+[JsonSerializable(typeof(HeartbeatAck))]
+[JsonSerializable(typeof(AgentCommand))]
+[JsonSerializable(typeof(AgentCommand[]))]
+[JsonSerializable(typeof(CommandResult))]
+[JsonSerializable(typeof(PingOutput))]
+[JsonSerializable(typeof(ServerView))]
+[JsonSerializable(typeof(PageOf<ServerView>))]
+[JsonSerializable(typeof(CreateServerRequest))]
+[JsonSerializable(typeof(UpdateServerRequest))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(CreatedToken))]
+[JsonSerializable(typeof(TokenView[]))]
+[JsonSerializable(typeof(HeartbeatView[]))]
+[JsonSerializable(typeof(PingResult))]
+[JsonSerializable(typeof(MonitoringSettingsView))]
+[JsonSerializable(typeof(MonitoringSettingsUpdate))]
+[JsonSerializable(typeof(ControlPlaneIps))]
+[JsonSerializable(typeof(UserView[]))]
+[JsonSerializable(typeof(Dictionary<string, string?>))]
+public sealed partial class ContractsJson : JsonSerializerContext
+{
+    /// <summary>Options matching the wire format (snake_case), for code outside the agent.</summary>
+    public static JsonSerializerOptions WireOptions => Default.Options;
+}

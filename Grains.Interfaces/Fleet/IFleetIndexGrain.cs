@@ -1,0 +1,97 @@
+using ManagedServers.Grains.Interfaces.Servers;
+
+namespace ManagedServers.Grains.Interfaces.Fleet;
+
+/// <summary>
+/// One shard of the fleet index (key: shard number, 0 ≤ key &lt; <see cref="FleetIndex.ShardCount"/>).
+/// Server grains keep their summary here so listings never activate every server grain and no
+/// single grain serves the whole fleet.
+/// </summary>
+[Alias("ms.IFleetIndexGrain")]
+public interface IFleetIndexGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds or replaces a server's summary.</summary>
+    Task UpsertAsync(ServerSnapshot server);
+
+    /// <summary>Removes a server.</summary>
+    Task RemoveAsync(string serverId);
+
+    /// <summary>The shard's matching servers, sorted, limited to the first <see cref="IndexQuery.Take"/>, and the match count.</summary>
+    [ReadOnly]
+    Task<IndexQueryResult> QueryAsync(IndexQuery query);
+}
+
+/// <summary>A listing query as one shard sees it.</summary>
+[GenerateSerializer, Immutable, Alias("ms.IndexQuery")]
+public sealed record IndexQuery(
+    [property: Id(0)] string? Search,
+    [property: Id(1)] ServerSort Sort,
+    [property: Id(2)] bool Descending,
+    [property: Id(3)] int Take,
+    [property: Id(4)] ServerState? State = null,
+    [property: Id(5)] ServerKind? Kind = null);
+
+/// <summary>One shard's answer.</summary>
+[GenerateSerializer, Immutable, Alias("ms.IndexQueryResult")]
+public sealed record IndexQueryResult([property: Id(0)] ImmutableArray<ServerSnapshot> Items, [property: Id(1)] int Total);
+
+/// <summary>Sort keys for server listings.</summary>
+public enum ServerSort
+{
+    Name,
+    State,
+    Kind,
+    LastHeartbeat,
+    CreatedAt,
+    Requests2m,
+}
+
+/// <summary>Shard placement; stable across versions (changing it needs a re-index).</summary>
+public static class FleetIndex
+{
+    public const int ShardCount = 32;
+
+    /// <summary>FNV-1a over the UTF-16 code units: stable across processes, unlike string.GetHashCode.</summary>
+    public static int ShardOf(string serverId)
+    {
+        uint hash = 2166136261;
+        foreach (var c in serverId)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        return (int)(hash % ShardCount);
+    }
+}
+
+/// <summary>Sort orders for server listings, shared by the shards and the API's merge step.</summary>
+public static class ServerOrdering
+{
+    public static Comparison<ServerSnapshot> Comparer(ServerSort sort, bool descending)
+    {
+        Comparison<ServerSnapshot> primary = sort switch
+        {
+            ServerSort.State => (a, b) => a.State.CompareTo(b.State),
+            ServerSort.Kind => (a, b) => a.Definition.Kind.CompareTo(b.Definition.Kind),
+            ServerSort.LastHeartbeat => (a, b) => Nullable.Compare(a.LastHeartbeat, b.LastHeartbeat),
+            ServerSort.CreatedAt => (a, b) => a.CreatedAt.CompareTo(b.CreatedAt),
+            ServerSort.Requests2m => (a, b) => a.Requests2m.CompareTo(b.Requests2m),
+            _ => (a, b) => 0,
+        };
+        return (a, b) =>
+        {
+            var c = primary(a, b);
+            if (c == 0)
+            {
+                c = string.Compare(a.Definition.Name, b.Definition.Name, StringComparison.OrdinalIgnoreCase);
+            }
+
+            if (c == 0)
+            {
+                c = string.CompareOrdinal(a.Id, b.Id);
+            }
+
+            return descending ? -c : c;
+        };
+    }
+}

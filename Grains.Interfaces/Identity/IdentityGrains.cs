@@ -1,0 +1,109 @@
+namespace ManagedServers.Grains.Interfaces.Identity;
+
+/// <summary>Built-in groups.</summary>
+public static class Groups
+{
+    /// <summary>Full control.</summary>
+    public const string Admins = "admins";
+
+    /// <summary>Read-only access to everything but secrets.</summary>
+    public const string Viewers = "viewers";
+
+    /// <summary>Server users: each may act only for its own managed server.</summary>
+    public const string Servers = "servers";
+
+    public static ImmutableArray<string> All { get; } = [Admins, Viewers, Servers];
+}
+
+/// <summary>A stored user (password as a PBKDF2 hash, never in clear).</summary>
+[GenerateSerializer, Immutable, Alias("ms.UserRecord")]
+public sealed record UserRecord(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string? PasswordHash,
+    [property: Id(2)] ImmutableArray<string> Groups,
+    [property: Id(3)] string? ServerId,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] ImmutableArray<string> TokenIds);
+
+/// <summary>A user (key: user name, lower case).</summary>
+[Alias("ms.IUserGrain")]
+public interface IUserGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the user; <see cref="Servers.ConflictException"/> when it exists.</summary>
+    Task<UserRecord> CreateAsync(string? passwordHash, ImmutableArray<string> groups, string? serverId);
+
+    /// <summary>Creates the user only when missing; returns whether it created it.</summary>
+    Task<bool> EnsureAsync(string? passwordHash, ImmutableArray<string> groups);
+
+    [ReadOnly]
+    Task<UserRecord?> GetAsync();
+
+    /// <summary>Binds a server user to its server (refused when bound to another server).</summary>
+    Task BindServerAsync(string serverId);
+
+    Task DeleteAsync();
+
+    Task AddTokenAsync(string tokenId);
+
+    Task RemoveTokenAsync(string tokenId);
+}
+
+/// <summary>The list of people users (server users are listed through the fleet index instead).</summary>
+[Alias("ms.IUserDirectoryGrain")]
+public interface IUserDirectoryGrain : IGrainWithStringKey
+{
+    Task AddAsync(string userName);
+
+    Task RemoveAsync(string userName);
+
+    [ReadOnly]
+    Task<ImmutableArray<string>> ListAsync();
+}
+
+/// <summary>A stored API token: only the SHA-256 of its secret is kept.</summary>
+[GenerateSerializer, Immutable, Alias("ms.ApiTokenRecord")]
+public sealed record ApiTokenRecord(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string User,
+    [property: Id(3)] string SecretSha256,
+    [property: Id(4)] DateTimeOffset CreatedAt,
+    [property: Id(5)] DateTimeOffset? ExpiresAt,
+    [property: Id(6)] DateTimeOffset? LastUsedAt);
+
+/// <summary>An API token (key: token id, the public part of the token).</summary>
+[Alias("ms.IApiTokenGrain")]
+public interface IApiTokenGrain : IGrainWithStringKey
+{
+    Task CreateAsync(ApiTokenRecord record);
+
+    /// <summary>The token's owner when <paramref name="secretSha256"/> matches and the token is live; otherwise null.</summary>
+    Task<string?> ValidateAsync(string secretSha256);
+
+    [ReadOnly]
+    Task<ApiTokenRecord?> GetAsync();
+
+    Task RevokeAsync();
+}
+
+/// <summary>The names a server name is claimed under (key: lower-case name): keeps names unique cluster-wide.</summary>
+[Alias("ms.IServerNameGrain")]
+public interface IServerNameGrain : IGrainWithStringKey
+{
+    /// <summary>Claims the name for <paramref name="serverId"/>; false when another server holds it.</summary>
+    Task<bool> TryClaimAsync(string serverId);
+
+    /// <summary>Releases the name if <paramref name="serverId"/> holds it.</summary>
+    Task ReleaseAsync(string serverId);
+}
+
+/// <summary>The built-in certificate authority's key material.</summary>
+[GenerateSerializer, Immutable, Alias("ms.CaMaterial")]
+public sealed record CaMaterial([property: Id(0)] string CertificatePem, [property: Id(1)] string PrivateKeyPem);
+
+/// <summary>The built-in CA (key: "default"). Created on first use; read by the signing service in each silo host.</summary>
+[Alias("ms.ICertificateAuthorityGrain")]
+public interface ICertificateAuthorityGrain : IGrainWithStringKey
+{
+    Task<CaMaterial> GetOrCreateAsync();
+}

@@ -1,0 +1,89 @@
+namespace ManagedServers.Grains.Interfaces.Servers;
+
+/// <summary>What a managed server is for.</summary>
+public enum ServerKind
+{
+    Dns,
+    Dhcp,
+    Backup,
+}
+
+/// <summary>Lifecycle of a managed server as the control plane sees it.</summary>
+public enum ServerState
+{
+    /// <summary>Created; its agent has not sent a heartbeat yet.</summary>
+    Pending,
+
+    /// <summary>Heartbeats arrive in time.</summary>
+    Running,
+
+    /// <summary>The agent reported an orderly shutdown.</summary>
+    Stopped,
+
+    /// <summary>Heartbeats stopped without a shutdown report.</summary>
+    Unreachable,
+}
+
+/// <summary>How the agent runs the server's services.</summary>
+public enum AgentRuntime
+{
+    Docker,
+    Exec,
+}
+
+/// <summary>Who starts the monitoring data flow.</summary>
+public enum CommunicationMode
+{
+    Push,
+    Pull,
+}
+
+/// <summary>The operator-supplied part of a server record.</summary>
+[GenerateSerializer, Immutable, Alias("ms.ServerDefinition")]
+public sealed record ServerDefinition(
+    [property: Id(0)] string Name,
+    [property: Id(1)] ServerKind Kind,
+    [property: Id(2)] string Address,
+    [property: Id(3)] string Os,
+    [property: Id(4)] AgentRuntime Runtime,
+    [property: Id(5)] CommunicationMode Communication,
+    [property: Id(6)] string MonitoringApiIp,
+    [property: Id(7)] string ServerUser);
+
+/// <summary>A partial update of a server record: null fields stay as they are.</summary>
+[GenerateSerializer, Immutable, Alias("ms.ServerPatch")]
+public sealed record ServerPatch(
+    [property: Id(0)] string? Name = null,
+    [property: Id(1)] string? Address = null,
+    [property: Id(2)] string? Os = null,
+    [property: Id(3)] AgentRuntime? Runtime = null,
+    [property: Id(4)] CommunicationMode? Communication = null,
+    [property: Id(5)] string? MonitoringApiIp = null);
+
+/// <summary>Component versions reported by the agent (null = not installed).</summary>
+[GenerateSerializer, Immutable, Alias("ms.ComponentVersionSet")]
+public sealed record ComponentVersionSet(
+    [property: Id(0)] string? Monitor = null,
+    [property: Id(1)] string? Backup = null,
+    [property: Id(2)] string? Dns = null,
+    [property: Id(3)] string? Dhcp4 = null,
+    [property: Id(4)] string? Dhcp6 = null)
+{
+    public static ComponentVersionSet None { get; } = new();
+}
+
+/// <summary>A read-only view of one managed server: record, state and liveness.</summary>
+[GenerateSerializer, Immutable, Alias("ms.ServerSnapshot")]
+public sealed record ServerSnapshot(
+    [property: Id(0)] string Id,
+    [property: Id(1)] ServerDefinition Definition,
+    [property: Id(2)] ServerState State,
+    [property: Id(3)] DateTimeOffset? StateSince,
+    [property: Id(4)] DateTimeOffset? LastHeartbeat,
+    [property: Id(5)] int Requests2m,
+    [property: Id(6)] ComponentVersionSet Versions,
+    [property: Id(7)] DateTimeOffset CreatedAt,
+    [property: Id(8)] string? Hostname,
+    [property: Id(9)] long? UptimeSeconds,
+    [property: Id(10)] DateTimeOffset? CertificateNotAfter,
+    [property: Id(11)] string? AgentVersion);

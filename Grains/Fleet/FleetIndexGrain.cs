@@ -1,0 +1,108 @@
+using ManagedServers.Grains.Interfaces.Fleet;
+using ManagedServers.Grains.Servers;
+
+namespace ManagedServers.Grains.Fleet;
+
+/// <summary>Persisted part of an index shard.</summary>
+[GenerateSerializer, Alias("ms.FleetIndexState")]
+public sealed class FleetIndexState
+{
+    [Id(0)]
+    public Dictionary<string, ServerSnapshot> Servers { get; set; } = [];
+}
+
+/// <summary>
+/// One shard of the fleet index. Answers listing queries from memory; writes its state when the
+/// durable part of a summary changes (debounced), not on every liveness refresh.
+/// </summary>
+public sealed class FleetIndexGrain(
+    [PersistentState("fleetIndex", GrainNames.Storage)] IPersistentState<FleetIndexState> store)
+    : Grain, IFleetIndexGrain
+{
+    private static readonly TimeSpan FlushDelay = TimeSpan.FromSeconds(1);
+    private bool _dirty;
+    private IGrainTimer? _flushTimer;
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        _dirty ? FlushAsync() : Task.CompletedTask;
+
+    public Task UpsertAsync(ServerSnapshot server)
+    {
+        var servers = store.State.Servers;
+        var durableChange = !servers.TryGetValue(server.Id, out var old) || !SameDurable(old, server);
+        servers[server.Id] = server;
+        if (durableChange)
+        {
+            MarkDirty();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveAsync(string serverId)
+    {
+        if (store.State.Servers.Remove(serverId))
+        {
+            MarkDirty();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IndexQueryResult> QueryAsync(IndexQuery query)
+    {
+        IEnumerable<ServerSnapshot> matches = store.State.Servers.Values;
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim();
+            matches = matches.Where(s => Matches(s, term));
+        }
+
+        if (query.State is { } state)
+        {
+            matches = matches.Where(s => s.State == state);
+        }
+
+        if (query.Kind is { } kind)
+        {
+            matches = matches.Where(s => s.Definition.Kind == kind);
+        }
+
+        var list = matches.ToList();
+        list.Sort(ServerOrdering.Comparer(query.Sort, query.Descending));
+        var take = Math.Max(0, Math.Min(query.Take, list.Count));
+        return Task.FromResult(new IndexQueryResult([.. list.Take(take)], list.Count));
+    }
+
+    private static bool Matches(ServerSnapshot s, string term) =>
+        s.Definition.Name.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Id.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Definition.Address.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Definition.ServerUser.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || (s.Hostname?.Contains(term, StringComparison.OrdinalIgnoreCase) ?? false);
+
+    private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
+        a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter;
+
+    private void MarkDirty()
+    {
+        _dirty = true;
+        _flushTimer ??= this.RegisterGrainTimer(
+            static (grain, _) => grain.FlushAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = FlushDelay, Period = Timeout.InfiniteTimeSpan });
+    }
+
+    private async Task FlushAsync()
+    {
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        if (!_dirty)
+        {
+            return;
+        }
+
+        _dirty = false;
+        await store.WriteStateAsync();
+    }
+}

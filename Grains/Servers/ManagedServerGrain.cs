@@ -1,0 +1,556 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Fleet;
+using ManagedServers.Grains.Interfaces.Settings;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace ManagedServers.Grains.Servers;
+
+/// <summary>
+/// One managed server. Liveness comes from the heartbeat stream; a grain timer checks the
+/// heartbeat deadline while the grain is active and a reminder does it after silo loss or restart.
+/// Writes are deliberate: record changes, state transitions and a heartbeat checkpoint, never every heartbeat.
+/// </summary>
+[ImplicitStreamSubscription(GrainNames.HeartbeatNamespace)]
+public sealed partial class ManagedServerGrain(
+    [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
+    ILogger<ManagedServerGrain> logger,
+    TimeProvider time,
+    IOptions<ServerGrainOptions> options)
+    : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>
+{
+    private const string LivenessReminder = "heartbeat-timeout";
+    private readonly ServerGrainOptions _options = options.Value;
+    private readonly HeartbeatTracker _tracker = new(time);
+    private readonly RequestCounter _requests = new(time);
+    private readonly Dictionary<string, DateTimeOffset> _deliveredAt = [];
+    private readonly Dictionary<string, TaskCompletionSource> _resultWaiters = [];
+    private TaskCompletionSource _commandsAvailable = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private MonitoringSettings _settings = MonitoringSettings.Default;
+    private IGrainTimer? _livenessTimer;
+    private DateTimeOffset _lastIndexPush;
+    private DateTimeOffset _lastCheckpoint;
+
+    private ManagedServerState S => store.State;
+
+    private string Id => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        if (S.Exists)
+        {
+            _tracker.Restore(S.State, S.StateSince, S.LastHeartbeat, S.BootId, S.Sequence);
+            _lastCheckpoint = time.GetUtcNow();
+            UpdateLivenessTimer();
+        }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _commandsAvailable.TrySetCanceled(CancellationToken.None);
+        foreach (var waiter in _resultWaiters.Values)
+        {
+            waiter.TrySetCanceled(CancellationToken.None);
+        }
+
+        return S.Exists && S.LastHeartbeat != _tracker.LastHeartbeat ? SaveAsync() : Task.CompletedTask;
+    }
+
+    public async Task<ServerSnapshot> CreateAsync(ServerDefinition definition)
+    {
+        if (S.Exists)
+        {
+            throw new ConflictException($"server '{Id}' already exists");
+        }
+
+        var now = time.GetUtcNow();
+        store.State = new ManagedServerState
+        {
+            Exists = true,
+            Definition = definition,
+            CreatedAt = now,
+            State = ServerState.Pending,
+            StateSince = now,
+        };
+        _tracker.Restore(ServerState.Pending, now, null, Guid.Empty, 0);
+        await store.WriteStateAsync();
+        await PushToIndexAsync();
+        LogCreated(logger, Id, definition.Name);
+        return Snapshot();
+    }
+
+    public Task<ServerSnapshot?> GetAsync() => Task.FromResult(S.Exists ? Snapshot() : null);
+
+    public async Task<ServerSnapshot> UpdateAsync(ServerPatch patch)
+    {
+        var current = RequireDefinition();
+        S.Definition = current with
+        {
+            Name = patch.Name ?? current.Name,
+            Address = patch.Address ?? current.Address,
+            Os = patch.Os ?? current.Os,
+            Runtime = patch.Runtime ?? current.Runtime,
+            Communication = patch.Communication ?? current.Communication,
+            MonitoringApiIp = patch.MonitoringApiIp ?? current.MonitoringApiIp,
+        };
+        await SaveAsync();
+        await PushToIndexAsync();
+        return Snapshot();
+    }
+
+    public async Task DeleteAsync()
+    {
+        if (!S.Exists)
+        {
+            throw new NotFoundException($"server '{Id}' not found");
+        }
+
+        var name = S.Definition!.Name;
+        await store.ClearStateAsync();
+        store.State = new ManagedServerState();
+        _livenessTimer?.Dispose();
+        _livenessTimer = null;
+        await UnregisterLivenessReminderAsync();
+        await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).RemoveAsync(Id);
+        _commandsAvailable.TrySetResult();
+        LogDeleted(logger, Id, name);
+        DeactivateOnIdle();
+    }
+
+    public async Task<IssuedEnrollmentToken> IssueEnrollmentTokenAsync()
+    {
+        RequireDefinition();
+        var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var expires = time.GetUtcNow().AddHours(_settings.EnrollmentTokenHours);
+        S.EnrollmentToken = new EnrollmentTokenState { Sha256 = Sha256(token), ExpiresAt = expires };
+        await SaveAsync();
+        return new IssuedEnrollmentToken(token, expires);
+    }
+
+    public async Task<ServerSnapshot> RedeemEnrollmentTokenAsync(string token)
+    {
+        if (!S.Exists)
+        {
+            throw new EnrollmentRefusedException("no such server: it was deleted or never existed") { Reason = EnrollmentRefusal.ServerDeleted };
+        }
+
+        var stored = S.EnrollmentToken;
+        if (stored is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored.Sha256), Encoding.ASCII.GetBytes(Sha256(token))))
+        {
+            throw new EnrollmentRefusedException("enrolment token is not valid for this server") { Reason = EnrollmentRefusal.Invalid };
+        }
+
+        if (stored.UsedAt is not null)
+        {
+            throw new EnrollmentRefusedException("enrolment token was already used; download a new setup bundle") { Reason = EnrollmentRefusal.AlreadyUsed };
+        }
+
+        if (time.GetUtcNow() > stored.ExpiresAt)
+        {
+            throw new EnrollmentRefusedException($"enrolment token expired at {stored.ExpiresAt:u}; download a new setup bundle") { Reason = EnrollmentRefusal.Expired };
+        }
+
+        stored.UsedAt = time.GetUtcNow();
+        await SaveAsync();
+        return Snapshot();
+    }
+
+    public async Task RecordCertificateAsync(string serialNumber, DateTimeOffset notAfter)
+    {
+        RequireDefinition();
+        var now = time.GetUtcNow();
+        S.Certificates.RemoveAll(c => c.NotAfter < now);
+        S.Certificates.Add(new IssuedCertificate { Serial = serialNumber, NotAfter = notAfter });
+
+        // Keep the newest few: an agent renewing holds at most the old and the new one.
+        while (S.Certificates.Count > 3)
+        {
+            S.Certificates.RemoveAt(0);
+        }
+
+        await SaveAsync();
+        await PushToIndexAsync();
+    }
+
+    public Task<bool> AuthorizeAgentAsync(string certificateSerial)
+    {
+        if (!S.Exists)
+        {
+            return Task.FromResult(false);
+        }
+
+        var now = time.GetUtcNow();
+        var known = S.Certificates.Exists(c => c.NotAfter > now && string.Equals(c.Serial, certificateSerial, StringComparison.OrdinalIgnoreCase));
+        if (known)
+        {
+            _requests.Add();
+        }
+
+        return Task.FromResult(known);
+    }
+
+    public async Task<string> EnqueueCommandAsync(string kind, string? argsJson, TimeSpan timeToLive)
+    {
+        RequireDefinition();
+        var now = time.GetUtcNow();
+        var entry = new CommandEntry
+        {
+            CommandId = $"cmd_{Guid.NewGuid():N}",
+            Kind = kind,
+            ArgsJson = argsJson,
+            CreatedAt = now,
+            ExpiresAt = now + timeToLive,
+            State = CommandState.Queued,
+        };
+        S.Commands.Add(entry);
+        TrimCommandHistory();
+        await SaveAsync();
+        SignalCommands();
+        return entry.CommandId;
+    }
+
+    public async Task<ImmutableArray<AgentCommand>> WaitForCommandsAsync(TimeSpan wait)
+    {
+        var deadline = time.GetUtcNow() + wait;
+        while (S.Exists)
+        {
+            var due = DueCommands();
+            if (!due.IsEmpty)
+            {
+                return due;
+            }
+
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            try
+            {
+                await _commandsAvailable.Task.WaitAsync(remaining, time);
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+            catch (TaskCanceledException)
+            {
+                break;
+            }
+        }
+
+        return [];
+    }
+
+    public async Task CompleteCommandAsync(CommandResult result)
+    {
+        var entry = S.Commands.Find(c => c.CommandId == result.CommandId);
+        if (entry is null || entry.State is CommandState.Succeeded or CommandState.Failed or CommandState.Expired)
+        {
+            return; // unknown or already answered: a repeated result changes nothing
+        }
+
+        entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
+        entry.CompletedAt = time.GetUtcNow();
+        entry.Error = result.Error;
+        entry.OutputJson = result.Output is { } output ? output.GetRawText() : null;
+        _deliveredAt.Remove(entry.CommandId);
+        await SaveAsync();
+        if (_resultWaiters.Remove(entry.CommandId, out var waiter))
+        {
+            waiter.TrySetResult();
+        }
+    }
+
+    public async Task<CommandStatus> WaitForCommandResultAsync(string commandId, TimeSpan wait)
+    {
+        var entry = S.Commands.Find(c => c.CommandId == commandId)
+            ?? throw new NotFoundException($"command '{commandId}' not found on server '{Id}'");
+        if (entry.State is CommandState.Queued or CommandState.Delivered)
+        {
+            if (!_resultWaiters.TryGetValue(commandId, out var waiter))
+            {
+                waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _resultWaiters[commandId] = waiter;
+            }
+
+            try
+            {
+                await waiter.Task.WaitAsync(wait, time);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+        }
+
+        return ToStatus(entry);
+    }
+
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        handleFactory.Create<Heartbeat>().ResumeAsync(this);
+
+    public async Task OnNextAsync(Heartbeat item, StreamSequenceToken? token = null)
+    {
+        if (!S.Exists || item.ServerId != Id)
+        {
+            return; // deleted server, or a message that does not belong here
+        }
+
+        var outcome = _tracker.Observe(item);
+        if (outcome == HeartbeatOutcome.Ignored)
+        {
+            return;
+        }
+
+        S.Hostname = item.Hostname ?? S.Hostname;
+        S.UptimeSeconds = item.UptimeSeconds;
+        S.AgentVersion = item.AgentVersion;
+        S.Versions = MergeVersions(S.Versions, item);
+        var now = time.GetUtcNow();
+        if (outcome == HeartbeatOutcome.StateChanged)
+        {
+            LogStateChanged(logger, Id, _tracker.State);
+            await SaveAsync();
+            await PushToIndexAsync();
+            UpdateLivenessTimer();
+            await UpdateLivenessReminderAsync();
+            return;
+        }
+
+        if (now - _lastCheckpoint >= _options.HeartbeatCheckpointInterval)
+        {
+            await SaveAsync();
+        }
+
+        if (now - _lastIndexPush >= _options.IndexRefreshInterval)
+        {
+            await PushToIndexAsync();
+        }
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex)
+    {
+        LogStreamError(logger, ex, Id);
+        return Task.CompletedTask;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != LivenessReminder)
+        {
+            return;
+        }
+
+        if (!S.Exists)
+        {
+            await UnregisterLivenessReminderAsync();
+            return;
+        }
+
+        await CheckLivenessAsync();
+    }
+
+    private async Task CheckLivenessAsync()
+    {
+        _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        if (_tracker.CheckTimeout(_settings.HeartbeatTimeout))
+        {
+            LogStateChanged(logger, Id, _tracker.State);
+            await SaveAsync();
+            await PushToIndexAsync();
+            UpdateLivenessTimer();
+            await UpdateLivenessReminderAsync();
+        }
+    }
+
+    private void UpdateLivenessTimer()
+    {
+        if (_tracker.State != ServerState.Running)
+        {
+            _livenessTimer?.Dispose();
+            _livenessTimer = null;
+            return;
+        }
+
+        if (_livenessTimer is not null)
+        {
+            return;
+        }
+
+        var period = TimeSpan.FromTicks(Math.Clamp(_settings.HeartbeatTimeout.Ticks / 6, TimeSpan.FromMilliseconds(250).Ticks, TimeSpan.FromSeconds(15).Ticks));
+        _livenessTimer = this.RegisterGrainTimer(
+            static (grain, _) => grain.CheckLivenessAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = false, KeepAlive = true });
+    }
+
+    private async Task UpdateLivenessReminderAsync()
+    {
+        if (_tracker.State == ServerState.Running)
+        {
+            await this.RegisterOrUpdateReminder(LivenessReminder, _options.LivenessReminderPeriod, _options.LivenessReminderPeriod);
+        }
+        else
+        {
+            await UnregisterLivenessReminderAsync();
+        }
+    }
+
+    private async Task UnregisterLivenessReminderAsync()
+    {
+        var reminder = await this.GetReminder(LivenessReminder);
+        if (reminder is not null)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private ImmutableArray<AgentCommand> DueCommands()
+    {
+        var now = time.GetUtcNow();
+        var builder = ImmutableArray.CreateBuilder<AgentCommand>();
+        foreach (var entry in S.Commands)
+        {
+            if (entry.State is not (CommandState.Queued or CommandState.Delivered))
+            {
+                continue;
+            }
+
+            if (entry.ExpiresAt <= now)
+            {
+                continue; // the agent answers expired ones itself if it ever sees them; the API reports them as expired
+            }
+
+            if (_deliveredAt.TryGetValue(entry.CommandId, out var at) && now - at < _options.CommandRedeliveryAfter)
+            {
+                continue;
+            }
+
+            _deliveredAt[entry.CommandId] = now;
+            entry.State = CommandState.Delivered;
+            builder.Add(new AgentCommand(
+                entry.CommandId,
+                entry.Kind,
+                entry.CreatedAt,
+                entry.ExpiresAt,
+                entry.ArgsJson is null ? null : JsonDocument.Parse(entry.ArgsJson).RootElement.Clone()));
+        }
+
+        return builder.ToImmutable();
+    }
+
+    private void SignalCommands()
+    {
+        var previous = _commandsAvailable;
+        _commandsAvailable = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+
+    private void TrimCommandHistory()
+    {
+        var finished = S.Commands.Count(c => c.State is not (CommandState.Queued or CommandState.Delivered));
+        for (var i = 0; finished > _options.CommandHistory && i < S.Commands.Count;)
+        {
+            if (S.Commands[i].State is not (CommandState.Queued or CommandState.Delivered))
+            {
+                S.Commands.RemoveAt(i);
+                finished--;
+            }
+            else
+            {
+                i++;
+            }
+        }
+    }
+
+    private CommandStatus ToStatus(CommandEntry entry)
+    {
+        var state = entry.State is CommandState.Queued or CommandState.Delivered && entry.ExpiresAt <= time.GetUtcNow()
+            ? CommandState.Expired
+            : entry.State;
+        return new CommandStatus(entry.CommandId, entry.Kind, state, entry.CreatedAt, entry.CompletedAt, entry.Error, entry.OutputJson);
+    }
+
+    private async Task SaveAsync()
+    {
+        S.State = _tracker.State;
+        S.StateSince = _tracker.StateSince;
+        S.LastHeartbeat = _tracker.LastHeartbeat;
+        S.BootId = _tracker.BootId;
+        S.Sequence = _tracker.Sequence;
+        await store.WriteStateAsync();
+        _lastCheckpoint = time.GetUtcNow();
+    }
+
+    private async Task PushToIndexAsync()
+    {
+        _lastIndexPush = time.GetUtcNow();
+        try
+        {
+            await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).UpsertAsync(Snapshot());
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The index catches up on the next change or refresh; the server record is already saved.
+            LogIndexFailed(logger, ex, Id);
+        }
+    }
+
+    private ServerDefinition RequireDefinition() =>
+        S.Exists ? S.Definition! : throw new NotFoundException($"server '{Id}' not found");
+
+    private ServerSnapshot Snapshot() => new(
+        Id,
+        S.Definition!,
+        _tracker.State,
+        _tracker.StateSince,
+        _tracker.LastHeartbeat,
+        _requests.Count(),
+        S.Versions,
+        S.CreatedAt,
+        S.Hostname,
+        S.UptimeSeconds,
+        S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
+        S.AgentVersion);
+
+    private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
+    {
+        var reported = heartbeat.Versions;
+        string? Get(string key, string? fallback) => reported is not null && reported.TryGetValue(key, out var v) ? v : fallback;
+        return new ComponentVersionSet(
+            heartbeat.AgentVersion,
+            Get("backup", current.Backup),
+            Get("dns", current.Dns),
+            Get("dhcp4", current.Dhcp4),
+            Get("dhcp6", current.Dhcp6));
+    }
+
+    private static string Sha256(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Server {ServerId} created as '{Name}'")]
+    private static partial void LogCreated(ILogger logger, string serverId, string name);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Server {ServerId} deleted ('{Name}')")]
+    private static partial void LogDeleted(ILogger logger, string serverId, string name);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Server {ServerId} is now {State}")]
+    private static partial void LogStateChanged(ILogger logger, string serverId, ServerState state);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Heartbeat stream error for server {ServerId}")]
+    private static partial void LogStreamError(ILogger logger, Exception ex, string serverId);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fleet index update failed for server {ServerId}")]
+    private static partial void LogIndexFailed(ILogger logger, Exception ex, string serverId);
+}

@@ -1,0 +1,25 @@
+using ManagedServers.Api;
+using ManagedServers.Api.Auth;
+using ManagedServers.Silo;
+
+var builder = WebApplication.CreateBuilder(args);
+var storage = SiloConfiguration.StorageFrom(builder.Configuration);
+builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage));
+builder.Services.AddManagedServersApi();
+builder.Services.AddHostedService<StartupTasks>();
+builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelSetup.Configure(kestrel, context.Configuration));
+
+var app = builder.Build();
+app.UseManagedServersApi();
+await app.RunAsync();
+
+/// <summary>The silo host's entry point (public for WebApplicationFactory).</summary>
+public partial class Program;
+
+/// <summary>Work after the silo is up: the first admin user.</summary>
+internal sealed class StartupTasks(IGrainFactory grains) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => AdminBootstrap.EnsureAdminAsync(grains, Console.Out);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,62 @@
+using System.Net;
+using ManagedServers.Grains.Servers;
+using ManagedServers.Silo.Storage;
+using Orleans.Configuration;
+using Orleans.Serialization;
+
+namespace ManagedServers.Silo;
+
+/// <summary>
+/// The silo's configuration, shared by the host (Program) and the test clusters so both run the
+/// same providers: storage and reminders (SQLite embedded or PostgreSQL), clustering, the
+/// ingestion stream, and JSON serialization of the agent contracts.
+/// </summary>
+public static class SiloConfiguration
+{
+    /// <summary>Storage from configuration: <c>ConnectionStrings:Postgres</c> selects cluster mode, else SQLite under <c>DataDir</c>.</summary>
+    public static StorageConfig StorageFrom(IConfiguration configuration)
+    {
+        var postgres = configuration.GetConnectionString("Postgres");
+        return string.IsNullOrWhiteSpace(postgres)
+            ? StorageConfig.Sqlite(configuration["DataDir"] ?? ".data")
+            : StorageConfig.Postgres(postgres);
+    }
+
+    public static ISiloBuilder ConfigureManagedServers(this ISiloBuilder silo, IConfiguration configuration, StorageConfig storage, bool configureClustering = true)
+    {
+        var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
+        var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = configuration["Orleans:ClusterId"] ?? "managedservers";
+            o.ServiceId = configuration["Orleans:ServiceId"] ?? "managedservers";
+        });
+        if (configureClustering)
+        {
+            if (storage.Mode == StorageMode.Sqlite)
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort);
+            }
+            else
+            {
+                var advertised = IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+                silo.UseManagedServersClustering(storage);
+                silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: configuration.GetValue("Orleans:ListenOnAny", false));
+            }
+        }
+
+        silo.UseManagedServersStorage(storage);
+        silo.AddMemoryStreams(GrainNames.IngestStreamProvider);
+        silo.Services.AddSerializer(s => s.AddJsonSerializer(
+            isSupported: t => t.Namespace?.StartsWith("ManagedServers.Contracts", StringComparison.Ordinal) == true,
+            jsonSerializerOptions: Contracts.ContractsJson.Default.Options));
+        silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
+        if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)
+        {
+            silo.Services.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = minimum);
+        }
+
+        return silo;
+    }
+}
