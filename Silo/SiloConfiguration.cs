@@ -54,7 +54,12 @@ public static class SiloConfiguration
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)
         {
-            silo.Services.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = minimum);
+            // Tests only: fast reminders, and a fast re-read of the reminder table after membership changes.
+            silo.Services.Configure<ReminderOptions>(o =>
+            {
+                o.MinimumReminderPeriod = minimum;
+                o.RefreshReminderListPeriod = TimeSpan.FromSeconds(5);
+            });
         }
 
         return silo;

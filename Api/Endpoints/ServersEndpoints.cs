@@ -250,9 +250,16 @@ public static partial class ServersEndpoints
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<FileContentHttpResult, ProblemHttpResult>> BundleAsync(
-        string id, IGrainFactory grains, CertificateIssuer issuer, IConfiguration configuration)
+    public static async Task<Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult>> BundleAsync(
+        string id, IGrainFactory grains, CertificateIssuer issuer, IConfiguration configuration, int? expires_in_seconds = null)
     {
+        if (expires_in_seconds is { } seconds && (seconds < 1 || seconds > 30 * 24 * 3600))
+        {
+            var errors = new FieldErrors();
+            errors.Add("expires_in_seconds", "must be between 1 and 2592000 (30 days)");
+            return errors.ToProblem();
+        }
+
         var grain = grains.GetGrain<IManagedServerGrain>(id);
         var server = await grain.GetAsync();
         if (server is null)
@@ -261,7 +268,7 @@ public static partial class ServersEndpoints
         }
 
         var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
-        var token = await grain.IssueEnrollmentTokenAsync();
+        var token = await grain.IssueEnrollmentTokenAsync(expires_in_seconds is { } s ? TimeSpan.FromSeconds(s) : null);
         var bundle = new SetupBundle(
             1,
             server.Id,

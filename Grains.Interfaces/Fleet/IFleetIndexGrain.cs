@@ -67,6 +67,39 @@ public static class FleetIndex
 /// <summary>Sort orders for server listings, shared by the shards and the API's merge step.</summary>
 public static class ServerOrdering
 {
+    /// <summary>Filters, sorts and cuts one shard's servers: the whole of a shard's query, kept pure for tests and benchmarks.</summary>
+    public static IndexQueryResult Query(IEnumerable<ServerSnapshot> servers, IndexQuery query)
+    {
+        var matches = servers;
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var term = query.Search.Trim();
+            matches = matches.Where(s => Matches(s, term));
+        }
+
+        if (query.State is { } state)
+        {
+            matches = matches.Where(s => s.State == state);
+        }
+
+        if (query.Kind is { } kind)
+        {
+            matches = matches.Where(s => s.Definition.Kind == kind);
+        }
+
+        var list = matches.ToList();
+        list.Sort(Comparer(query.Sort, query.Descending));
+        var take = Math.Max(0, Math.Min(query.Take, list.Count));
+        return new IndexQueryResult([.. list.Take(take)], list.Count);
+    }
+
+    private static bool Matches(ServerSnapshot s, string term) =>
+        s.Definition.Name.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Id.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Definition.Address.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || s.Definition.ServerUser.Contains(term, StringComparison.OrdinalIgnoreCase)
+        || (s.Hostname?.Contains(term, StringComparison.OrdinalIgnoreCase) ?? false);
+
     public static Comparison<ServerSnapshot> Comparer(ServerSort sort, bool descending)
     {
         Comparison<ServerSnapshot> primary = sort switch

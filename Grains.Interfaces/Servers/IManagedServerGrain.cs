@@ -23,8 +23,11 @@ public interface IManagedServerGrain : IGrainWithStringKey
     /// <summary>Deletes the server: its certificates stop working at once and it leaves the fleet index.</summary>
     Task DeleteAsync();
 
-    /// <summary>Issues a new one-time enrolment token (the previous one stops working) and returns it in clear once.</summary>
-    Task<IssuedEnrollmentToken> IssueEnrollmentTokenAsync();
+    /// <summary>
+    /// Issues a new one-time enrolment token (the previous one stops working) and returns it in clear once.
+    /// <paramref name="lifetime"/> overrides the setting's lifetime.
+    /// </summary>
+    Task<IssuedEnrollmentToken> IssueEnrollmentTokenAsync(TimeSpan? lifetime = null);
 
     /// <summary>Consumes an enrolment token. Throws <see cref="EnrollmentRefusedException"/> when it is invalid, expired or used.</summary>
     Task<ServerSnapshot> RedeemEnrollmentTokenAsync(string token);

@@ -49,37 +49,8 @@ public sealed class FleetIndexGrain(
         return Task.CompletedTask;
     }
 
-    public Task<IndexQueryResult> QueryAsync(IndexQuery query)
-    {
-        IEnumerable<ServerSnapshot> matches = store.State.Servers.Values;
-        if (!string.IsNullOrWhiteSpace(query.Search))
-        {
-            var term = query.Search.Trim();
-            matches = matches.Where(s => Matches(s, term));
-        }
-
-        if (query.State is { } state)
-        {
-            matches = matches.Where(s => s.State == state);
-        }
-
-        if (query.Kind is { } kind)
-        {
-            matches = matches.Where(s => s.Definition.Kind == kind);
-        }
-
-        var list = matches.ToList();
-        list.Sort(ServerOrdering.Comparer(query.Sort, query.Descending));
-        var take = Math.Max(0, Math.Min(query.Take, list.Count));
-        return Task.FromResult(new IndexQueryResult([.. list.Take(take)], list.Count));
-    }
-
-    private static bool Matches(ServerSnapshot s, string term) =>
-        s.Definition.Name.Contains(term, StringComparison.OrdinalIgnoreCase)
-        || s.Id.Contains(term, StringComparison.OrdinalIgnoreCase)
-        || s.Definition.Address.Contains(term, StringComparison.OrdinalIgnoreCase)
-        || s.Definition.ServerUser.Contains(term, StringComparison.OrdinalIgnoreCase)
-        || (s.Hostname?.Contains(term, StringComparison.OrdinalIgnoreCase) ?? false);
+    public Task<IndexQueryResult> QueryAsync(IndexQuery query) =>
+        Task.FromResult(ServerOrdering.Query(store.State.Servers.Values, query));
 
     private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
         a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter;

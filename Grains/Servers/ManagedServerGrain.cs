@@ -122,12 +122,13 @@ public sealed partial class ManagedServerGrain(
         DeactivateOnIdle();
     }
 
-    public async Task<IssuedEnrollmentToken> IssueEnrollmentTokenAsync()
+    public async Task<IssuedEnrollmentToken> IssueEnrollmentTokenAsync(TimeSpan? lifetime = null)
     {
         RequireDefinition();
         var token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        var expires = time.GetUtcNow().AddHours(_settings.EnrollmentTokenHours);
+        _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        var expires = time.GetUtcNow() + (lifetime ?? TimeSpan.FromHours(_settings.EnrollmentTokenHours));
         S.EnrollmentToken = new EnrollmentTokenState { Sha256 = Sha256(token), ExpiresAt = expires };
         await SaveAsync();
         return new IssuedEnrollmentToken(token, expires);

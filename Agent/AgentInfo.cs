@@ -1,0 +1,91 @@
+using System.Reflection;
+
+namespace ManagedServers.Agent;
+
+/// <summary>Facts about this agent process: version, host, OS, boot id and uptime.</summary>
+internal sealed class AgentInfo
+{
+    private readonly TimeProvider _time;
+    private readonly long _startedAt;
+
+    public AgentInfo(TimeProvider time)
+    {
+        _time = time;
+        _startedAt = time.GetTimestamp();
+    }
+
+    /// <summary>Assembly informational version without the <c>+commit</c> suffix.</summary>
+    public static string Version { get; } = ReadVersion();
+
+    public static string? Hostname { get; } = ReadHostname();
+
+    /// <summary>PRETTY_NAME from /etc/os-release, or the runtime's OS description.</summary>
+    public static string? Os { get; } = ReadOs("/etc/os-release");
+
+    /// <summary>New for every agent process, so the control plane can tell restarts apart.</summary>
+    public Guid BootId { get; } = Guid.NewGuid();
+
+    public long UptimeSeconds => (long)_time.GetElapsedTime(_startedAt).TotalSeconds;
+
+    internal static string StripBuildMetadata(string version)
+    {
+        var plus = version.IndexOf('+', StringComparison.Ordinal);
+        return plus >= 0 ? version[..plus] : version;
+    }
+
+    internal static string? ReadPrettyName(IEnumerable<string> lines)
+    {
+        foreach (var line in lines)
+        {
+            if (!line.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var value = line["PRETTY_NAME=".Length..].Trim();
+            if (value.Length >= 2 && (value[0] == '"' || value[0] == '\'') && value[^1] == value[0])
+            {
+                value = value[1..^1];
+            }
+
+            return value.Length > 0 ? value : null;
+        }
+
+        return null;
+    }
+
+    private static string ReadVersion()
+    {
+        var assembly = typeof(AgentInfo).Assembly;
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        return StripBuildMetadata(informational ?? assembly.GetName().Version?.ToString() ?? "0.0.0");
+    }
+
+    private static string? ReadHostname()
+    {
+        try
+        {
+            return System.Net.Dns.GetHostName();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return Environment.MachineName;
+        }
+    }
+
+    private static string? ReadOs(string file)
+    {
+        try
+        {
+            if (File.Exists(file) && ReadPrettyName(File.ReadLines(file)) is { } pretty)
+            {
+                return pretty;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+    }
+}

@@ -1,0 +1,80 @@
+using ManagedServers.Contracts.Agent;
+using Microsoft.Extensions.Logging;
+
+namespace ManagedServers.Agent.Commands;
+
+/// <summary>
+/// Runs commands through the handler registry, once per command id: a redelivered id gets its stored
+/// result back, an expired command is answered "expired" without running, an unknown kind fails.
+/// </summary>
+internal sealed class CommandExecutor
+{
+    private readonly Dictionary<string, ICommandHandler> _handlers;
+    private readonly CompletedCommandStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CommandExecutor> _logger;
+
+    public CommandExecutor(IEnumerable<ICommandHandler> handlers, CompletedCommandStore store, TimeProvider time, ILogger<CommandExecutor> logger)
+    {
+        _handlers = new Dictionary<string, ICommandHandler>(StringComparer.Ordinal);
+        foreach (var handler in handlers)
+        {
+            _handlers[handler.Kind] = handler; // the last registration of a kind wins
+        }
+
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    public IReadOnlyCollection<string> Kinds => _handlers.Keys;
+
+    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
+    {
+        if (_store.TryGet(command.CommandId, out var stored))
+        {
+            _logger.CommandRedelivered(command.CommandId, command.Kind);
+            return stored;
+        }
+
+        CommandResult result;
+        if (command.ExpiresAt <= _time.GetUtcNow())
+        {
+            _logger.CommandExpired(command.CommandId, command.Kind, command.ExpiresAt);
+            result = Failed(command, "expired");
+        }
+        else if (!_handlers.TryGetValue(command.Kind, out var handler))
+        {
+            result = Failed(command, $"unknown command kind '{command.Kind}'");
+        }
+        else
+        {
+            try
+            {
+                result = await handler.ExecuteAsync(command, cancellationToken) with { CommandId = command.CommandId };
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw; // not completed: the control plane will deliver it again
+            }
+            catch (Exception e)
+            {
+                result = Failed(command, e.Message);
+            }
+        }
+
+        if (result.Success)
+        {
+            _logger.CommandSucceeded(command.CommandId, command.Kind);
+        }
+        else
+        {
+            _logger.CommandFailed(command.CommandId, command.Kind, result.Error);
+        }
+
+        return _store.Add(result);
+    }
+
+    private CommandResult Failed(AgentCommand command, string error) =>
+        new(command.CommandId, Success: false, CompletedAt: _time.GetUtcNow(), Error: error);
+}

@@ -1,0 +1,3 @@
+using ManagedServers.Agent.Cli;
+
+return await AgentProgram.MainAsync(args, Console.Out, Console.Error);

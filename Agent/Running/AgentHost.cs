@@ -1,0 +1,99 @@
+using ManagedServers.Agent.Cli;
+using ManagedServers.Agent.Commands;
+using ManagedServers.Agent.Http;
+using ManagedServers.Agent.Security;
+using ManagedServers.Agent.State;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ManagedServers.Agent.Running;
+
+/// <summary><c>run --state-dir DIR</c>: the Generic Host with the heartbeat, command and renewal loops.</summary>
+internal static class AgentHost
+{
+    /// <summary>
+    /// Builds the host from the state directory. Throws <see cref="AgentException"/> when the state is
+    /// missing or unusable. <paramref name="configure"/> lets tests replace services (e.g. TimeProvider).
+    /// </summary>
+    public static IHost Build(AgentRunOptions options, Action<HostApplicationBuilder>? configure = null)
+    {
+        var state = new StateDirectory(options.StateDir);
+        var initial = state.ReadSettings();
+        var agentUri = AgentEndpoints.ParseAgentUrl(initial.AgentUrl, state.SettingsFile);
+        var trust = CaTrust.FromPem(state.ReadCaPem(), state.CaFile);
+        var certificate = state.LoadCredentials();
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ApplicationName = "ManagedServers.Agent",
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+        builder.Services.AddSystemd(); // systemd lifetime and journal-friendly log format when run as a unit
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
+
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(options);
+        services.AddSingleton(state);
+        services.AddSingleton(trust);
+        services.AddSingleton(sp => new AgentRuntimeSettings(initial, sp.GetRequiredService<StateDirectory>()));
+        services.AddSingleton(sp => new AgentInfo(sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<AgentExit>();
+        services.AddSingleton(sp => new AgentConnection(agentUri, trust, certificate, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var store = new CompletedCommandStore(state.CommandsFile, options.CompletedCommandCapacity);
+            if (store.LoadError is { } error)
+            {
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger<CompletedCommandStore>().CommandStoreUnreadable(error);
+            }
+
+            return store;
+        });
+        services.AddSingleton<CommandExecutor>();
+        services.AddSingleton<ICommandHandler, PingCommandHandler>();
+        services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
+        services.AddHostedService<HeartbeatService>();
+        services.AddHostedService<CommandService>();
+        services.AddHostedService<RenewalService>();
+
+        configure?.Invoke(builder);
+        var host = builder.Build();
+
+        var info = host.Services.GetRequiredService<AgentInfo>();
+        host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ManagedServers.Agent")
+            .AgentStarting(AgentInfo.Version, initial.ServerName, initial.ServerId, initial.AgentUrl, info.BootId);
+        return host;
+    }
+
+    /// <summary>Runs until SIGTERM/SIGINT or refusal; returns the process exit code.</summary>
+    public static async Task<int> RunAsync(AgentRunOptions options, TextWriter stderr)
+    {
+        IHost host;
+        try
+        {
+            host = Build(options);
+        }
+        catch (AgentException e)
+        {
+            await stderr.WriteLineAsync($"run failed: {e.Message}");
+            return AgentProgram.ExitFailure;
+        }
+
+        // RunAsync disposes the host (and its services): take the exit holder first.
+        var exit = host.Services.GetRequiredService<AgentExit>();
+        await host.RunAsync();
+        return exit.Code;
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace ManagedServers.Agent.Running;
+
+/// <summary>Options of <c>run</c>; the defaults are the production values, tests shorten some.</summary>
+internal sealed class AgentRunOptions
+{
+    public required string StateDir { get; init; }
+
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Part of the certificate lifetime after which it is renewed.</summary>
+    public double RenewalFraction { get; init; } = RenewalSchedule.DefaultFraction;
+
+    /// <summary>How long the control plane may hold a command long-poll.</summary>
+    public int CommandWaitSeconds { get; init; } = 20;
+
+    /// <summary>Bound on the final heartbeat with Stopping = true.</summary>
+    public TimeSpan StoppingHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public int CompletedCommandCapacity { get; init; } = Commands.CompletedCommandStore.DefaultCapacity;
+}

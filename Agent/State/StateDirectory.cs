@@ -1,0 +1,191 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace ManagedServers.Agent.State;
+
+/// <summary>
+/// The agent's state directory (mode 0700): <c>agent.json</c>, <c>key.pem</c> (0600), <c>cert.pem</c>,
+/// <c>ca.pem</c> and <c>commands.json</c>. Every file is written atomically.
+/// </summary>
+internal sealed class StateDirectory
+{
+    public const UnixFileMode DirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private readonly Lock _writeLock = new();
+
+    public StateDirectory(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    public string Path { get; }
+
+    public string SettingsFile => Combine("agent.json");
+
+    public string KeyFile => Combine("key.pem");
+
+    public string CertificateFile => Combine("cert.pem");
+
+    public string CaFile => Combine("ca.pem");
+
+    public string CommandsFile => Combine("commands.json");
+
+    /// <summary>Renewal writes the new pair here first, then renames cert and key into place.</summary>
+    public string NewKeyFile => Combine("key.new.pem");
+
+    public string NewCertificateFile => Combine("cert.new.pem");
+
+    /// <summary>Creates the directory with mode 0700 (and tightens the mode if it already exists).</summary>
+    public void EnsureCreated()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(Path);
+            return;
+        }
+
+        Directory.CreateDirectory(Path, DirectoryMode);
+        File.SetUnixFileMode(Path, DirectoryMode);
+    }
+
+    /// <summary>Writes everything enrolment produced. <c>agent.json</c> goes last: its presence means "enrolled".</summary>
+    public void WriteEnrollment(AgentSettings settings, string keyPem, string certificatePem, string caPem)
+    {
+        lock (_writeLock)
+        {
+            EnsureCreated();
+            AtomicFile.WriteAllText(KeyFile, keyPem, AtomicFile.OwnerOnly);
+            AtomicFile.WriteAllText(CertificateFile, certificatePem, AtomicFile.OwnerWriteAllRead);
+            AtomicFile.WriteAllText(CaFile, caPem, AtomicFile.OwnerWriteAllRead);
+            AtomicFile.WriteAllBytes(SettingsFile, settings.ToJson(), AtomicFile.OwnerWriteAllRead);
+            TryDelete(NewKeyFile);
+            TryDelete(NewCertificateFile);
+        }
+    }
+
+    public void WriteSettings(AgentSettings settings)
+    {
+        lock (_writeLock)
+        {
+            AtomicFile.WriteAllBytes(SettingsFile, settings.ToJson(), AtomicFile.OwnerWriteAllRead);
+        }
+    }
+
+    public AgentSettings ReadSettings()
+    {
+        if (!File.Exists(SettingsFile))
+        {
+            throw new AgentException($"agent is not enrolled: {SettingsFile} not found (run 'enroll' first)");
+        }
+
+        return AgentSettings.Parse(ReadBytes(SettingsFile), SettingsFile);
+    }
+
+    public string ReadCaPem() => ReadText(CaFile);
+
+    /// <summary>
+    /// Writes a renewed key and certificate. Both are written next to the current pair first, then
+    /// the certificate and the key are renamed into place; <see cref="LoadCredentials"/> picks the
+    /// matching pair should the process die between the two renames.
+    /// </summary>
+    public void WriteRenewedCredentials(string keyPem, string certificatePem)
+    {
+        lock (_writeLock)
+        {
+            AtomicFile.WriteAllText(NewKeyFile, keyPem, AtomicFile.OwnerOnly);
+            AtomicFile.WriteAllText(NewCertificateFile, certificatePem, AtomicFile.OwnerWriteAllRead);
+            AtomicFile.Replace(NewCertificateFile, CertificateFile);
+            AtomicFile.Replace(NewKeyFile, KeyFile);
+        }
+    }
+
+    /// <summary>Loads the client certificate with its private key, checking that they belong together.</summary>
+    public X509Certificate2 LoadCredentials()
+    {
+        lock (_writeLock)
+        {
+            var candidates = new[]
+            {
+                (Key: KeyFile, Cert: CertificateFile),
+                (Key: NewKeyFile, Cert: CertificateFile),
+                (Key: NewKeyFile, Cert: NewCertificateFile),
+            };
+
+            string? firstError = null;
+            foreach (var (key, cert) in candidates)
+            {
+                if (!File.Exists(key) || !File.Exists(cert))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var loaded = X509Certificate2.CreateFromPem(ReadText(cert), ReadText(key));
+                    FinishInterruptedRenewal(key, cert);
+                    return loaded;
+                }
+                catch (CryptographicException e)
+                {
+                    firstError ??= $"{cert} and {key} do not form a usable certificate and key: {e.Message}";
+                }
+                catch (ArgumentException e)
+                {
+                    firstError ??= $"{cert} or {key} is not valid PEM: {e.Message}";
+                }
+            }
+
+            throw new AgentException(firstError ?? $"no client certificate and key in {Path} (run 'enroll' first)");
+        }
+    }
+
+    private void FinishInterruptedRenewal(string key, string cert)
+    {
+        if (cert == NewCertificateFile)
+        {
+            AtomicFile.Replace(NewCertificateFile, CertificateFile);
+        }
+
+        if (key == NewKeyFile)
+        {
+            AtomicFile.Replace(NewKeyFile, KeyFile);
+        }
+    }
+
+    private string Combine(string name) => System.IO.Path.Combine(Path, name);
+
+    private static byte[] ReadBytes(string file)
+    {
+        try
+        {
+            return File.ReadAllBytes(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentException($"cannot read {file}: {e.Message}", e);
+        }
+    }
+
+    private static string ReadText(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AgentException($"cannot read {file}: {e.Message}", e);
+        }
+    }
+
+    private static void TryDelete(string file)
+    {
+        try
+        {
+            File.Delete(file);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Api;
+
+namespace ManagedServers.Cli.Api;
+
+/// <summary>A typed API response together with the raw JSON the server sent (for <c>-o json</c>).</summary>
+internal sealed record ApiResult<T>(T Value, string Json);
+
+/// <summary>Query of GET /api/v1/servers; null parameters are omitted.</summary>
+internal sealed record ServerQuery(string? Q = null, int? Page = null, int? PerPage = null, string? Sort = null);
+
+/// <summary>
+/// Thin client of the ManagedServers REST API (/api/v1). JSON goes through <see cref="ContractsJson.WireOptions"/>;
+/// error responses become <see cref="ApiException"/>, missing responses <see cref="ApiUnreachableException"/>.
+/// </summary>
+internal sealed class ApiClient : IDisposable
+{
+    private const string Prefix = "api/v1/";
+    private readonly HttpClient _http;
+
+    public ApiClient(Uri baseUrl, AuthenticationHeaderValue? authorization, TimeSpan timeout)
+    {
+        BaseUrl = baseUrl;
+        _http = new HttpClient { BaseAddress = baseUrl, Timeout = timeout };
+        _http.DefaultRequestHeaders.Authorization = authorization;
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("msctl", typeof(ApiClient).Assembly.GetName().Version?.ToString(3) ?? "0"));
+        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+    }
+
+    /// <summary>Base URL ending in '/', without the /api/v1 prefix.</summary>
+    public Uri BaseUrl { get; }
+
+    public static AuthenticationHeaderValue? Bearer(string? token) =>
+        string.IsNullOrEmpty(token) ? null : new AuthenticationHeaderValue("Bearer", token);
+
+    public static AuthenticationHeaderValue Basic(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+    // ---- servers ----
+
+    public Task<ApiResult<PageOf<ServerView>>> ListServersAsync(ServerQuery query, CancellationToken ct) =>
+        SendAsync<PageOf<ServerView>>(HttpMethod.Get, "servers" + QueryString(
+            ("q", query.Q), ("page", query.Page?.ToString()), ("per_page", query.PerPage?.ToString()), ("sort", query.Sort)), null, ct);
+
+    public Task<ApiResult<ServerView>> GetServerAsync(string id, CancellationToken ct) =>
+        SendAsync<ServerView>(HttpMethod.Get, $"servers/{Escape(id)}", null, ct);
+
+    public Task<ApiResult<ServerView>> CreateServerAsync(CreateServerRequest request, CancellationToken ct) =>
+        SendAsync<ServerView>(HttpMethod.Post, "servers", JsonContent.Create(request, options: ContractsJson.WireOptions), ct);
+
+    public Task DeleteServerAsync(string id, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"servers/{Escape(id)}", null, ct);
+
+    /// <summary>The setup bundle exactly as the server sent it.</summary>
+    public Task<byte[]> GetSetupBundleAsync(string id, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Get, $"servers/{Escape(id)}/setup-bundle", null, ct);
+
+    public Task<ApiResult<PingResult>> PingServerAsync(string id, CancellationToken ct) =>
+        SendAsync<PingResult>(HttpMethod.Post, $"servers/{Escape(id)}/ping", null, ct);
+
+    // ---- tokens ----
+
+    public Task<ApiResult<CreatedToken>> CreateTokenAsync(CreateTokenRequest request, CancellationToken ct) =>
+        SendAsync<CreatedToken>(HttpMethod.Post, "tokens", JsonContent.Create(request, options: ContractsJson.WireOptions), ct);
+
+    public Task<ApiResult<TokenView[]>> ListTokensAsync(CancellationToken ct) =>
+        SendAsync<TokenView[]>(HttpMethod.Get, "tokens", null, ct);
+
+    public Task RevokeTokenAsync(string id, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"tokens/{Escape(id)}", null, ct);
+
+    // ---- plumbing ----
+
+    /// <summary>Sends a request and deserializes a JSON response body.</summary>
+    public async Task<ApiResult<T>> SendAsync<T>(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        var bytes = await SendRawAsync(method, path, content, ct);
+        var json = Encoding.UTF8.GetString(bytes);
+        T? value;
+        try
+        {
+            value = JsonSerializer.Deserialize<T>(bytes, ContractsJson.WireOptions);
+        }
+        catch (JsonException ex)
+        {
+            throw new CliException($"unexpected response from {Describe(path)}: {ex.Message}");
+        }
+
+        return value is null
+            ? throw new CliException($"unexpected response from {Describe(path)}: empty body")
+            : new ApiResult<T>(value, json);
+    }
+
+    /// <summary>Sends a request and returns the body of a 2xx response; throws for anything else.</summary>
+    public async Task<byte[]> SendRawAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, Prefix + path) { Content = content };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new ApiUnreachableException(BaseUrl, Reason(ex), ex);
+        }
+        catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
+        {
+            throw new ApiUnreachableException(BaseUrl, $"no answer within {_http.Timeout.TotalSeconds:0}s", ex);
+        }
+
+        using (response)
+        {
+            var body = await response.Content.ReadAsByteArrayAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw ApiException.FromResponse(response.StatusCode, response.ReasonPhrase, Encoding.UTF8.GetString(body));
+            }
+
+            return body;
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private string Describe(string path) => new Uri(BaseUrl, Prefix + path).GetLeftPart(UriPartial.Path);
+
+    private static string Reason(HttpRequestException ex)
+    {
+        // "Connection refused (127.0.0.1:5000)", "Name or service not known (nohost:80)", TLS failures...
+        var message = ex.InnerException is { } inner && ex.HttpRequestError == HttpRequestError.SecureConnectionError
+            ? $"{ex.Message} {inner.Message}"
+            : ex.Message;
+        return ApiException.OneLine(message);
+    }
+
+    private static string Escape(string segment) => Uri.EscapeDataString(segment);
+
+    private static string QueryString(params (string Name, string? Value)[] parameters)
+    {
+        var parts = parameters
+            .Where(p => !string.IsNullOrEmpty(p.Value))
+            .Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}")
+            .ToList();
+        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Reflection;
+using ManagedServers.Cli.Api;
+using ManagedServers.Cli.Commands;
+using ManagedServers.Cli.Commands.Servers;
+using ManagedServers.Cli.Commands.Tokens;
+using Spectre.Console.Cli;
+
+namespace ManagedServers.Cli;
+
+/// <summary>Builds the msctl command tree and turns every failure into one line on stderr and an exit code.</summary>
+internal static class CliApp
+{
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, CliHost host, CancellationToken cancellationToken = default)
+    {
+        var debug = args.Contains("--debug") || host.GetEnv("MANAGEDSERVERS_DEBUG") is "1" or "true";
+        try
+        {
+            return await Create(host).RunAsync(NormalizeArgs(args), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return ReportError(ex, host, debug);
+        }
+    }
+
+    /// <summary>
+    /// Adapts a few spellings Spectre.Console.Cli cannot parse: it rejects one-letter long options, but the API's
+    /// search parameter is "q", so "--q TEXT" / "--q=TEXT" mean "--query"; and it reads "-name" in "--sort -name"
+    /// as an option, so a --sort value starting with '-' is joined as "--sort=-name".
+    /// </summary>
+    internal static string[] NormalizeArgs(IReadOnlyList<string> args)
+    {
+        var result = new List<string>(args.Count);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            if (a == "--") // everything after "--" is passed through untouched
+            {
+                result.AddRange(args.Skip(i));
+                break;
+            }
+
+            if (a == "--q")
+            {
+                a = "--query";
+            }
+            else if (a.StartsWith("--q=", StringComparison.Ordinal))
+            {
+                a = "--query=" + a[4..];
+            }
+
+            if (a == "--sort" && i + 1 < args.Count && args[i + 1].StartsWith('-') && args[i + 1] != "--")
+            {
+                a = "--sort=" + args[++i];
+            }
+
+            result.Add(a);
+        }
+
+        return [.. result];
+    }
+
+    public static CommandApp Create(CliHost host)
+    {
+        var app = new CommandApp();
+        app.Configure(config =>
+        {
+            config.SetApplicationName("msctl");
+            config.SetApplicationVersion(Version);
+            config.ConfigureConsole(host.Console);
+            config.PropagateExceptions();
+            config.UseStrictParsing();
+            config.CancellationExitCode(ExitCodes.Cancelled);
+            config.Settings.Registrar.RegisterInstance(host);
+
+            config.AddCommand<LoginCommand>("login")
+                .WithDescription("Log in to a control plane and save the URL and an API token for later commands.")
+                .WithExample("login", "--url", "https://cp.example.org", "--user", "admin")
+                .WithExample("login", "--url", "https://cp.example.org", "--token", "TOKEN");
+            config.AddCommand<LogoutCommand>("logout")
+                .WithDescription("Forget the saved login (deletes the config file; the token stays valid until revoked).")
+                .WithExample("logout");
+
+            config.AddBranch("servers", servers =>
+            {
+                servers.SetDescription("Manage the DNS/DHCP servers of the fleet.");
+                servers.AddCommand<ListServersCommand>("list")
+                    .WithAlias("ls")
+                    .WithDescription("List servers with their state, last heartbeat and component versions.")
+                    .WithExample("servers", "list")
+                    .WithExample("servers", "list", "--query", "dns", "--sort=-last_heartbeat")
+                    .WithExample("servers", "list", "--page", "2", "--per-page", "50", "-o", "json");
+                servers.AddCommand<AddServerCommand>("add")
+                    .WithDescription("Register a new server. Then fetch its setup bundle with 'msctl servers bundle NAME'.")
+                    .WithExample("servers", "add", "dns-01", "--kind", "dns")
+                    .WithExample("servers", "add", "dhcp-01", "--kind", "dhcp", "--address", "10.0.0.12", "--runtime", "exec", "--communication", "pull");
+                servers.AddCommand<ShowServerCommand>("show")
+                    .WithDescription("Show the details of one server, by id or by name.")
+                    .WithExample("servers", "show", "dns-01")
+                    .WithExample("servers", "show", "dns-01", "-o", "json");
+                servers.AddCommand<DeleteServerCommand>("delete")
+                    .WithAlias("rm")
+                    .WithDescription("Delete a server. Asks for confirmation unless --yes (required when stdin is not a terminal).")
+                    .WithExample("servers", "delete", "dns-01")
+                    .WithExample("servers", "delete", "dns-01", "--yes");
+                servers.AddCommand<BundleServerCommand>("bundle")
+                    .WithDescription("Download the setup bundle used to enroll the server's agent (contains a secret; saved with mode 0600).")
+                    .WithExample("servers", "bundle", "dns-01")
+                    .WithExample("servers", "bundle", "dns-01", "-f", "/tmp/dns-01.bundle.json");
+                servers.AddCommand<PingServerCommand>("ping")
+                    .WithDescription("Ask a server's agent to answer and show the round trip time.")
+                    .WithExample("servers", "ping", "dns-01");
+            });
+
+            config.AddBranch("tokens", tokens =>
+            {
+                tokens.SetDescription("Manage your API tokens.");
+                tokens.AddCommand<CreateTokenCommand>("create")
+                    .WithDescription("Create an API token (for scripts and CI); it is shown only once.")
+                    .WithExample("tokens", "create", "--name", "ci", "--expires-in-days", "30");
+                tokens.AddCommand<ListTokensCommand>("list")
+                    .WithAlias("ls")
+                    .WithDescription("List your API tokens (never their secrets).")
+                    .WithExample("tokens", "list");
+                tokens.AddCommand<RevokeTokenCommand>("revoke")
+                    .WithDescription("Revoke an API token by id.")
+                    .WithExample("tokens", "revoke", "TOKEN_ID");
+            });
+        });
+        return app;
+    }
+
+    /// <summary>Writes one "error: ..." line (plus the stack trace with --debug) and returns the exit code.</summary>
+    internal static int ReportError(Exception ex, CliHost host, bool debug)
+    {
+        var (message, code) = ex switch
+        {
+            ApiException { Status: HttpStatusCode.Unauthorized } => ("not authenticated (run 'msctl login')", ExitCodes.Error),
+            ApiException api => (api.Message, ExitCodes.Error),
+            ApiUnreachableException unreachable => (unreachable.Message, ExitCodes.Unreachable),
+            CliException cli => (cli.Message, cli.ExitCode),
+            CommandAppException app => (app.Message, ExitCodes.Usage),
+            OperationCanceledException => ("cancelled", ExitCodes.Cancelled),
+            _ => ($"{ex.Message}{(debug ? "" : " (run with --debug for details)")}", ExitCodes.Error),
+        };
+        host.Error.WriteLine($"error: {ApiException.OneLine(message)}");
+        if (debug)
+        {
+            host.Error.WriteLine(ex.ToString());
+        }
+
+        host.Error.Flush();
+        return code;
+    }
+
+    private static string Version =>
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+}

@@ -1,0 +1,74 @@
+using System.ComponentModel;
+using ManagedServers.Cli.Api;
+using ManagedServers.Cli.Output;
+using ManagedServers.Contracts.Api;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ManagedServers.Cli.Commands.Servers;
+
+internal sealed class AddServerSettings : OutputSettings
+{
+    [CommandArgument(0, "<NAME>")]
+    [Description("Unique server name, e.g. dns-01")]
+    public string Name { get; init; } = "";
+
+    [CommandOption("-k|--kind <KIND>")]
+    [Description("Server kind: [green]dns[/], [green]dhcp[/] or [green]backup[/] (required)")]
+    public string? Kind { get; init; }
+
+    [CommandOption("--address <ADDRESS>")]
+    [Description("Host name or IP address of the server")]
+    public string? Address { get; init; }
+
+    [CommandOption("--os <OS>")]
+    [Description("Operating system of the server")]
+    public string? Os { get; init; }
+
+    [CommandOption("--runtime <RUNTIME>")]
+    [Description("How components run: [green]docker[/] or [green]exec[/]")]
+    public string? Runtime { get; init; }
+
+    [CommandOption("--communication <MODE>")]
+    [Description("Who initiates: [green]push[/] (control plane calls the agent) or [green]pull[/] (agent polls)")]
+    public string? Communication { get; init; }
+
+    [CommandOption("--monitoring-api-ip <IP>")]
+    [Description("Control plane address the agent reports to (default: the control plane's setting)")]
+    public string? MonitoringApiIp { get; init; }
+
+    [CommandOption("--user <SERVERUSER>")]
+    [Description("Name of the server's own API user")]
+    public string? ServerUser { get; init; }
+
+    public override ValidationResult Validate() =>
+        base.Validate() is { Successful: false } invalid ? invalid
+        : string.IsNullOrWhiteSpace(Kind)
+            ? ValidationResult.Error("--kind is required (dns, dhcp or backup)")
+            : ValidationResult.Success();
+}
+
+/// <summary>msctl servers add.</summary>
+internal sealed class AddServerCommand(CliHost host) : ApiCommand<AddServerSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, AddServerSettings settings, CancellationToken cancellationToken)
+    {
+        var request = new CreateServerRequest(
+            settings.Name,
+            settings.Kind,
+            settings.Address,
+            settings.Os,
+            settings.Runtime,
+            settings.Communication,
+            settings.MonitoringApiIp,
+            settings.ServerUser);
+        var result = await api.CreateServerAsync(request, cancellationToken);
+        OutputFormat.Write(Host, settings.Output, result.Json, () =>
+        {
+            var server = result.Value;
+            Host.Console.MarkupLineInterpolated($"[green]Created[/] {server.Kind} server [bold]{server.Name}[/] (id {server.Id}, state {server.State}).");
+            Host.Console.MarkupLineInterpolated($"Next: download its setup bundle with [bold]msctl servers bundle {server.Name}[/]");
+        });
+        return ExitCodes.Ok;
+    }
+}

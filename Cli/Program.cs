@@ -1,0 +1,3 @@
+using ManagedServers.Cli;
+
+return await CliApp.RunAsync(args, CliHost.CreateDefault());

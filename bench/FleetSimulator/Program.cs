@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Contracts.Api;
+
+// Fleet simulator: N simulated agents, each a real HTTPS + mTLS client with its own key and
+// certificate from the control plane, heartbeating at a (compressed) interval. Prints sustained
+// heartbeats/s, latency percentiles and the silo's CPU and memory; then times server listings.
+//
+//   dotnet run -c Release --project bench/FleetSimulator -- --url http://127.0.0.1:8080 \
+//       --password ADMIN_PASSWORD --agents 1000 --interval 5 --duration 60 --silo-pid PID
+var options = Options.Parse(args);
+var wire = ContractsJson.WireOptions;
+using var api = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(2) };
+api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(api, options.Password));
+
+Console.WriteLine($"fleet simulator: {options.Agents} agents, {options.Interval} s interval, {options.Duration} s measured, prefix '{options.Prefix}'");
+var enrolled = new ConcurrentBag<SimAgent>();
+var setupClock = Stopwatch.StartNew();
+await Parallel.ForEachAsync(Enumerable.Range(0, options.Agents), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+{
+    var name = $"{options.Prefix}-{i:D6}";
+    using var created = await api.PostAsJsonAsync("/api/v1/servers", new CreateServerRequest(name, "dns", "127.0.0.1"), wire, ct);
+    var server = (await created.Content.ReadFromJsonAsync<ServerView>(wire, ct))!;
+    var bundle = (await api.GetFromJsonAsync<SetupBundle>($"/api/v1/servers/{server.Id}/setup-bundle", wire, ct))!;
+    enrolled.Add(await SimAgent.EnrollAsync(bundle, ct));
+});
+Console.WriteLine($"created and enrolled {enrolled.Count} agents in {setupClock.Elapsed.TotalSeconds:F1} s");
+
+var agents = enrolled.ToArray();
+var latencies = new ConcurrentQueue<double>();
+long sent = 0, failed = 0;
+using var stop = new CancellationTokenSource();
+var warmup = TimeSpan.FromSeconds(Math.Min(options.Interval * 2, 20));
+var measuring = false;
+var cpuBefore = ProcessCpu(options.SiloPid);
+var wall = Stopwatch.StartNew();
+var loops = agents.Select((agent, index) => Task.Run(async () =>
+{
+    // Spread the first beats over one interval, as a real fleet does.
+    await Task.Delay(TimeSpan.FromSeconds(options.Interval * index / (double)agents.Length), stop.Token).ConfigureAwait(false);
+    using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Interval));
+    do
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await agent.BeatAsync(stop.Token).ConfigureAwait(false);
+            if (measuring)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref sent);
+                    latencies.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            break;
+        }
+        catch (HttpRequestException)
+        {
+            if (measuring)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        }
+    }
+    while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false));
+})).ToArray();
+
+await Task.Delay(warmup);
+measuring = true;
+var measureStart = Stopwatch.GetTimestamp();
+cpuBefore = ProcessCpu(options.SiloPid);
+long peakRss = 0;
+for (var s = 0; s < options.Duration; s++)
+{
+    await Task.Delay(1000);
+    peakRss = Math.Max(peakRss, Rss(options.SiloPid));
+}
+
+measuring = false;
+var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
+var cpuAfter = ProcessCpu(options.SiloPid);
+await stop.CancelAsync();
+try
+{
+    await Task.WhenAll(loops);
+}
+catch (OperationCanceledException)
+{
+}
+
+var sorted = latencies.ToArray();
+Array.Sort(sorted);
+double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+Console.WriteLine($"heartbeats: {sent} ok, {failed} failed in {seconds:F1} s → {sent / seconds:F0}/s (offered {agents.Length / (double)options.Interval:F0}/s)");
+Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p90 {P(0.90):F1}  p99 {P(0.99):F1}  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1}");
+if (options.SiloPid > 0)
+{
+    Console.WriteLine($"silo: CPU {(cpuAfter - cpuBefore) / seconds * 100:F0} % of one core (2 cores = 200 %), peak RSS {peakRss / 1024 / 1024} MiB");
+}
+
+// Listing: a page of 20 with a search term, over the whole fleet.
+var listLatencies = new List<double>();
+for (var i = 0; i < 300; i++)
+{
+    var term = $"{options.Prefix}-{Random.Shared.Next(options.Agents / 10):D5}";
+    var started = Stopwatch.GetTimestamp();
+    using var response = await api.GetAsync($"/api/v1/servers?q={term}&per_page=20");
+    response.EnsureSuccessStatusCode();
+    await response.Content.ReadAsByteArrayAsync();
+    listLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+}
+
+listLatencies.Sort();
+Console.WriteLine($"list (search, page of 20, fleet of {options.Agents}+): p50 {listLatencies[150]:F1} ms  p99 {listLatencies[296]:F1} ms");
+
+foreach (var agent in agents)
+{
+    agent.Dispose();
+}
+
+static async Task<string> TokenAsync(HttpClient api, string password)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tokens") { Content = JsonContent.Create(new CreateTokenRequest("fleet-simulator"), options: ContractsJson.WireOptions) };
+    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + password)));
+    using var response = await api.SendAsync(request);
+    response.EnsureSuccessStatusCode();
+    return (await response.Content.ReadFromJsonAsync<CreatedToken>(ContractsJson.WireOptions))!.Token;
+}
+
+static double ProcessCpu(int pid)
+{
+    if (pid <= 0 || !File.Exists($"/proc/{pid}/stat"))
+    {
+        return 0;
+    }
+
+    var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
+static long Rss(int pid)
+{
+    if (pid <= 0 || !File.Exists($"/proc/{pid}/status"))
+    {
+        return 0;
+    }
+
+    var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+    return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}
+
+internal sealed record Options(string Url, string Password, int Agents, int Interval, int Duration, int SiloPid, string Prefix)
+{
+    public static Options Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        return new Options(
+            Get("url", "http://127.0.0.1:8080"),
+            Get("password", Environment.GetEnvironmentVariable("MANAGEDSERVERS_ADMIN_PASSWORD") ?? string.Empty),
+            int.Parse(Get("agents", "1000"), CultureInfo.InvariantCulture),
+            int.Parse(Get("interval", "5"), CultureInfo.InvariantCulture),
+            int.Parse(Get("duration", "60"), CultureInfo.InvariantCulture),
+            int.Parse(Get("silo-pid", "0"), CultureInfo.InvariantCulture),
+            Get("prefix", "sim" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture)));
+    }
+}
+
+/// <summary>One simulated agent: its own key, certificate and TLS connection.</summary>
+internal sealed class SimAgent : IDisposable
+{
+    private readonly HttpClient _client;
+    private readonly string _serverId;
+    private readonly Guid _boot = Guid.NewGuid();
+    private long _sequence;
+
+    private SimAgent(HttpClient client, string serverId)
+    {
+        _client = client;
+        _serverId = serverId;
+    }
+
+    public static async Task<SimAgent> EnrollAsync(SetupBundle bundle, CancellationToken ct)
+    {
+        var ca = X509Certificate2.CreateFromPem(bundle.CaCertificatePem);
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var csr = new CertificateRequest($"CN={bundle.ServerId}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
+        using var anonymous = new HttpClient(Handler(ca, null)) { BaseAddress = new Uri(bundle.AgentUrl) };
+        using var response = await anonymous.PostAsJsonAsync("/api/v1/agent/enroll", new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, csr, "sim", "sim", "sim"), ContractsJson.WireOptions, ct);
+        response.EnsureSuccessStatusCode();
+        var issued = (await response.Content.ReadFromJsonAsync<CertificateResponse>(ContractsJson.WireOptions, ct))!;
+        using var pem = X509Certificate2.CreateFromPem(issued.CertificatePem).CopyWithPrivateKey(key);
+        var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        return new SimAgent(new HttpClient(Handler(ca, certificate)) { BaseAddress = new Uri(bundle.AgentUrl), Timeout = TimeSpan.FromSeconds(30) }, bundle.ServerId);
+    }
+
+    public Task<HttpResponseMessage> BeatAsync(CancellationToken ct) =>
+        _client.PostAsJsonAsync(
+            "/api/v1/monitoring/heartbeat",
+            new Heartbeat(_serverId, Guid.NewGuid(), _boot, Interlocked.Increment(ref _sequence), DateTimeOffset.UtcNow, "sim", 1, "sim", "sim"),
+            ContractsJson.WireOptions,
+            ct);
+
+    public void Dispose() => _client.Dispose();
+
+    private static SocketsHttpHandler Handler(X509Certificate2 ca, X509Certificate2? client)
+    {
+        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+        if (client is not null)
+        {
+            handler.SslOptions.ClientCertificates = [client];
+        }
+
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
+        {
+            if (cert is null)
+            {
+                return false;
+            }
+
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(ca);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(new X509Certificate2(cert));
+        };
+        return handler;
+    }
+}

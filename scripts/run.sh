@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds and starts ManagedServers on its embedded defaults (one silo + API on 127.0.0.1:8080,
+# SQLite under .data/), creates a demo DNS server, enrols a local agent from its setup bundle
+# and prints the URL and the admin credentials. Ctrl+C stops everything (or pass --detach).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+data="$root/.data"
+url="http://127.0.0.1:8080"
+agent_url="https://127.0.0.1:8443"
+detach=false; [ "${1:-}" = "--detach" ] && detach=true
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "error: curl is required (apt-get install curl)" >&2; exit 1; }
+
+mkdir -p "$data"; chmod 700 "$data"
+if [ -z "${MANAGEDSERVERS_ADMIN_PASSWORD:-}" ]; then
+  [ -s "$data/admin-password" ] || (umask 077; head -c 18 /dev/urandom | base64 | tr '+/' '-_' > "$data/admin-password")
+  MANAGEDSERVERS_ADMIN_PASSWORD=$(cat "$data/admin-password")
+fi
+export MANAGEDSERVERS_ADMIN_PASSWORD
+
+log "building"
+dotnet build ManagedServers.sln -c Release -nologo -v quiet >/dev/null
+bin() { echo "$root/$1/bin/Release/net10.0/$2"; }
+
+if curl -fs "$url/healthz" >/dev/null 2>&1; then
+  echo "error: something already listens on $url (stop it first)" >&2; exit 1
+fi
+log "starting the silo + API ($url, agents on $agent_url, data in $data)"
+dotnet "$(bin Silo ManagedServers.Silo.dll)" --urls "$url" --AgentUrls "$agent_url" --DataDir "$data" > "$data/silo.log" 2>&1 &
+silo_pid=$!
+agent_pid=""
+cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; kill "$silo_pid" 2>/dev/null; wait 2>/dev/null || true; }
+$detach || trap cleanup EXIT INT TERM
+for _ in $(seq 1 120); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$data/silo.log" >&2; exit 1; }; sleep 0.5; done
+
+token=$(curl -fs -u "admin:$MANAGEDSERVERS_ADMIN_PASSWORD" -H 'content-type: application/json' -d '{"name":"run.sh"}' "$url/api/v1/tokens" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+auth=(-H "Authorization: Bearer $token")
+id=$(curl -fs "${auth[@]}" "$url/api/v1/servers?q=demo-dns" | grep -o '"id":"[^"]*","name":"demo-dns"' | head -n 1 | sed -E 's/"id":"([^"]+)".*/\1/' || true)
+if [ -z "$id" ]; then
+  log "creating the demo DNS server"
+  id=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"name":"demo-dns","kind":"dns","address":"127.0.0.1","os":"Debian 12","runtime":"exec"}' "$url/api/v1/servers" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+fi
+if [ ! -s "$data/agent/cert.pem" ]; then
+  log "enrolling a local agent from the setup bundle"
+  (umask 077; curl -fs "${auth[@]}" "$url/api/v1/servers/$id/setup-bundle" > "$data/demo-dns.bundle.json")
+  dotnet "$(bin Agent ManagedServers.Agent.dll)" enroll --bundle "$data/demo-dns.bundle.json" --state-dir "$data/agent"
+fi
+log "starting the agent"
+dotnet "$(bin Agent ManagedServers.Agent.dll)" run --state-dir "$data/agent" > "$data/agent.log" 2>&1 &
+agent_pid=$!
+state=""
+for _ in $(seq 1 60); do
+  state=$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id" | sed -E 's/.*"state":"([^"]+)".*/\1/')
+  [ "$state" = "running" ] && break; sleep 1
+done
+
+cat <<MSG
+
+  ManagedServers is up.
+    API:          $url/api/v1        (docs: $url/api/docs, OpenAPI: $url/api/v1/openapi.json)
+    Agents:       $agent_url (mTLS)
+    Admin:        user 'admin', password '$MANAGEDSERVERS_ADMIN_PASSWORD'
+    API token:    $token
+    Demo server:  demo-dns ($id) is $state
+    CLI:          dotnet $(bin Cli msctl.dll) login --url $url --user admin
+                  dotnet $(bin Cli msctl.dll) servers list
+    Logs:         $data/silo.log, $data/agent.log
+
+MSG
+if $detach; then
+  echo "  Detached: silo pid $silo_pid, agent pid $agent_pid (kill them to stop)."
+else
+  echo "  Ctrl+C stops the silo and the agent."
+  wait "$silo_pid"
+fi

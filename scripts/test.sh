@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every test of the solution on a fresh Debian 12 machine: installs what is missing,
+# starts the services that are not running, builds, tests, and prints "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root_dir=$(pwd)
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# 1. Debian packages (skipped when present).
+packages=(postgresql rabbitmq-server docker.io knot knot-dnsutils kea-dhcp4-server kea-dhcp6-server kea-admin)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  # Packaged services must not start themselves through policy-rc.d-less containers; we start them below.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || { echo "error: the .NET 10 SDK is required (dotnet not on PATH)" >&2; exit 1; }
+
+# 2. Services.
+pg_version=$(ls /etc/postgresql | sort -V | tail -n 1)
+if ! $SUDO pg_ctlcluster "$pg_version" main status >/dev/null 2>&1; then
+  log "starting PostgreSQL $pg_version"
+  $SUDO pg_ctlcluster "$pg_version" main start
+fi
+for _ in $(seq 1 30); do $SUDO -u postgres psql -qAtc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+$SUDO -u postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+export MANAGEDSERVERS_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres"
+
+if ! $SUDO rabbitmqctl -q status >/dev/null 2>&1; then
+  log "starting RabbitMQ"
+  $SUDO rabbitmq-server -detached >/dev/null 2>&1 || log "warning: RabbitMQ did not start (not needed by the current tests)"
+fi
+if ! docker info >/dev/null 2>&1; then
+  log "starting dockerd"
+  ($SUDO dockerd >/tmp/managedservers-dockerd.log 2>&1 &) || true
+fi
+
+# 3. Build and test.
+results="$root_dir/TestResults"
+rm -rf "$results"
+log "building"
+dotnet build ManagedServers.sln -c Release -nologo -v quiet
+log "testing"
+set +e
+dotnet test ManagedServers.sln -c Release --no-build -nologo \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+test_exit=$?
+set -e
+
+# 4. Count from the TRX files: the one line CI reads.
+passed=0; failed=0; skipped=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+if [ "$failed" -gt 0 ] || [ "$test_exit" -ne 0 ] || [ "$passed" -eq 0 ]; then exit 1; fi

@@ -1,0 +1,195 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace ManagedServers.Cli.Tests;
+
+/// <summary>
+/// A tiny in-memory stand-in for the control plane's REST API, hosted by Kestrel on 127.0.0.1:0.
+/// Only for the CLI's unit tests: it follows the documented wire format, not the real server's rules.
+/// </summary>
+internal sealed class FakeApi : IAsyncDisposable
+{
+    public const string GoodToken = "good-token";
+    public const string User = "admin";
+    public const string Password = "s3cret";
+
+    /// <summary>"Now" for heartbeats; tests use the same instant as the CLI's clock.</summary>
+    public static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private readonly WebApplication _app;
+    private int _nextId;
+
+    private FakeApi(WebApplication app) => _app = app;
+
+    public string Url { get; private set; } = "";
+
+    public ConcurrentDictionary<string, ServerView> Servers { get; } = new();
+
+    public ConcurrentDictionary<string, TokenView> Tokens { get; } = new();
+
+    /// <summary>Valid bearer tokens.</summary>
+    public ConcurrentDictionary<string, bool> ValidTokens { get; } = new(new Dictionary<string, bool> { [GoodToken] = true });
+
+    /// <summary>Every request as "METHOD /path?query".</summary>
+    public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Authorization header of every request, in order.</summary>
+    public ConcurrentQueue<string> Authorizations { get; } = new();
+
+    /// <summary>Bodies of POST /tokens.</summary>
+    public ConcurrentQueue<CreateTokenRequest> TokenRequests { get; } = new();
+
+    public static byte[] BundleBytes { get; } = Encoding.UTF8.GetBytes("{\n  \"server_id\": \"x\",\n  \"enrollment_token\": \"secret\"\n}\n");
+
+    public static async Task<FakeApi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        var app = builder.Build();
+        var fake = new FakeApi(app);
+        fake.Map(app);
+        await app.StartAsync();
+        fake.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return fake;
+    }
+
+    public ServerView AddServer(string name, string kind = "dns", string state = "running", DateTimeOffset? lastHeartbeat = null, string? dnsVersion = null)
+    {
+        var id = $"srv-{Interlocked.Increment(ref _nextId):D4}";
+        var server = new ServerView(
+            id, name, kind, $"10.0.0.{_nextId}", "debian-12", "docker", "push", "10.0.0.1", $"{name}-agent", state,
+            lastHeartbeat, 7, new ComponentVersions("1.0.0", null, dnsVersion, null, null),
+            Now.AddDays(-1), Now.AddHours(-1), null, null, null);
+        Servers[id] = server;
+        return server;
+    }
+
+    private void Map(WebApplication app)
+    {
+        app.Use(async (ctx, next) =>
+        {
+            Requests.Enqueue($"{ctx.Request.Method} {ctx.Request.Path}{ctx.Request.QueryString}");
+            Authorizations.Enqueue(ctx.Request.Headers.Authorization.ToString());
+            var isTokenCreation = ctx.Request.Method == "POST" && ctx.Request.Path == "/api/v1/tokens";
+            if (!IsAuthorized(ctx.Request.Headers.Authorization.ToString(), allowBasic: isTokenCreation))
+            {
+                await Results.Problem(title: "Unauthorized", statusCode: 401).ExecuteAsync(ctx);
+                return;
+            }
+
+            await next(ctx);
+        });
+
+        var api = app.MapGroup("/api/v1");
+
+        api.MapPost("/tokens", async (HttpRequest request) =>
+        {
+            var body = await request.ReadFromJsonAsync<CreateTokenRequest>(ContractsJson.WireOptions) ?? new CreateTokenRequest();
+            TokenRequests.Enqueue(body);
+            var id = $"tok-{Interlocked.Increment(ref _nextId):D4}";
+            var secret = $"secret-{id}";
+            ValidTokens[secret] = true;
+            var expires = body.ExpiresInDays is { } d ? Now.AddDays(d) : (DateTimeOffset?)null;
+            Tokens[id] = new TokenView(id, body.Name ?? "default", User, Now, expires, null);
+            return Results.Json(new CreatedToken(secret, id, body.Name ?? "default", User, expires), ContractsJson.WireOptions, statusCode: 201);
+        });
+        api.MapGet("/tokens", () => Results.Json(Tokens.Values.OrderBy(t => t.Id).ToArray(), ContractsJson.WireOptions));
+        api.MapDelete("/tokens/{id}", (string id) => Tokens.TryRemove(id, out _)
+            ? Results.NoContent()
+            : Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404));
+
+        api.MapGet("/servers", (string? q, int? page, int? per_page, string? sort) =>
+        {
+            IEnumerable<ServerView> items = Servers.Values;
+            if (!string.IsNullOrEmpty(q))
+            {
+                items = items.Where(s => s.Name.Contains(q, StringComparison.OrdinalIgnoreCase));
+            }
+
+            items = sort switch
+            {
+                "-name" => items.OrderByDescending(s => s.Name, StringComparer.Ordinal),
+                _ => items.OrderBy(s => s.Name, StringComparer.Ordinal),
+            };
+            var all = items.ToList();
+            int p = page ?? 1, pp = per_page ?? 20;
+            var pageItems = all.Skip((p - 1) * pp).Take(pp).ToList();
+            return Results.Json(new PageOf<ServerView>(pageItems, all.Count, p, pp), ContractsJson.WireOptions);
+        });
+
+        api.MapPost("/servers", async (HttpRequest request) =>
+        {
+            var body = await request.ReadFromJsonAsync<CreateServerRequest>(ContractsJson.WireOptions);
+            var errors = new Dictionary<string, string[]>();
+            if (string.IsNullOrEmpty(body?.Name) || !body.Name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                errors["name"] = ["must be lowercase letters, digits and '-'"];
+            }
+
+            if (body?.Kind is not ("dns" or "dhcp" or "backup"))
+            {
+                errors["kind"] = ["must be one of dns, dhcp, backup"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            if (Servers.Values.Any(s => s.Name == body!.Name))
+            {
+                return Results.Problem(title: "Conflict", detail: $"a server named '{body!.Name}' already exists", statusCode: 409);
+            }
+
+            var server = AddServer(body!.Name!, body.Kind!, state: "pending");
+            return Results.Json(server, ContractsJson.WireOptions, statusCode: 201);
+        });
+
+        api.MapGet("/servers/{id}", (string id) => Servers.TryGetValue(id, out var s)
+            ? Results.Json(s, ContractsJson.WireOptions)
+            : NotFound(id));
+        api.MapDelete("/servers/{id}", (string id) => Servers.TryRemove(id, out _) ? Results.NoContent() : NotFound(id));
+        api.MapGet("/servers/{id}/setup-bundle", (string id) => Servers.ContainsKey(id)
+            ? Results.Bytes(BundleBytes, "application/json", "bundle.json")
+            : NotFound(id));
+        api.MapPost("/servers/{id}/ping", (string id) => Servers.ContainsKey(id)
+            ? Results.Json(new PingResult(id, true, 12.34, "1.2.3", null), ContractsJson.WireOptions)
+            : NotFound(id));
+    }
+
+    private static IResult NotFound(string id) =>
+        Results.Problem(title: "Not Found", detail: $"no server with id '{id}'", statusCode: (int)HttpStatusCode.NotFound);
+
+    private bool IsAuthorized(string header, bool allowBasic)
+    {
+        if (header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            return ValidTokens.ContainsKey(header["Bearer ".Length..]);
+        }
+
+        if (allowBasic && header.StartsWith("Basic ", StringComparison.Ordinal))
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..]));
+            return decoded == $"{User}:{Password}";
+        }
+
+        return false;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

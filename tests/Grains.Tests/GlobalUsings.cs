@@ -1,0 +1,3 @@
+global using ManagedServers.Contracts.Agent;
+global using ManagedServers.Grains.Interfaces.Servers;
+global using Xunit;

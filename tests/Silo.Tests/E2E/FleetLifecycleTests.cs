@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Net;
+using Xunit.Abstractions;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// The real thing: a silo process and three agent processes over HTTPS + mTLS on loopback.
+/// Intervals are shortened (2 s heartbeats, unreachable after 3 missed); bounds are generous
+/// liveness limits, the measured delays are printed, not asserted tightly.
+/// </summary>
+public sealed class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly List<ChildProcess> _agents = [];
+    private SiloProcess _silo = null!;
+
+    public async Task InitializeAsync()
+    {
+        _silo = new SiloProcess(Path.Combine(_dir, "silo"));
+        await _silo.StartAsync();
+        await _silo.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3));
+        await Task.Delay(TimeSpan.FromSeconds(6)); // per-silo settings caches refresh every 5 s
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            agent.Dispose();
+        }
+
+        await _silo.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Three_agents_stop_die_return_survive_a_silo_restart_and_are_refused_after_delete()
+    {
+        var servers = new List<ServerView>();
+        var stateDirs = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            var server = await _silo.CreateServerAsync($"e2e-dns-{i}");
+            var bundle = await _silo.WriteBundleAsync(server.Id, Path.Combine(_dir, "bundles"));
+            var stateDir = Path.Combine(_dir, "agent" + i);
+            var (code, text) = await AgentProcess.EnrollAsync(bundle, stateDir);
+            Assert.True(code == 0, $"enroll failed ({code}): {text}");
+            servers.Add(server);
+            stateDirs.Add(stateDir);
+            _agents.Add(AgentProcess.Run(stateDir));
+        }
+
+        foreach (var s in servers)
+        {
+            await WaitForStateAsync(s.Id, "running");
+        }
+
+        // Commands flow down and results come back.
+        using (var ping = await _silo.Http.PostAsync($"{_silo.BaseUrl}/api/v1/servers/{servers[0].Id}/ping", null))
+        {
+            var body = await ping.Content.ReadAsStringAsync();
+            Assert.True(ping.IsSuccessStatusCode, body);
+            Assert.Contains("\"ok\":true", body, StringComparison.Ordinal);
+        }
+
+        // SIGTERM: the agent says goodbye → stopped.
+        _agents[0].Terminate();
+        Assert.True(await _agents[0].WaitForExitAsync(TimeSpan.FromSeconds(30)), _agents[0].Output);
+        await WaitForStateAsync(servers[0].Id, "stopped");
+
+        // SIGKILL: silence → unreachable.
+        var killedAt = Stopwatch.StartNew();
+        _agents[1].KillHard();
+        await WaitForStateAsync(servers[1].Id, "unreachable");
+        output.WriteLine($"SIGKILL → unreachable after {killedAt.Elapsed.TotalSeconds:F1} s (timeout 3 × 2 s)");
+
+        // Restart both agents from their state dirs → running.
+        _agents[0] = AgentProcess.Run(stateDirs[0]);
+        _agents[1] = AgentProcess.Run(stateDirs[1]);
+        await WaitForStateAsync(servers[0].Id, "running");
+        await WaitForStateAsync(servers[1].Id, "running");
+
+        // Restart the silo: agents keep their certificates and come back without re-enrolment.
+        var certificates = stateDirs.Select(d => File.ReadAllText(Path.Combine(d, "cert.pem"))).ToList();
+        await _silo.StopAsync();
+        var restartedAt = DateTimeOffset.UtcNow;
+        await _silo.StartAsync();
+        foreach (var s in servers)
+        {
+            await WaitForAsync(s.Id, v => v.State == "running" && v.LastHeartbeat > restartedAt, "running with a heartbeat after the restart");
+        }
+
+        Assert.Equal(certificates, stateDirs.Select(d => File.ReadAllText(Path.Combine(d, "cert.pem"))).ToList());
+
+        // Delete a server: its agent is refused from then on.
+        using (var delete = await _silo.Http.DeleteAsync($"{_silo.BaseUrl}/api/v1/servers/{servers[2].Id}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+
+        using (var probe = AgentTls.ClientFor(stateDirs[2], $"https://127.0.0.1:{_silo.AgentPort}"))
+        using (var refused = await AgentTls.PostHeartbeatAsync(probe, AgentTls.Beat(servers[2].Id)))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+            Assert.Contains("agent-revoked", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        Assert.True(await _agents[2].WaitForExitAsync(Patience), "the deleted server's agent kept running:\n" + _agents[2].Output);
+        Assert.NotEqual(0, _agents[2].ExitCode);
+        Assert.Null(await _silo.GetServerAsync(servers[2].Id));
+    }
+
+    private Task WaitForStateAsync(string id, string state) => WaitForAsync(id, v => v.State == state, state);
+
+    private async Task WaitForAsync(string id, Func<ServerView, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        ServerView? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await _silo.GetServerAsync(id);
+            if (last is not null && condition(last))
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"server {id} never became {what}; last state {last?.State}, last heartbeat {last?.LastHeartbeat:O}\nsilo:\n{Tail(_silo.Output)}\nagents:\n{string.Join("\n---\n", _agents.Select(a => Tail(a.Output)))}");
+    }
+
+    private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
+}

@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>Finds the built silo and agent and runs them as real processes.</summary>
+public static class Build
+{
+#if DEBUG
+    public const string Configuration = "Debug";
+#else
+    public const string Configuration = "Release";
+#endif
+
+    public static string RepoRoot { get; } = FindRoot();
+
+    public static string SiloDll => Path.Combine(RepoRoot, "Silo", "bin", Configuration, "net10.0", "ManagedServers.Silo.dll");
+
+    public static string AgentDll => Path.Combine(RepoRoot, "Agent", "bin", Configuration, "net10.0", "ManagedServers.Agent.dll");
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "ManagedServers.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("ManagedServers.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+/// <summary>A child process with captured output, stopped by signal.</summary>
+public sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    public ChildProcess(string dll, IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            start.Environment[k] = v;
+        }
+
+        _process = new Process { StartInfo = start };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public void Terminate() => _ = Kill(_process.Id, 15);
+
+    public void KillHard() => _process.Kill(entireProcessTree: true);
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(10_000);
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
+}
+
+/// <summary>One silo process on its own ports and data directory, with an admin token.</summary>
+public sealed class SiloProcess : IAsyncDisposable
+{
+    public const string AdminPassword = "e2e-admin-password";
+    private readonly Dictionary<string, string> _extraArgs;
+    private ChildProcess? _process;
+
+    public SiloProcess(string dataDir, IDictionary<string, string>? extraArgs = null)
+    {
+        DataDir = dataDir;
+        _extraArgs = new Dictionary<string, string>(extraArgs ?? new Dictionary<string, string>());
+        HttpPort = Build.FreePort();
+        AgentPort = Build.FreePort();
+        SiloPort = Build.FreePort();
+        GatewayPort = Build.FreePort();
+    }
+
+    public string DataDir { get; }
+
+    public int HttpPort { get; }
+
+    public int AgentPort { get; }
+
+    public int SiloPort { get; }
+
+    public int GatewayPort { get; }
+
+    public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public string Output => _process?.Output ?? string.Empty;
+
+    public async Task StartAsync()
+    {
+        var args = new List<string>
+        {
+            "--urls", BaseUrl,
+            "--AgentUrls", $"https://127.0.0.1:{AgentPort}",
+            "--DataDir", DataDir,
+            "--Orleans:SiloPort", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Orleans:GatewayPort", GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        foreach (var (k, v) in _extraArgs)
+        {
+            args.Add("--" + k);
+            args.Add(v);
+        }
+
+        _process = new ChildProcess(Build.SiloDll, args, new Dictionary<string, string> { ["MANAGEDSERVERS_ADMIN_PASSWORD"] = AdminPassword });
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException("silo exited early:\n" + _process.Output);
+            }
+
+            try
+            {
+                using var response = await Http.GetAsync($"{BaseUrl}/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    await LoginAsync();
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException("silo did not start:\n" + _process.Output);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_process is null)
+        {
+            return;
+        }
+
+        _process.Terminate();
+        if (!await _process.WaitForExitAsync(TimeSpan.FromSeconds(60)))
+        {
+            _process.KillHard();
+        }
+
+        _process.Dispose();
+        _process = null;
+    }
+
+    public async Task<ServerView> CreateServerAsync(string name, string kind = "dns")
+    {
+        using var response = await Http.PostAsJsonAsync($"{BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, "127.0.0.1", "Debian 12"), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+    }
+
+    public async Task<ServerView?> GetServerAsync(string id)
+    {
+        using var response = await Http.GetAsync($"{BaseUrl}/api/v1/servers/{id}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+    }
+
+    public async Task<string> WriteBundleAsync(string serverId, string directory, int? expiresInSeconds = null)
+    {
+        var url = $"{BaseUrl}/api/v1/servers/{serverId}/setup-bundle" + (expiresInSeconds is { } s ? $"?expires_in_seconds={s}" : string.Empty);
+        var bytes = await Http.GetByteArrayAsync(url);
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, serverId + ".bundle.json");
+        await File.WriteAllBytesAsync(path, bytes);
+        return path;
+    }
+
+    public async Task PutSettingsAsync(MonitoringSettingsUpdate update)
+    {
+        using var response = await Http.PutAsJsonAsync($"{BaseUrl}/api/v1/settings/monitoring", update, ContractsJson.WireOptions);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Http.Dispose();
+    }
+
+    private async Task LoginAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{BaseUrl}/api/v1/tokens") { Content = JsonContent.Create(new CreateTokenRequest("e2e"), options: ContractsJson.WireOptions) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + AdminPassword)));
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        var token = (await response.Content.ReadFromJsonAsync<CreatedToken>(ContractsJson.WireOptions))!;
+        Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+    }
+}
+
+/// <summary>The real agent: enrol from a bundle, then run.</summary>
+public static class AgentProcess
+{
+    public static async Task<(int ExitCode, string Output)> EnrollAsync(string bundle, string stateDir)
+    {
+        using var enroll = new ChildProcess(Build.AgentDll, ["enroll", "--bundle", bundle, "--state-dir", stateDir]);
+        Assert.True(await enroll.WaitForExitAsync(TimeSpan.FromSeconds(90)), "enroll did not finish:\n" + enroll.Output);
+        return (enroll.ExitCode, enroll.Output);
+    }
+
+    public static ChildProcess Run(string stateDir) => new(Build.AgentDll, ["run", "--state-dir", stateDir]);
+}

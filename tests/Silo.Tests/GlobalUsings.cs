@@ -1,0 +1,4 @@
+global using ManagedServers.Contracts;
+global using ManagedServers.Contracts.Agent;
+global using ManagedServers.Contracts.Api;
+global using Xunit;
