@@ -2,14 +2,13 @@ using System.Net;
 using ManagedServers.Grains.Servers;
 using ManagedServers.Silo.Storage;
 using Orleans.Configuration;
-using Orleans.Serialization;
 
 namespace ManagedServers.Silo;
 
 /// <summary>
 /// The silo's configuration, shared by the host (Program) and the test clusters so both run the
 /// same providers: storage and reminders (SQLite embedded or PostgreSQL), clustering, the
-/// ingestion stream, and JSON serialization of the agent contracts.
+/// and the ingestion stream.
 /// </summary>
 public static class SiloConfiguration
 {
@@ -47,9 +46,6 @@ public static class SiloConfiguration
 
         silo.UseManagedServersStorage(storage);
         silo.AddMemoryStreams(GrainNames.IngestStreamProvider);
-        silo.Services.AddSerializer(s => s.AddJsonSerializer(
-            isSupported: t => t.Namespace?.StartsWith("ManagedServers.Contracts", StringComparison.Ordinal) == true,
-            jsonSerializerOptions: Contracts.ContractsJson.Default.Options));
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)

@@ -4,7 +4,6 @@ using ManagedServers.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
-using Orleans.Serialization;
 using Orleans.TestingHost;
 
 namespace ManagedServers.Grains.Tests;
@@ -67,9 +66,6 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
             clientBuilder.AddMemoryStreams(GrainNames.IngestStreamProvider);
-            clientBuilder.Services.AddSerializer(s => s.AddJsonSerializer(
-                isSupported: t => t.Namespace?.StartsWith("ManagedServers.Contracts", StringComparison.Ordinal) == true,
-                jsonSerializerOptions: Contracts.ContractsJson.Default.Options));
         }
     }
 }

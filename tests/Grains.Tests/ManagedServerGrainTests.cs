@@ -127,7 +127,7 @@ public sealed class ManagedServerGrainTests(ClusterFixture fixture)
             }
 
             sequence++;
-            var stats = await management.GetDetailedGrainStatistics([typeof(ManagedServerGrain).FullName!]);
+            var stats = await management.GetDetailedGrainStatistics();
             victimId = stats.Where(s => s.SiloAddress.Equals(victimSilo.SiloAddress))
                 .Select(s => s.GrainId.Key.ToString())
                 .FirstOrDefault(ids.Contains);
