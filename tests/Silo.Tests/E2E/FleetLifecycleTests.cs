@@ -9,16 +9,21 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// Intervals are shortened (2 s heartbeats, unreachable after 3 missed); bounds are generous
 /// liveness limits, the measured delays are printed, not asserted tightly.
 /// </summary>
-public sealed class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-e2e-" + Guid.NewGuid().ToString("N")[..10]);
     private readonly List<ChildProcess> _agents = [];
     private SiloProcess _silo = null!;
 
+    /// <summary>Extra silo switches that select the storage mode.</summary>
+    protected abstract IDictionary<string, string> StorageArgs { get; }
+
+    protected virtual Task CleanupStorageAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
-        _silo = new SiloProcess(Path.Combine(_dir, "silo"));
+        _silo = new SiloProcess(Path.Combine(_dir, "silo"), StorageArgs);
         await _silo.StartAsync();
         await _silo.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3));
         await Task.Delay(TimeSpan.FromSeconds(6)); // per-silo settings caches refresh every 5 s
@@ -32,6 +37,7 @@ public sealed class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLifeti
         }
 
         await _silo.DisposeAsync();
+        await CleanupStorageAsync();
         try
         {
             Directory.Delete(_dir, true);
@@ -139,4 +145,34 @@ public sealed class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLifeti
     }
 
     private static string Tail(string text) => text.Length > 4000 ? text[^4000..] : text;
+}
+
+/// <summary>The embedded default: SQLite under the data directory, localhost clustering.</summary>
+public sealed class SqliteFleetLifecycleTests(ITestOutputHelper output) : FleetLifecycleTests(output)
+{
+    protected override IDictionary<string, string> StorageArgs { get; } = new Dictionary<string, string>();
+}
+
+/// <summary>Cluster mode: ADO.NET clustering, storage and reminders on a fresh PostgreSQL database.</summary>
+public sealed class PostgresFleetLifecycleTests(ITestOutputHelper output) : FleetLifecycleTests(output)
+{
+    private readonly string _database = "ms_e2e_" + Guid.NewGuid().ToString("N")[..12];
+
+    protected override IDictionary<string, string> StorageArgs => new Dictionary<string, string>
+    {
+        ["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = _database }.ConnectionString,
+        ["Orleans:ClusterId"] = _database,
+    };
+
+    private static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
+
+    protected override async Task CleanupStorageAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var connection = new Npgsql.NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
 }

@@ -23,6 +23,8 @@ public static class Build
 
     public static string AgentDll => Path.Combine(RepoRoot, "Agent", "bin", Configuration, "net10.0", "ManagedServers.Agent.dll");
 
+    public static string CliDll => Path.Combine(RepoRoot, "Cli", "bin", Configuration, "net10.0", "msctl.dll");
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -162,6 +164,9 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
 
+    /// <summary>The admin API token this harness logged in with.</summary>
+    public string Token { get; private set; } = string.Empty;
+
     public string Output => _process?.Output ?? string.Empty;
 
     public async Task StartAsync()
@@ -267,6 +272,7 @@ public sealed class SiloProcess : IAsyncDisposable
         using var response = await Http.SendAsync(request);
         response.EnsureSuccessStatusCode();
         var token = (await response.Content.ReadFromJsonAsync<CreatedToken>(ContractsJson.WireOptions))!;
+        Token = token.Token;
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
     }
 }

@@ -1,0 +1,2 @@
+// The end-to-end tests drive Linux processes and check Unix file modes.
+[assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
