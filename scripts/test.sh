@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # 1. Debian packages (skipped when present).
@@ -25,8 +26,8 @@ if ! $SUDO pg_ctlcluster "$pg_version" main status >/dev/null 2>&1; then
   log "starting PostgreSQL $pg_version"
   $SUDO pg_ctlcluster "$pg_version" main start
 fi
-for _ in $(seq 1 30); do $SUDO -u postgres psql -qAtc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
-$SUDO -u postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
+for _ in $(seq 1 30); do as_postgres psql -qAtc 'select 1' >/dev/null 2>&1 && break; sleep 1; done
+as_postgres psql -qc "ALTER USER postgres PASSWORD 'postgres'" >/dev/null
 export MANAGEDSERVERS_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres"
 
 if ! $SUDO rabbitmqctl -q status >/dev/null 2>&1; then

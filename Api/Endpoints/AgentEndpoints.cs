@@ -20,8 +20,8 @@ public static partial class AgentEndpoints
 
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var agent = app.MapGroup("/api/v1").WithTags("Agents").RequireAuthorization(AuthNames.Agent);
-        app.MapPost("/api/v1/agent/enroll", EnrollAsync).WithTags("Agents").AllowAnonymous()
+        var agent = app.MapGroup("/api/v1").WithTags("Agents").RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
+        app.MapPost("/api/v1/agent/enroll", EnrollAsync).WithTags("Agents").AllowAnonymous().AddEndpointFilter(TlsOnly)
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
         agent.MapPost("/agent/renew", RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
         agent.MapPost("/monitoring/heartbeat", HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
@@ -29,6 +29,12 @@ public static partial class AgentEndpoints
         agent.MapPost("/agent/commands/{commandId}/result", ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
         return app;
     }
+
+    /// <summary>Agent endpoints answer only over TLS (the agent listener): a token or CSR never crosses plain HTTP.</summary>
+    private static async ValueTask<object?> TlsOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Request.IsHttps
+            ? await next(context)
+            : Problem.Of(421, "Misdirected request", "agent endpoints are served on the agent listener (https, see --AgentUrls)", ProblemTypes.Validation);
 
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
         EnrollRequest body, IGrainFactory grains, CertificateIssuer issuer, ILoggerFactory loggers)
