@@ -1,6 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ManagedServers.Contracts.Security;
 
 namespace ManagedServers.Agent.Security;
 
@@ -74,17 +75,9 @@ internal sealed class CaTrust
 
         // The runtime built its chain against the system roots; build our own against the bundle CA only.
         var leaf = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Roots);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.DisableCertificateDownloads = true;
-        if (chain.Build(leaf))
-        {
-            return null;
-        }
-
-        var statuses = string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());
-        return $"the server certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not trusted by the control plane CA ({statuses})";
+        var statuses = CaChain.Check(leaf, Roots);
+        return statuses is null
+            ? null
+            : $"the server certificate ({leaf.Subject}, issued by {leaf.Issuer}) is not trusted by the control plane CA ({statuses})";
     }
 }

@@ -3,6 +3,7 @@ using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using ManagedServers.Contracts.Security;
 using ManagedServers.Grains.Interfaces.Settings;
 using Microsoft.Extensions.Configuration;
 
@@ -115,13 +116,7 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
             return false;
         }
 
-        using var leaf = new X509Certificate2(certificate);
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(ca);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        custom.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        return custom.Build(leaf);
+        return CaChain.IsTrusted(certificate, ca, time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid);
     }
 }
 

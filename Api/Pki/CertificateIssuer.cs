@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ManagedServers.Contracts.Security;
 using ManagedServers.Grains.Interfaces.Identity;
 
 namespace ManagedServers.Api.Pki;
@@ -11,8 +12,6 @@ namespace ManagedServers.Api.Pki;
 /// </summary>
 public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) : IDisposable
 {
-    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
-    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     private readonly SemaphoreSlim _gate = new(1, 1);
     private X509Certificate2? _ca;
 
@@ -58,7 +57,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         var leaf = new CertificateRequest(new X500DistinguishedName($"CN={serverId}, O=ManagedServers agents"), request.PublicKey, HashAlgorithmName.SHA256);
         leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         leaf.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ClientAuthOid)], false));
+        leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid)], false));
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri($"urn:managedservers:server:{serverId}"));
         leaf.CertificateExtensions.Add(san.Build());
@@ -72,7 +71,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         var request = new CertificateRequest("CN=ManagedServers agent listener", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(ServerAuthOid)], false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ServerAuthOid)], false));
         var san = new SubjectAlternativeNameBuilder();
         foreach (var host in hosts.Where(h => !string.IsNullOrWhiteSpace(h)).Distinct(StringComparer.OrdinalIgnoreCase))
         {
@@ -98,13 +97,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
     public async Task<string?> ValidateAgentCertificateAsync(X509Certificate2 certificate)
     {
         var ca = await GetCaAsync();
-        using var chain = new X509Chain();
-        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.Add(ca);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.VerificationTime = time.GetUtcNow().UtcDateTime;
-        chain.ChainPolicy.ApplicationPolicy.Add(new Oid(ClientAuthOid));
-        if (!chain.Build(certificate))
+        if (CaChain.Check(certificate, [ca], time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid) is not null)
         {
             return null;
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 
@@ -12,32 +13,19 @@ namespace ManagedServers.Grains.Interfaces.Servers;
 [GenerateSerializer, Immutable, Alias("ms.JsonContract")]
 public readonly record struct JsonContractSurrogate([property: Id(0)] byte[] Utf8Json);
 
-[RegisterConverter]
-public sealed class HeartbeatConverter : IConverter<Heartbeat, JsonContractSurrogate>
+/// <summary>Converts a contract to and from its JSON wire form with its source-generated metadata.</summary>
+public abstract class JsonContractConverter<T>(JsonTypeInfo<T> typeInfo) : IConverter<T, JsonContractSurrogate>
 {
-    public Heartbeat ConvertFromSurrogate(in JsonContractSurrogate surrogate) =>
-        JsonSerializer.Deserialize(surrogate.Utf8Json, ContractsJson.Default.Heartbeat)!;
+    public T ConvertFromSurrogate(in JsonContractSurrogate surrogate) => JsonSerializer.Deserialize(surrogate.Utf8Json, typeInfo)!;
 
-    public JsonContractSurrogate ConvertToSurrogate(in Heartbeat value) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(value, ContractsJson.Default.Heartbeat));
+    public JsonContractSurrogate ConvertToSurrogate(in T value) => new(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo));
 }
 
 [RegisterConverter]
-public sealed class AgentCommandConverter : IConverter<AgentCommand, JsonContractSurrogate>
-{
-    public AgentCommand ConvertFromSurrogate(in JsonContractSurrogate surrogate) =>
-        JsonSerializer.Deserialize(surrogate.Utf8Json, ContractsJson.Default.AgentCommand)!;
-
-    public JsonContractSurrogate ConvertToSurrogate(in AgentCommand value) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(value, ContractsJson.Default.AgentCommand));
-}
+public sealed class HeartbeatConverter() : JsonContractConverter<Heartbeat>(ContractsJson.Default.Heartbeat);
 
 [RegisterConverter]
-public sealed class CommandResultConverter : IConverter<CommandResult, JsonContractSurrogate>
-{
-    public CommandResult ConvertFromSurrogate(in JsonContractSurrogate surrogate) =>
-        JsonSerializer.Deserialize(surrogate.Utf8Json, ContractsJson.Default.CommandResult)!;
+public sealed class AgentCommandConverter() : JsonContractConverter<AgentCommand>(ContractsJson.Default.AgentCommand);
 
-    public JsonContractSurrogate ConvertToSurrogate(in CommandResult value) =>
-        new(JsonSerializer.SerializeToUtf8Bytes(value, ContractsJson.Default.CommandResult));
-}
+[RegisterConverter]
+public sealed class CommandResultConverter() : JsonContractConverter<CommandResult>(ContractsJson.Default.CommandResult);

@@ -9,6 +9,7 @@ using System.Text;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Api;
+using ManagedServers.Contracts.Security;
 
 // Fleet simulator: N simulated agents, each a real HTTPS + mTLS client with its own key and
 // certificate from the control plane, heartbeating at a (compressed) interval. Prints sustained
@@ -209,8 +210,7 @@ internal sealed class SimAgent : IDisposable
         using var response = await anonymous.PostAsJsonAsync("/api/v1/agent/enroll", new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, csr, "sim", "sim", "sim"), ContractsJson.WireOptions, ct);
         response.EnsureSuccessStatusCode();
         var issued = (await response.Content.ReadFromJsonAsync<CertificateResponse>(ContractsJson.WireOptions, ct))!;
-        using var pem = X509Certificate2.CreateFromPem(issued.CertificatePem).CopyWithPrivateKey(key);
-        var certificate = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+        var certificate = CaChain.WithKey(issued.CertificatePem, key.ExportPkcs8PrivateKeyPem());
         return new SimAgent(new HttpClient(Handler(ca, certificate)) { BaseAddress = new Uri(bundle.AgentUrl), Timeout = TimeSpan.FromSeconds(30) }, bundle.ServerId);
     }
 
@@ -225,25 +225,9 @@ internal sealed class SimAgent : IDisposable
 
     private static SocketsHttpHandler Handler(X509Certificate2 ca, X509Certificate2? client)
     {
-        var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
-        if (client is not null)
-        {
-            handler.SslOptions.ClientCertificates = [client];
-        }
-
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) =>
-        {
-            if (cert is null)
-            {
-                return false;
-            }
-
-            using var chain = new X509Chain();
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(ca);
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            return chain.Build(new X509Certificate2(cert));
-        };
+        var handler = CaChain.PinnedHandler(ca, client);
+        handler.MaxConnectionsPerServer = 1;
+        handler.PooledConnectionLifetime = Timeout.InfiniteTimeSpan;
         return handler;
     }
 }

@@ -6,75 +6,54 @@ using System.Text.Json;
 namespace ManagedServers.Silo.Tests.E2E;
 
 /// <summary>Bad input gets a clear error that says what and where, and changes nothing.</summary>
-public sealed class BadInputTests : IAsyncLifetime
+public sealed class BadInputTests() : SiloTestBase("bad")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-bad-" + Guid.NewGuid().ToString("N")[..10]);
-    private SiloProcess _silo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _silo = new SiloProcess(Path.Combine(_dir, "silo"));
-        await _silo.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     [Fact]
     public async Task Enrolment_refuses_expired_reused_and_forged_tokens_and_creates_nothing()
     {
-        var server = await _silo.CreateServerAsync("bad-enrol");
+        var server = await Silo.CreateServerAsync("bad-enrol");
 
         // Expired.
-        var expired = await _silo.WriteBundleAsync(server.Id, Path.Combine(_dir, "expired"), expiresInSeconds: 1);
+        var expired = await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "expired"), expiresInSeconds: 1);
         await Task.Delay(TimeSpan.FromSeconds(2.5));
-        var (code, text) = await AgentProcess.EnrollAsync(expired, Path.Combine(_dir, "state-expired"));
+        var (code, text) = await AgentProcess.EnrollAsync(expired, Path.Combine(Dir, "state-expired"));
         Assert.NotEqual(0, code);
         Assert.Contains("expired", text, StringComparison.OrdinalIgnoreCase);
-        AssertNothingEnrolled(Path.Combine(_dir, "state-expired"));
+        AssertNothingEnrolled(Path.Combine(Dir, "state-expired"));
 
         // Forged: a token this server never issued.
-        var good = await _silo.WriteBundleAsync(server.Id, Path.Combine(_dir, "good"));
-        var forged = Path.Combine(_dir, "forged.bundle.json");
+        var good = await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "good"));
+        var forged = Path.Combine(Dir, "forged.bundle.json");
         var json = JsonSerializer.Deserialize(await File.ReadAllTextAsync(good), ContractsJson.Default.SetupBundle)!;
         await File.WriteAllTextAsync(forged, JsonSerializer.Serialize(json with { EnrollmentToken = "forged-" + Guid.NewGuid().ToString("N") }, ContractsJson.Default.SetupBundle));
-        (code, text) = await AgentProcess.EnrollAsync(forged, Path.Combine(_dir, "state-forged"));
+        (code, text) = await AgentProcess.EnrollAsync(forged, Path.Combine(Dir, "state-forged"));
         Assert.NotEqual(0, code);
         Assert.Contains("not valid", text, StringComparison.OrdinalIgnoreCase);
-        AssertNothingEnrolled(Path.Combine(_dir, "state-forged"));
+        AssertNothingEnrolled(Path.Combine(Dir, "state-forged"));
 
-        var still = await _silo.GetServerAsync(server.Id);
+        var still = await Silo.GetServerAsync(server.Id);
         Assert.Equal("pending", still!.State);
         Assert.Null(still.CertificateNotAfter);
 
         // The good token works once; the same bundle again is refused.
-        (code, text) = await AgentProcess.EnrollAsync(good, Path.Combine(_dir, "state-good"));
+        (code, text) = await AgentProcess.EnrollAsync(good, Path.Combine(Dir, "state-good"));
         Assert.True(code == 0, text);
-        (code, text) = await AgentProcess.EnrollAsync(good, Path.Combine(_dir, "state-reused"));
+        (code, text) = await AgentProcess.EnrollAsync(good, Path.Combine(Dir, "state-reused"));
         Assert.NotEqual(0, code);
         Assert.Contains("already used", text, StringComparison.OrdinalIgnoreCase);
-        AssertNothingEnrolled(Path.Combine(_dir, "state-reused"));
+        AssertNothingEnrolled(Path.Combine(Dir, "state-reused"));
     }
 
     [Fact]
     public async Task An_agent_cannot_act_for_another_server_or_as_a_person()
     {
-        var a = await _silo.CreateServerAsync("conf-a");
-        var b = await _silo.CreateServerAsync("conf-b");
-        var stateA = Path.Combine(_dir, "conf-a");
-        var (code, text) = await AgentProcess.EnrollAsync(await _silo.WriteBundleAsync(a.Id, Path.Combine(_dir, "conf")), stateA);
+        var a = await Silo.CreateServerAsync("conf-a");
+        var b = await Silo.CreateServerAsync("conf-b");
+        var stateA = Path.Combine(Dir, "conf-a");
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(a.Id, Path.Combine(Dir, "conf")), stateA);
         Assert.True(code == 0, text);
 
-        using var agentA = AgentTls.ClientFor(stateA, $"https://127.0.0.1:{_silo.AgentPort}");
+        using var agentA = AgentTls.ClientFor(stateA, $"https://127.0.0.1:{Silo.AgentPort}");
         using (var own = await AgentTls.PostHeartbeatAsync(agentA, AgentTls.Beat(a.Id)))
         {
             Assert.Equal(HttpStatusCode.OK, own.StatusCode);
@@ -97,20 +76,20 @@ public sealed class BadInputTests : IAsyncLifetime
         }
 
         // B never heard from anyone.
-        Assert.Equal("pending", (await _silo.GetServerAsync(b.Id))!.State);
+        Assert.Equal("pending", (await Silo.GetServerAsync(b.Id))!.State);
     }
 
     [Fact]
     public async Task Duplicate_name_is_409_and_malformed_json_is_400_naming_the_field()
     {
-        await _silo.CreateServerAsync("dup-name");
-        using (var dup = await _silo.Http.PostAsJsonAsync($"{_silo.BaseUrl}/api/v1/servers", new CreateServerRequest("DUP-NAME", "dns"), ContractsJson.WireOptions))
+        await Silo.CreateServerAsync("dup-name");
+        using (var dup = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest("DUP-NAME", "dns"), ContractsJson.WireOptions))
         {
             Assert.Equal(HttpStatusCode.Conflict, dup.StatusCode);
             Assert.Equal("application/problem+json", dup.Content.Headers.ContentType?.MediaType);
         }
 
-        using (var malformed = await _silo.Http.PostAsync($"{_silo.BaseUrl}/api/v1/servers", new StringContent("{\"name\": \"x\", \"kind\": 5}", Encoding.UTF8, "application/json")))
+        using (var malformed = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/servers", new StringContent("{\"name\": \"x\", \"kind\": 5}", Encoding.UTF8, "application/json")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
             Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
@@ -118,13 +97,13 @@ public sealed class BadInputTests : IAsyncLifetime
             Assert.True(doc.RootElement.GetProperty("errors").TryGetProperty("kind", out _), doc.RootElement.ToString());
         }
 
-        using (var broken = await _silo.Http.PostAsync($"{_silo.BaseUrl}/api/v1/servers", new StringContent("{\"name\": \"x\",", Encoding.UTF8, "application/json")))
+        using (var broken = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/servers", new StringContent("{\"name\": \"x\",", Encoding.UTF8, "application/json")))
         {
             Assert.Equal(HttpStatusCode.BadRequest, broken.StatusCode);
             Assert.Equal("application/problem+json", broken.Content.Headers.ContentType?.MediaType);
         }
 
-        using (var invalid = await _silo.Http.PostAsJsonAsync($"{_silo.BaseUrl}/api/v1/servers", new CreateServerRequest("", "dnsx", Runtime: "vm"), ContractsJson.WireOptions))
+        using (var invalid = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest("", "dnsx", Runtime: "vm"), ContractsJson.WireOptions))
         {
             Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
             using var doc = JsonDocument.Parse(await invalid.Content.ReadAsStringAsync());
@@ -135,11 +114,11 @@ public sealed class BadInputTests : IAsyncLifetime
         }
 
         // Nothing was created by the refused requests.
-        using var list = await _silo.Http.GetAsync($"{_silo.BaseUrl}/api/v1/servers?q=x&per_page=500");
+        using var list = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers?q=x&per_page=500");
         var page = (await list.Content.ReadFromJsonAsync<PageOf<ServerView>>(ContractsJson.WireOptions))!;
         Assert.DoesNotContain(page.Items, s => s.Name is "x" or "");
         using var unauthenticated = new HttpClient();
-        using var anon = await unauthenticated.GetAsync($"{_silo.BaseUrl}/api/v1/servers");
+        using var anon = await unauthenticated.GetAsync($"{Silo.BaseUrl}/api/v1/servers");
         Assert.Equal(HttpStatusCode.Unauthorized, anon.StatusCode);
     }
 

@@ -3,41 +3,20 @@ using System.Text.Json;
 namespace ManagedServers.Silo.Tests.E2E;
 
 /// <summary>msctl as a process against a real silo (its unit tests use a fake API; this is the integration).</summary>
-public sealed class CliEndToEndTests : IAsyncLifetime
+public sealed class CliEndToEndTests() : SiloTestBase("cli")
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-cli-" + Guid.NewGuid().ToString("N")[..10]);
-    private SiloProcess _silo = null!;
-
-    public async Task InitializeAsync()
-    {
-        _silo = new SiloProcess(Path.Combine(_dir, "silo"));
-        await _silo.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _silo.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dir, true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-
     private async Task<(int Code, string Out)> MsctlAsync(bool withToken, params string[] args)
     {
         var env = new Dictionary<string, string>
         {
-            ["XDG_CONFIG_HOME"] = Path.Combine(_dir, "config"),
-            ["HOME"] = _dir,
-            ["MANAGEDSERVERS_URL"] = _silo.BaseUrl,
+            ["XDG_CONFIG_HOME"] = Path.Combine(Dir, "config"),
+            ["HOME"] = Dir,
+            ["MANAGEDSERVERS_URL"] = Silo.BaseUrl,
             ["MANAGEDSERVERS_PASSWORD"] = SiloProcess.AdminPassword,
         };
         if (withToken)
         {
-            env["MANAGEDSERVERS_TOKEN"] = _silo.Token;
+            env["MANAGEDSERVERS_TOKEN"] = Silo.Token;
         }
 
         using var process = new ChildProcess(Build.CliDll, args, env);
@@ -50,7 +29,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
     {
         var (code, text) = await MsctlAsync(false, "login", "--user", "admin");
         Assert.True(code == 0, text);
-        var config = Path.Combine(_dir, "config", "managedservers", "config.json");
+        var config = Path.Combine(Dir, "config", "managedservers", "config.json");
         Assert.True(File.Exists(config));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(config));
 
@@ -77,7 +56,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
         Assert.Contains(id, text, StringComparison.Ordinal);
         Assert.Contains("pending", text, StringComparison.Ordinal);
 
-        var bundle = Path.Combine(_dir, "cli-dns.bundle.json");
+        var bundle = Path.Combine(Dir, "cli-dns.bundle.json");
         (code, text) = await MsctlAsync(true, "servers", "bundle", "cli-dns", "-f", bundle);
         Assert.True(code == 0, text);
         var parsed = JsonSerializer.Deserialize(await File.ReadAllTextAsync(bundle), ContractsJson.Default.SetupBundle)!;
@@ -86,7 +65,7 @@ public sealed class CliEndToEndTests : IAsyncLifetime
 
         (code, text) = await MsctlAsync(true, "servers", "delete", "cli-dns", "--yes");
         Assert.True(code == 0, text);
-        Assert.Null(await _silo.GetServerAsync(id));
+        Assert.Null(await Silo.GetServerAsync(id));
 
         (code, text) = await MsctlAsync(true, "servers", "list");
         Assert.True(code == 0, text);

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace ManagedServers.Contracts.Security;
+
+/// <summary>
+/// Certificate checks against the control plane's own CA only (never the system roots), shared by
+/// the agent, the control plane, the tests and the fleet simulator.
+/// </summary>
+public static class CaChain
+{
+    public const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+    public const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+
+    /// <summary>Builds the chain of <paramref name="leaf"/> to <paramref name="roots"/>; null when it is trusted, else why not.</summary>
+    public static string? Check(X509Certificate2 leaf, X509Certificate2Collection roots, DateTime? at = null, string? requiredUsageOid = null)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.DisableCertificateDownloads = true;
+        if (at is { } time)
+        {
+            chain.ChainPolicy.VerificationTime = time;
+        }
+
+        if (requiredUsageOid is not null)
+        {
+            chain.ChainPolicy.ApplicationPolicy.Add(new Oid(requiredUsageOid));
+        }
+
+        return chain.Build(leaf) ? null : string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());
+    }
+
+    /// <summary>True when <paramref name="leaf"/> chains to <paramref name="ca"/>.</summary>
+    public static bool IsTrusted(X509Certificate leaf, X509Certificate2 ca, DateTime? at = null, string? requiredUsageOid = null)
+    {
+        using var copy = new X509Certificate2(leaf);
+        return Check(copy, [ca], at, requiredUsageOid) is null;
+    }
+
+    /// <summary>An HTTP handler that trusts only <paramref name="ca"/> and presents <paramref name="client"/> when given.</summary>
+    public static SocketsHttpHandler PinnedHandler(X509Certificate2 ca, X509Certificate2? client = null)
+    {
+        var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        if (client is not null)
+        {
+            handler.SslOptions.ClientCertificates = [client];
+        }
+
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsTrusted(cert, ca, requiredUsageOid: ServerAuthOid);
+        return handler;
+    }
+
+    /// <summary>A certificate with its private key, usable by SslStream on Linux (PEM keys are ephemeral otherwise).</summary>
+    public static X509Certificate2 WithKey(string certificatePem, string keyPem)
+    {
+        using var pem = X509Certificate2.CreateFromPem(certificatePem, keyPem);
+        return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
+    }
+}
