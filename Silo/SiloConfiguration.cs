@@ -38,7 +38,10 @@ public static class SiloConfiguration
             }
             else
             {
-                var advertised = IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1");
+                var advertisedText = configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1";
+                var advertised = IPAddress.TryParse(advertisedText, out var ip)
+                    ? ip
+                    : Dns.GetHostAddresses(advertisedText).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork);
                 silo.UseManagedServersClustering(storage);
                 silo.ConfigureEndpoints(advertised, siloPort, gatewayPort, listenOnAnyHostAddress: configuration.GetValue("Orleans:ListenOnAny", false));
             }

@@ -7,6 +7,7 @@ using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Grains.Interfaces.Identity;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 
 namespace ManagedServers.Api.Auth;
@@ -149,6 +150,7 @@ public sealed class AgentCertificateHandler(
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     private const string RevokedKey = "ms:agent-revoked";
+    private const string ConnectionServerIdKey = "ms:agent-server-id";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -158,10 +160,21 @@ public sealed class AgentCertificateHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var serverId = await issuer.ValidateAgentCertificateAsync(certificate);
+        // The chain check is done once per TLS connection; later requests on it reuse the result.
+        var connectionItems = Context.Features.Get<IConnectionItemsFeature>()?.Items;
+        var serverId = connectionItems?.TryGetValue(ConnectionServerIdKey, out var cached) == true ? cached as string : null;
         if (serverId is null)
         {
-            return AuthenticateResult.Fail("client certificate was not issued by this control plane");
+            serverId = await issuer.ValidateAgentCertificateAsync(certificate);
+            if (serverId is null)
+            {
+                return AuthenticateResult.Fail("client certificate was not issued by this control plane");
+            }
+
+            if (connectionItems is not null)
+            {
+                connectionItems[ConnectionServerIdKey] = serverId;
+            }
         }
 
         if (!await grains.GetGrain<IManagedServerGrain>(serverId).AuthorizeAgentAsync(certificate.SerialNumber))

@@ -24,6 +24,7 @@ public sealed partial class ManagedServerGrain(
     : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>
 {
     private const string LivenessReminder = "heartbeat-timeout";
+    private static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
     private readonly ServerGrainOptions _options = options.Value;
     private readonly HeartbeatTracker _tracker = new(time);
     private readonly RequestCounter _requests = new(time);
@@ -34,6 +35,8 @@ public sealed partial class ManagedServerGrain(
     private IGrainTimer? _livenessTimer;
     private DateTimeOffset _lastIndexPush;
     private DateTimeOffset _lastCheckpoint;
+    private DateTimeOffset _settingsFetchedAt;
+    private bool _livenessReminderRegistered;
 
     private ManagedServerState S => store.State;
 
@@ -42,6 +45,8 @@ public sealed partial class ManagedServerGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        _settingsFetchedAt = time.GetUtcNow();
+        _livenessReminderRegistered = S.Exists && S.State != ServerState.Pending;
         if (S.Exists)
         {
             _tracker.Restore(S.State, S.StateSince, S.LastHeartbeat, S.BootId, S.Sequence);
@@ -365,7 +370,12 @@ public sealed partial class ManagedServerGrain(
 
     private async Task CheckLivenessAsync()
     {
-        _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+        if (time.GetUtcNow() - _settingsFetchedAt > SettingsRefresh)
+        {
+            _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+            _settingsFetchedAt = time.GetUtcNow();
+        }
+
         if (_tracker.CheckTimeout(_settings.HeartbeatTimeout))
         {
             LogStateChanged(logger, Id, _tracker.State);
@@ -397,15 +407,17 @@ public sealed partial class ManagedServerGrain(
             new GrainTimerCreationOptions { DueTime = period, Period = period, Interleave = false, KeepAlive = true });
     }
 
+    /// <summary>
+    /// The liveness reminder is registered once, when the server first runs, and kept until the server
+    /// is deleted: a tick for a stopped or unreachable server is a cheap no-op, whereas registering and
+    /// unregistering on every transition would add reminder-table writes exactly when a fleet flaps.
+    /// </summary>
     private async Task UpdateLivenessReminderAsync()
     {
-        if (_tracker.State == ServerState.Running)
+        if (_tracker.State == ServerState.Running && !_livenessReminderRegistered)
         {
             await this.RegisterOrUpdateReminder(LivenessReminder, _options.LivenessReminderPeriod, _options.LivenessReminderPeriod);
-        }
-        else
-        {
-            await UnregisterLivenessReminderAsync();
+            _livenessReminderRegistered = true;
         }
     }
 

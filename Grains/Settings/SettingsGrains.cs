@@ -25,7 +25,8 @@ public sealed class MonitoringSettingsGrain(
 }
 
 /// <summary>Local, stateless cache of the settings: each silo asks the settings grain at most every few seconds.</summary>
-[StatelessWorker(1)]
+[StatelessWorker]
+[Reentrant]
 public sealed class SettingsCacheGrain(TimeProvider time) : Grain, ISettingsCacheGrain
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(5);

@@ -22,7 +22,7 @@ var wire = ContractsJson.WireOptions;
 using var api = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(2) };
 api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(api, options.Password));
 
-Console.WriteLine($"fleet simulator: {options.Agents} agents, {options.Interval} s interval, {options.Duration} s measured, prefix '{options.Prefix}'");
+Console.WriteLine($"fleet simulator: {options.Agents} agents, intervals {string.Join(", ", options.Intervals)} s, {options.Duration} s measured, prefix '{options.Prefix}'");
 var enrolled = new ConcurrentBag<SimAgent>();
 var setupClock = Stopwatch.StartNew();
 await Parallel.ForEachAsync(Enumerable.Range(0, options.Agents), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
@@ -36,83 +36,9 @@ await Parallel.ForEachAsync(Enumerable.Range(0, options.Agents), new ParallelOpt
 Console.WriteLine($"created and enrolled {enrolled.Count} agents in {setupClock.Elapsed.TotalSeconds:F1} s");
 
 var agents = enrolled.ToArray();
-var latencies = new ConcurrentQueue<double>();
-long sent = 0, failed = 0;
-using var stop = new CancellationTokenSource();
-var warmup = TimeSpan.FromSeconds(Math.Min(options.Interval * 2, 20));
-var measuring = false;
-var cpuBefore = ProcessCpu(options.SiloPid);
-var wall = Stopwatch.StartNew();
-var loops = agents.Select((agent, index) => Task.Run(async () =>
+foreach (var interval in options.Intervals)
 {
-    // Spread the first beats over one interval, as a real fleet does.
-    await Task.Delay(TimeSpan.FromSeconds(options.Interval * index / (double)agents.Length), stop.Token).ConfigureAwait(false);
-    using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Interval));
-    do
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            using var response = await agent.BeatAsync(stop.Token).ConfigureAwait(false);
-            if (measuring)
-            {
-                if (response.IsSuccessStatusCode)
-                {
-                    Interlocked.Increment(ref sent);
-                    latencies.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-                else
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-            break;
-        }
-        catch (HttpRequestException)
-        {
-            if (measuring)
-            {
-                Interlocked.Increment(ref failed);
-            }
-        }
-    }
-    while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false));
-})).ToArray();
-
-await Task.Delay(warmup);
-measuring = true;
-var measureStart = Stopwatch.GetTimestamp();
-cpuBefore = ProcessCpu(options.SiloPid);
-long peakRss = 0;
-for (var s = 0; s < options.Duration; s++)
-{
-    await Task.Delay(1000);
-    peakRss = Math.Max(peakRss, Rss(options.SiloPid));
-}
-
-measuring = false;
-var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
-var cpuAfter = ProcessCpu(options.SiloPid);
-await stop.CancelAsync();
-try
-{
-    await Task.WhenAll(loops);
-}
-catch (OperationCanceledException)
-{
-}
-
-var sorted = latencies.ToArray();
-Array.Sort(sorted);
-double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
-Console.WriteLine($"heartbeats: {sent} ok, {failed} failed in {seconds:F1} s → {sent / seconds:F0}/s (offered {agents.Length / (double)options.Interval:F0}/s)");
-Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p90 {P(0.90):F1}  p99 {P(0.99):F1}  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1}");
-if (options.SiloPid > 0)
-{
-    Console.WriteLine($"silo: CPU {(cpuAfter - cpuBefore) / seconds * 100:F0} % of one core (2 cores = 200 %), peak RSS {peakRss / 1024 / 1024} MiB");
+    await RunPhaseAsync(agents, interval, options);
 }
 
 // Listing: a page of 20 with a search term, over the whole fleet.
@@ -133,6 +59,89 @@ Console.WriteLine($"list (search, page of 20, fleet of {options.Agents}+): p50 {
 foreach (var agent in agents)
 {
     agent.Dispose();
+}
+
+static async Task RunPhaseAsync(SimAgent[] agents, int interval, Options options)
+{
+    var latencies = new ConcurrentQueue<double>();
+    long sent = 0, failed = 0;
+    using var stop = new CancellationTokenSource();
+    var warmup = TimeSpan.FromSeconds(Math.Min(interval * 2, 120)); // every agent has connected and beaten at least once
+    var measuring = false;
+    var cpuBefore = ProcessCpu(options.SiloPid);
+    var wall = Stopwatch.StartNew();
+    var loops = agents.Select((agent, index) => Task.Run(async () =>
+    {
+        // Spread the first beats over one interval, as a real fleet does.
+        await Task.Delay(TimeSpan.FromSeconds(interval * index / (double)agents.Length), stop.Token).ConfigureAwait(false);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(interval));
+        do
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                using var response = await agent.BeatAsync(stop.Token).ConfigureAwait(false);
+                if (measuring)
+                {
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref sent);
+                        latencies.Enqueue(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref failed);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (HttpRequestException)
+            {
+                if (measuring)
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stop.Token).ConfigureAwait(false));
+    })).ToArray();
+
+    await Task.Delay(warmup);
+    measuring = true;
+    var measureStart = Stopwatch.GetTimestamp();
+    cpuBefore = ProcessCpu(options.SiloPid);
+    long peakRss = 0;
+    for (var s = 0; s < options.Duration; s++)
+    {
+        await Task.Delay(1000);
+        peakRss = Math.Max(peakRss, Rss(options.SiloPid));
+    }
+
+    measuring = false;
+    var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
+    var cpuAfter = ProcessCpu(options.SiloPid);
+    await stop.CancelAsync();
+    try
+    {
+        await Task.WhenAll(loops);
+    }
+    catch (OperationCanceledException)
+    {
+    }
+
+    var sorted = latencies.ToArray();
+    Array.Sort(sorted);
+    double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
+    Console.WriteLine($"-- {agents.Length} agents every {interval} s --");
+    Console.WriteLine($"heartbeats: {sent} ok, {failed} failed in {seconds:F1} s → {sent / seconds:F0}/s (offered {agents.Length / (double)interval:F0}/s)");
+    Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p90 {P(0.90):F1}  p99 {P(0.99):F1}  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1}");
+    if (options.SiloPid > 0)
+    {
+        Console.WriteLine($"silo: CPU {(cpuAfter - cpuBefore) / seconds * 100:F0} % of one core (2 cores = 200 %), peak RSS {peakRss / 1024 / 1024} MiB");
+    }
 }
 
 static async Task<string> TokenAsync(HttpClient api, string password)
@@ -166,7 +175,7 @@ static long Rss(int pid)
     return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
-internal sealed record Options(string Url, string Password, int Agents, int Interval, int Duration, int SiloPid, string Prefix)
+internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix)
 {
     public static Options Parse(string[] args)
     {
@@ -180,7 +189,7 @@ internal sealed record Options(string Url, string Password, int Agents, int Inte
             Get("url", "http://127.0.0.1:8080"),
             Get("password", Environment.GetEnvironmentVariable("MANAGEDSERVERS_ADMIN_PASSWORD") ?? string.Empty),
             int.Parse(Get("agents", "1000"), CultureInfo.InvariantCulture),
-            int.Parse(Get("interval", "5"), CultureInfo.InvariantCulture),
+            Get("interval", "5").Split(',').Select(i => int.Parse(i, CultureInfo.InvariantCulture)).ToArray(),
             int.Parse(Get("duration", "60"), CultureInfo.InvariantCulture),
             int.Parse(Get("silo-pid", "0"), CultureInfo.InvariantCulture),
             Get("prefix", "sim" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture)));

@@ -122,6 +122,44 @@ public sealed class BadInputTests() : SiloTestBase("bad")
         Assert.Equal(HttpStatusCode.Unauthorized, anon.StatusCode);
     }
 
+    [Fact]
+    public async Task Renewal_needs_the_current_certificate_and_the_new_one_works()
+    {
+        var server = await Silo.CreateServerAsync("renew-me");
+        var state = Path.Combine(Dir, "renew-me");
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "renew")), state);
+        Assert.True(code == 0, text);
+        var agentUrl = $"https://127.0.0.1:{Silo.AgentPort}";
+
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var csr = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={server.Id}", key, System.Security.Cryptography.HashAlgorithmName.SHA256).CreateSigningRequestPem();
+
+        var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "ca.pem")));
+        using (var anonymous = new HttpClient(Contracts.Security.CaChain.PinnedHandler(ca)) { BaseAddress = new Uri(agentUrl) })
+        using (var refused = await anonymous.PostAsJsonAsync("/api/v1/agent/renew", new RenewRequest(csr), ContractsJson.WireOptions))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        }
+
+        CertificateResponse renewed;
+        using (var agent = AgentTls.ClientFor(state, agentUrl))
+        using (var response = await agent.PostAsJsonAsync("/api/v1/agent/renew", new RenewRequest(csr), ContractsJson.WireOptions))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            renewed = (await response.Content.ReadFromJsonAsync<CertificateResponse>(ContractsJson.WireOptions))!;
+        }
+
+        var old = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "cert.pem")));
+        var fresh = Contracts.Security.CaChain.WithKey(renewed.CertificatePem, key.ExportPkcs8PrivateKeyPem());
+        Assert.NotEqual(old.SerialNumber, fresh.SerialNumber);
+        Assert.Equal($"CN={server.Id}, O=ManagedServers agents", fresh.Subject);
+        Assert.InRange(renewed.NotAfter - DateTimeOffset.UtcNow, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7.01));
+
+        using var renewedClient = new HttpClient(Contracts.Security.CaChain.PinnedHandler(ca, fresh)) { BaseAddress = new Uri(agentUrl) };
+        using var beat = await AgentTls.PostHeartbeatAsync(renewedClient, AgentTls.Beat(server.Id));
+        Assert.Equal(HttpStatusCode.OK, beat.StatusCode);
+    }
+
     private static void AssertNothingEnrolled(string stateDir) =>
         Assert.False(File.Exists(Path.Combine(stateDir, "cert.pem")) || File.Exists(Path.Combine(stateDir, "key.pem")), "a refused enrolment left files in " + stateDir);
 }
