@@ -30,7 +30,7 @@ internal sealed class AddServerSettings : OutputSettings
     public string? Runtime { get; init; }
 
     [CommandOption("--communication <MODE>")]
-    [Description("Who initiates: [green]push[/] (control plane calls the agent) or [green]pull[/] (agent polls)")]
+    [Description("How monitoring data flows: [green]push[/] (the agent sends it) or [green]pull[/] (the control plane scrapes the agent, for firewalls that block inbound connections to the control plane)")]
     public string? Communication { get; init; }
 
     [CommandOption("--monitoring-api-ip <IP>")]
