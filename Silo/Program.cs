@@ -3,6 +3,11 @@ using ManagedServers.Api.Auth;
 using ManagedServers.Silo;
 
 var builder = WebApplication.CreateBuilder(args);
+
+// Microsoft.Data.Sqlite has no real async I/O: its "async" calls block a pool thread for the write
+// and fsync. Let the pool grow without the hill-climbing delay so those waits do not queue requests.
+ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+ThreadPool.SetMinThreads(Math.Max(minWorkers, builder.Configuration.GetValue("MinThreads", 64)), minIo);
 var storage = SiloConfiguration.StorageFrom(builder.Configuration);
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage));
 builder.Services.AddManagedServersApi();
