@@ -2,29 +2,16 @@ using System.Text.Json;
 
 namespace ManagedServers.Cli.Tests;
 
-public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
+public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
 {
-    private readonly CliTestHost _cli = new();
-    private FakeApi _api = null!;
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeApi.StartAsync();
-        _cli.UseApi(_api);
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
-    public void Dispose() => _cli.Dispose();
-
     [Fact]
     public async Task List_PrintsTableWithStatesVersionsAndFooter()
     {
-        var dns = _api.AddServer("dns-01", lastHeartbeat: FakeApi.Now.AddSeconds(-12), dnsVersion: "9.18.28");
-        _api.AddServer("dhcp-01", kind: "dhcp", state: "unreachable", lastHeartbeat: FakeApi.Now.AddMinutes(-5));
-        _api.AddServer("backup-01", kind: "backup", state: "pending");
+        var dns = Api.AddServer("dns-01", lastHeartbeat: FakeApi.Now.AddSeconds(-12), dnsVersion: "9.18.28");
+        Api.AddServer("dhcp-01", kind: "dhcp", state: "unreachable", lastHeartbeat: FakeApi.Now.AddMinutes(-5));
+        Api.AddServer("backup-01", kind: "backup", state: "pending");
 
-        var run = await _cli.RunAsync("servers", "list");
+        var run = await Cli.RunAsync("servers", "list");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);
@@ -43,7 +30,7 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
         Assert.Contains(" - ", backupLine);
         Assert.Contains("5m ago", run.Stdout);
         Assert.Contains("Showing 1–3 of 3", run.Stdout);
-        Assert.Contains($"Bearer {FakeApi.GoodToken}", _api.Authorizations);
+        Assert.Contains($"Bearer {FakeApi.GoodToken}", Api.Authorizations);
     }
 
     [Fact]
@@ -51,13 +38,13 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     {
         for (var i = 1; i <= 25; i++)
         {
-            _api.AddServer($"dns-{i:D2}");
+            Api.AddServer($"dns-{i:D2}");
         }
 
-        var run = await _cli.RunAsync("servers", "list", "--q", "dns", "--page", "2", "--per-page", "10", "--sort", "-name");
+        var run = await Cli.RunAsync("servers", "list", "--q", "dns", "--page", "2", "--per-page", "10", "--sort", "-name");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains("GET /api/v1/servers?q=dns&page=2&per_page=10&sort=-name", _api.Requests);
+        Assert.Contains("GET /api/v1/servers?q=dns&page=2&per_page=10&sort=-name", Api.Requests);
         Assert.Contains("Showing 11–20 of 25", run.Stdout);
         Assert.Contains("dns-15", run.Stdout); // descending: 25..16 on page 1, 15..06 on page 2
         Assert.DoesNotContain("dns-16", run.Stdout);
@@ -66,9 +53,9 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task List_Json_PrintsOnlyTheApiJson()
     {
-        _api.AddServer("dns-01", lastHeartbeat: FakeApi.Now);
+        Api.AddServer("dns-01", lastHeartbeat: FakeApi.Now);
 
-        var run = await _cli.RunAsync("servers", "list", "-o", "json");
+        var run = await Cli.RunAsync("servers", "list", "-o", "json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         using var doc = JsonDocument.Parse(run.Stdout);
@@ -83,7 +70,7 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task List_Empty_ShowsHowToAddOne()
     {
-        var run = await _cli.RunAsync("servers", "list");
+        var run = await Cli.RunAsync("servers", "list");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal("No servers yet. Add one with: msctl servers add NAME --kind dns", run.Stdout.Trim());
@@ -92,10 +79,10 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Add_CreatesServer_AndPrintsNextStep()
     {
-        var run = await _cli.RunAsync("servers", "add", "dns-07", "--kind", "dns", "--address", "10.1.1.1", "--runtime", "exec");
+        var run = await Cli.RunAsync("servers", "add", "dns-07", "--kind", "dns", "--address", "10.1.1.1", "--runtime", "exec");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var server = Assert.Single(_api.Servers.Values);
+        var server = Assert.Single(Api.Servers.Values);
         Assert.Equal("dns-07", server.Name);
         Assert.Contains("Created dns server dns-07", run.Stdout);
         Assert.Contains("msctl servers bundle dns-07", run.Stdout);
@@ -104,7 +91,7 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Add_Json_PrintsCreatedServer()
     {
-        var run = await _cli.RunAsync("servers", "add", "dns-07", "--kind", "dns", "-o", "json");
+        var run = await Cli.RunAsync("servers", "add", "dns-07", "--kind", "dns", "-o", "json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         using var doc = JsonDocument.Parse(run.Stdout);
@@ -115,22 +102,22 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Add_WithFieldErrors_PrintsOneLineAndExits1()
     {
-        var run = await _cli.RunAsync("servers", "add", "Bad_Name", "--kind", "mail");
+        var run = await Cli.RunAsync("servers", "add", "Bad_Name", "--kind", "mail");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(
             "error: One or more validation errors occurred: name: must be lowercase letters, digits and '-'; kind: must be one of dns, dhcp, backup",
             run.ErrorLine);
         Assert.Equal("", run.Stdout);
-        Assert.Empty(_api.Servers);
+        Assert.Empty(Api.Servers);
     }
 
     [Fact]
     public async Task Add_Duplicate_ShowsConflictDetail()
     {
-        _api.AddServer("dns-01");
+        Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "add", "dns-01", "--kind", "dns");
+        var run = await Cli.RunAsync("servers", "add", "dns-01", "--kind", "dns");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("error: Conflict: a server named 'dns-01' already exists", run.ErrorLine);
@@ -139,49 +126,49 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Add_WithoutKind_IsUsageError()
     {
-        var run = await _cli.RunAsync("servers", "add", "dns-01");
+        var run = await Cli.RunAsync("servers", "add", "dns-01");
 
         Assert.Equal(2, run.ExitCode);
         Assert.StartsWith("error: --kind is required", run.ErrorLine);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
     public async Task Show_ByName_ResolvesThroughListAndPrintsDetails()
     {
-        _api.AddServer("dns-010");
-        var target = _api.AddServer("dns-01", lastHeartbeat: FakeApi.Now.AddSeconds(-3));
+        Api.AddServer("dns-010");
+        var target = Api.AddServer("dns-01", lastHeartbeat: FakeApi.Now.AddSeconds(-3));
 
-        var run = await _cli.RunAsync("servers", "show", "dns-01");
+        var run = await Cli.RunAsync("servers", "show", "dns-01");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains(target.Id, run.Stdout);
         Assert.Contains(target.Address, run.Stdout);
         Assert.Contains("3s ago", run.Stdout);
-        Assert.Contains("GET /api/v1/servers/dns-01", _api.Requests);
-        Assert.Contains(_api.Requests, r => r.StartsWith("GET /api/v1/servers?q=dns-01", StringComparison.Ordinal));
-        Assert.Contains($"GET /api/v1/servers/{target.Id}", _api.Requests);
+        Assert.Contains("GET /api/v1/servers/dns-01", Api.Requests);
+        Assert.Contains(Api.Requests, r => r.StartsWith("GET /api/v1/servers?q=dns-01", StringComparison.Ordinal));
+        Assert.Contains($"GET /api/v1/servers/{target.Id}", Api.Requests);
     }
 
     [Fact]
     public async Task Show_ById_Json()
     {
-        var target = _api.AddServer("dns-01");
+        var target = Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "show", target.Id, "-o", "json");
+        var run = await Cli.RunAsync("servers", "show", target.Id, "-o", "json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         using var doc = JsonDocument.Parse(run.Stdout);
         Assert.Equal(target.Id, doc.RootElement.GetProperty("id").GetString());
-        Assert.Single(_api.Requests);
+        Assert.Single(Api.Requests);
     }
 
     [Fact]
     public async Task Show_Unknown_Exits1()
     {
-        _api.AddServer("dns-01");
+        Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "show", "nope");
+        var run = await Cli.RunAsync("servers", "show", "nope");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("error: no server with id or name 'nope'", run.ErrorLine);
@@ -190,26 +177,26 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Delete_NonInteractiveWithoutYes_RefusesWithoutCallingTheApi()
     {
-        _api.AddServer("dns-01");
+        Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "delete", "dns-01");
+        var run = await Cli.RunAsync("servers", "delete", "dns-01");
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--yes", run.ErrorLine);
-        Assert.Empty(_api.Requests);
-        Assert.Single(_api.Servers);
+        Assert.Empty(Api.Requests);
+        Assert.Single(Api.Servers);
     }
 
     [Fact]
     public async Task Delete_WithYes_Deletes()
     {
-        var server = _api.AddServer("dns-01");
+        var server = Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "delete", "dns-01", "--yes");
+        var run = await Cli.RunAsync("servers", "delete", "dns-01", "--yes");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains($"DELETE /api/v1/servers/{server.Id}", _api.Requests);
-        Assert.Empty(_api.Servers);
+        Assert.Contains($"DELETE /api/v1/servers/{server.Id}", Api.Requests);
+        Assert.Empty(Api.Servers);
         Assert.Contains("Deleted server dns-01", run.Stdout);
     }
 
@@ -218,54 +205,54 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [InlineData("n", 1, false)]
     public async Task Delete_Interactive_AsksForConfirmation(string answer, int exitCode, bool deleted)
     {
-        _api.AddServer("dns-01");
-        _cli.Interactive = true;
-        _cli.Input.Add(answer);
+        Api.AddServer("dns-01");
+        Cli.Interactive = true;
+        Cli.Input.Add(answer);
 
-        var run = await _cli.RunAsync("servers", "delete", "dns-01");
+        var run = await Cli.RunAsync("servers", "delete", "dns-01");
 
         Assert.True(run.ExitCode == exitCode, run.ToString());
         Assert.Contains("Delete server dns-01", run.Stdout);
-        Assert.Equal(deleted, _api.Servers.IsEmpty);
+        Assert.Equal(deleted, Api.Servers.IsEmpty);
     }
 
     [Fact]
     public async Task Bundle_WritesFileWithMode0600_AndPrintsNextStep()
     {
-        var server = _api.AddServer("dns-01");
-        var file = Path.Combine(_cli.Root, "out.bundle.json");
+        var server = Api.AddServer("dns-01");
+        var file = Path.Combine(Cli.Root, "out.bundle.json");
 
-        var run = await _cli.RunAsync("servers", "bundle", "dns-01", "-f", file);
+        var run = await Cli.RunAsync("servers", "bundle", "dns-01", "-f", file);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(FakeApi.BundleBytes, await File.ReadAllBytesAsync(file));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
-        Assert.Contains($"GET /api/v1/servers/{server.Id}/setup-bundle", _api.Requests);
+        Assert.Contains($"GET /api/v1/servers/{server.Id}/setup-bundle", Api.Requests);
         Assert.Contains($"ManagedServers.Agent enroll --bundle {file} --state-dir /var/lib/managedservers-agent", run.Stdout);
     }
 
     [Fact]
     public async Task Bundle_DefaultsToNameInWorkingDirectory_AndReplacesLooseModes()
     {
-        _api.AddServer("dns-01");
-        var expected = Path.Combine(_cli.WorkDir, "dns-01.bundle.json");
+        Api.AddServer("dns-01");
+        var expected = Path.Combine(Cli.WorkDir, "dns-01.bundle.json");
         await File.WriteAllTextAsync(expected, "old");
         File.SetUnixFileMode(expected, (UnixFileMode)0b110_100_100); // 0644
 
-        var run = await _cli.RunAsync("servers", "bundle", "dns-01");
+        var run = await Cli.RunAsync("servers", "bundle", "dns-01");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal(FakeApi.BundleBytes, await File.ReadAllBytesAsync(expected));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(expected));
-        Assert.Equal(["dns-01.bundle.json"], Directory.GetFiles(_cli.WorkDir).Select(Path.GetFileName));
+        Assert.Equal(["dns-01.bundle.json"], Directory.GetFiles(Cli.WorkDir).Select(Path.GetFileName));
     }
 
     [Fact]
     public async Task Ping_PrintsRoundTripAndAgentVersion()
     {
-        _api.AddServer("dns-01");
+        Api.AddServer("dns-01");
 
-        var run = await _cli.RunAsync("servers", "ping", "dns-01");
+        var run = await Cli.RunAsync("servers", "ping", "dns-01");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Contains("round trip 12.3 ms", run.Stdout);
@@ -275,9 +262,9 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task BadToken_IsNotAuthenticated()
     {
-        _cli.UseApi(_api, token: "wrong");
+        Cli.UseApi(Api, token: "wrong");
 
-        var run = await _cli.RunAsync("servers", "list");
+        var run = await Cli.RunAsync("servers", "list");
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("error: not authenticated (run 'msctl login')", run.ErrorLine);
@@ -287,11 +274,11 @@ public sealed class ServersCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task UrlOption_OverridesEnvironment()
     {
-        _cli.Env["MANAGEDSERVERS_URL"] = "http://127.0.0.1:1";
+        Cli.Env["MANAGEDSERVERS_URL"] = "http://127.0.0.1:1";
 
-        var run = await _cli.RunAsync("servers", "list", "--url", _api.Url + "/api/v1");
+        var run = await Cli.RunAsync("servers", "list", "--url", Api.Url + "/api/v1");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Contains("GET /api/v1/servers", _api.Requests);
+        Assert.Contains("GET /api/v1/servers", Api.Requests);
     }
 }

@@ -2,30 +2,17 @@ using System.Text.Json;
 
 namespace ManagedServers.Cli.Tests;
 
-public sealed class TokensCommandTests : IAsyncLifetime, IDisposable
+public sealed class TokensCommandTests() : FakeApiTests(useApi: true)
 {
-    private readonly CliTestHost _cli = new();
-    private FakeApi _api = null!;
-
-    public async Task InitializeAsync()
-    {
-        _api = await FakeApi.StartAsync();
-        _cli.UseApi(_api);
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
-    public void Dispose() => _cli.Dispose();
-
     [Fact]
     public async Task Create_PrintsTokenOnceWithWarning()
     {
-        var run = await _cli.RunAsync("tokens", "create", "--name", "ci", "--expires-in-days", "30");
+        var run = await Cli.RunAsync("tokens", "create", "--name", "ci", "--expires-in-days", "30");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        var request = Assert.Single(_api.TokenRequests);
+        var request = Assert.Single(Api.TokenRequests);
         Assert.Equal(new("ci", 30), request);
-        var id = Assert.Single(_api.Tokens.Keys);
+        var id = Assert.Single(Api.Tokens.Keys);
         Assert.Contains($"secret-{id}", run.Stdout);
         Assert.Contains("won't be shown again", run.Stdout);
     }
@@ -33,7 +20,7 @@ public sealed class TokensCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Create_Json()
     {
-        var run = await _cli.RunAsync("tokens", "create", "-o", "json");
+        var run = await Cli.RunAsync("tokens", "create", "-o", "json");
 
         Assert.True(run.ExitCode == 0, run.ToString());
         using var doc = JsonDocument.Parse(run.Stdout);
@@ -43,20 +30,20 @@ public sealed class TokensCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task List_And_Revoke()
     {
-        await _cli.RunAsync("tokens", "create", "--name", "first");
-        var id = Assert.Single(_api.Tokens.Keys);
+        await Cli.RunAsync("tokens", "create", "--name", "first");
+        var id = Assert.Single(Api.Tokens.Keys);
 
-        var list = await _cli.RunAsync("tokens", "list");
+        var list = await Cli.RunAsync("tokens", "list");
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Contains(id, list.Stdout);
         Assert.Contains("first", list.Stdout);
         Assert.DoesNotContain("secret-", list.Stdout);
 
-        var revoke = await _cli.RunAsync("tokens", "revoke", id);
+        var revoke = await Cli.RunAsync("tokens", "revoke", id);
         Assert.True(revoke.ExitCode == 0, revoke.ToString());
-        Assert.Empty(_api.Tokens);
+        Assert.Empty(Api.Tokens);
 
-        var again = await _cli.RunAsync("tokens", "revoke", id);
+        var again = await Cli.RunAsync("tokens", "revoke", id);
         Assert.Equal(1, again.ExitCode);
         Assert.Equal($"error: Not Found: no token {id}", again.ErrorLine);
     }
