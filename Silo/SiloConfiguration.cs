@@ -48,7 +48,7 @@ public static class SiloConfiguration
         }
 
         silo.UseManagedServersStorage(storage);
-        silo.AddMemoryStreams(GrainNames.IngestStreamProvider);
+        silo.AddMemoryStreams(ManagedServers.Grains.Interfaces.Servers.StreamNames.IngestProvider);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)

@@ -1,14 +1,15 @@
 using System.Globalization;
+using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.Http;
 
 /// <summary>Paths of the control plane's agent API, relative to the agent URL.</summary>
 internal static class AgentEndpoints
 {
-    public const string Enroll = "api/v1/agent/enroll";
-    public const string Renew = "api/v1/agent/renew";
-    public const string Heartbeat = "api/v1/monitoring/heartbeat";
-    public const string Commands = "api/v1/agent/commands";
+    public const string Enroll = AgentApi.Enroll;
+    public const string Renew = AgentApi.Renew;
+    public const string Heartbeat = AgentApi.Heartbeat;
+    public const string Commands = AgentApi.Commands;
 
     public static string CommandsPoll(int waitSeconds) =>
         string.Create(CultureInfo.InvariantCulture, $"{Commands}?wait_seconds={waitSeconds}");

@@ -7,15 +7,12 @@ namespace ManagedServers.Agent.Http;
 /// <summary>The parts of an RFC 9457 problem+json body the agent uses, read without reflection.</summary>
 internal sealed record ProblemInfo(HttpStatusCode Status, string? Type, string? Title, string? Detail, string? ReasonPhrase)
 {
-    /// <summary>Problem type suffix the control plane uses when this agent's server was deleted or its certificate revoked.</summary>
-    public const string AgentRevokedTypeSuffix = "/agent-revoked";
 
     private const int MaxBodyBytes = 64 * 1024;
 
     public bool IsAgentRevoked =>
         Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden
-        && Type is not null
-        && Type.EndsWith(AgentRevokedTypeSuffix, StringComparison.Ordinal);
+        && string.Equals(Type, Contracts.Agent.AgentApi.RevokedProblemType, StringComparison.Ordinal);
 
     /// <summary>The detail (or title, or reason phrase) and the status, e.g. <c>enrolment token expired (HTTP 401)</c>.</summary>
     public string Describe()

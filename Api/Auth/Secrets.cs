@@ -58,7 +58,7 @@ public static class Secrets
         return true;
     }
 
-    public static string Sha256Hex(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
+    public static string Sha256Hex(string value) => Grains.Interfaces.Identity.SecretHash.Sha256Hex(value);
 
     public static string RandomPassword() => Base64Url(RandomNumberGenerator.GetBytes(18));
 

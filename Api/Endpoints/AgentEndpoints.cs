@@ -14,19 +14,15 @@ namespace ManagedServers.Api.Endpoints;
 /// </summary>
 public static partial class AgentEndpoints
 {
-    /// <summary>Stream provider and namespace the heartbeat path writes into (the grains' implicit subscription).</summary>
-    public const string IngestProvider = "ingest";
-    public const string HeartbeatNamespace = "heartbeat";
-
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var agent = app.MapGroup("/api/v1").WithTags("Agents").RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
-        app.MapPost("/api/v1/agent/enroll", EnrollAsync).WithTags("Agents").AllowAnonymous().AddEndpointFilter(TlsOnly)
+        var agent = app.MapGroup("/").WithTags("Agents").RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
+        app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags("Agents").AllowAnonymous().AddEndpointFilter(TlsOnly)
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
-        agent.MapPost("/agent/renew", RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
-        agent.MapPost("/monitoring/heartbeat", HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
-        agent.MapGet("/agent/commands", CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
-        agent.MapPost("/agent/commands/{commandId}/result", ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
+        agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
+        agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
+        agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
+        agent.MapPost(AgentApi.CommandResultTemplate, ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
         return app;
     }
 
@@ -137,7 +133,7 @@ public static partial class AgentEndpoints
             return errors.ToProblem();
         }
 
-        var stream = cluster.GetStreamProvider(IngestProvider).GetStream<Heartbeat>(StreamId.Create(HeartbeatNamespace, serverId));
+        var stream = cluster.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, serverId));
         await stream.OnNextAsync(body);
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow()));

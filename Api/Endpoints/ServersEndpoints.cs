@@ -51,7 +51,7 @@ public static partial class ServersEndpoints
         var descending = sortText.StartsWith('-');
         if (!ServerMapping.TryParse<ServerSort>(sortText.TrimStart('-', '+'), out var sortKey))
         {
-            errors.Add("sort", $"unknown sort '{sort}'; use one of {ServerMapping.Choices<ServerSort>().Replace("lastheartbeat", "last_heartbeat", StringComparison.Ordinal).Replace("createdat", "created_at", StringComparison.Ordinal)} (prefix '-' for descending)");
+            errors.Add("sort", $"unknown sort '{sort}'; use one of {ServerMapping.Choices<ServerSort>()} (prefix '-' for descending)");
         }
 
         ServerState? stateFilter = null;
@@ -110,7 +110,7 @@ public static partial class ServersEndpoints
     }
 
     public static async Task<Results<Created<ServerView>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        CreateServerRequest body, IGrainFactory grains, ILoggerFactory loggers)
+        CreateServerRequest body, IGrainFactory grains)
     {
         var errors = new FieldErrors();
         var name = body.Name?.Trim();

@@ -13,7 +13,7 @@ public static class ProblemTypes
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
     public const string Enrollment = Base + "enrollment-refused";
-    public const string AgentRevoked = Base + "agent-revoked";
+    public const string AgentRevoked = Contracts.Agent.AgentApi.RevokedProblemType;
     public const string Forbidden = Base + "forbidden";
     public const string Unauthorized = Base + "unauthorized";
     public const string AgentOffline = Base + "agent-offline";

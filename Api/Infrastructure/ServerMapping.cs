@@ -26,14 +26,16 @@ public static class ServerMapping
     public static HeartbeatView ToHeartbeatView(this ServerSnapshot s) =>
         new(s.Id, s.Definition.Name, Wire(s.State), s.LastHeartbeat, s.Requests2m, s.AgentVersion, s.UptimeSeconds);
 
+    /// <summary>An enum value as the API writes it: snake_case (<c>LastHeartbeat</c> → <c>last_heartbeat</c>).</summary>
     public static string Wire<T>(T value)
-        where T : struct, Enum => value.ToString().ToLowerInvariant();
+        where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
     public static bool TryParse<T>(string? text, out T value)
         where T : struct, Enum
     {
         value = default;
-        return text is not null && !text.Any(char.IsDigit) && Enum.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out value) && Enum.IsDefined(value);
+        // Names only: Enum.TryParse would also take "5".
+        return text is { Length: > 0 } && char.IsLetter(text[0]) && Enum.TryParse(text.Replace("_", string.Empty, StringComparison.Ordinal), ignoreCase: true, out value) && Enum.IsDefined(value);
     }
 
     public static string Choices<T>()

@@ -148,7 +148,7 @@ public sealed class ApiTokenGrain(
     {
         var record = store.State.Record;
         if (record is null
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(record.SecretSha256), Encoding.ASCII.GetBytes(secretSha256)))
+            || !SecretHash.Equal(record.SecretSha256, secretSha256))
         {
             return null;
         }

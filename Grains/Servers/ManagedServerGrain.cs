@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
+using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -15,7 +16,7 @@ namespace ManagedServers.Grains.Servers;
 /// heartbeat deadline while the grain is active and a reminder does it after silo loss or restart.
 /// Writes are deliberate: record changes, state transitions and a heartbeat checkpoint, never every heartbeat.
 /// </summary>
-[ImplicitStreamSubscription(GrainNames.HeartbeatNamespace)]
+[ImplicitStreamSubscription(StreamNames.HeartbeatNamespace)]
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
     ILogger<ManagedServerGrain> logger,
@@ -134,7 +135,7 @@ public sealed partial class ManagedServerGrain(
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
         _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         var expires = time.GetUtcNow() + (lifetime ?? TimeSpan.FromHours(_settings.EnrollmentTokenHours));
-        S.EnrollmentToken = new EnrollmentTokenState { Sha256 = Sha256(token), ExpiresAt = expires };
+        S.EnrollmentToken = new EnrollmentTokenState { Sha256 = SecretHash.Sha256Hex(token), ExpiresAt = expires };
         await SaveAsync();
         return new IssuedEnrollmentToken(token, expires);
     }
@@ -147,7 +148,7 @@ public sealed partial class ManagedServerGrain(
         }
 
         var stored = S.EnrollmentToken;
-        if (stored is null || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stored.Sha256), Encoding.ASCII.GetBytes(Sha256(token))))
+        if (stored is null || !SecretHash.Equal(stored.Sha256, SecretHash.Sha256Hex(token)))
         {
             throw new EnrollmentRefusedException("enrolment token is not valid for this server") { Reason = EnrollmentRefusal.Invalid };
         }
@@ -549,8 +550,6 @@ public sealed partial class ManagedServerGrain(
             Get("dhcp4", current.Dhcp4),
             Get("dhcp6", current.Dhcp6));
     }
-
-    private static string Sha256(string value) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Server {ServerId} created as '{Name}'")]
     private static partial void LogCreated(ILogger logger, string serverId, string name);

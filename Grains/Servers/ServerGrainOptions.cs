@@ -19,15 +19,9 @@ public sealed class ServerGrainOptions
     public int CommandHistory { get; set; } = 50;
 }
 
-/// <summary>Stream and storage names shared by grains and hosts.</summary>
+/// <summary>Storage name shared by grains and hosts (stream names: <see cref="StreamNames"/>).</summary>
 public static class GrainNames
 {
     /// <summary>Grain storage for all grain state.</summary>
     public const string Storage = "Default";
-
-    /// <summary>The ingestion stream provider.</summary>
-    public const string IngestStreamProvider = "ingest";
-
-    /// <summary>Stream namespace of heartbeats (stream id = server id).</summary>
-    public const string HeartbeatNamespace = "heartbeat";
 }

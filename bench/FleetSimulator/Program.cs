@@ -216,7 +216,7 @@ internal sealed class SimAgent : IDisposable
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var csr = new CertificateRequest($"CN={bundle.ServerId}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
         using var anonymous = new HttpClient(Handler(ca, null)) { BaseAddress = new Uri(bundle.AgentUrl) };
-        using var response = await anonymous.PostAsJsonAsync("/api/v1/agent/enroll", new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, csr, "sim", "sim", "sim"), ContractsJson.WireOptions, ct);
+        using var response = await anonymous.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, csr, "sim", "sim", "sim"), ContractsJson.WireOptions, ct);
         response.EnsureSuccessStatusCode();
         var issued = (await response.Content.ReadFromJsonAsync<CertificateResponse>(ContractsJson.WireOptions, ct))!;
         var certificate = CaChain.WithKey(issued.CertificatePem, key.ExportPkcs8PrivateKeyPem());
@@ -225,7 +225,7 @@ internal sealed class SimAgent : IDisposable
 
     public Task<HttpResponseMessage> BeatAsync(CancellationToken ct) =>
         _client.PostAsJsonAsync(
-            "/api/v1/monitoring/heartbeat",
+            AgentApi.Heartbeat,
             new Heartbeat(_serverId, Guid.NewGuid(), _boot, Interlocked.Increment(ref _sequence), DateTimeOffset.UtcNow, "sim", 1, "sim", "sim"),
             ContractsJson.WireOptions,
             ct);

@@ -30,7 +30,7 @@ internal sealed class FakeControlPlane : IAsyncDisposable
     public const string ServerId = "srv-0001";
     public const string ServerName = "dns-1";
     public const string Token = "enrol-token-123";
-    public const string RevokedType = "https://managedservers.example/problems/agent-revoked";
+    public const string RevokedType = ManagedServers.Contracts.Agent.AgentApi.RevokedProblemType;
 
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<AgentCommand> _deliveries = new();

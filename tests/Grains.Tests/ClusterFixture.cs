@@ -65,7 +65,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
-            clientBuilder.AddMemoryStreams(GrainNames.IngestStreamProvider);
+            clientBuilder.AddMemoryStreams(StreamNames.IngestProvider);
         }
     }
 }

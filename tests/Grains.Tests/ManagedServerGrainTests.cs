@@ -25,8 +25,8 @@ public sealed class ManagedServerGrainTests(ClusterFixture fixture)
     }
 
     private Task SendAsync(string id, Guid boot, long sequence, bool stopping = false) =>
-        Cluster.Client.GetStreamProvider(GrainNames.IngestStreamProvider)
-            .GetStream<Heartbeat>(StreamId.Create(GrainNames.HeartbeatNamespace, id))
+        Cluster.Client.GetStreamProvider(StreamNames.IngestProvider)
+            .GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id))
             .OnNextAsync(new Heartbeat(id, Guid.NewGuid(), boot, sequence, DateTimeOffset.UtcNow, "9.9.9", sequence, "host-" + id, "Debian", stopping));
 
     private async Task<ServerSnapshot> WaitForAsync(string id, Func<ServerSnapshot, bool> condition, bool viaIndex = false)

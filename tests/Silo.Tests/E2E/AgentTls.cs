@@ -18,5 +18,5 @@ public static class AgentTls
         new(serverId, Guid.NewGuid(), Guid.NewGuid(), sequence, DateTimeOffset.UtcNow, "test", 1, "probe", "Debian");
 
     public static Task<HttpResponseMessage> PostHeartbeatAsync(HttpClient client, Heartbeat beat) =>
-        client.PostAsJsonAsync("/api/v1/monitoring/heartbeat", beat, ContractsJson.WireOptions);
+        client.PostAsJsonAsync(AgentApi.Heartbeat, beat, ContractsJson.WireOptions);
 }

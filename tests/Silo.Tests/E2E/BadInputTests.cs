@@ -136,14 +136,14 @@ public sealed class BadInputTests() : SiloTestBase("bad")
 
         var ca = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "ca.pem")));
         using (var anonymous = new HttpClient(Contracts.Security.CaChain.PinnedHandler(ca)) { BaseAddress = new Uri(agentUrl) })
-        using (var refused = await anonymous.PostAsJsonAsync("/api/v1/agent/renew", new RenewRequest(csr), ContractsJson.WireOptions))
+        using (var refused = await anonymous.PostAsJsonAsync(AgentApi.Renew, new RenewRequest(csr), ContractsJson.WireOptions))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
 
         CertificateResponse renewed;
         using (var agent = AgentTls.ClientFor(state, agentUrl))
-        using (var response = await agent.PostAsJsonAsync("/api/v1/agent/renew", new RenewRequest(csr), ContractsJson.WireOptions))
+        using (var response = await agent.PostAsJsonAsync(AgentApi.Renew, new RenewRequest(csr), ContractsJson.WireOptions))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             renewed = (await response.Content.ReadFromJsonAsync<CertificateResponse>(ContractsJson.WireOptions))!;

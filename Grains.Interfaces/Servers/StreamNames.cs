@@ -1,0 +1,11 @@
+namespace ManagedServers.Grains.Interfaces.Servers;
+
+/// <summary>The ingestion stream: provider and namespaces shared by the API (producer) and the grains (consumers).</summary>
+public static class StreamNames
+{
+    /// <summary>The ingestion stream provider.</summary>
+    public const string IngestProvider = "ingest";
+
+    /// <summary>Stream namespace of heartbeats (stream id = server id).</summary>
+    public const string HeartbeatNamespace = "heartbeat";
+}
