@@ -33,7 +33,10 @@ public sealed record EnrollRequest(
 /// <summary>Renewal of the client certificate, authenticated by the current certificate.</summary>
 public sealed record RenewRequest(string CsrPem);
 
-/// <summary>The signed client certificate and what the agent needs to run.</summary>
+/// <summary>
+/// The signed client certificate and what the agent needs to run. <see cref="Amqp"/> is set when the
+/// server talks AMQP: then heartbeats, results and commands travel through RabbitMQ instead of HTTPS.
+/// </summary>
 public sealed record CertificateResponse(
     string ServerId,
     string ServerName,
@@ -41,7 +44,8 @@ public sealed record CertificateResponse(
     string CaCertificatePem,
     DateTimeOffset NotBefore,
     DateTimeOffset NotAfter,
-    int HeartbeatIntervalSeconds);
+    int HeartbeatIntervalSeconds,
+    AmqpCredentials? Amqp = null);
 
 /// <summary>
 /// A heartbeat. <see cref="BootId"/> is new for every agent process and <see cref="Sequence"/>

@@ -51,17 +51,8 @@ public static class FleetIndex
 {
     public const int ShardCount = 32;
 
-    /// <summary>FNV-1a over the UTF-16 code units: stable across processes, unlike string.GetHashCode.</summary>
-    public static int ShardOf(string serverId)
-    {
-        uint hash = 2166136261;
-        foreach (var c in serverId)
-        {
-            hash = (hash ^ c) * 16777619;
-        }
-
-        return (int)(hash % ShardCount);
-    }
+    /// <summary>Stable across processes, unlike string.GetHashCode; the same hash as the AMQP ingestion partitions.</summary>
+    public static int ShardOf(string serverId) => ManagedServers.Contracts.Agent.AmqpTopology.PartitionOf(serverId, ShardCount);
 }
 
 /// <summary>Sort orders for server listings, shared by the shards and the API's merge step.</summary>

@@ -105,22 +105,25 @@ public sealed class ManagedServerGrainTests(ClusterFixture fixture)
         await Cluster.Client.GetGrain<IMonitoringSettingsGrain>("monitoring").SetAsync(MonitoringSettings.Default with { HeartbeatIntervalSeconds = 1, HeartbeatMissedLimit = 2 });
         await Task.Delay(TimeSpan.FromSeconds(6)); // settings caches expire
 
-        // Put several servers in the running state and pick one that lives on a secondary silo.
+        // Put servers in the running state until one lives on a secondary silo (placement is random,
+        // so keep adding servers rather than hoping a fixed few land there), and kill that silo.
         var ids = new List<string>();
-        for (var i = 0; i < 8; i++)
-        {
-            var id = await CreateAsync("fo-" + Guid.NewGuid().ToString("N")[..6]);
-            ids.Add(id);
-        }
-
         var management = Cluster.Client.GetGrain<IManagementGrain>(0);
-        var victimSilo = Cluster.SecondarySilos[0];
+        var secondaries = Cluster.SecondarySilos.ToDictionary(s => s.SiloAddress);
+        var boots = new Dictionary<string, Guid>();
+        SiloHandle? victimSilo = null;
         string? victimId = null;
-        var boots = ids.ToDictionary(id => id, _ => Guid.NewGuid());
         var sequence = 1;
         var deadline = DateTime.UtcNow + Patience;
         while (victimId is null && DateTime.UtcNow < deadline)
         {
+            if (ids.Count < 64)
+            {
+                var id = await CreateAsync("fo-" + Guid.NewGuid().ToString("N")[..6]);
+                ids.Add(id);
+                boots[id] = Guid.NewGuid();
+            }
+
             foreach (var id in ids)
             {
                 await SendAsync(id, boots[id], sequence);
@@ -128,16 +131,23 @@ public sealed class ManagedServerGrainTests(ClusterFixture fixture)
 
             sequence++;
             var stats = await management.GetDetailedGrainStatistics();
-            victimId = stats.Where(s => s.SiloAddress.Equals(victimSilo.SiloAddress))
-                .Select(s => s.GrainId.Key.ToString())
-                .FirstOrDefault(ids.Contains);
-            await Task.Delay(300);
+            var hit = stats.FirstOrDefault(s => secondaries.ContainsKey(s.SiloAddress) && ids.Contains(s.GrainId.Key.ToString()!));
+            if (hit is not null)
+            {
+                victimId = hit.GrainId.Key.ToString();
+                victimSilo = secondaries[hit.SiloAddress];
+            }
+            else
+            {
+                await Task.Delay(200);
+            }
         }
 
         Assert.NotNull(victimId);
+        Assert.NotNull(victimSilo);
         var before = await WaitForAsync(victimId!, s => s.State == ServerState.Running);
 
-        await Cluster.KillSiloAsync(victimSilo);
+        await Cluster.KillSiloAsync(victimSilo!);
 
         // Without touching the server grain, the reminder must reactivate it elsewhere and enforce the timeout.
         var after = await WaitForAsync(victimId!, s => s.State == ServerState.Unreachable, viaIndex: true);
