@@ -9,7 +9,7 @@ as_postgres() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # 1. Debian packages (skipped when present).
-packages=(postgresql rabbitmq-server docker.io knot knot-dnsutils kea-dhcp4-server kea-dhcp6-server kea-admin)
+packages=(curl postgresql rabbitmq-server docker.io knot knot-dnsutils kea-dhcp4-server kea-dhcp6-server kea-admin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -32,8 +32,24 @@ export MANAGEDSERVERS_TEST_POSTGRES="Host=127.0.0.1;Port=5432;Username=postgres;
 
 if ! $SUDO rabbitmqctl -q status >/dev/null 2>&1; then
   log "starting RabbitMQ"
-  $SUDO rabbitmq-server -detached >/dev/null 2>&1 || log "warning: RabbitMQ did not start (not needed by the current tests)"
+  $SUDO rabbitmq-server -detached >/dev/null 2>&1 || true
 fi
+$SUDO rabbitmqctl -q await_startup --timeout 120 >/dev/null
+# The management API (per-agent users and permissions) ships with the server; enabling it is offline.
+if ! $SUDO rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
+  log "enabling the RabbitMQ management plugin"
+  $SUDO rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+fi
+for _ in $(seq 1 60); do curl -fsS -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1 && break; sleep 1; done
+# A test administrator; tests make their own vhost each, so they run side by side.
+if ! $SUDO rabbitmqctl -q list_users | grep -q '^msadmin'; then
+  $SUDO rabbitmqctl -q add_user msadmin msadmin >/dev/null
+fi
+$SUDO rabbitmqctl -q set_user_tags msadmin administrator >/dev/null
+$SUDO rabbitmqctl -q change_password msadmin msadmin >/dev/null
+export MANAGEDSERVERS_TEST_RABBITMQ="amqp://msadmin:msadmin@127.0.0.1:5672/"
+export MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
+
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   ($SUDO dockerd >/tmp/managedservers-dockerd.log 2>&1 &) || true

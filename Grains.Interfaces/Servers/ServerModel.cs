@@ -31,11 +31,15 @@ public enum AgentRuntime
     Exec,
 }
 
-/// <summary>Who starts the monitoring data flow.</summary>
+/// <summary>
+/// How agent and control plane talk: the agent pushes over HTTPS, the control plane pulls from the
+/// agent over HTTPS, or both go through RabbitMQ (heartbeats and results published, commands consumed).
+/// </summary>
 public enum CommunicationMode
 {
     Push,
     Pull,
+    Amqp,
 }
 
 /// <summary>The operator-supplied part of a server record.</summary>
