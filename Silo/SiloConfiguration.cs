@@ -1,5 +1,7 @@
 using System.Net;
+using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Silo.Streaming;
 using ManagedServers.Silo.Storage;
 using Orleans.Configuration;
 
@@ -19,6 +21,37 @@ public static class SiloConfiguration
         return string.IsNullOrWhiteSpace(postgres)
             ? StorageConfig.Sqlite(configuration["DataDir"] ?? ".data")
             : StorageConfig.Postgres(postgres);
+    }
+
+    /// <summary>
+    /// The ingestion stream: RabbitMQ-backed and persistent when <c>RabbitMq:Host</c> is set, in memory
+    /// otherwise (the embedded default, where agents post over HTTPS). Same provider name and
+    /// namespaces either way, so grains and the HTTPS endpoint do not know which is in use.
+    /// </summary>
+    public static ISiloBuilder AddIngestStream(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var rabbit = RabbitMqOptions.From(configuration);
+        if (rabbit is null)
+        {
+            silo.AddMemoryStreams(StreamNames.IngestProvider);
+            silo.Services.AddSingleton<IAgentCommandChannel, NoAgentCommandChannel>();
+            return silo;
+        }
+
+        silo.Services.AddSingleton(rabbit);
+        silo.Services.AddSingleton<RabbitMqConnection>();
+        silo.Services.AddSingleton<RabbitMqPublisher>();
+        silo.Services.AddSingleton<IAgentCommandChannel, RabbitMqCommandChannel>();
+        silo.AddPersistentStreams(StreamNames.IngestProvider, RabbitMqAdapterFactory.Create, stream =>
+        {
+            stream.UseConsistentRingQueueBalancer();
+            stream.ConfigurePullingAgent(options => options.Configure(o =>
+            {
+                o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
+                o.BatchContainerBatchSize = 16;
+            }));
+        });
+        return silo;
     }
 
     public static ISiloBuilder ConfigureManagedServers(this ISiloBuilder silo, IConfiguration configuration, StorageConfig storage, bool configureClustering = true)
@@ -48,7 +81,7 @@ public static class SiloConfiguration
         }
 
         silo.UseManagedServersStorage(storage);
-        silo.AddMemoryStreams(ManagedServers.Grains.Interfaces.Servers.StreamNames.IngestProvider);
+        silo.AddIngestStream(configuration);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)

@@ -90,4 +90,5 @@ public sealed record ServerSnapshot(
     [property: Id(8)] string? Hostname,
     [property: Id(9)] long? UptimeSeconds,
     [property: Id(10)] DateTimeOffset? CertificateNotAfter,
-    [property: Id(11)] string? AgentVersion);
+    [property: Id(11)] string? AgentVersion,
+    [property: Id(12)] long HeartbeatsAccepted = 0);

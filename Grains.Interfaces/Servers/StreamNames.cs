@@ -7,5 +7,8 @@ public static class StreamNames
     public const string IngestProvider = "ingest";
 
     /// <summary>Stream namespace of heartbeats (stream id = server id).</summary>
-    public const string HeartbeatNamespace = "heartbeat";
+    public const string HeartbeatNamespace = ManagedServers.Contracts.Agent.AmqpTopology.HeartbeatKind;
+
+    /// <summary>Stream namespace of command results sent by agents (stream id = server id).</summary>
+    public const string ResultNamespace = ManagedServers.Contracts.Agent.AmqpTopology.ResultKind;
 }

@@ -17,12 +17,14 @@ namespace ManagedServers.Grains.Servers;
 /// Writes are deliberate: record changes, state transitions and a heartbeat checkpoint, never every heartbeat.
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.HeartbeatNamespace)]
+[ImplicitStreamSubscription(StreamNames.ResultNamespace)]
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
     ILogger<ManagedServerGrain> logger,
     TimeProvider time,
-    IOptions<ServerGrainOptions> options)
-    : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>
+    IOptions<ServerGrainOptions> options,
+    IAgentCommandChannel amqpCommands)
+    : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>, IAsyncObserver<CommandResult>
 {
     private const string LivenessReminder = "heartbeat-timeout";
     private static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
@@ -34,6 +36,7 @@ public sealed partial class ManagedServerGrain(
     private TaskCompletionSource _commandsAvailable = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private MonitoringSettings _settings = MonitoringSettings.Default;
     private IGrainTimer? _livenessTimer;
+    private IGrainTimer? _publishRetryTimer;
     private DateTimeOffset _lastIndexPush;
     private DateTimeOffset _lastCheckpoint;
     private DateTimeOffset _settingsFetchedAt;
@@ -53,6 +56,10 @@ public sealed partial class ManagedServerGrain(
             _tracker.Restore(S.State, S.StateSince, S.LastHeartbeat, S.BootId, S.Sequence);
             _lastCheckpoint = time.GetUtcNow();
             UpdateLivenessTimer();
+            if (UsesAmqp && S.Commands.Exists(c => c.State == CommandState.Queued))
+            {
+                SchedulePublishRetry(TimeSpan.Zero); // a silo died between saving and publishing: publish now (agents dedupe by id)
+            }
         }
     }
 
@@ -218,9 +225,79 @@ public sealed partial class ManagedServerGrain(
         S.Commands.Add(entry);
         TrimCommandHistory();
         await SaveAsync();
-        SignalCommands();
+        if (UsesAmqp)
+        {
+            await PublishQueuedCommandsAsync();
+        }
+        else
+        {
+            SignalCommands();
+        }
+
         return entry.CommandId;
     }
+
+    private bool UsesAmqp => S.Definition?.Communication == CommunicationMode.Amqp;
+
+    /// <summary>
+    /// Publishes queued commands to the agent's broker queue, in order; marks them delivered once the
+    /// broker confirmed. When the broker is down they stay queued and a timer retries: the command is
+    /// saved before it is published, so neither a broker outage nor a silo crash loses it, and the
+    /// agent applies a command id once however often it is published.
+    /// </summary>
+    private async Task PublishQueuedCommandsAsync()
+    {
+        if (!amqpCommands.Available)
+        {
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        var published = false;
+        foreach (var entry in S.Commands.Where(c => c.State == CommandState.Queued && c.ExpiresAt > now).ToList())
+        {
+            try
+            {
+                await amqpCommands.PublishAsync(Id, ToAgentCommand(entry), CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogPublishFailed(logger, Id, entry.CommandId, ex.Message);
+                SchedulePublishRetry(TimeSpan.FromSeconds(5));
+                break;
+            }
+
+            entry.State = CommandState.Delivered;
+            _deliveredAt[entry.CommandId] = now;
+            published = true;
+        }
+
+        if (published)
+        {
+            await SaveAsync();
+        }
+    }
+
+    private void SchedulePublishRetry(TimeSpan due)
+    {
+        _publishRetryTimer?.Dispose();
+        _publishRetryTimer = this.RegisterGrainTimer(
+            static async (grain, _) =>
+            {
+                grain._publishRetryTimer?.Dispose();
+                grain._publishRetryTimer = null;
+                await grain.PublishQueuedCommandsAsync();
+            },
+            this,
+            new GrainTimerCreationOptions { DueTime = due, Period = Timeout.InfiniteTimeSpan, Interleave = false, KeepAlive = true });
+    }
+
+    private static AgentCommand ToAgentCommand(CommandEntry entry) => new(
+        entry.CommandId,
+        entry.Kind,
+        entry.CreatedAt,
+        entry.ExpiresAt,
+        entry.ArgsJson is null ? null : JsonDocument.Parse(entry.ArgsJson).RootElement.Clone());
 
     public async Task<ImmutableArray<AgentCommand>> WaitForCommandsAsync(TimeSpan wait)
     {
@@ -304,7 +381,13 @@ public sealed partial class ManagedServerGrain(
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        handleFactory.Create<Heartbeat>().ResumeAsync(this);
+        handleFactory.StreamId.GetNamespace() == StreamNames.ResultNamespace
+            ? handleFactory.Create<CommandResult>().ResumeAsync(this)
+            : handleFactory.Create<Heartbeat>().ResumeAsync(this);
+
+    /// <summary>A command result that came through the ingestion stream (AMQP agents).</summary>
+    public Task OnNextAsync(CommandResult item, StreamSequenceToken? token = null) =>
+        S.Exists ? CompleteCommandAsync(item) : Task.CompletedTask;
 
     public async Task OnNextAsync(Heartbeat item, StreamSequenceToken? token = null)
     {
@@ -319,6 +402,7 @@ public sealed partial class ManagedServerGrain(
             return;
         }
 
+        S.HeartbeatsAccepted++;
         S.Hostname = item.Hostname ?? S.Hostname;
         S.UptimeSeconds = item.UptimeSeconds;
         S.AgentVersion = item.AgentVersion;
@@ -454,12 +538,7 @@ public sealed partial class ManagedServerGrain(
 
             _deliveredAt[entry.CommandId] = now;
             entry.State = CommandState.Delivered;
-            builder.Add(new AgentCommand(
-                entry.CommandId,
-                entry.Kind,
-                entry.CreatedAt,
-                entry.ExpiresAt,
-                entry.ArgsJson is null ? null : JsonDocument.Parse(entry.ArgsJson).RootElement.Clone()));
+            builder.Add(ToAgentCommand(entry));
         }
 
         return builder.ToImmutable();
@@ -537,7 +616,8 @@ public sealed partial class ManagedServerGrain(
         S.Hostname,
         S.UptimeSeconds,
         S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
-        S.AgentVersion);
+        S.AgentVersion,
+        S.HeartbeatsAccepted);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {
@@ -565,4 +645,7 @@ public sealed partial class ManagedServerGrain(
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "Fleet index update failed for server {ServerId}")]
     private static partial void LogIndexFailed(ILogger logger, Exception ex, string serverId);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "Publishing command {CommandId} for server {ServerId} to RabbitMQ failed; retrying: {Reason}")]
+    private static partial void LogPublishFailed(ILogger logger, string serverId, string commandId, string reason);
 }

@@ -48,6 +48,10 @@ public sealed class ManagedServerState
 
     [Id(14)]
     public List<CommandEntry> Commands { get; set; } = [];
+
+    /// <summary>Heartbeats taken (duplicates and stale ones not counted); saved with the heartbeat checkpoint.</summary>
+    [Id(15)]
+    public long HeartbeatsAccepted { get; set; }
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

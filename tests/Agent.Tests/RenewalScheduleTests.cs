@@ -1,3 +1,4 @@
+using ManagedServers.Contracts;
 using ManagedServers.Agent.Running;
 using Microsoft.Extensions.Time.Testing;
 

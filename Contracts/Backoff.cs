@@ -1,7 +1,7 @@
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Contracts;
 
 /// <summary>Exponential backoff with jitter: the n-th delay is drawn from [ceiling/2, ceiling], ceiling = min(max, initial·2ⁿ).</summary>
-internal sealed class Backoff
+public sealed class Backoff
 {
     private readonly TimeSpan _initial;
     private readonly TimeSpan _max;
