@@ -1,8 +1,8 @@
 using System.Net;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
-using ManagedServers.Silo.Streaming;
 using ManagedServers.Silo.Storage;
+using ManagedServers.Silo.Streaming;
 using Orleans.Configuration;
 
 namespace ManagedServers.Silo;

@@ -1,5 +1,5 @@
-using ManagedServers.Contracts;
 using ManagedServers.Agent.Running;
+using ManagedServers.Contracts;
 using Microsoft.Extensions.Time.Testing;
 
 namespace ManagedServers.Agent.Tests;
