@@ -65,6 +65,7 @@ public static class ApiSetup
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
 
         app.MapServersApi();
+        app.MapCommandsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
         app.MapSettingsApi();

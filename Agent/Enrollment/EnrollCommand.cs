@@ -32,6 +32,7 @@ internal static class EnrollCommand
 
         try
         {
+            state.WriteAmqp(result.Amqp);
             state.WriteEnrollment(result.Settings, result.KeyPem, result.CertificatePem, result.CaPem);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -41,7 +42,9 @@ internal static class EnrollCommand
         }
 
         await stdout.WriteLineAsync(
-            $"enrolled as {result.Settings.ServerName} ({result.Settings.ServerId}); certificate valid until {result.NotAfter:u}; state in {state.Path}");
+            $"enrolled as {result.Settings.ServerName} ({result.Settings.ServerId}); certificate valid until {result.NotAfter:u}; "
+            + (result.Amqp is { } amqp ? $"talks AMQP to {amqp.Host}:{amqp.Port} as {amqp.User}; " : string.Empty)
+            + $"state in {state.Path}");
         return AgentProgram.ExitOk;
     }
 }

@@ -9,7 +9,7 @@ using ManagedServers.Contracts.Agent;
 namespace ManagedServers.Agent.Enrollment;
 
 /// <summary>What a successful enrolment produced, ready to be written to the state directory.</summary>
-internal sealed record EnrollmentResult(AgentSettings Settings, string KeyPem, string CertificatePem, string CaPem, DateTimeOffset NotAfter);
+internal sealed record EnrollmentResult(AgentSettings Settings, string KeyPem, string CertificatePem, string CaPem, DateTimeOffset NotAfter, AmqpCredentials? Amqp = null);
 
 /// <summary>
 /// Enrols with the control plane: a local ECDSA P-256 key, a CSR with CN = server id, and one POST to
@@ -73,7 +73,8 @@ internal sealed class EnrollmentClient(TimeSpan timeout, TimeProvider time)
             key.ExportPkcs8PrivateKeyPem(),
             response.CertificatePem,
             MergeCa(bundle.CaCertificatePem, response.CaCertificatePem),
-            new DateTimeOffset(certificate.NotAfter.ToUniversalTime()));
+            new DateTimeOffset(certificate.NotAfter.ToUniversalTime()),
+            response.Amqp);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Security;
 using ManagedServers.Agent.State;
+using ManagedServers.Agent.Transport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -24,6 +25,7 @@ internal static class AgentHost
         var agentUri = AgentEndpoints.ParseAgentUrl(initial.AgentUrl, state.SettingsFile);
         var trust = CaTrust.FromPem(state.ReadCaPem(), state.CaFile);
         var certificate = state.LoadCredentials();
+        var amqp = state.ReadAmqp();
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -64,8 +66,16 @@ internal static class AgentHost
         services.AddSingleton<CommandExecutor>();
         services.AddSingleton<ICommandHandler, PingCommandHandler>();
         services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
-        services.AddHostedService<HeartbeatService>();
-        services.AddHostedService<CommandService>();
+        if (amqp is null)
+        {
+            services.AddHostedService<HeartbeatService>();
+            services.AddHostedService<CommandService>();
+        }
+        else
+        {
+            services.AddHostedService<AmqpAgentService>(); // heartbeats, commands and results over RabbitMQ
+        }
+
         services.AddHostedService<RenewalService>();
 
         configure?.Invoke(builder);

@@ -95,6 +95,10 @@ internal sealed class RenewalService(
         try
         {
             state.WriteRenewedCredentials(key.ExportPkcs8PrivateKeyPem(), answer.CertificatePem);
+            if (answer.Amqp is not null)
+            {
+                state.WriteAmqp(answer.Amqp); // rotated broker password: used from the next (re)connection on
+            }
         }
         catch
         {

@@ -1,4 +1,7 @@
 using System.Security.Cryptography;
+using System.Text.Json;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
 using System.Security.Cryptography.X509Certificates;
 
 namespace ManagedServers.Agent.State;
@@ -30,6 +33,9 @@ internal sealed class StateDirectory
 
     public string CommandsFile => Combine("commands.json");
 
+    /// <summary>Broker credentials of an AMQP agent (0600: it holds the agent's broker password).</summary>
+    public string AmqpFile => Combine("amqp.json");
+
     /// <summary>Renewal writes the new pair here first, then renames cert and key into place.</summary>
     public string NewKeyFile => Combine("key.new.pem");
 
@@ -60,6 +66,41 @@ internal sealed class StateDirectory
             AtomicFile.WriteAllBytes(SettingsFile, settings.ToJson(), AtomicFile.OwnerWriteAllRead);
             TryDelete(NewKeyFile);
             TryDelete(NewCertificateFile);
+        }
+    }
+
+    /// <summary>Stores (or, with null, removes) the AMQP credentials; their presence makes <c>run</c> talk AMQP.</summary>
+    public void WriteAmqp(AmqpCredentials? credentials)
+    {
+        lock (_writeLock)
+        {
+            EnsureCreated();
+            if (credentials is null)
+            {
+                TryDelete(AmqpFile);
+                return;
+            }
+
+            AtomicFile.WriteAllBytes(AmqpFile, JsonSerializer.SerializeToUtf8Bytes(credentials, ContractsJson.Default.AmqpCredentials), AtomicFile.OwnerOnly);
+        }
+    }
+
+    /// <summary>The AMQP credentials, or null for an HTTPS agent.</summary>
+    public AmqpCredentials? ReadAmqp()
+    {
+        if (!File.Exists(AmqpFile))
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(AmqpFile), ContractsJson.Default.AmqpCredentials)
+                ?? throw new AgentException($"{AmqpFile} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new AgentException($"{AmqpFile} is not valid: {e.Message}");
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace ManagedServers.Contracts.Api;
@@ -88,3 +89,16 @@ public sealed record GroupView(string Name, string Description);
 
 /// <summary>Addresses at which agents reach the control plane.</summary>
 public sealed record ControlPlaneIps(IReadOnlyList<string> Items, string DefaultMonitoringApiIp);
+
+/// <summary>Body of POST /api/v1/servers/{id}/commands.</summary>
+public sealed record SendCommandRequest(string? Kind, JsonElement? Args = null, int? TimeoutSeconds = null);
+
+/// <summary>A command sent to an agent: queued → delivered → succeeded | failed | expired.</summary>
+public sealed record CommandView(
+    string Id,
+    string Kind,
+    string State,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt,
+    string? Error,
+    JsonElement? Output);

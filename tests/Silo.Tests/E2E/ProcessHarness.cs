@@ -213,6 +213,9 @@ public sealed class SiloProcess : IAsyncDisposable
         throw new TimeoutException("silo did not start:\n" + _process.Output);
     }
 
+    /// <summary>SIGKILL: the silo gets no chance to leave the cluster or close its connections.</summary>
+    public void KillHard() => _process?.KillHard();
+
     public async Task StopAsync()
     {
         if (_process is null)

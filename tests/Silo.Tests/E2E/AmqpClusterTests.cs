@@ -1,0 +1,227 @@
+using System.Net;
+using System.Net.Http.Json;
+using ManagedServers.Silo.Tests.Rabbit;
+using Xunit.Abstractions;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// Cluster mode for real: two silo processes on one PostgreSQL database and one RabbitMQ vhost, three
+/// agent processes talking AMQP. One silo is SIGKILLed: its grains come back on the other with their
+/// state, reminders keep firing, ingestion goes on, and a command in flight completes once.
+/// </summary>
+public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(150);
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-amqp-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly string _database = "ms_amqp_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly List<ChildProcess> _agents = [];
+    private TestVhost _vhost = null!;
+    private SiloProcess _siloA = null!;
+    private SiloProcess _siloB = null!;
+
+    private static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
+
+    public async Task InitializeAsync()
+    {
+        _vhost = await TestVhost.CreateAsync();
+        var args = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = _database }.ConnectionString,
+            ["Orleans:ClusterId"] = _database,
+            ["Orleans:MinimumReminderPeriod"] = "00:00:01",
+            ["ServerGrain:LivenessReminderPeriod"] = "00:00:03",
+            ["RabbitMq:Host"] = _vhost.Host,
+            ["RabbitMq:Port"] = _vhost.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq:VirtualHost"] = _vhost.Name,
+            ["RabbitMq:User"] = _vhost.User,
+            ["RabbitMq:Password"] = _vhost.Password,
+            ["RabbitMq:ManagementUrl"] = Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672/",
+            ["RabbitMq:Partitions"] = "4",
+            ["RabbitMq:MaxReconnectDelay"] = "00:00:02",
+        };
+        _siloA = new SiloProcess(Path.Combine(_dir, "silo-a"), args);
+        await _siloA.StartAsync();
+        _siloB = new SiloProcess(Path.Combine(_dir, "silo-b"), args);
+        await _siloB.StartAsync();
+        await _siloA.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3));
+        await Task.Delay(TimeSpan.FromSeconds(6)); // per-silo settings caches refresh every 5 s
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in _agents)
+        {
+            agent.Dispose();
+        }
+
+        await _siloA.DisposeAsync();
+        await _siloB.DisposeAsync();
+        await _vhost.DisposeAsync();
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using (var connection = new Npgsql.NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    [Fact]
+    public async Task Agents_on_AMQP_survive_the_SIGKILL_of_a_silo()
+    {
+        var servers = new List<ServerView>();
+        var stateDirs = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var created = await _siloA.Http.PostAsJsonAsync($"{_siloA.BaseUrl}/api/v1/servers", new CreateServerRequest($"amqp-dns-{i}", "dns", "127.0.0.1", "Debian 12", Communication: "amqp"), ContractsJson.WireOptions);
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var server = (await created.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+            Assert.Equal("amqp", server.Communication);
+            var bundle = await _siloA.WriteBundleAsync(server.Id, Path.Combine(_dir, "bundles"));
+            var stateDir = Path.Combine(_dir, "agent" + i);
+            var (code, text) = await AgentProcess.EnrollAsync(bundle, stateDir);
+            Assert.True(code == 0, text);
+            Assert.Contains("talks AMQP", text, StringComparison.Ordinal);
+            servers.Add(server);
+            stateDirs.Add(stateDir);
+            _agents.Add(AgentProcess.Run(stateDir));
+        }
+
+        // Heartbeats through RabbitMQ, seen from either silo.
+        foreach (var server in servers)
+        {
+            await WaitForAsync(_siloB, server.Id, s => s.State == "running", "running over AMQP");
+        }
+
+        // Commands reach the agents through their queues; results come back through the stream.
+        foreach (var server in servers)
+        {
+            var done = await SendAndWaitAsync(_siloB, server.Id);
+            Assert.Equal("succeeded", done.State);
+        }
+
+        // Agent 0 stops (its last heartbeat says so); a command for it waits in its queue.
+        _agents[0].Terminate();
+        Assert.True(await _agents[0].WaitForExitAsync(TimeSpan.FromSeconds(60)), _agents[0].Output);
+        await WaitForAsync(_siloB, servers[0].Id, s => s.State == "stopped", "stopped");
+        var inFlight = await SendAsync(_siloB, servers[0].Id);
+
+        var before = new Dictionary<string, ServerView>();
+        foreach (var server in servers)
+        {
+            before[server.Id] = (await _siloB.GetServerAsync(server.Id))!;
+        }
+
+        // SIGKILL silo A: no goodbye to the cluster, the broker or the database.
+        var killedAt = DateTime.UtcNow;
+        _siloA.KillHard();
+
+        // Ingestion goes on: heartbeats of the running agents keep arriving, whichever silo held their partition.
+        foreach (var server in servers.Skip(1))
+        {
+            var last = before[server.Id].LastHeartbeat;
+            var after = await WaitForAsync(_siloB, server.Id, s => s.State == "running" && s.LastHeartbeat > last && s.LastHeartbeat > killedAt, "heartbeats after the kill");
+            Assert.Equal(before[server.Id].Name, after.Name);
+            Assert.Equal(before[server.Id].CreatedAt, after.CreatedAt);
+        }
+
+        output.WriteLine($"ingestion resumed {(DateTime.UtcNow - killedAt).TotalSeconds:F1} s after the SIGKILL");
+
+        // The command sent before the kill completes once when its agent comes back.
+        var restarted = AgentProcess.Run(stateDirs[0]);
+        _agents.Add(restarted);
+        var completed = await WaitCommandAsync(_siloB, servers[0].Id, inFlight.Id);
+        Assert.Equal("succeeded", completed.State);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, CountOccurrences(restarted.Output, $"Command {inFlight.Id} (ping) succeeded"));
+
+        // Reminders and timers keep firing on the survivor: a hard-killed agent becomes unreachable.
+        _agents[2].KillHard();
+        await WaitForAsync(_siloB, servers[2].Id, s => s.State == "unreachable", "unreachable after its agent died");
+    }
+
+    private static int CountOccurrences(string text, string what)
+    {
+        var count = 0;
+        for (var i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    private static async Task<CommandView> SendAsync(SiloProcess silo, string id)
+    {
+        using var response = await silo.Http.PostAsJsonAsync($"{silo.BaseUrl}/api/v1/servers/{id}/commands", new SendCommandRequest("ping"), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<CommandView>(ContractsJson.WireOptions))!;
+    }
+
+    private static async Task<CommandView> SendAndWaitAsync(SiloProcess silo, string id) =>
+        await WaitCommandAsync(silo, id, (await SendAsync(silo, id)).Id);
+
+    private static async Task<CommandView> WaitCommandAsync(SiloProcess silo, string id, string commandId)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        CommandView? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                last = await silo.Http.GetFromJsonAsync<CommandView>($"{silo.BaseUrl}/api/v1/servers/{id}/commands/{commandId}?wait_seconds=10", ContractsJson.WireOptions);
+                if (last is { State: "succeeded" or "failed" or "expired" })
+                {
+                    return last;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The silo may answer 5xx while the cluster notices the dead silo.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"command {commandId} did not complete; last: {last?.State}\n{silo.Output[^Math.Min(silo.Output.Length, 4000)..]}");
+    }
+
+    private async Task<ServerView> WaitForAsync(SiloProcess silo, string id, Func<ServerView, bool> condition, string what)
+    {
+        var started = DateTime.UtcNow;
+        var deadline = started + Patience;
+        ServerView? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                last = await silo.GetServerAsync(id);
+                if (last is not null && condition(last))
+                {
+                    output.WriteLine($"{id}: {what} after {(DateTime.UtcNow - started).TotalSeconds:F1} s");
+                    return last;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (System.Text.Json.JsonException)
+            {
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{id} not {what}; last state {last?.State}, last heartbeat {last?.LastHeartbeat:o}\n{silo.Output[^Math.Min(silo.Output.Length, 4000)..]}");
+    }
+}
