@@ -17,10 +17,18 @@ using ManagedServers.Contracts.Security;
 //
 //   dotnet run -c Release --project bench/FleetSimulator -- --url http://127.0.0.1:8080 \
 //       --password ADMIN_PASSWORD --agents 1000 --interval 5 --duration 60 --silo-pid PID
+// AMQP mode (agents publish to RabbitMQ; the silos run with RabbitMq:* set):
+//       ... --amqp amqp://user:pass@127.0.0.1:5672/vhost --partitions 8 --silo-pids PID1,PID2
 var options = Options.Parse(args);
 var wire = ContractsJson.WireOptions;
 using var api = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(2) };
 api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(api, options.Password));
+
+if (options.Amqp is not null)
+{
+    await AmqpFleet.RunAsync(api, options);
+    return;
+}
 
 Console.WriteLine($"fleet simulator: {options.Agents} agents, intervals {string.Join(", ", options.Intervals)} s, {options.Duration} s measured, prefix '{options.Prefix}'");
 var enrolled = new ConcurrentBag<SimAgent>();
@@ -175,7 +183,7 @@ static long Rss(int pid)
     return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
-internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix)
+internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids)
 {
     public static Options Parse(string[] args)
     {
@@ -192,7 +200,10 @@ internal sealed record Options(string Url, string Password, int Agents, int[] In
             Get("interval", "5").Split(',').Select(i => int.Parse(i, CultureInfo.InvariantCulture)).ToArray(),
             int.Parse(Get("duration", "60"), CultureInfo.InvariantCulture),
             int.Parse(Get("silo-pid", "0"), CultureInfo.InvariantCulture),
-            Get("prefix", "sim" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture)));
+            Get("prefix", "sim" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture)),
+            Get("amqp", string.Empty) is { Length: > 0 } amqp ? amqp : null,
+            int.Parse(Get("partitions", "8"), CultureInfo.InvariantCulture),
+            Get("silo-pids", Get("silo-pid", string.Empty)).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray());
     }
 }
 
