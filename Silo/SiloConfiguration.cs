@@ -45,6 +45,10 @@ public static class SiloConfiguration
         silo.AddPersistentStreams(StreamNames.IngestProvider, RabbitMqAdapterFactory.Create, stream =>
         {
             stream.UseConsistentRingQueueBalancer();
+
+            // Grains subscribe implicitly (by namespace): no per-stream pub/sub rendezvous grain and
+            // PubSubStore write for each of tens of thousands of servers.
+            stream.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly);
             stream.ConfigurePullingAgent(options => options.Configure(o =>
             {
                 o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(50);
