@@ -34,6 +34,13 @@ public static class BrokerProbe
         {
             var factory = connection.Factory(timeout, "managedservers-probe");
             await using var amqp = await factory.CreateConnectionAsync(cts.Token);
+
+            // A refused virtual host arrives as connection.close after the handshake: only a channel shows it.
+            await using (var channel = await amqp.CreateChannelAsync(cancellationToken: cts.Token))
+            {
+                await channel.CloseAsync(cts.Token);
+            }
+
             var version = ServerProperty(amqp.ServerProperties, "version");
             var product = ServerProperty(amqp.ServerProperties, "product") ?? "RabbitMQ";
             await amqp.CloseAsync(cts.Token);
