@@ -2,6 +2,7 @@ using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ManagedServers.Grains.Settings;
 
@@ -58,17 +59,20 @@ public sealed class RabbitMqSettingsState
 /// <summary>
 /// The RabbitMQ settings. When nothing is stored yet and the silo's configuration has <c>RabbitMq:Host</c>,
 /// the first activation seeds them from the <c>RabbitMq</c> section (Host, Port, VirtualHost, User, Password,
-/// Tls, ManagementUrl), encrypting the password before it reaches grain state.
+/// Tls, ManagementUrl), encrypting the password before it reaches grain state. The <see cref="SecretBox"/> is
+/// resolved only then, so reading settings (every server creation does) never depends on the secret key.
 /// </summary>
 public sealed class RabbitMqSettingsGrain(
     [PersistentState("settings", GrainNames.Storage)] IPersistentState<RabbitMqSettingsState> store,
     IConfiguration configuration,
-    SecretBox secrets)
+    IServiceProvider services)
     : Grain, IRabbitMqSettingsGrain
 {
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (store.State.Settings is null && FromConfiguration(configuration.GetSection("RabbitMq"), secrets) is { } seeded)
+        var section = configuration.GetSection("RabbitMq");
+        if (store.State.Settings is null && !string.IsNullOrWhiteSpace(section["Host"])
+            && FromConfiguration(section, services.GetRequiredService<SecretBox>()) is { } seeded)
         {
             store.State.Settings = seeded;
             await store.WriteStateAsync(cancellationToken);

@@ -47,13 +47,23 @@ public sealed class TestBroker : IAsyncDisposable
             management);
     }
 
-    public static async Task<TestBroker> CreateAsync()
+    public static string NewVirtualHostName() => "ms-test-" + Guid.NewGuid().ToString("N")[..12];
+
+    public static async Task<TestBroker> CreateAsync(string? virtualHost = null)
     {
-        var admin = AdminOnDefaultVhost() with { VirtualHost = "ms-test-" + Guid.NewGuid().ToString("N")[..12] };
+        var admin = AdminOnDefaultVhost() with { VirtualHost = virtualHost ?? NewVirtualHostName() };
         var broker = new TestBroker(admin);
         await broker.Management.PutVirtualHostAsync(admin.VirtualHost, CancellationToken.None);
         await broker.Management.PutPermissionsAsync(admin.VirtualHost, admin.User, ".*", ".*", ".*", CancellationToken.None);
         return broker;
+    }
+
+    /// <summary>A plain user with full rights on this vhost (no tags), deleted when the test ends.</summary>
+    public async Task CreateUserAsync(string name, string password)
+    {
+        Track(name);
+        await Management.PutUserAsync(name, password, string.Empty, CancellationToken.None);
+        await Management.PutPermissionsAsync(VirtualHost, name, ".*", ".*", ".*", CancellationToken.None);
     }
 
     /// <summary>Deletes this agent user when the test ends.</summary>
