@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using ManagedServers.Contracts.Agent;
 using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
 
 namespace ManagedServers.Api.Broker;
 
@@ -80,9 +81,20 @@ public sealed partial class AgentBrokerAccounts(IBrokerSettingsSource settings, 
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(CallTimeout * 2);
+        IConnection connection;
         try
         {
-            await using var connection = await admin.Factory(CallTimeout, "managedservers-provisioning").CreateConnectionAsync(cts.Token);
+            connection = await admin.Factory(CallTimeout, "managedservers-provisioning").CreateConnectionAsync(cts.Token);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            var probe = BrokerProbe.Classify(ex, admin, CallTimeout);
+            throw new BrokerUnavailableException($"{probe.Reason}: {probe.Detail}", ex);
+        }
+
+        await using var owned = connection;
+        try
+        {
             await using var channel = await connection.CreateChannelAsync(cancellationToken: cts.Token);
             await channel.ExchangeDeclareAsync(AmqpTopology.IngestExchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: cts.Token);
             await channel.ExchangeDeclareAsync(AmqpTopology.CommandExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: cts.Token);
@@ -92,7 +104,12 @@ public sealed partial class AgentBrokerAccounts(IBrokerSettingsSource settings, 
             await channel.CloseAsync(cts.Token);
             await connection.CloseAsync(cts.Token);
         }
-        catch (Exception ex) when (ex is not BrokerUnavailableException && !cancellationToken.IsCancellationRequested)
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason is { ReplyCode: not 530 } reason && !cancellationToken.IsCancellationRequested)
+        {
+            // Connected, but the broker refused a declaration: our user's rights, or a queue declared differently.
+            throw new BrokerUnavailableException($"declaring the agent topology on virtual host '{admin.VirtualHost}' as '{admin.User}' failed: {reason.ReplyCode} {reason.ReplyText}", ex);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             var probe = BrokerProbe.Classify(ex, admin, CallTimeout);
             throw new BrokerUnavailableException($"{probe.Reason}: {probe.Detail}", ex);

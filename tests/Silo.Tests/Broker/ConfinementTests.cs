@@ -107,6 +107,15 @@ public sealed class ConfinementTests : IAsyncLifetime
         var ex = await Assert.ThrowsAsync<BrokerUnavailableException>(() => broken.ProvisionAsync(NewServerId(), Partitions, CancellationToken.None));
         Assert.StartsWith("authentication:", ex.Message, StringComparison.Ordinal);
 
+        // Connected, but the control plane's user may not declare: says so, not "wrong password".
+        var weakUser = "ms-weak-" + Guid.NewGuid().ToString("N")[..8];
+        await _broker.CreateUserAsync(weakUser, "weak-password");
+        await _broker.Management.PutPermissionsAsync(_broker.VirtualHost, weakUser, "^$", ".*", ".*", CancellationToken.None);
+        using var weak = new AgentBrokerAccounts(new FixedBrokerSettings(_broker.Admin with { User = weakUser, Password = "weak-password" }), NullLogger<AgentBrokerAccounts>.Instance);
+        var refused = await Assert.ThrowsAsync<BrokerUnavailableException>(() => weak.ProvisionAsync(NewServerId(), Partitions, CancellationToken.None));
+        Assert.StartsWith("declaring the agent topology", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("403", refused.Message, StringComparison.Ordinal);
+
         using var unconfigured = new AgentBrokerAccounts(new FixedBrokerSettings(null), NullLogger<AgentBrokerAccounts>.Instance);
         await Assert.ThrowsAsync<BrokerUnavailableException>(() => unconfigured.ProvisionAsync(NewServerId(), Partitions, CancellationToken.None));
     }
