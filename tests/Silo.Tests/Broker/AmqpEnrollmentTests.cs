@@ -43,7 +43,8 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
 
         // Broker down: 503 "broker unavailable", and the token is not spent.
         await PutAsync(new RabbitMqSettingsUpdate(Port: Build.FreePort()));
-        using (var refused = await EnrollAsync(agentHttp, bundle))
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using (var refused = await EnrollAsync(agentHttp, bundle, key))
         {
             var text = await refused.Content.ReadAsStringAsync();
             Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, text);
@@ -51,10 +52,11 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
         }
 
         await PutAsync(new RabbitMqSettingsUpdate(Port: admin.Port));
-        using var enrolled = await EnrollAsync(agentHttp, bundle);
+        using var enrolled = await EnrollAsync(agentHttp, bundle, key);
         var body = await enrolled.Content.ReadAsStringAsync();
         Assert.True(enrolled.StatusCode == HttpStatusCode.OK, body);
-        var credentials = JsonSerializer.Deserialize<CertificateResponse>(body, ContractsJson.WireOptions)!.Amqp;
+        var response = JsonSerializer.Deserialize<CertificateResponse>(body, ContractsJson.WireOptions)!;
+        var credentials = response.Amqp;
         Assert.NotNull(credentials);
         Assert.Equal(AmqpTopology.AgentUser(server.Id), credentials.User);
         Assert.Equal(AmqpTopology.CommandQueue(server.Id), credentials.CommandQueue);
@@ -80,8 +82,23 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
             Assert.Equal("hello agent", await received.Task.WaitAsync(TimeSpan.FromSeconds(10)));
         }
 
+        // Renewal rotates the broker password: the old one stops working, the new one works.
+        using (var certificate = CaChain.WithKey(response.CertificatePem, key.ExportPkcs8PrivateKeyPem()))
+        using (var mtls = new HttpClient(CaChain.PinnedHandler(ca, certificate)) { BaseAddress = agentHttp.BaseAddress, Timeout = TimeSpan.FromSeconds(60) })
+        using (var renewed = await mtls.PostAsJsonAsync(AgentApi.Renew, new RenewRequest(Csr(bundle.ServerId, key)), ContractsJson.WireOptions))
+        {
+            var renewedBody = await renewed.Content.ReadAsStringAsync();
+            Assert.True(renewed.StatusCode == HttpStatusCode.OK, renewedBody);
+            var rotated = JsonSerializer.Deserialize<CertificateResponse>(renewedBody, ContractsJson.WireOptions)!.Amqp;
+            Assert.NotNull(rotated);
+            Assert.NotEqual(credentials.Password, rotated.Password);
+            var old = new Api.Broker.BrokerConnection(credentials.Host, credentials.Port, credentials.VirtualHost, credentials.User, credentials.Password, credentials.Tls, admin.ManagementUrl);
+            Assert.Equal("authentication", (await Api.Broker.BrokerProbe.ProbeAsync(old, Api.Broker.BrokerProbe.DefaultTimeout)).Reason);
+            Assert.True((await Api.Broker.BrokerProbe.ProbeAsync(old with { Password = rotated.Password }, Api.Broker.BrokerProbe.DefaultTimeout)).Ok);
+        }
+
         // The token is spent now.
-        using (var again = await EnrollAsync(agentHttp, bundle))
+        using (var again = await EnrollAsync(agentHttp, bundle, key))
         {
             Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
         }
@@ -102,12 +119,15 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 
-    private static Task<HttpResponseMessage> EnrollAsync(HttpClient agentHttp, SetupBundle bundle)
+    private static Task<HttpResponseMessage> EnrollAsync(HttpClient agentHttp, SetupBundle bundle, ECDsa key) =>
+        agentHttp.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, Csr(bundle.ServerId, key), "test", "probe", "Debian"), ContractsJson.WireOptions);
+
+    private static string Csr(string serverId, ECDsa key)
     {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var subject = new X500DistinguishedNameBuilder();
-        subject.AddCommonName(bundle.ServerId);
-        var csr = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
-        return agentHttp.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest(bundle.ServerId, bundle.EnrollmentToken, csr, "test", "probe", "Debian"), ContractsJson.WireOptions);
+        subject.AddCommonName(serverId);
+        var request = new CertificateRequest(subject.Build(), key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid, "Client Authentication")], critical: false));
+        return request.CreateSigningRequestPem();
     }
 }

@@ -78,6 +78,11 @@ public sealed class RabbitMqSettingsApiTests() : SiloTestBase("rmq-settings")
         var get = JsonSerializer.Deserialize<RabbitMqSettingsView>(await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/settings/rabbitmq"), ContractsJson.WireOptions)!;
         Assert.Equal(string.Empty, get.Host);
         Assert.Equal("push", get.DefaultCommunication);
+
+        // The endpoints are in the OpenAPI document.
+        var openApi = await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/openapi.json");
+        Assert.Contains("/api/v1/settings/rabbitmq/test", openApi, StringComparison.Ordinal);
+        Assert.Contains("password_set", openApi, StringComparison.Ordinal);
     }
 
     [Fact]
