@@ -53,6 +53,25 @@ public sealed class BrokerProbeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_port_that_never_answers_is_timeout()
+    {
+        using var silent = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var accepting = Task.Run(async () =>
+        {
+            using var client = await silent.AcceptTcpClientAsync();
+            await Task.Delay(TimeSpan.FromSeconds(10));
+        });
+
+        var started = DateTime.UtcNow;
+        var result = await BrokerProbe.ProbeAsync(Good with { Host = "127.0.0.1", Port = port }, TimeSpan.FromSeconds(1));
+        Assert.False(result.Ok);
+        Assert.Equal(BrokerProbe.Timeout, result.Reason);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(8), "the probe did not respect its timeout");
+    }
+
+    [Fact]
     public async Task Tls_to_a_plain_port_is_tls()
     {
         var result = await BrokerProbe.ProbeAsync(Good with { Tls = true }, BrokerProbe.DefaultTimeout);
