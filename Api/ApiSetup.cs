@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ManagedServers.Api.Auth;
+using ManagedServers.Api.Broker;
 using ManagedServers.Api.Endpoints;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
@@ -40,6 +41,8 @@ public static class ApiSetup
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CertificateIssuer>();
         services.AddSingleton<AgentListenerTls>();
+        services.AddSingleton<IBrokerSettingsSource, GrainBrokerSettingsSource>();
+        services.AddSingleton<AgentBrokerAccounts>();
 
         services.AddAuthentication(AuthNames.BearerScheme)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(AuthNames.BearerScheme, null)

@@ -3,6 +3,7 @@ using System.Reflection;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Commands;
 using ManagedServers.Cli.Commands.Servers;
+using ManagedServers.Cli.Commands.Settings;
 using ManagedServers.Cli.Commands.Tokens;
 using Spectre.Console.Cli;
 
@@ -111,6 +112,26 @@ internal static class CliApp
                 servers.AddCommand<PingServerCommand>("ping")
                     .WithDescription("Ask a server's agent to answer and show the round trip time.")
                     .WithExample("servers", "ping", "dns-01");
+            });
+
+            config.AddBranch("settings", settings =>
+            {
+                settings.SetDescription("Show and change control-plane settings.");
+                settings.AddBranch("rabbitmq", rabbitmq =>
+                {
+                    rabbitmq.SetDescription("RabbitMQ: where the control plane and AMQP agents reach the broker.");
+                    rabbitmq.AddCommand<ShowRabbitMqCommand>("show")
+                        .WithDescription("Show the RabbitMQ settings (never the password: only whether one is set).")
+                        .WithExample("settings", "rabbitmq", "show", "-o", "json");
+                    rabbitmq.AddCommand<SetRabbitMqCommand>("set")
+                        .WithDescription("Change RabbitMQ settings; options left out keep their values. The password comes from stdin only.")
+                        .WithExample("settings", "rabbitmq", "set", "--host", "mq.example.org", "--user", "managedservers", "--password-stdin")
+                        .WithExample("settings", "rabbitmq", "set", "--default-communication", "amqp");
+                    rabbitmq.AddCommand<TestRabbitMqCommand>("test")
+                        .WithDescription("Connect to RabbitMQ with the stored settings (options override them for this test only); exit 1 on failure.")
+                        .WithExample("settings", "rabbitmq", "test")
+                        .WithExample("settings", "rabbitmq", "test", "--user", "other", "--password-stdin");
+                });
             });
 
             config.AddBranch("tokens", tokens =>

@@ -22,6 +22,9 @@ internal sealed class CliHost
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Standard input, for secrets piped in (<c>--password-stdin</c>).</summary>
+    public TextReader In { get; init; } = TextReader.Null;
+
     public string HostName { get; init; } = Environment.MachineName;
 
     /// <summary>Base for relative paths (for example the default bundle file).</summary>
@@ -38,5 +41,6 @@ internal sealed class CliHost
         Console = AnsiConsole.Console,
         Error = System.Console.Error,
         IsInteractive = !System.Console.IsInputRedirected,
+        In = System.Console.In,
     };
 }

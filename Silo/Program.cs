@@ -9,6 +9,13 @@ var builder = WebApplication.CreateBuilder(args);
 ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMinThreads(Math.Max(minWorkers, builder.Configuration.GetValue("MinThreads", 64)), minIo);
 var storage = SiloConfiguration.StorageFrom(builder.Configuration);
+
+// A malformed Secrets:Key stops the silo now rather than at the first secret it reads.
+if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
+{
+    _ = ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(secretKey, string.Empty);
+}
+
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage));
 builder.Services.AddManagedServersApi();
 builder.Services.AddHostedService<StartupTasks>();

@@ -87,6 +87,9 @@ public static class SiloConfiguration
         silo.UseManagedServersStorage(storage);
         silo.AddIngestStream(configuration);
         silo.Services.AddSingleton(TimeProvider.System);
+
+        // Secrets the control plane reads back (the RabbitMQ password). Clusters must set Secrets:Key on every silo.
+        silo.Services.AddSingleton(_ => ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)
         {

@@ -1,8 +1,10 @@
 using System.Security.Claims;
+using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Settings;
+using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
 
@@ -33,7 +35,7 @@ public static partial class AgentEndpoints
             : Problem.Of(421, "Misdirected request", "agent endpoints are served on the agent listener (https, see --AgentUrls)", ProblemTypes.Validation);
 
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
-        EnrollRequest body, IGrainFactory grains, CertificateIssuer issuer, ILoggerFactory loggers)
+        EnrollRequest body, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var errors = new FieldErrors();
         if (string.IsNullOrWhiteSpace(body.ServerId))
@@ -73,15 +75,25 @@ public static partial class AgentEndpoints
 
         using (certificate)
         {
+            // Check the token, then provision the broker user, then consume the token: a broker failure
+            // (or an invalid token) burns nothing, and an invalid token cannot rotate a working agent's password.
+            var checkedServer = await grain.CheckEnrollmentTokenAsync(body.Token);
+            var logger = loggers.CreateLogger("ManagedServers.Api.Agents");
+            var (amqp, brokerProblem) = await ProvisionBrokerAsync(checkedServer, broker, configuration, logger, cancellationToken);
+            if (brokerProblem is not null)
+            {
+                return brokerProblem;
+            }
+
             var server = await grain.RedeemEnrollmentTokenAsync(body.Token);
             await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
-            LogEnrolled(loggers.CreateLogger("ManagedServers.Api.Agents"), server.Id, certificate.NotAfter.ToUniversalTime());
-            return TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings));
+            LogEnrolled(logger, server.Id, certificate.NotAfter.ToUniversalTime());
+            return TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings, amqp));
         }
     }
 
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> RenewAsync(
-        RenewRequest body, ClaimsPrincipal user, IGrainFactory grains, CertificateIssuer issuer)
+        RenewRequest body, ClaimsPrincipal user, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var serverId = ServersEndpoints.ServerIdOf(user)!;
         var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
@@ -100,11 +112,23 @@ public static partial class AgentEndpoints
         using (certificate)
         {
             var grain = grains.GetGrain<IManagedServerGrain>(serverId);
+            var current = await grain.GetAsync();
+            if (current is null)
+            {
+                return Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked);
+            }
+
+            var (amqp, brokerProblem) = await ProvisionBrokerAsync(current, broker, configuration, loggers.CreateLogger("ManagedServers.Api.Agents"), cancellationToken);
+            if (brokerProblem is not null)
+            {
+                return brokerProblem;
+            }
+
             await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
             var server = await grain.GetAsync();
             return server is null
                 ? Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked)
-                : TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings));
+                : TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings, amqp));
         }
     }
 
@@ -161,8 +185,31 @@ public static partial class AgentEndpoints
         return TypedResults.NoContent();
     }
 
+    /// <summary>Number of ingestion partitions (<c>RabbitMq:Partitions</c>, default 8): fixed per deployment.</summary>
+    public static int Partitions(IConfiguration configuration) => Math.Max(1, configuration.GetValue("RabbitMq:Partitions", 8));
+
+    /// <summary>For an AMQP server: its broker user with a fresh password; else nothing. A broker failure is a 503 problem.</summary>
+    private static async Task<(AmqpCredentials? Credentials, ProblemHttpResult? Problem)> ProvisionBrokerAsync(
+        ServerSnapshot server, AgentBrokerAccounts broker, IConfiguration configuration, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (server.Definition.Communication != CommunicationMode.Amqp)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (await broker.ProvisionAsync(server.Id, Partitions(configuration), cancellationToken), null);
+        }
+        catch (BrokerUnavailableException ex)
+        {
+            LogBrokerFailed(logger, server.Id, ex.Message);
+            return (null, Problem.Of(503, "Broker unavailable", "broker unavailable: " + ex.Message, ProblemTypes.BrokerUnavailable));
+        }
+    }
+
     private static async Task<CertificateResponse> ResponseAsync(
-        ServerSnapshot server, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, CertificateIssuer issuer, MonitoringSettings settings) =>
+        ServerSnapshot server, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, CertificateIssuer issuer, MonitoringSettings settings, AmqpCredentials? amqp) =>
         new(
             server.Id,
             server.Definition.Name,
@@ -170,7 +217,11 @@ public static partial class AgentEndpoints
             await issuer.GetCaPemAsync(),
             certificate.NotBefore.ToUniversalTime(),
             certificate.NotAfter.ToUniversalTime(),
-            settings.HeartbeatIntervalSeconds);
+            settings.HeartbeatIntervalSeconds,
+            amqp);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Broker user of server {ServerId} could not be provisioned: {Reason}")]
+    private static partial void LogBrokerFailed(ILogger logger, string serverId, string reason);
 
     [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Agent of server {ServerId} enrolled; certificate valid until {NotAfter:u}")]
     private static partial void LogEnrolled(ILogger logger, string serverId, DateTimeOffset notAfter);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
@@ -126,7 +127,10 @@ public static partial class ServersEndpoints
         }
 
         var runtime = ParseOptional(body.Runtime, AgentRuntime.Docker, "runtime", errors);
-        var communication = ParseOptional(body.Communication, CommunicationMode.Push, "communication", errors);
+        // Without an explicit communication, a new server takes the settings' default_communication.
+        var communication = string.IsNullOrWhiteSpace(body.Communication)
+            ? (await grains.GetGrain<IRabbitMqSettingsGrain>(GrainBrokerSettingsSource.RabbitMqSettingsKey).GetAsync()).DefaultCommunication
+            : ParseOptional(body.Communication, CommunicationMode.Push, "communication", errors);
         ValidateAddress(body.Address, "address", errors);
         ValidateIp(body.MonitoringApiIp, "monitoring_api_ip", errors);
         ValidateOs(body.Os, errors);
@@ -230,7 +234,8 @@ public static partial class ServersEndpoints
         return TypedResults.Ok(updated.ToView());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IGrainFactory grains)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string id, IGrainFactory grains, AgentBrokerAccounts broker, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var grain = grains.GetGrain<IManagedServerGrain>(id);
         var current = await grain.GetAsync();
@@ -245,6 +250,19 @@ public static partial class ServersEndpoints
         if ((await user.GetAsync())?.ServerId == id)
         {
             await user.DeleteAsync();
+        }
+
+        if (current.Definition.Communication == CommunicationMode.Amqp)
+        {
+            // Best effort: the server is gone either way; a broker user left behind can reach only its own queue.
+            try
+            {
+                await broker.RemoveAsync(id, cancellationToken);
+            }
+            catch (BrokerUnavailableException ex)
+            {
+                LogBrokerUserLeft(loggers.CreateLogger("ManagedServers.Api.Servers"), id, ex.Message);
+            }
         }
 
         return TypedResults.NoContent();
@@ -396,6 +414,9 @@ public static partial class ServersEndpoints
     private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
 
     internal static string? ServerIdOf(ClaimsPrincipal user) => user.FindFirst(AuthNames.ServerIdClaim)?.Value;
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Server {ServerId} deleted, but its broker user could not be removed: {Reason}")]
+    private static partial void LogBrokerUserLeft(ILogger logger, string serverId, string reason);
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
     private static partial Regex NamePattern();

@@ -1,12 +1,14 @@
 using System.Net;
+using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
+using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
 
 namespace ManagedServers.Api.Endpoints;
 
 /// <summary>/api/v1/settings: global defaults that servers inherit.</summary>
-public static class SettingsEndpoints
+public static partial class SettingsEndpoints
 {
     public static IEndpointRouteBuilder MapSettingsApi(this IEndpointRouteBuilder app)
     {
@@ -14,6 +16,12 @@ public static class SettingsEndpoints
             .WithName("GetMonitoringSettings").WithSummary("Monitoring and enrolment settings");
         app.MapPut("/api/v1/settings/monitoring", PutAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
             .WithName("PutMonitoringSettings").WithSummary("Change monitoring settings; fields left out keep their values");
+        app.MapGet("/api/v1/settings/rabbitmq", GetRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleRead)
+            .WithName("GetRabbitMqSettings").WithSummary("RabbitMQ settings (never the password: password_set says whether one is stored)");
+        app.MapPut("/api/v1/settings/rabbitmq", PutRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
+            .WithName("PutRabbitMqSettings").WithSummary("Change RabbitMQ settings; fields left out (and an omitted password) keep their values");
+        app.MapPost("/api/v1/settings/rabbitmq/test", TestRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
+            .WithName("TestRabbitMqSettings").WithSummary("Connect to RabbitMQ with the body's settings (or the stored ones) and say why it failed");
         return app;
     }
 
@@ -65,4 +73,112 @@ public static class SettingsEndpoints
 
     private static MonitoringSettingsView ToView(MonitoringSettings s) =>
         new(s.MonitoringApiIp, s.HeartbeatIntervalSeconds, s.HeartbeatMissedLimit, s.EnrollmentTokenHours, s.CertificateDays);
+
+    // ---- RabbitMQ ----
+
+    public static async Task<Ok<RabbitMqSettingsView>> GetRabbitMqAsync(IGrainFactory grains) =>
+        TypedResults.Ok(ToView(await RabbitMq(grains).GetAsync()));
+
+    public static async Task<Results<Ok<RabbitMqSettingsView>, ValidationProblem>> PutRabbitMqAsync(
+        RabbitMqSettingsUpdate body, IGrainFactory grains, SecretBox secrets)
+    {
+        var grain = RabbitMq(grains);
+        var errors = new FieldErrors();
+        var next = Merge(await grain.GetAsync(), body, secrets, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(ToView(await grain.SetAsync(next)));
+    }
+
+    /// <summary>Connects with the body's settings (fields left out, and an omitted password, come from the stored ones), or the stored ones.</summary>
+    public static async Task<Results<Ok<RabbitMqTestResult>, ValidationProblem>> TestRabbitMqAsync(
+        RabbitMqSettingsUpdate? body, IGrainFactory grains, SecretBox secrets, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var errors = new FieldErrors();
+        var settings = Merge(await RabbitMq(grains).GetAsync(), body ?? new RabbitMqSettingsUpdate(), secrets, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        BrokerProbeResult result;
+        try
+        {
+            var connection = BrokerConnection.From(settings, secrets);
+            result = await BrokerProbe.ProbeAsync(connection, BrokerProbe.DefaultTimeout, cancellationToken);
+            LogRabbitMqTest(loggers.CreateLogger("ManagedServers.Api.Settings"), connection.ToString(), result.Reason);
+        }
+        catch (BrokerUnavailableException ex)
+        {
+            result = new BrokerProbeResult(false, BrokerProbe.Error, ex.Message);
+        }
+
+        return TypedResults.Ok(new RabbitMqTestResult(result.Ok, result.Reason, result.Detail, result.ServerVersion, settings.Host, settings.Port, settings.VirtualHost));
+    }
+
+    /// <summary>The stored settings with the update applied; field errors for what is invalid in the result.</summary>
+    internal static RabbitMqSettings Merge(RabbitMqSettings current, RabbitMqSettingsUpdate body, SecretBox secrets, FieldErrors errors)
+    {
+        var host = body.Host?.Trim() ?? current.Host;
+        if (host.Length == 0)
+        {
+            errors.Add("host", "is required: the RabbitMQ host name or IP address");
+        }
+        else if (!IPAddress.TryParse(host, out _) && Uri.CheckHostName(host) != UriHostNameType.Dns)
+        {
+            errors.Add("host", $"'{host}' is neither an IP address nor a host name");
+        }
+
+        var port = body.Port ?? current.Port;
+        if (port is < 1 or > 65535)
+        {
+            errors.Add("port", "must be between 1 and 65535");
+        }
+
+        var vhost = body.VirtualHost ?? current.VirtualHost;
+        if (string.IsNullOrWhiteSpace(vhost))
+        {
+            errors.Add("virtual_host", "is required (the default virtual host is \"/\")");
+        }
+
+        var user = body.User?.Trim() ?? current.User;
+        if (user.Length == 0)
+        {
+            errors.Add("user", "is required");
+        }
+
+        var managementUrl = body.ManagementUrl?.Trim() ?? current.ManagementUrl;
+        if (managementUrl.Length > 0
+            && (!Uri.TryCreate(managementUrl, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add("management_url", $"'{managementUrl}' is not an absolute http(s) URL");
+        }
+
+        var communication = current.DefaultCommunication;
+        if (body.DefaultCommunication is not null && !ServerMapping.TryParse(body.DefaultCommunication, out communication))
+        {
+            errors.Add("default_communication", $"unknown value '{body.DefaultCommunication}': use one of {ServerMapping.Choices<CommunicationMode>()}");
+        }
+
+        return new RabbitMqSettings(
+            host,
+            port,
+            vhost,
+            user,
+            body.Password is null ? current.EncryptedPassword : secrets.Protect(body.Password, RabbitMqSettings.PasswordPurpose),
+            body.Tls ?? current.Tls,
+            managementUrl,
+            communication);
+    }
+
+    private static IRabbitMqSettingsGrain RabbitMq(IGrainFactory grains) => grains.GetGrain<IRabbitMqSettingsGrain>(GrainBrokerSettingsSource.RabbitMqSettingsKey);
+
+    private static RabbitMqSettingsView ToView(RabbitMqSettings s) =>
+        new(s.Host, s.Port, s.VirtualHost, s.User, s.PasswordSet, s.Tls, s.EffectiveManagementUrl, ServerMapping.Wire(s.DefaultCommunication));
+
+    [LoggerMessage(EventId = 2110, Level = LogLevel.Information, Message = "RabbitMQ connection test to {Connection}: {Reason}")]
+    private static partial void LogRabbitMqTest(ILogger logger, string connection, string reason);
 }

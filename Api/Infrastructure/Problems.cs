@@ -17,6 +17,7 @@ public static class ProblemTypes
     public const string Forbidden = Base + "forbidden";
     public const string Unauthorized = Base + "unauthorized";
     public const string AgentOffline = Base + "agent-offline";
+    public const string BrokerUnavailable = Base + "broker-unavailable";
 }
 
 /// <summary>Collects field errors; an empty collector means the input is valid.</summary>

@@ -74,6 +74,18 @@ internal sealed class ApiClient : IDisposable
     public Task RevokeTokenAsync(string id, CancellationToken ct) =>
         SendRawAsync(HttpMethod.Delete, $"tokens/{Escape(id)}", null, ct);
 
+    // ---- settings ----
+
+    public Task<ApiResult<RabbitMqSettingsView>> GetRabbitMqSettingsAsync(CancellationToken ct) =>
+        SendAsync<RabbitMqSettingsView>(HttpMethod.Get, "settings/rabbitmq", null, ct);
+
+    public Task<ApiResult<RabbitMqSettingsView>> PutRabbitMqSettingsAsync(RabbitMqSettingsUpdate update, CancellationToken ct) =>
+        SendAsync<RabbitMqSettingsView>(HttpMethod.Put, "settings/rabbitmq", JsonContent.Create(update, options: ContractsJson.WireOptions), ct);
+
+    /// <summary>Tests the connection with <paramref name="update"/> applied over the stored settings, or the stored ones when null.</summary>
+    public Task<ApiResult<RabbitMqTestResult>> TestRabbitMqAsync(RabbitMqSettingsUpdate? update, CancellationToken ct) =>
+        SendAsync<RabbitMqTestResult>(HttpMethod.Post, "settings/rabbitmq/test", update is null ? null : JsonContent.Create(update, options: ContractsJson.WireOptions), ct);
+
     // ---- plumbing ----
 
     /// <summary>Sends a request and deserializes a JSON response body.</summary>

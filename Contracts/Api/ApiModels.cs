@@ -78,6 +78,37 @@ public sealed record MonitoringSettingsView(string MonitoringApiIp, int Heartbea
 /// <summary>PUT body for monitoring settings: a PUT may carry only some fields.</summary>
 public sealed record MonitoringSettingsUpdate(string? MonitoringApiIp = null, int? HeartbeatIntervalSeconds = null, int? HeartbeatMissedLimit = null, int? EnrollmentTokenHours = null, int? CertificateDays = null);
 
+/// <summary>GET/PUT /api/v1/settings/rabbitmq: never the password, only whether one is stored.</summary>
+public sealed record RabbitMqSettingsView(
+    string Host,
+    int Port,
+    string VirtualHost,
+    string User,
+    bool PasswordSet,
+    bool Tls,
+    string ManagementUrl,
+    string DefaultCommunication);
+
+/// <summary>
+/// PUT body for the RabbitMQ settings, and the optional body of POST /api/v1/settings/rabbitmq/test: fields left
+/// out keep their stored values (an omitted password keeps the stored one; an empty management_url means the default).
+/// </summary>
+public sealed record RabbitMqSettingsUpdate(
+    string? Host = null,
+    int? Port = null,
+    string? VirtualHost = null,
+    string? User = null,
+    string? Password = null,
+    bool? Tls = null,
+    string? ManagementUrl = null,
+    string? DefaultCommunication = null);
+
+/// <summary>
+/// Result of POST /api/v1/settings/rabbitmq/test. <see cref="Reason"/>: ok, refused, unreachable, authentication,
+/// vhost, tls, timeout or error; <see cref="Detail"/> is one readable sentence.
+/// </summary>
+public sealed record RabbitMqTestResult(bool Ok, string Reason, string Detail, string? ServerVersion, string Host, int Port, string VirtualHost);
+
 /// <summary>A user.</summary>
 public sealed record UserView(string Name, IReadOnlyList<string> Groups, bool IsServerUser, string? ServerId);
 

@@ -32,6 +32,13 @@ public interface IManagedServerGrain : IGrainWithStringKey
     /// <summary>Consumes an enrolment token. Throws <see cref="EnrollmentRefusedException"/> when it is invalid, expired or used.</summary>
     Task<ServerSnapshot> RedeemEnrollmentTokenAsync(string token);
 
+    /// <summary>
+    /// Checks an enrolment token without consuming it (throws like <see cref="RedeemEnrollmentTokenAsync"/>), so work
+    /// that may fail (broker provisioning) can run before the token is spent.
+    /// </summary>
+    [ReadOnly]
+    Task<ServerSnapshot> CheckEnrollmentTokenAsync(string token);
+
     /// <summary>Remembers a certificate issued to this server's agent.</summary>
     Task RecordCertificateAsync(string serialNumber, DateTimeOffset notAfter);
 

@@ -149,6 +149,20 @@ public sealed partial class ManagedServerGrain(
 
     public async Task<ServerSnapshot> RedeemEnrollmentTokenAsync(string token)
     {
+        var stored = ValidEnrollmentToken(token);
+        stored.UsedAt = time.GetUtcNow();
+        await SaveAsync();
+        return Snapshot();
+    }
+
+    public Task<ServerSnapshot> CheckEnrollmentTokenAsync(string token)
+    {
+        ValidEnrollmentToken(token);
+        return Task.FromResult(Snapshot());
+    }
+
+    private EnrollmentTokenState ValidEnrollmentToken(string token)
+    {
         if (!S.Exists)
         {
             throw new EnrollmentRefusedException("no such server: it was deleted or never existed") { Reason = EnrollmentRefusal.ServerDeleted };
@@ -170,9 +184,7 @@ public sealed partial class ManagedServerGrain(
             throw new EnrollmentRefusedException($"enrolment token expired at {stored.ExpiresAt:u}; download a new setup bundle") { Reason = EnrollmentRefusal.Expired };
         }
 
-        stored.UsedAt = time.GetUtcNow();
-        await SaveAsync();
-        return Snapshot();
+        return stored;
     }
 
     public async Task RecordCertificateAsync(string serialNumber, DateTimeOffset notAfter)

@@ -38,6 +38,9 @@ internal sealed class CliTestHost : IDisposable
 
     public bool Interactive { get; set; }
 
+    /// <summary>What the command reads from stdin (for --password-stdin).</summary>
+    public string? Stdin { get; set; }
+
     /// <summary>Lines typed at prompts (only read when <see cref="Interactive"/>).</summary>
     public List<string> Input { get; } = [];
 
@@ -69,6 +72,7 @@ internal sealed class CliTestHost : IDisposable
             Error = error,
             GetEnv = name => Env.GetValueOrDefault(name),
             IsInteractive = Interactive,
+            In = new StringReader(Stdin ?? string.Empty),
             Time = new FixedTime(FakeApi.Now),
             HostName = "testhost",
             WorkingDirectory = WorkDir,

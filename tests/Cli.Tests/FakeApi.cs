@@ -46,6 +46,17 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>Authorization header of every request, in order.</summary>
     public ConcurrentQueue<string> Authorizations { get; } = new();
 
+    /// <summary>The RabbitMQ settings as GET shows them; <see cref="RabbitMqPassword"/> is the stored password.</summary>
+    public RabbitMqSettingsView RabbitMq { get; set; } = new("", 5672, "/", "", false, false, "", "push");
+
+    public string? RabbitMqPassword { get; set; }
+
+    /// <summary>The password the fake broker accepts in POST /settings/rabbitmq/test.</summary>
+    public const string BrokerPassword = "broker-pass";
+
+    /// <summary>Bodies of PUT /settings/rabbitmq and POST /settings/rabbitmq/test ("" when the test had no body).</summary>
+    public ConcurrentQueue<string> RabbitMqBodies { get; } = new();
+
     /// <summary>Bodies of POST /tokens.</summary>
     public ConcurrentQueue<CreateTokenRequest> TokenRequests { get; } = new();
 
@@ -108,6 +119,37 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapDelete("/tokens/{id}", (string id) => Tokens.TryRemove(id, out _)
             ? Results.NoContent()
             : Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404));
+
+        api.MapGet("/settings/rabbitmq", () => Results.Json(RabbitMq, ContractsJson.WireOptions));
+        api.MapPut("/settings/rabbitmq", async (HttpRequest request) =>
+        {
+            var text = await new StreamReader(request.Body).ReadToEndAsync();
+            RabbitMqBodies.Enqueue(text);
+            var u = System.Text.Json.JsonSerializer.Deserialize<RabbitMqSettingsUpdate>(text, ContractsJson.WireOptions)!;
+            if (u.Port is < 1 or > 65535)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["port"] = ["must be between 1 and 65535"] });
+            }
+
+            RabbitMqPassword = u.Password ?? RabbitMqPassword;
+            RabbitMq = new RabbitMqSettingsView(
+                u.Host ?? RabbitMq.Host, u.Port ?? RabbitMq.Port, u.VirtualHost ?? RabbitMq.VirtualHost, u.User ?? RabbitMq.User,
+                RabbitMqPassword is not null, u.Tls ?? RabbitMq.Tls, u.ManagementUrl ?? RabbitMq.ManagementUrl, u.DefaultCommunication ?? RabbitMq.DefaultCommunication);
+            return Results.Json(RabbitMq, ContractsJson.WireOptions);
+        });
+        api.MapPost("/settings/rabbitmq/test", async (HttpRequest request) =>
+        {
+            var text = await new StreamReader(request.Body).ReadToEndAsync();
+            RabbitMqBodies.Enqueue(text);
+            var u = text.Length == 0 ? new RabbitMqSettingsUpdate() : System.Text.Json.JsonSerializer.Deserialize<RabbitMqSettingsUpdate>(text, ContractsJson.WireOptions)!;
+            var host = u.Host ?? RabbitMq.Host;
+            var port = u.Port ?? RabbitMq.Port;
+            var vhost = u.VirtualHost ?? RabbitMq.VirtualHost;
+            var result = (u.Password ?? RabbitMqPassword) == BrokerPassword
+                ? new RabbitMqTestResult(true, "ok", "Connected.", "3.10.8", host, port, vhost)
+                : new RabbitMqTestResult(false, "authentication", $"RabbitMQ at {host}:{port} refused the login of user 'cp': wrong user name or password.", null, host, port, vhost);
+            return Results.Json(result, ContractsJson.WireOptions);
+        });
 
         api.MapGet("/servers", (string? q, int? page, int? per_page, string? sort) =>
         {
