@@ -124,7 +124,7 @@ build_silo() {
   log "dotnet publish Silo (Release, self-contained linux-x64) -> images/silo/app"
   rm -rf "$out"
   dotnet publish "$root/Silo/Silo.csproj" -c Release -r linux-x64 --self-contained true \
-    -p:UseAppHost=true -p:GenerateDocumentationFile=false -o "$out" -nologo -v quiet
+    -o "$out" -nologo -v quiet
   docker_build silo "$root/images/silo"
 }
 

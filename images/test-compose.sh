@@ -8,6 +8,7 @@
 #   - a server created through silo1's API reads back through silo2's API (same token);
 #   - the Orleans dashboard answers admins on silo1 and refuses anonymous callers;
 #   - RabbitMQ's management API answers with the configured user;
+#   - after a restart of silo1 the server still reads through it (state in PostgreSQL);
 # and removes everything it made (`down -v`), also on failure.
 #
 # Usage: images/test-compose.sh [--no-build] [--keep]
@@ -145,3 +146,16 @@ has '"administrator"' -u "$RABBITMQ_USER:$RABBITMQ_PASSWORD" "$mq/api/whoami" ||
 code=$(curl -s -o /dev/null -w '%{http_code}' -u "$RABBITMQ_USER:wrong" "$mq/api/overview")
 [ "$code" = 401 ] || fail "RabbitMQ management API accepted a wrong password ($code)"
 pass "RabbitMQ management API answers the configured administrator ($(curl -fsS -u "$RABBITMQ_USER:$RABBITMQ_PASSWORD" "$mq/api/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rabbitmq_version"])'))"
+
+# Restart silo1: it rejoins from its volume and PostgreSQL; the server is still there.
+log "restarting silo1"
+compose restart silo1 >/dev/null
+id1=$(compose ps -q silo1)
+deadline=$(( $(date +%s) + 120 ))
+sleep 3
+until [ "$(docker inspect -f '{{.State.Health.Status}}' "$id1")" = healthy ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || fail "silo1 not healthy 120 s after a restart"
+  sleep 2
+done
+has "\"name\":\"$name\"" "${auth[@]}" "$silo1/api/v1/servers/$id" || fail "read server $id through silo1 after its restart"
+pass "silo1 restarted ($(( $(date +%s) - started ))s): server $id still readable through it, same token"
