@@ -115,7 +115,11 @@ docker_build() {
   log "building managedservers/$name:local"
   # --network host: apt-get inside the build reaches the mirror the way the host does.
   # No --pull: the base is local and nothing else is FROM'd.
-  docker build --network host -t "managedservers/$name:local" -f "$root/images/$name/Dockerfile" "$context"
+  local out="${TMPDIR:-/tmp}/managedservers-build-$name.log"
+  if ! docker build --network host -t "managedservers/$name:local" -f "$root/images/$name/Dockerfile" "$context" > "$out" 2>&1; then
+    tail -n 40 "$out" >&2
+    die "docker build of managedservers/$name:local failed (whole output: $out)"
+  fi
 }
 
 build_silo() {

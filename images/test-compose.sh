@@ -53,8 +53,9 @@ rand() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
 export COMPOSE_PROJECT_NAME="mstest$$"
 export SILO1_HTTP_PORT=$p1 SILO1_AGENT_PORT=$p2 SILO2_HTTP_PORT=$p3 SILO2_AGENT_PORT=$p4
 export RABBITMQ_AMQP_PORT=$p5 RABBITMQ_MANAGEMENT_PORT=$p6
-export MANAGEDSERVERS_ADMIN_PASSWORD="admin-$(rand)" POSTGRES_PASSWORD="pg-$(rand)" RABBITMQ_PASSWORD="mq-$(rand)"
-export SECRETS_KEY=$(head -c 32 /dev/urandom | base64)
+MANAGEDSERVERS_ADMIN_PASSWORD="admin-$(rand)" POSTGRES_PASSWORD="pg-$(rand)" RABBITMQ_PASSWORD="mq-$(rand)"
+SECRETS_KEY=$(head -c 32 /dev/urandom | base64)
+export MANAGEDSERVERS_ADMIN_PASSWORD POSTGRES_PASSWORD RABBITMQ_PASSWORD SECRETS_KEY
 export POSTGRES_USER=managedservers POSTGRES_DB=managedservers RABBITMQ_USER=managedservers
 compose() { "${compose_bin[@]}" -f docker-compose.yml "$@"; }
 silo1="http://127.0.0.1:$p1" silo2="http://127.0.0.1:$p3" mq="http://127.0.0.1:$p6"
