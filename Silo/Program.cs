@@ -1,6 +1,9 @@
 using ManagedServers.Api;
 using ManagedServers.Api.Auth;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Silo;
+using Orleans.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -16,13 +19,17 @@ if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
     _ = ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(secretKey, string.Empty);
 }
 
-builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage));
+builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());
 builder.Services.AddManagedServersApi();
 builder.Services.AddHostedService<StartupTasks>();
 builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelSetup.Configure(kestrel, context.Configuration));
 
 var app = builder.Build();
 app.UseManagedServersApi();
+
+// The Orleans dashboard, for admins: HTTP Basic (a browser prompts) or a Bearer token.
+app.MapOrleansDashboard(routePrefix: "/dashboard")
+    .RequireAuthorization(p => p.AddAuthenticationSchemes(AuthNames.BasicScheme, AuthNames.BearerScheme).RequireRole(Groups.Admins));
 await app.RunAsync();
 
 /// <summary>The silo host's entry point (public for WebApplicationFactory).</summary>
