@@ -27,6 +27,19 @@ internal sealed class AgentInfo
 
     public long UptimeSeconds => (long)_time.GetElapsedTime(_startedAt).TotalSeconds;
 
+    /// <summary>A heartbeat of this process, whichever transport carries it.</summary>
+    public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(string serverId, long sequence, bool stopping) => new(
+        serverId,
+        Guid.NewGuid(),
+        BootId,
+        sequence,
+        _time.GetUtcNow(),
+        Version,
+        UptimeSeconds,
+        Hostname,
+        Os,
+        Stopping: stopping);
+
     internal static string StripBuildMetadata(string version)
     {
         var plus = version.IndexOf('+', StringComparison.Ordinal);

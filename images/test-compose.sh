@@ -148,6 +148,17 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u "$RABBITMQ_USER:wrong" "$mq/api
 [ "$code" = 401 ] || fail "RabbitMQ management API accepted a wrong password ($code)"
 pass "RabbitMQ management API answers the configured administrator ($(curl -fsS -u "$RABBITMQ_USER:$RABBITMQ_PASSWORD" "$mq/api/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rabbitmq_version"])'))"
 
+# The silos run the RabbitMQ ingestion stream: they declared the partition queues and consume them.
+queues=$(curl -fsS -u "$RABBITMQ_USER:$RABBITMQ_PASSWORD" "$mq/api/queues/%2F" | python3 -c 'import json,sys; print(" ".join(sorted(q["name"]+":"+str(q.get("consumers",0)) for q in json.load(sys.stdin) if q["name"].startswith("ms.ingest."))))')
+echo "$queues" | grep -q 'ms.ingest.0:1' || fail "silos do not consume the ingestion partitions: $queues"
+pass "ingestion partitions declared and consumed (queue:consumers) $queues"
+
+# An AMQP server's enrolment provisions its own broker user (management API from inside the cluster).
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'content-type: application/json' -X POST "$silo1/api/v1/settings/rabbitmq/test")
+[ "$code" = 200 ] || fail "RabbitMQ settings test endpoint answered $code"
+has '"ok":true' "${auth[@]}" -H 'content-type: application/json' -X POST "$silo2/api/v1/settings/rabbitmq/test" || fail "RabbitMQ settings test from silo2 failed"
+pass "POST /api/v1/settings/rabbitmq/test succeeds from both silos"
+
 # Restart silo1: it rejoins from its volume and PostgreSQL; the server is still there.
 log "restarting silo1"
 compose restart silo1 >/dev/null

@@ -142,17 +142,7 @@ internal sealed class HeartbeatService(
     private async Task<Outcome> SendAsync(bool stopping, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var sequence = Interlocked.Increment(ref _sequence);
-        var heartbeat = new Heartbeat(
-            settings.ServerId,
-            Guid.NewGuid(),
-            info.BootId,
-            sequence,
-            time.GetUtcNow(),
-            AgentInfo.Version,
-            info.UptimeSeconds,
-            AgentInfo.Hostname,
-            AgentInfo.Os,
-            Stopping: stopping);
+        var heartbeat = info.NewHeartbeat(settings.ServerId, sequence, stopping);
 
         var uri = connection.Resolve(AgentEndpoints.Heartbeat);
         using var timeoutSource = new CancellationTokenSource(timeout, time);

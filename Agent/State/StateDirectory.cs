@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using System.Security.Cryptography.X509Certificates;
 
 namespace ManagedServers.Agent.State;
 

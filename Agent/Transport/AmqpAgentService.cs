@@ -197,17 +197,7 @@ internal sealed partial class AmqpAgentService(
 
     private Outgoing Beat(bool stopping)
     {
-        var heartbeat = new Heartbeat(
-            settings.ServerId,
-            Guid.NewGuid(),
-            info.BootId,
-            Interlocked.Increment(ref _sequence),
-            time.GetUtcNow(),
-            AgentInfo.Version,
-            info.UptimeSeconds,
-            AgentInfo.Hostname,
-            AgentInfo.Os,
-            Stopping: stopping);
+        var heartbeat = info.NewHeartbeat(settings.ServerId, Interlocked.Increment(ref _sequence), stopping);
         return new Outgoing(AmqpTopology.HeartbeatKind, JsonSerializer.SerializeToUtf8Bytes(heartbeat, ContractsJson.Default.Heartbeat), 0, null, heartbeat.MessageId.ToString("N"));
     }
 

@@ -82,6 +82,14 @@ public sealed class TestBroker : IAsyncDisposable
 
     public static byte[] Body(string text) => Encoding.UTF8.GetBytes(text);
 
+    /// <summary>Ready messages in a queue of this vhost.</summary>
+    public async Task<uint> CountAsync(string queue)
+    {
+        await using var connection = await ConnectAsync(Admin);
+        await using var channel = await connection.CreateChannelAsync();
+        return (await channel.QueueDeclarePassiveAsync(queue)).MessageCount;
+    }
+
     public async ValueTask DisposeAsync()
     {
         string[] users;

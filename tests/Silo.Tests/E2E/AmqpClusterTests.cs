@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using ManagedServers.Silo.Tests.Broker;
 using ManagedServers.Silo.Tests.Rabbit;
 using Xunit.Abstractions;
 
@@ -14,30 +15,27 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(150);
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-amqp-" + Guid.NewGuid().ToString("N")[..10]);
-    private readonly string _database = "ms_amqp_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewDatabaseName("ms_amqp_");
     private readonly List<ChildProcess> _agents = [];
-    private TestVhost _vhost = null!;
+    private TestBroker _vhost = null!;
     private SiloProcess _siloA = null!;
     private SiloProcess _siloB = null!;
 
-    private static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
-
     public async Task InitializeAsync()
     {
-        _vhost = await TestVhost.CreateAsync();
+        _vhost = await TestBroker.CreateAsync();
         var args = new Dictionary<string, string>
         {
-            ["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = _database }.ConnectionString,
+            ["ConnectionStrings:Postgres"] = TestPostgres.ConnectionString(_database),
             ["Orleans:ClusterId"] = _database,
             ["Orleans:MinimumReminderPeriod"] = "00:00:01",
             ["ServerGrain:LivenessReminderPeriod"] = "00:00:03",
-            ["RabbitMq:Host"] = _vhost.Host,
-            ["RabbitMq:Port"] = _vhost.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["RabbitMq:VirtualHost"] = _vhost.Name,
-            ["RabbitMq:User"] = _vhost.User,
-            ["RabbitMq:Password"] = _vhost.Password,
-            ["RabbitMq:ManagementUrl"] = Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672/",
+            ["RabbitMq:Host"] = _vhost.Admin.Host,
+            ["RabbitMq:Port"] = _vhost.Admin.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RabbitMq:VirtualHost"] = _vhost.VirtualHost,
+            ["RabbitMq:User"] = _vhost.Admin.User,
+            ["RabbitMq:Password"] = _vhost.Admin.Password,
+            ["RabbitMq:ManagementUrl"] = _vhost.Admin.ManagementUrl,
             ["RabbitMq:Partitions"] = "4",
             ["RabbitMq:MaxReconnectDelay"] = "00:00:02",
         };
@@ -59,13 +57,7 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await _siloA.DisposeAsync();
         await _siloB.DisposeAsync();
         await _vhost.DisposeAsync();
-        Npgsql.NpgsqlConnection.ClearAllPools();
-        await using (var connection = new Npgsql.NpgsqlConnection(AdminConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await TestPostgres.DropAsync(_database);
 
         try
         {

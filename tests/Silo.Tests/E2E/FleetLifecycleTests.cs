@@ -156,23 +156,13 @@ public sealed class SqliteFleetLifecycleTests(ITestOutputHelper output) : FleetL
 /// <summary>Cluster mode: ADO.NET clustering, storage and reminders on a fresh PostgreSQL database.</summary>
 public sealed class PostgresFleetLifecycleTests(ITestOutputHelper output) : FleetLifecycleTests(output)
 {
-    private readonly string _database = "ms_e2e_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _database = TestPostgres.NewDatabaseName("ms_e2e_");
 
     protected override IDictionary<string, string> StorageArgs => new Dictionary<string, string>
     {
-        ["ConnectionStrings:Postgres"] = new Npgsql.NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = _database }.ConnectionString,
+        ["ConnectionStrings:Postgres"] = TestPostgres.ConnectionString(_database),
         ["Orleans:ClusterId"] = _database,
     };
 
-    private static string AdminConnectionString =>
-        Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_POSTGRES") ?? "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
-
-    protected override async Task CleanupStorageAsync()
-    {
-        Npgsql.NpgsqlConnection.ClearAllPools();
-        await using var connection = new Npgsql.NpgsqlConnection(AdminConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
-    }
+    protected override Task CleanupStorageAsync() => TestPostgres.DropAsync(_database);
 }

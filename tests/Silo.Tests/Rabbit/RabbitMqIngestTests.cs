@@ -3,6 +3,7 @@ using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Servers;
+using ManagedServers.Silo.Tests.Broker;
 using Orleans.TestingHost;
 using RabbitMQ.Client;
 using Xunit;
@@ -13,13 +14,13 @@ namespace ManagedServers.Silo.Tests.Rabbit;
 public sealed class RabbitMqIngestTests : IAsyncLifetime
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private TestVhost _vhost = null!;
+    private TestBroker _vhost = null!;
     private TestCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        _vhost = await TestVhost.CreateAsync();
-        _cluster = await RabbitTestCluster.StartAsync(_vhost.Host, _vhost.Port, _vhost.Name, _vhost.User, _vhost.Password, silos: 2);
+        _vhost = await TestBroker.CreateAsync();
+        _cluster = await RabbitTestCluster.StartAsync(_vhost.Admin.Host, _vhost.Admin.Port, _vhost.VirtualHost, _vhost.Admin.User, _vhost.Admin.Password, silos: 2);
     }
 
     public async Task DisposeAsync()
@@ -66,7 +67,7 @@ public sealed class RabbitMqIngestTests : IAsyncLifetime
             ids.Add(await CreateAsync(CommunicationMode.Amqp));
         }
 
-        await using var connection = await _vhost.Factory().CreateConnectionAsync();
+        await using var connection = await _vhost.ConnectAsync(_vhost.Admin);
         await using var channel = await AgentPublish.ConfirmingChannelAsync(connection);
         var boot = Guid.NewGuid();
         foreach (var id in ids)
@@ -108,7 +109,7 @@ public sealed class RabbitMqIngestTests : IAsyncLifetime
     public async Task Commands_reach_the_agent_queue_and_results_return_through_the_stream()
     {
         var id = await CreateAsync(CommunicationMode.Amqp);
-        await using var connection = await _vhost.Factory().CreateConnectionAsync();
+        await using var connection = await _vhost.ConnectAsync(_vhost.Admin);
         await using var channel = await AgentPublish.ConfirmingChannelAsync(connection);
         await channel.QueueDeclareAsync(AmqpTopology.CommandQueue(id), durable: true, exclusive: false, autoDelete: false, arguments: new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
         await channel.QueueBindAsync(AmqpTopology.CommandQueue(id), AmqpTopology.CommandExchange, id);
@@ -149,7 +150,7 @@ public sealed class RabbitMqIngestTests : IAsyncLifetime
     {
         var victim = await CreateAsync(CommunicationMode.Amqp);
         var other = await CreateAsync(CommunicationMode.Amqp);
-        await using var connection = await _vhost.Factory().CreateConnectionAsync();
+        await using var connection = await _vhost.ConnectAsync(_vhost.Admin);
         await using var channel = await AgentPublish.ConfirmingChannelAsync(connection);
 
         await AgentPublish.PublishRawAsync(channel, AgentPublish.RoutingKey(victim, AmqpTopology.HeartbeatKind), AmqpTopology.HeartbeatKind, Encoding.UTF8.GetBytes("{not json"));

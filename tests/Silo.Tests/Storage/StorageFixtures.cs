@@ -66,17 +66,13 @@ public sealed class SqliteClusterFixture : StorageClusterFixture
 
 public sealed class PostgresClusterFixture : StorageClusterFixture
 {
-    private const string DefaultAdminConnectionString = "Host=127.0.0.1;Port=5432;Username=postgres;Password=postgres";
 
     private readonly List<string> _databases = [];
 
     public override StorageMode Mode => StorageMode.Postgres;
 
     /// <summary>The admin connection string (env MANAGEDSERVERS_TEST_POSTGRES or the local default).</summary>
-    public static string AdminConnectionString
-        => Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_POSTGRES") is { Length: > 0 } value
-            ? value
-            : DefaultAdminConnectionString;
+    public static string AdminConnectionString => TestPostgres.AdminConnectionString;
 
     public override Task<StorageConfig> CreateDatabaseAsync()
     {
@@ -98,19 +94,6 @@ public sealed class PostgresClusterFixture : StorageClusterFixture
             names = [.. _databases];
         }
 
-        var admin = new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = "postgres", Pooling = false };
-        await using var connection = new NpgsqlConnection(admin.ConnectionString);
-        await connection.OpenAsync();
-        foreach (var name in names)
-        {
-            await using (var pooled = new NpgsqlConnection(
-                new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString))
-            {
-                NpgsqlConnection.ClearPool(pooled);
-            }
-
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
-            await drop.ExecuteNonQueryAsync();
-        }
+        await TestPostgres.DropAsync(names);
     }
 }

@@ -1,85 +1,9 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Sockets;
-using System.Text;
 using RabbitMQ.Client;
 
 namespace ManagedServers.Silo.Tests.Rabbit;
-
-/// <summary>
-/// A vhost of its own on the shared test broker (MANAGEDSERVERS_TEST_RABBITMQ, set by scripts/test.sh),
-/// made through the management API and deleted afterwards, so broker tests run side by side.
-/// </summary>
-public sealed class TestVhost : IAsyncDisposable
-{
-    private readonly HttpClient _management;
-
-    private TestVhost(Uri amqp, HttpClient management, string name)
-    {
-        Amqp = amqp;
-        _management = management;
-        Name = name;
-    }
-
-    public Uri Amqp { get; }
-
-    public string Name { get; }
-
-    public string Host => Amqp.Host;
-
-    public int Port => Amqp.Port;
-
-    public string User => Uri.UnescapeDataString(Amqp.UserInfo.Split(':')[0]);
-
-    public string Password => Uri.UnescapeDataString(Amqp.UserInfo.Split(':')[1]);
-
-    public static async Task<TestVhost> CreateAsync()
-    {
-        var amqp = new Uri(Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_RABBITMQ") ?? "amqp://msadmin:msadmin@127.0.0.1:5672/");
-        var management = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT") ?? "http://127.0.0.1:15672/") };
-        management.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(Uri.UnescapeDataString(amqp.UserInfo))));
-        var name = "mstest-" + Guid.NewGuid().ToString("N")[..12];
-        var vhost = new TestVhost(amqp, management, name);
-        (await management.PutAsync($"api/vhosts/{name}", JsonBody("{}"))).EnsureSuccessStatusCode();
-        (await management.PutAsync($"api/permissions/{name}/{vhost.User}", JsonBody("{\"configure\":\".*\",\"write\":\".*\",\"read\":\".*\"}"))).EnsureSuccessStatusCode();
-        return vhost;
-    }
-
-    public ConnectionFactory Factory() => new()
-    {
-        HostName = Host,
-        Port = Port,
-        VirtualHost = Name,
-        UserName = User,
-        Password = Password,
-        AutomaticRecoveryEnabled = false,
-    };
-
-    /// <summary>Number of ready messages in a queue (management API; its figures lag by a few seconds).</summary>
-    public async Task<uint> CountAsync(string queue)
-    {
-        await using var connection = await Factory().CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
-        var ok = await channel.QueueDeclarePassiveAsync(queue);
-        return ok.MessageCount;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await _management.DeleteAsync($"api/vhosts/{Name}");
-        }
-        catch (HttpRequestException)
-        {
-        }
-
-        _management.Dispose();
-    }
-
-    private static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
-}
 
 /// <summary>
 /// A private RabbitMQ node (own name, port, data directory) that a test may stop and start without
