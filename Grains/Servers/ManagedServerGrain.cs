@@ -28,6 +28,7 @@ public sealed partial class ManagedServerGrain(
 {
     private const string LivenessReminder = "heartbeat-timeout";
     private static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CommandPublishTimeout = TimeSpan.FromSeconds(5);
     private readonly ServerGrainOptions _options = options.Value;
     private readonly HeartbeatTracker _tracker = new(time);
     private readonly RequestCounter _requests = new(time);
@@ -266,11 +267,12 @@ public sealed partial class ManagedServerGrain(
 
         var now = time.GetUtcNow();
         var published = false;
+        using var timeout = new CancellationTokenSource(CommandPublishTimeout); // never hold the grain while the broker is away
         foreach (var entry in S.Commands.Where(c => c.State == CommandState.Queued && c.ExpiresAt > now).ToList())
         {
             try
             {
-                await amqpCommands.PublishAsync(Id, ToAgentCommand(entry), CancellationToken.None);
+                await amqpCommands.PublishAsync(Id, ToAgentCommand(entry), timeout.Token);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

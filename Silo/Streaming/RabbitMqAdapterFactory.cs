@@ -20,7 +20,25 @@ public sealed class RabbitMqAdapterFactory(
     public static IQueueAdapterFactory Create(IServiceProvider services, string name) =>
         new RabbitMqAdapterFactory(name, services.GetRequiredService<RabbitMqConnection>(), services.GetRequiredService<RabbitMqPublisher>(), services.GetRequiredService<ILoggerFactory>());
 
-    public Task<IQueueAdapter> CreateAdapter() => Task.FromResult<IQueueAdapter>(new RabbitMqQueueAdapter(name, connection, publisher, _failures, loggerFactory));
+    /// <summary>
+    /// Connects once while the silo starts, so the ingestion topology exists before the silo takes
+    /// traffic (a publish before that would be unroutable). A broker that is down does not stop the
+    /// silo: after a short wait the receivers keep reconnecting in the background.
+    /// </summary>
+    public async Task<IQueueAdapter> CreateAdapter()
+    {
+        using var startup = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        try
+        {
+            await connection.GetAsync(startup.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            loggerFactory.CreateLogger<RabbitMqAdapterFactory>().LogWarning("RabbitMQ not reachable at startup; the silo starts anyway and keeps reconnecting");
+        }
+
+        return new RabbitMqQueueAdapter(name, connection, publisher, _failures, loggerFactory);
+    }
 
     public IQueueAdapterCache GetQueueAdapterCache() => _cache;
 
@@ -64,6 +82,8 @@ public sealed class RabbitMqQueueAdapter(
     DeliveryFailures failures,
     ILoggerFactory loggerFactory) : IQueueAdapter
 {
+    public static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(10);
+
     public string Name => name;
 
     /// <summary>Classic and quorum queues cannot be replayed.</summary>
@@ -75,6 +95,10 @@ public sealed class RabbitMqQueueAdapter(
     {
         var kind = streamId.GetNamespace() ?? throw new ArgumentException("ingestion streams have a namespace (the message kind)", nameof(streamId));
         var serverId = streamId.GetKeyAsString();
+
+        // An HTTPS heartbeat waits for the broker's confirm, but not forever: with the broker down the
+        // request fails (the agent retries) instead of holding a connection open.
+        using var timeout = new CancellationTokenSource(PublishTimeout);
         foreach (var item in events)
         {
             if (item is null)
@@ -82,7 +106,7 @@ public sealed class RabbitMqQueueAdapter(
                 continue;
             }
 
-            await publisher.PublishIngestAsync(serverId, kind, item, CancellationToken.None);
+            await publisher.PublishIngestAsync(serverId, kind, item, timeout.Token);
         }
     }
 
