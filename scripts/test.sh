@@ -34,7 +34,12 @@ if ! $SUDO rabbitmqctl -q status >/dev/null 2>&1; then
   log "starting RabbitMQ"
   $SUDO rabbitmq-server -detached >/dev/null 2>&1 || true
 fi
-$SUDO rabbitmqctl -q await_startup --timeout 120 >/dev/null
+# await_startup fails at once while the Erlang node is not up yet: retry it for a while.
+for i in $(seq 1 60); do
+  $SUDO rabbitmqctl -q await_startup --timeout 120 >/dev/null 2>&1 && break
+  [ "$i" -lt 60 ] || { echo "error: RabbitMQ did not start" >&2; exit 1; }
+  sleep 2
+done
 # The management API (per-agent users and permissions) ships with the server; enabling it is offline.
 if ! $SUDO rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
   log "enabling the RabbitMQ management plugin"
