@@ -25,6 +25,11 @@ builder.Services.AddHostedService<StartupTasks>();
 builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelSetup.Configure(kestrel, context.Configuration));
 
 var app = builder.Build();
+if (storage.Mode == ManagedServers.Silo.Storage.StorageMode.Postgres && string.IsNullOrWhiteSpace(builder.Configuration["Secrets:Key"]))
+{
+    app.Logger.LogWarning("Cluster mode without Secrets:Key: this silo seals secrets (the RabbitMQ password) with its own DataDir/secret.key, which other silos cannot read. Give every silo the same Secrets:Key");
+}
+
 app.UseManagedServersApi();
 
 // The Orleans dashboard, for admins: HTTP Basic (a browser prompts) or a Bearer token.

@@ -38,6 +38,9 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
             ["RabbitMq:ManagementUrl"] = _vhost.Admin.ManagementUrl,
             ["RabbitMq:Partitions"] = "4",
             ["RabbitMq:MaxReconnectDelay"] = "00:00:02",
+
+            // Every silo of a cluster must read what another sealed (the broker password): one key for all.
+            ["Secrets:Key"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
         };
         _siloA = new SiloProcess(Path.Combine(_dir, "silo-a"), args);
         await _siloA.StartAsync();
@@ -94,6 +97,16 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         {
             await WaitForAsync(_siloB, server.Id, s => s.State == "running", "running over AMQP");
         }
+
+        // An HTTPS agent in the same cluster: the API writes its heartbeats into the same (RabbitMQ) stream.
+        var https = await _siloA.CreateServerAsync("https-dns");
+        Assert.Equal("push", https.Communication);
+        var httpsBundle = await _siloA.WriteBundleAsync(https.Id, Path.Combine(_dir, "bundles"));
+        var (httpsCode, httpsText) = await AgentProcess.EnrollAsync(httpsBundle, Path.Combine(_dir, "agent-https"));
+        Assert.True(httpsCode == 0, httpsText);
+        Assert.DoesNotContain("talks AMQP", httpsText, StringComparison.Ordinal);
+        _agents.Add(AgentProcess.Run(Path.Combine(_dir, "agent-https")));
+        await WaitForAsync(_siloB, https.Id, s => s.State == "running", "running over HTTPS through the RabbitMQ stream");
 
         // Commands reach the agents through their queues; results come back through the stream.
         foreach (var server in servers)
