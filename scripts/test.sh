@@ -47,11 +47,11 @@ if ! $SUDO rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; t
 fi
 for _ in $(seq 1 60); do curl -fsS -u guest:guest http://127.0.0.1:15672/api/overview >/dev/null 2>&1 && break; sleep 1; done
 # A test administrator; tests make their own vhost each, so they run side by side.
-if ! $SUDO rabbitmqctl -q list_users | grep -q '^msadmin'; then
-  $SUDO rabbitmqctl -q add_user msadmin msadmin >/dev/null
-fi
-$SUDO rabbitmqctl -q set_user_tags msadmin administrator >/dev/null
-$SUDO rabbitmqctl -q change_password msadmin msadmin >/dev/null
+# (CLI calls can fail transiently while the node is busy: retry them; add_user is allowed to find the user.)
+retry() { for i in 1 2 3 4 5; do "$@" && return 0; sleep 2; done; "$@"; }
+$SUDO rabbitmqctl -q add_user msadmin msadmin >/dev/null 2>&1 || true
+retry $SUDO rabbitmqctl -q set_user_tags msadmin administrator >/dev/null
+retry $SUDO rabbitmqctl -q change_password msadmin msadmin >/dev/null
 export MANAGEDSERVERS_TEST_RABBITMQ="amqp://msadmin:msadmin@127.0.0.1:5672/"
 export MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
 

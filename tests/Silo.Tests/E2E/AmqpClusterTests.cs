@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using ManagedServers.Contracts.Agent;
 using ManagedServers.Silo.Tests.Broker;
 using ManagedServers.Silo.Tests.Rabbit;
 using Xunit.Abstractions;
@@ -82,6 +83,7 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             var server = (await created.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
             Assert.Equal("amqp", server.Communication);
+            _vhost.Track(AmqpTopology.AgentUser(server.Id)); // broker users are not per vhost: remove them afterwards
             var bundle = await _siloA.WriteBundleAsync(server.Id, Path.Combine(_dir, "bundles"));
             var stateDir = Path.Combine(_dir, "agent" + i);
             var (code, text) = await AgentProcess.EnrollAsync(bundle, stateDir);
