@@ -25,7 +25,7 @@ public sealed class BrokerRestartTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await StorageTestCluster.StopQuietlyAsync(_cluster);
+        await RabbitTestCluster.StopAsync(_cluster);
         await _node.DisposeAsync();
     }
 

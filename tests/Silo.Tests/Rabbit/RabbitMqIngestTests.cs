@@ -25,7 +25,7 @@ public sealed class RabbitMqIngestTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await StorageTestCluster.StopQuietlyAsync(_cluster);
+        await RabbitTestCluster.StopAsync(_cluster);
         await _vhost.DisposeAsync();
     }
 

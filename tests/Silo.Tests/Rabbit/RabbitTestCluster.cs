@@ -13,6 +13,9 @@ public static class RabbitTestCluster
 {
     public const int Partitions = 4;
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<TestCluster, string> DataDirs = new();
+
+    /// <summary>Starts the cluster; <see cref="StopAsync"/> stops it and removes its data directory.</summary>
     public static async Task<TestCluster> StartAsync(string host, int port, string vhost, string user, string password, short silos)
     {
         var dataDir = Path.Combine(Path.GetTempPath(), "ms-rabbit-cluster-" + Guid.NewGuid().ToString("N")[..10]);
@@ -28,8 +31,31 @@ public static class RabbitTestCluster
         builder.Properties["RabbitMq:MaxReconnectDelay"] = "00:00:02";
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         var cluster = builder.Build();
+        DataDirs[cluster] = dataDir;
         await cluster.DeployAsync();
         return cluster;
+    }
+
+    public static async Task StopAsync(TestCluster? cluster)
+    {
+        string? dataDir = null;
+        if (cluster is not null)
+        {
+            DataDirs.TryRemove(cluster, out dataDir);
+        }
+
+        await StorageTestCluster.StopQuietlyAsync(cluster);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (dataDir is not null && Directory.Exists(dataDir))
+        {
+            try
+            {
+                Directory.Delete(dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
     }
 
     private sealed class SiloConfigurator : ISiloConfigurator
