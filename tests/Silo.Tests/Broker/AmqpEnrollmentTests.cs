@@ -11,32 +11,18 @@ using RabbitMQ.Client.Events;
 namespace ManagedServers.Silo.Tests.Broker;
 
 /// <summary>Enrolment of an AMQP server through a real silo: working broker credentials, and a broker outage burns no token.</summary>
-public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
+public sealed class AmqpEnrollmentTests() : BrokerSiloTestBase("amqp-enrol")
 {
-    private TestBroker _broker = null!;
-
-    public override async Task InitializeAsync()
-    {
-        _broker = await TestBroker.CreateAsync();
-        await base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _broker.DisposeAsync();
-    }
-
     [Fact]
     public async Task Enrolling_an_amqp_server_returns_working_credentials()
     {
-        var admin = _broker.Admin;
+        var admin = Broker.Admin;
         await PutAsync(new RabbitMqSettingsUpdate(admin.Host, admin.Port, admin.VirtualHost, admin.User, admin.Password, admin.Tls, admin.ManagementUrl, "amqp"));
 
         // No explicit communication: the settings' default (amqp).
         var server = await Silo.CreateServerAsync("amqp-" + Guid.NewGuid().ToString("N")[..8]);
         Assert.Equal("amqp", server.Communication);
-        _broker.Track(AmqpTopology.AgentUser(server.Id));
+        Broker.Track(AmqpTopology.AgentUser(server.Id));
         var bundle = JsonSerializer.Deserialize<SetupBundle>(await File.ReadAllBytesAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundle"))), ContractsJson.WireOptions)!;
         using var ca = X509Certificate2.CreateFromPem(bundle.CaCertificatePem);
         using var agentHttp = new HttpClient(CaChain.PinnedHandler(ca)) { BaseAddress = new Uri($"https://127.0.0.1:{Silo.AgentPort}/"), Timeout = TimeSpan.FromSeconds(60) };
@@ -65,9 +51,9 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
         Assert.DoesNotContain(credentials.Password, Silo.Output, StringComparison.Ordinal);
 
         // The credentials work: the agent consumes a command from its own queue.
-        await using (var agent = await _broker.ConnectAsync(credentials))
+        await using (var agent = await Broker.ConnectAsync(credentials))
         await using (var channel = await agent.CreateChannelAsync())
-        await using (var control = await _broker.ConnectAsync(admin))
+        await using (var control = await Broker.ConnectAsync(admin))
         await using (var controlChannel = await control.CreateChannelAsync())
         {
             var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -104,13 +90,13 @@ public sealed class AmqpEnrollmentTests() : SiloTestBase("amqp-enrol")
         }
 
         // Deleting the server removes its broker user.
-        Assert.True(await _broker.Management.UserExistsAsync(credentials.User, CancellationToken.None));
+        Assert.True(await Broker.Management.UserExistsAsync(credentials.User, CancellationToken.None));
         using (var deleted = await Silo.Http.DeleteAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         }
 
-        Assert.False(await _broker.Management.UserExistsAsync(credentials.User, CancellationToken.None));
+        Assert.False(await Broker.Management.UserExistsAsync(credentials.User, CancellationToken.None));
     }
 
     private async Task PutAsync(RabbitMqSettingsUpdate update)

@@ -7,22 +7,8 @@ using ManagedServers.Silo.Tests.E2E;
 namespace ManagedServers.Silo.Tests.Broker;
 
 /// <summary>GET/PUT /api/v1/settings/rabbitmq and POST .../test through a real silo process.</summary>
-public sealed class RabbitMqSettingsApiTests() : SiloTestBase("rmq-settings")
+public sealed class RabbitMqSettingsApiTests() : BrokerSiloTestBase("rmq-settings")
 {
-    private TestBroker _broker = null!;
-
-    public override async Task InitializeAsync()
-    {
-        _broker = await TestBroker.CreateAsync();
-        await base.InitializeAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _broker.DisposeAsync();
-    }
-
     [Fact]
     public async Task Put_then_get_round_trips_and_the_password_never_shows()
     {
@@ -88,7 +74,7 @@ public sealed class RabbitMqSettingsApiTests() : SiloTestBase("rmq-settings")
     [Fact]
     public async Task The_test_endpoint_with_a_wrong_password_gives_a_clear_reason_and_no_crash()
     {
-        var admin = _broker.Admin;
+        var admin = Broker.Admin;
         var wrong = "wrong-" + Guid.NewGuid().ToString("N");
         var result = await TestAsync(new RabbitMqSettingsUpdate(admin.Host, admin.Port, admin.VirtualHost, admin.User, wrong));
         Assert.False(result.Ok);
