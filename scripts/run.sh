@@ -61,6 +61,7 @@ cat <<MSG
   ManagedServers is up.
     API:          $url/api/v1        (docs: $url/api/docs, OpenAPI: $url/api/v1/openapi.json)
     Agents:       $agent_url (mTLS)
+    Dashboard:    $url/dashboard/ (Orleans; log in as admin)
     Admin:        user 'admin', password '$MANAGEDSERVERS_ADMIN_PASSWORD'
     API token:    $token
     Demo server:  demo-dns ($id) is $state
