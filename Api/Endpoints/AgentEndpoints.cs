@@ -186,7 +186,7 @@ public static partial class AgentEndpoints
     }
 
     /// <summary>Number of ingestion partitions (<c>RabbitMq:Partitions</c>, default 8): fixed per deployment.</summary>
-    public static int Partitions(IConfiguration configuration) => Math.Max(1, configuration.GetValue("RabbitMq:Partitions", 8));
+    public static int Partitions(IConfiguration configuration) => Math.Max(1, configuration.GetValue("RabbitMq:Partitions", AmqpTopology.DefaultPartitions));
 
     /// <summary>For an AMQP server: its broker user with a fresh password; else nothing. A broker failure is a 503 problem.</summary>
     private static async Task<(AmqpCredentials? Credentials, ProblemHttpResult? Problem)> ProvisionBrokerAsync(

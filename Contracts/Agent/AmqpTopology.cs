@@ -29,6 +29,9 @@ public static partial class AmqpTopology
     public const string HeartbeatKind = "heartbeat";
     public const string ResultKind = "result";
 
+    /// <summary>Partition queues when <c>RabbitMq:Partitions</c> is not set.</summary>
+    public const int DefaultPartitions = 8;
+
     /// <summary>Prefix of broker user names of agents: <c>ms-agent-{serverId}</c>.</summary>
     public const string AgentUserPrefix = "ms-agent-";
 

@@ -40,7 +40,4 @@ public static class IngestCodec
 
         return message;
     }
-
-    /// <summary>Checked once at startup: every ingestion namespace has a contract type.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [StreamNames.HeartbeatNamespace, StreamNames.ResultNamespace];
 }

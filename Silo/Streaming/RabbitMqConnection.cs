@@ -48,7 +48,7 @@ public sealed partial class RabbitMqConnection(RabbitMqOptions options, ILogger<
             {
                 try
                 {
-                    var connection = await Factory(options).CreateConnectionAsync("managedservers-silo-" + Environment.MachineName, linked.Token);
+                    var connection = await Factory(options).CreateConnectionAsync(linked.Token);
                     await DeclareTopologyAsync(connection, options.Partitions, linked.Token);
                     connection.ConnectionShutdownAsync += (_, args) =>
                     {
@@ -82,20 +82,12 @@ public sealed partial class RabbitMqConnection(RabbitMqOptions options, ILogger<
     }
 
     /// <summary>The connection factory for a set of options (no automatic recovery: see the class remarks).</summary>
-    public static ConnectionFactory Factory(RabbitMqOptions options) => new()
+    public static ConnectionFactory Factory(RabbitMqOptions options)
     {
-        HostName = options.Host!,
-        Port = options.Port,
-        VirtualHost = options.VirtualHost,
-        UserName = options.User,
-        Password = options.Password,
-        Ssl = new SslOption { Enabled = options.Tls, ServerName = options.Host! },
-        AutomaticRecoveryEnabled = false,
-        TopologyRecoveryEnabled = false,
-        RequestedHeartbeat = TimeSpan.FromSeconds(15),
-        RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
-        ConsumerDispatchConcurrency = 1,
-    };
+        var factory = options.ToBrokerConnection().Factory(TimeSpan.FromSeconds(10), "managedservers-silo-" + Environment.MachineName);
+        factory.RequestedHeartbeat = TimeSpan.FromSeconds(15);
+        return factory;
+    }
 
     /// <summary>
     /// Exchanges and queues of the ingestion path: durable, quorum queues (replicated when the broker

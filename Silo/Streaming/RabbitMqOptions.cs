@@ -1,3 +1,6 @@
+using ManagedServers.Api.Broker;
+using ManagedServers.Contracts.Agent;
+
 namespace ManagedServers.Silo.Streaming;
 
 /// <summary>
@@ -21,7 +24,7 @@ public sealed class RabbitMqOptions
     public bool Tls { get; set; }
 
     /// <summary>Partition queues <c>ms.ingest.0..N-1</c>. Fixed per deployment: every silo and every agent must agree.</summary>
-    public int Partitions { get; set; } = 8;
+    public int Partitions { get; set; } = AmqpTopology.DefaultPartitions;
 
     /// <summary>Unacknowledged deliveries a silo holds per partition queue (AMQP QoS): at least a pulling batch.</summary>
     public ushort Prefetch { get; set; } = 1000;
@@ -29,7 +32,14 @@ public sealed class RabbitMqOptions
     /// <summary>Longest wait between reconnection attempts.</summary>
     public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Management API, for provisioning agent users (default <c>http://{host}:15672/</c>).</summary>
+    public string? ManagementUrl { get; set; }
+
     public bool Enabled => !string.IsNullOrWhiteSpace(Host);
+
+    /// <summary>The same connection in the form the API's broker code uses.</summary>
+    public BrokerConnection ToBrokerConnection() =>
+        new(Host!, Port, VirtualHost, User, Password, Tls, ManagementUrl ?? $"http://{Host}:15672/");
 
     /// <summary>Reads the section; returns null when RabbitMQ is not configured.</summary>
     public static RabbitMqOptions? From(IConfiguration configuration)

@@ -193,22 +193,13 @@ internal static class AmqpFleet
     }
 
     /// <summary>One simulated AMQP agent; its channel is shared with others (one publish in flight per channel).</summary>
-    private sealed class AmqpAgent((IChannel Channel, SemaphoreSlim Gate) channel)
+    private sealed class AmqpAgent(string id, string routingKey, (IChannel Channel, SemaphoreSlim Gate) channel)
     {
         private readonly Guid _boot = Guid.NewGuid();
         private readonly DateTimeOffset[] _sent = new DateTimeOffset[SentRing];
         private long _sequence;
 
-        public AmqpAgent(string id, string routingKey, (IChannel Channel, SemaphoreSlim Gate) channel)
-            : this(channel)
-        {
-            Id = id;
-            RoutingKey = routingKey;
-        }
-
-        public string Id { get; } = string.Empty;
-
-        public string RoutingKey { get; } = string.Empty;
+        public string Id => id;
 
         public DateTimeOffset? SentAt(long sequence) =>
             sequence > 0 && sequence > _sequence - SentRing ? _sent[sequence % SentRing] : null;
@@ -224,7 +215,7 @@ internal static class AmqpFleet
             {
                 _sent[sequence % SentRing] = now;
                 _sequence = sequence;
-                await channel.Channel.BasicPublishAsync(AmqpTopology.IngestExchange, RoutingKey, mandatory: true, new BasicProperties { Persistent = true, Type = AmqpTopology.HeartbeatKind, ContentType = "application/json" }, body).ConfigureAwait(false);
+                await channel.Channel.BasicPublishAsync(AmqpTopology.IngestExchange, routingKey, mandatory: true, new BasicProperties { Persistent = true, Type = AmqpTopology.HeartbeatKind, ContentType = "application/json" }, body).ConfigureAwait(false);
                 return true;
             }
             catch (Exception e) when (e is RabbitMQ.Client.Exceptions.PublishException or RabbitMQ.Client.Exceptions.AlreadyClosedException)
