@@ -10,6 +10,7 @@ public static class AgentApi
     public const string Renew = "api/v1/agent/renew";
     public const string Heartbeat = "api/v1/monitoring/heartbeat";
     public const string Commands = "api/v1/agent/commands";
+    public const string Metrics = "api/v1/monitoring/metrics";
 
     /// <summary>Route template of a command's result.</summary>
     public const string CommandResultTemplate = Commands + "/{commandId}/result";

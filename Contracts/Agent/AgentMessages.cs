@@ -48,7 +48,10 @@ public sealed record CertificateResponse(
     AmqpCredentials? Amqp = null);
 
 /// <summary>
-/// A heartbeat. <see cref="BootId"/> is new for every agent process and <see cref="Sequence"/>
+/// A heartbeat. <see cref="MetricsAddress"/> is the agent's opt-in Prometheus address (host:port), or null;
+/// <see cref="HeartbeatIntervalSeconds"/> and <see cref="Monitoring"/> are the settings the agent follows now,
+/// so the control plane can tell an agent on old settings (AMQP agents get a <c>configure</c> command).
+/// <see cref="BootId"/> is new for every agent process and <see cref="Sequence"/>
 /// rises by one per message of that process, so the control plane drops duplicates and stale
 /// messages whichever transport delivered them.
 /// </summary>
@@ -63,15 +66,21 @@ public sealed record Heartbeat(
     string? Hostname,
     string? Os,
     bool Stopping = false,
-    IReadOnlyDictionary<string, string?>? Versions = null);
+    IReadOnlyDictionary<string, string?>? Versions = null,
+    string? MetricsAddress = null,
+    int? HeartbeatIntervalSeconds = null,
+    AgentMonitoringConfig? Monitoring = null);
 
 /// <summary>The control plane's answer to a heartbeat: the settings an agent follows without restart.</summary>
-public sealed record HeartbeatAck(int HeartbeatIntervalSeconds, DateTimeOffset ServerTime);
+public sealed record HeartbeatAck(int HeartbeatIntervalSeconds, DateTimeOffset ServerTime, AgentMonitoringConfig? Monitoring = null);
 
 /// <summary>Command kinds. Later issues add kinds; agents answer unknown kinds with a failed result.</summary>
 public static class CommandKinds
 {
     public const string Ping = "ping";
+
+    /// <summary>New settings for the agent (<see cref="ConfigureArgs"/>); AMQP agents get it when their heartbeat shows old settings.</summary>
+    public const string Configure = "configure";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

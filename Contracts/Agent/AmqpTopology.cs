@@ -28,6 +28,7 @@ public static partial class AmqpTopology
     /// <summary>Message kinds (last routing-key segment; also the AMQP <c>type</c> property).</summary>
     public const string HeartbeatKind = "heartbeat";
     public const string ResultKind = "result";
+    public const string MetricsKind = "metrics";
 
     /// <summary>Partition queues when <c>RabbitMq:Partitions</c> is not set.</summary>
     public const int DefaultPartitions = 8;
