@@ -45,6 +45,8 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(RabbitMqSettingsUpdate))]
 [JsonSerializable(typeof(RabbitMqTestResult))]
 [JsonSerializable(typeof(ControlPlaneIps))]
+[JsonSerializable(typeof(RawSamplesView))]
+[JsonSerializable(typeof(AggregateSamplesView))]
 [JsonSerializable(typeof(UserView[]))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class ContractsJson : JsonSerializerContext

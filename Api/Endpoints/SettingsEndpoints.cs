@@ -3,6 +3,7 @@ using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Interfaces.Settings;
 
 namespace ManagedServers.Api.Endpoints;
@@ -43,6 +44,17 @@ public static partial class SettingsEndpoints
         Check(body.HeartbeatMissedLimit, 2, 100, "heartbeat_missed_limit", errors);
         Check(body.EnrollmentTokenHours, 1, 24 * 30, "enrollment_token_hours", errors);
         Check(body.CertificateDays, 1, 90, "certificate_days", errors);
+        Check(body.SystemIntervalSeconds, 1, 3600, "system_interval_seconds", errors);
+        Check(body.DnsIntervalSeconds, 1, 3600, "dns_interval_seconds", errors);
+        Check(body.RawRetentionMinutes, 10, 60 * 24 * 31, "raw_retention_minutes", errors);
+        Check(body.AggregateRetentionDays, 1, 3660, "aggregate_retention_days", errors);
+        var communication = current.Communication;
+        if (body.Communication is not null
+            && (!ServerMapping.TryParse(body.Communication, out communication) || communication == CommunicationMode.Amqp))
+        {
+            errors.Add("communication", $"unknown value '{body.Communication}': use push or pull (RabbitMQ transport is chosen per server or in settings/rabbitmq)");
+        }
+
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -53,7 +65,17 @@ public static partial class SettingsEndpoints
             body.HeartbeatIntervalSeconds ?? current.HeartbeatIntervalSeconds,
             body.HeartbeatMissedLimit ?? current.HeartbeatMissedLimit,
             body.EnrollmentTokenHours ?? current.EnrollmentTokenHours,
-            body.CertificateDays ?? current.CertificateDays);
+            body.CertificateDays ?? current.CertificateDays)
+        {
+            VerifyCa = body.VerifyCa ?? current.VerifyCa,
+            Communication = communication,
+            SystemMonitoring = body.SystemMonitoring ?? current.SystemMonitoring,
+            SystemIntervalSeconds = body.SystemIntervalSeconds ?? current.SystemIntervalSeconds,
+            DnsMonitoring = body.DnsMonitoring ?? current.DnsMonitoring,
+            DnsIntervalSeconds = body.DnsIntervalSeconds ?? current.DnsIntervalSeconds,
+            RawRetentionMinutes = body.RawRetentionMinutes ?? current.RawRetentionMinutes,
+            AggregateRetentionDays = body.AggregateRetentionDays ?? current.AggregateRetentionDays,
+        };
         var saved = await grain.SetAsync(next);
         if (next.MonitoringApiIp != current.MonitoringApiIp)
         {
@@ -72,7 +94,20 @@ public static partial class SettingsEndpoints
     }
 
     private static MonitoringSettingsView ToView(MonitoringSettings s) =>
-        new(s.MonitoringApiIp, s.HeartbeatIntervalSeconds, s.HeartbeatMissedLimit, s.EnrollmentTokenHours, s.CertificateDays);
+        new(
+            s.MonitoringApiIp,
+            s.HeartbeatIntervalSeconds,
+            s.HeartbeatMissedLimit,
+            s.EnrollmentTokenHours,
+            s.CertificateDays,
+            s.VerifyCa,
+            ServerMapping.Wire(s.Communication),
+            s.SystemMonitoring,
+            s.SystemIntervalSeconds,
+            s.DnsMonitoring,
+            s.DnsIntervalSeconds,
+            s.RawRetentionMinutes,
+            s.AggregateRetentionDays);
 
     // ---- RabbitMQ ----
 

@@ -72,11 +72,52 @@ public sealed record HeartbeatView(
 /// <summary>Result of POST /api/v1/servers/{id}/ping.</summary>
 public sealed record PingResult(string ServerId, bool Ok, double RoundTripMs, string? AgentVersion, string? Error);
 
-/// <summary>GET/PUT /api/v1/settings/monitoring (fields for later issues are added here).</summary>
-public sealed record MonitoringSettingsView(string MonitoringApiIp, int HeartbeatIntervalSeconds, int HeartbeatMissedLimit, int EnrollmentTokenHours, int CertificateDays);
+/// <summary>GET/PUT /api/v1/settings/monitoring.</summary>
+public sealed record MonitoringSettingsView(
+    string MonitoringApiIp,
+    int HeartbeatIntervalSeconds,
+    int HeartbeatMissedLimit,
+    int EnrollmentTokenHours,
+    int CertificateDays,
+    bool VerifyCa,
+    string Communication,
+    bool SystemMonitoring,
+    int SystemIntervalSeconds,
+    bool DnsMonitoring,
+    int DnsIntervalSeconds,
+    int RawRetentionMinutes,
+    int AggregateRetentionDays);
 
 /// <summary>PUT body for monitoring settings: a PUT may carry only some fields.</summary>
-public sealed record MonitoringSettingsUpdate(string? MonitoringApiIp = null, int? HeartbeatIntervalSeconds = null, int? HeartbeatMissedLimit = null, int? EnrollmentTokenHours = null, int? CertificateDays = null);
+public sealed record MonitoringSettingsUpdate(
+    string? MonitoringApiIp = null,
+    int? HeartbeatIntervalSeconds = null,
+    int? HeartbeatMissedLimit = null,
+    int? EnrollmentTokenHours = null,
+    int? CertificateDays = null,
+    bool? VerifyCa = null,
+    string? Communication = null,
+    bool? SystemMonitoring = null,
+    int? SystemIntervalSeconds = null,
+    bool? DnsMonitoring = null,
+    int? DnsIntervalSeconds = null,
+    int? RawRetentionMinutes = null,
+    int? AggregateRetentionDays = null);
+
+/// <summary>One raw system sample: its time and metric values (GET /api/v1/monitoring/system/raw).</summary>
+public sealed record SystemSampleView(DateTimeOffset Time, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>GET /api/v1/monitoring/system/raw: the server's raw samples in [from, to), oldest first.</summary>
+public sealed record RawSamplesView(string Server, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<SystemSampleView> Items);
+
+/// <summary>One metric over one aggregation bucket.</summary>
+public sealed record AggregateValue(double Min, double Avg, double Max, double Last, int Count);
+
+/// <summary>One aggregation bucket (its start time) with each metric's aggregate.</summary>
+public sealed record AggregatePointView(DateTimeOffset Time, IReadOnlyDictionary<string, AggregateValue> Metrics);
+
+/// <summary>GET /api/v1/monitoring/system/aggregate: buckets of <see cref="StepSeconds"/> in [from, to), oldest first.</summary>
+public sealed record AggregateSamplesView(string Server, int StepSeconds, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<AggregatePointView> Items);
 
 /// <summary>GET/PUT /api/v1/settings/rabbitmq: never the password, only whether one is stored.</summary>
 public sealed record RabbitMqSettingsView(

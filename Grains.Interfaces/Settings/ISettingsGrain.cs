@@ -1,3 +1,5 @@
+using ManagedServers.Grains.Interfaces.Servers;
+
 namespace ManagedServers.Grains.Interfaces.Settings;
 
 /// <summary>Global monitoring and enrolment settings; per-server overrides live on the server record.</summary>
@@ -9,11 +11,47 @@ public sealed record MonitoringSettings(
     [property: Id(3)] int EnrollmentTokenHours,
     [property: Id(4)] int CertificateDays)
 {
-    /// <summary>Defaults: 30 s heartbeats, unreachable after 3 missed, tokens valid 24 h, certificates 7 days.</summary>
+    /// <summary>Defaults: 30 s heartbeats, unreachable after 3 missed, tokens valid 24 h, certificates 7 days; see the other properties.</summary>
     public static MonitoringSettings Default { get; } = new(string.Empty, 30, 3, 24, 7);
+
+    /// <summary>Agents check the control plane's certificate name as well as its chain (default on).</summary>
+    [Id(5)]
+    public bool VerifyCa { get; init; } = true;
+
+    /// <summary>How monitoring data flows for servers without an override: agents push, or silos pull.</summary>
+    [Id(6)]
+    public CommunicationMode Communication { get; init; } = CommunicationMode.Push;
+
+    [Id(7)]
+    public bool SystemMonitoring { get; init; } = true;
+
+    [Id(8)]
+    public int SystemIntervalSeconds { get; init; } = 5;
+
+    [Id(9)]
+    public bool DnsMonitoring { get; init; } = true;
+
+    [Id(10)]
+    public int DnsIntervalSeconds { get; init; } = 60;
+
+    /// <summary>Raw samples are kept this many minutes (default one day).</summary>
+    [Id(11)]
+    public int RawRetentionMinutes { get; init; } = 1440;
+
+    /// <summary>Per-minute and per-hour aggregates are kept this many days.</summary>
+    [Id(12)]
+    public int AggregateRetentionDays { get; init; } = 30;
 
     /// <summary>How long without a heartbeat before a server counts as unreachable.</summary>
     public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatIntervalSeconds * HeartbeatMissedLimit);
+
+    public TimeSpan RawRetention => TimeSpan.FromMinutes(RawRetentionMinutes);
+
+    public TimeSpan AggregateRetention => TimeSpan.FromDays(AggregateRetentionDays);
+
+    /// <summary>What agents collect and how often.</summary>
+    public ManagedServers.Contracts.Agent.AgentMonitoringConfig AgentConfig =>
+        new(SystemMonitoring, SystemIntervalSeconds, DnsMonitoring, DnsIntervalSeconds);
 }
 
 /// <summary>The monitoring settings (key: "monitoring"). Readers go through <see cref="ISettingsCacheGrain"/>.</summary>
