@@ -27,9 +27,12 @@ internal sealed class AgentInfo
 
     public long UptimeSeconds => (long)_time.GetElapsedTime(_startedAt).TotalSeconds;
 
-    /// <summary>A heartbeat of this process, whichever transport carries it.</summary>
-    public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(string serverId, long sequence, bool stopping) => new(
-        serverId,
+    /// <summary>The agent's opt-in Prometheus address (host:port), reported in heartbeats; null when off.</summary>
+    public string? MetricsAddress { get; set; }
+
+    /// <summary>A heartbeat of this process, whichever transport carries it, with the settings in force.</summary>
+    public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(Running.AgentRuntimeSettings settings, long sequence, bool stopping) => new(
+        settings.ServerId,
         Guid.NewGuid(),
         BootId,
         sequence,
@@ -38,7 +41,10 @@ internal sealed class AgentInfo
         UptimeSeconds,
         Hostname,
         Os,
-        Stopping: stopping);
+        Stopping: stopping,
+        MetricsAddress: MetricsAddress,
+        HeartbeatIntervalSeconds: settings.Current.HeartbeatIntervalSeconds,
+        Monitoring: settings.Monitoring);
 
     internal static string StripBuildMetadata(string version)
     {

@@ -15,6 +15,9 @@ internal static partial class Log
     [LoggerMessage(102, LogLevel.Warning, "Could not save settings to the state directory: {Error}")]
     public static partial void SettingsSaveFailed(this ILogger logger, string error);
 
+    [LoggerMessage(103, LogLevel.Information, "Monitoring settings changed: system {SystemOn} every {SystemSeconds} s, DNS {DnsOn} every {DnsSeconds} s")]
+    public static partial void MonitoringSettingsChanged(this ILogger logger, bool systemOn, int systemSeconds, bool dnsOn, int dnsSeconds);
+
     // 2xx: heartbeats
     [LoggerMessage(200, LogLevel.Debug, "Heartbeat {Sequence} acknowledged")]
     public static partial void HeartbeatAcknowledged(this ILogger logger, long sequence);

@@ -1,3 +1,5 @@
+using ManagedServers.Grains.Monitoring;
+using ManagedServers.Silo.Monitoring;
 using System.Net;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
@@ -87,6 +89,7 @@ public static class SiloConfiguration
         silo.UseManagedServersStorage(storage);
         silo.AddIngestStream(configuration);
         silo.Services.AddSingleton(TimeProvider.System);
+        silo.Services.AddSingleton<IMetricsStore>(sp => new SqlMetricsStore(storage, sp.GetRequiredService<ILogger<SqlMetricsStore>>()));
 
         // Secrets the control plane reads back (the RabbitMQ password). Clusters must set Secrets:Key on every silo.
         silo.Services.AddSingleton(_ => ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));

@@ -65,6 +65,7 @@ internal static class AgentHost
         });
         services.AddSingleton<CommandExecutor>();
         services.AddSingleton<ICommandHandler, PingCommandHandler>();
+        services.AddSingleton<ICommandHandler, ConfigureCommandHandler>();
         services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
         if (amqp is null)
         {

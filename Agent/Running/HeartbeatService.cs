@@ -124,25 +124,13 @@ internal sealed class HeartbeatService(
             return;
         }
 
-        var old = settings.Current.HeartbeatIntervalSeconds;
-        try
-        {
-            if (settings.TrySetHeartbeatInterval(ack.HeartbeatIntervalSeconds))
-            {
-                logger.HeartbeatIntervalChanged(old, ack.HeartbeatIntervalSeconds);
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.HeartbeatIntervalChanged(old, ack.HeartbeatIntervalSeconds);
-            logger.SettingsSaveFailed(e.Message);
-        }
+        settings.Apply(ack.HeartbeatIntervalSeconds, ack.Monitoring, logger);
     }
 
     private async Task<Outcome> SendAsync(bool stopping, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var sequence = Interlocked.Increment(ref _sequence);
-        var heartbeat = info.NewHeartbeat(settings.ServerId, sequence, stopping);
+        var heartbeat = info.NewHeartbeat(settings, sequence, stopping);
 
         var uri = connection.Resolve(AgentEndpoints.Heartbeat);
         using var timeoutSource = new CancellationTokenSource(timeout, time);

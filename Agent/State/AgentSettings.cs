@@ -1,10 +1,14 @@
 using System.Text.Json;
+using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.State;
 
 /// <summary>Contents of <c>agent.json</c> in the state directory.</summary>
 internal sealed record AgentSettings(string ServerId, string ServerName, string AgentUrl, int HeartbeatIntervalSeconds)
 {
+    /// <summary>What to collect and how often, as the control plane last said (defaults until it says).</summary>
+    public AgentMonitoringConfig Monitoring { get; init; } = AgentMonitoringConfig.Default;
+
     /// <summary>Serializes to the snake_case file format (written by hand: the agent is trimmed and uses no reflection JSON).</summary>
     public byte[] ToJson()
     {
@@ -16,6 +20,12 @@ internal sealed record AgentSettings(string ServerId, string ServerName, string 
             writer.WriteString("server_name", ServerName);
             writer.WriteString("agent_url", AgentUrl);
             writer.WriteNumber("heartbeat_interval_seconds", HeartbeatIntervalSeconds);
+            writer.WriteStartObject("monitoring");
+            writer.WriteBoolean("system_monitoring", Monitoring.SystemMonitoring);
+            writer.WriteNumber("system_interval_seconds", Monitoring.SystemIntervalSeconds);
+            writer.WriteBoolean("dns_monitoring", Monitoring.DnsMonitoring);
+            writer.WriteNumber("dns_interval_seconds", Monitoring.DnsIntervalSeconds);
+            writer.WriteEndObject();
             writer.WriteEndObject();
         }
 
@@ -56,8 +66,33 @@ internal sealed record AgentSettings(string ServerId, string ServerName, string 
                 }
             }
 
-            return new AgentSettings(serverId, serverName, agentUrl, interval);
+            var monitoring = AgentMonitoringConfig.Default;
+            if (root.TryGetProperty("monitoring", out var m) && m.ValueKind == JsonValueKind.Object)
+            {
+                monitoring = new AgentMonitoringConfig(
+                    Bool(m, "system_monitoring", monitoring.SystemMonitoring),
+                    PositiveInt(m, "system_interval_seconds", monitoring.SystemIntervalSeconds, source),
+                    Bool(m, "dns_monitoring", monitoring.DnsMonitoring),
+                    PositiveInt(m, "dns_interval_seconds", monitoring.DnsIntervalSeconds, source));
+            }
+
+            return new AgentSettings(serverId, serverName, agentUrl, interval) { Monitoring = monitoring };
         }
+    }
+
+    private static bool Bool(JsonElement parent, string name, bool fallback) =>
+        parent.TryGetProperty(name, out var e) && e.ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetBoolean() : fallback;
+
+    private static int PositiveInt(JsonElement parent, string name, int fallback, string source)
+    {
+        if (!parent.TryGetProperty(name, out var e))
+        {
+            return fallback;
+        }
+
+        return e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var value) && value > 0
+            ? value
+            : throw new AgentException($"{source}: monitoring.{name} must be a positive whole number");
     }
 
     private static string RequiredString(JsonElement root, string name, string source) =>

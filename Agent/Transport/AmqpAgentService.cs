@@ -161,6 +161,7 @@ internal sealed partial class AmqpAgentService(
             };
             await publisher.BasicPublishAsync(AmqpTopology.IngestExchange, AmqpTopology.RoutingKey(credentials.RoutingKeyPrefix, next.Kind), mandatory: true, properties, next.Body, CancellationToken.None);
             _unconfirmed = null;
+            next.Confirmed?.TrySetResult();
             if (next.Kind == AmqpTopology.HeartbeatKind)
             {
                 LogHeartbeatConfirmed(logger, next.MessageId);
@@ -197,7 +198,7 @@ internal sealed partial class AmqpAgentService(
 
     private Outgoing Beat(bool stopping)
     {
-        var heartbeat = info.NewHeartbeat(settings.ServerId, Interlocked.Increment(ref _sequence), stopping);
+        var heartbeat = info.NewHeartbeat(settings, Interlocked.Increment(ref _sequence), stopping);
         return new Outgoing(AmqpTopology.HeartbeatKind, JsonSerializer.SerializeToUtf8Bytes(heartbeat, ContractsJson.Default.Heartbeat), 0, null, heartbeat.MessageId.ToString("N"));
     }
 
@@ -220,9 +221,24 @@ internal sealed partial class AmqpAgentService(
         await base.StopAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Queues a message behind the heartbeats and results and waits until the broker confirmed it. Throws
+    /// <see cref="TimeoutException"/> when that takes longer than <paramref name="timeout"/> (broker away, or the
+    /// message was pushed out of a full outbox): the caller keeps its data and tries again.
+    /// </summary>
+    public async Task PublishConfirmedAsync(string kind, byte[] body, string messageId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var confirmed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _outbox.Writer.WriteAsync(new Outgoing(kind, body, 0, null, messageId) { Confirmed = confirmed }, cancellationToken);
+        await confirmed.Task.WaitAsync(timeout, time, cancellationToken);
+    }
+
     private sealed record Outgoing(string Kind, byte[] Body, long Generation, ulong? CommandDeliveryTag, string? Id = null)
     {
         public string MessageId { get; } = Id ?? Guid.NewGuid().ToString("N");
+
+        /// <summary>Completed when the broker confirmed the message, for callers that wait (metrics).</summary>
+        public TaskCompletionSource? Confirmed { get; init; }
     }
 
     [LoggerMessage(600, LogLevel.Information, "Connected to RabbitMQ {Host}:{Port} after {Failures} failed attempts")]

@@ -3,6 +3,7 @@ using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
@@ -23,6 +24,7 @@ public static partial class AgentEndpoints
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
         agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
         agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
+        agent.MapPost(AgentApi.Metrics, MetricsAsync).WithName("PostMetrics").WithSummary("Agent system samples (mTLS); 200 once they are stored");
         agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
         agent.MapPost(AgentApi.CommandResultTemplate, ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
         return app;
@@ -160,7 +162,58 @@ public static partial class AgentEndpoints
         var stream = cluster.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, serverId));
         await stream.OnNextAsync(body);
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
-        return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow()));
+        return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow(), settings.AgentConfig));
+    }
+
+    /// <summary>Most samples one request may carry (a backfilling agent sends several requests).</summary>
+    public const int MaxSamplesPerBatch = 1_000;
+
+    /// <summary>Most metrics one sample may carry.</summary>
+    public const int MaxMetricsPerSample = 1_000;
+
+    /// <summary>
+    /// A batch of system samples. The grain stores them before this answers, so a 200 means durable; a
+    /// batch sent again (the agent did not see the answer) stores nothing twice.
+    /// </summary>
+    public static async Task<Results<Ok<MetricsIngestResult>, ValidationProblem, ProblemHttpResult>> MetricsAsync(
+        MetricsBatch body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        {
+            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+        }
+
+        var errors = new FieldErrors();
+        if (body.Samples is null)
+        {
+            errors.Add("samples", "is required");
+        }
+        else if (body.Samples.Count > MaxSamplesPerBatch)
+        {
+            errors.Add("samples", $"carries {body.Samples.Count} samples; at most {MaxSamplesPerBatch} per request");
+        }
+        else
+        {
+            for (var i = 0; i < body.Samples.Count; i++)
+            {
+                if (body.Samples[i]?.Values is not { } values)
+                {
+                    errors.Add($"samples[{i}].values", "is required");
+                }
+                else if (values.Count > MaxMetricsPerSample)
+                {
+                    errors.Add($"samples[{i}].values", $"has {values.Count} metrics; at most {MaxMetricsPerSample}");
+                }
+            }
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<IServerMetricsGrain>(serverId).IngestAsync(body));
     }
 
     public static async Task<Ok<AgentCommand[]>> CommandsAsync(ClaimsPrincipal user, IGrainFactory grains, int? wait_seconds = null)

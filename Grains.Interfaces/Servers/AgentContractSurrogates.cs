@@ -29,3 +29,6 @@ public sealed class AgentCommandConverter() : JsonContractConverter<AgentCommand
 
 [RegisterConverter]
 public sealed class CommandResultConverter() : JsonContractConverter<CommandResult>(ContractsJson.Default.CommandResult);
+
+[RegisterConverter]
+public sealed class MetricsBatchConverter() : JsonContractConverter<MetricsBatch>(ContractsJson.Default.MetricsBatch);

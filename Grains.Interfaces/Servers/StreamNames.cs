@@ -11,4 +11,7 @@ public static class StreamNames
 
     /// <summary>Stream namespace of command results sent by agents (stream id = server id).</summary>
     public const string ResultNamespace = ManagedServers.Contracts.Agent.AmqpTopology.ResultKind;
+
+    /// <summary>Stream namespace of metrics batches (stream id = server id).</summary>
+    public const string MetricsNamespace = ManagedServers.Contracts.Agent.AmqpTopology.MetricsKind;
 }

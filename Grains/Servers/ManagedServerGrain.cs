@@ -5,6 +5,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Monitoring;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -18,17 +19,20 @@ namespace ManagedServers.Grains.Servers;
 /// </summary>
 [ImplicitStreamSubscription(StreamNames.HeartbeatNamespace)]
 [ImplicitStreamSubscription(StreamNames.ResultNamespace)]
+[ImplicitStreamSubscription(StreamNames.MetricsNamespace)]
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
     ILogger<ManagedServerGrain> logger,
     TimeProvider time,
     IOptions<ServerGrainOptions> options,
-    IAgentCommandChannel amqpCommands)
+    IAgentCommandChannel amqpCommands,
+    IMetricsStore metricsStore)
     : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>, IAsyncObserver<CommandResult>
 {
     private const string LivenessReminder = "heartbeat-timeout";
     private static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CommandPublishTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ConfigureResend = TimeSpan.FromMinutes(5);
     private readonly ServerGrainOptions _options = options.Value;
     private readonly HeartbeatTracker _tracker = new(time);
     private readonly RequestCounter _requests = new(time);
@@ -42,6 +46,7 @@ public sealed partial class ManagedServerGrain(
     private DateTimeOffset _lastCheckpoint;
     private DateTimeOffset _settingsFetchedAt;
     private bool _livenessReminderRegistered;
+    private (ConfigureArgs Args, DateTimeOffset At)? _configureSent;
 
     private ManagedServerState S => store.State;
 
@@ -129,7 +134,12 @@ public sealed partial class ManagedServerGrain(
         store.State = new ManagedServerState();
         _livenessTimer?.Dispose();
         _livenessTimer = null;
-        await UnregisterLivenessReminderAsync();
+        _rollupTimer?.Dispose();
+        _rollupTimer = null;
+        _ring = null;
+        await UnregisterReminderAsync(LivenessReminder);
+        await UnregisterReminderAsync(MetricsReminder);
+        await metricsStore.DeleteServerAsync(Id);
         await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).RemoveAsync(Id);
         _commandsAvailable.TrySetResult();
         LogDeleted(logger, Id, name);
@@ -394,10 +404,12 @@ public sealed partial class ManagedServerGrain(
         return ToStatus(entry);
     }
 
-    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        handleFactory.StreamId.GetNamespace() == StreamNames.ResultNamespace
-            ? handleFactory.Create<CommandResult>().ResumeAsync(this)
-            : handleFactory.Create<Heartbeat>().ResumeAsync(this);
+    public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => handleFactory.StreamId.GetNamespace() switch
+    {
+        StreamNames.ResultNamespace => handleFactory.Create<CommandResult>().ResumeAsync(this),
+        StreamNames.MetricsNamespace => handleFactory.Create<MetricsBatch>().ResumeAsync(this),
+        _ => handleFactory.Create<Heartbeat>().ResumeAsync(this),
+    };
 
     /// <summary>A command result that came through the ingestion stream (AMQP agents).</summary>
     public Task OnNextAsync(CommandResult item, StreamSequenceToken? token = null) =>
@@ -421,6 +433,11 @@ public sealed partial class ManagedServerGrain(
         S.UptimeSeconds = item.UptimeSeconds;
         S.AgentVersion = item.AgentVersion;
         S.Versions = MergeVersions(S.Versions, item);
+        if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
+        {
+            await SendConfigureIfStaleAsync(item);
+        }
+
         var now = time.GetUtcNow();
         if (outcome == HeartbeatOutcome.StateChanged)
         {
@@ -443,6 +460,31 @@ public sealed partial class ManagedServerGrain(
         }
     }
 
+    /// <summary>
+    /// AMQP agents get no heartbeat answer: when a heartbeat shows settings other than the current ones, the
+    /// agent gets a <c>configure</c> command (at most once per settings change and every few minutes while
+    /// it has not applied them), so it follows settings within about one heartbeat, without a restart.
+    /// </summary>
+    private async Task SendConfigureIfStaleAsync(Heartbeat heartbeat)
+    {
+        await RefreshSettingsAsync();
+        var wanted = new ConfigureArgs(_settings.HeartbeatIntervalSeconds, _settings.AgentConfig);
+        if (heartbeat.HeartbeatIntervalSeconds == wanted.HeartbeatIntervalSeconds && heartbeat.Monitoring == wanted.Monitoring)
+        {
+            _configureSent = null;
+            return;
+        }
+
+        var now = time.GetUtcNow();
+        if (_configureSent is { } sent && sent.Args == wanted && now - sent.At < ConfigureResend)
+        {
+            return;
+        }
+
+        _configureSent = (wanted, now);
+        await EnqueueCommandAsync(CommandKinds.Configure, JsonSerializer.Serialize(wanted, ManagedServers.Contracts.ContractsJson.Default.ConfigureArgs), ConfigureResend);
+    }
+
     public Task OnCompletedAsync() => Task.CompletedTask;
 
     public Task OnErrorAsync(Exception ex)
@@ -453,27 +495,26 @@ public sealed partial class ManagedServerGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (reminderName != LivenessReminder)
-        {
-            return;
-        }
-
         if (!S.Exists)
         {
-            await UnregisterLivenessReminderAsync();
+            await UnregisterReminderAsync(reminderName);
             return;
         }
 
-        await CheckLivenessAsync();
+        switch (reminderName)
+        {
+            case LivenessReminder:
+                await CheckLivenessAsync();
+                break;
+            case MetricsReminder:
+                await ReconcileMetricsAsync();
+                break;
+        }
     }
 
     private async Task CheckLivenessAsync()
     {
-        if (time.GetUtcNow() - _settingsFetchedAt > SettingsRefresh)
-        {
-            _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
-            _settingsFetchedAt = time.GetUtcNow();
-        }
+        await RefreshSettingsAsync();
 
         if (_tracker.CheckTimeout(_settings.HeartbeatTimeout))
         {
@@ -520,9 +561,9 @@ public sealed partial class ManagedServerGrain(
         }
     }
 
-    private async Task UnregisterLivenessReminderAsync()
+    private async Task UnregisterReminderAsync(string name)
     {
-        var reminder = await this.GetReminder(LivenessReminder);
+        var reminder = await this.GetReminder(name);
         if (reminder is not null)
         {
             await this.UnregisterReminder(reminder);

@@ -52,6 +52,21 @@ public sealed class ManagedServerState
     /// <summary>Heartbeats taken (duplicates and stale ones not counted); saved with the heartbeat checkpoint.</summary>
     [Id(15)]
     public long HeartbeatsAccepted { get; set; }
+
+    /// <summary>System samples stored (duplicates not counted); saved with the next write.</summary>
+    [Id(16)]
+    public long SamplesStored { get; set; }
+
+    /// <summary>Time of the newest stored sample.</summary>
+    [Id(17)]
+    public DateTimeOffset? LastSampleAt { get; set; }
+
+    /// <summary>Samples the agent's spool dropped because it was full, as last reported.</summary>
+    [Id(18)]
+    public long SpoolDropped { get; set; }
+
+    [Id(19)]
+    public bool MetricsReminderRegistered { get; set; }
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

@@ -17,6 +17,18 @@ public sealed class ServerGrainOptions
 
     /// <summary>Finished commands kept per server.</summary>
     public int CommandHistory { get; set; } = 50;
+
+    /// <summary>Raw samples kept in memory per server (capped by the raw retention setting); older reads go to the store.</summary>
+    public TimeSpan RawMemoryWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Upper bound of raw samples in memory per server, whatever the interval.</summary>
+    public int RawMemoryMaxSamples { get; set; } = 3_600;
+
+    /// <summary>How often minutes that got samples are aggregated while the grain is active.</summary>
+    public TimeSpan RollupTimerPeriod { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Period of the reminder that reconciles aggregates and enforces retention.</summary>
+    public TimeSpan MetricsReminderPeriod { get; set; } = TimeSpan.FromHours(1);
 }
 
 /// <summary>Storage name shared by grains and hosts (stream names: <see cref="StreamNames"/>).</summary>

@@ -7,11 +7,11 @@ namespace ManagedServers.Silo.Storage;
 internal static class SqlScripts
 {
     /// <summary>Scripts for embedded (SQLite) mode, in the order they are applied.</summary>
-    public static IReadOnlyList<string> SqliteScriptNames { get; } = ["Sqlite-Storage.sql", "Sqlite-Reminders.sql"];
+    public static IReadOnlyList<string> SqliteScriptNames { get; } = ["Sqlite-Storage.sql", "Sqlite-Reminders.sql", "Sqlite-Metrics.sql"];
 
     /// <summary>Scripts for PostgreSQL mode, in the order they are applied (Main creates OrleansQuery).</summary>
     public static IReadOnlyList<string> PostgresScriptNames { get; } =
-        ["Postgres-Main.sql", "Postgres-Clustering.sql", "Postgres-Persistence.sql", "Postgres-Reminders.sql"];
+        ["Postgres-Main.sql", "Postgres-Clustering.sql", "Postgres-Persistence.sql", "Postgres-Reminders.sql", "Postgres-Metrics.sql"];
 
     /// <summary>Reads an embedded script by file name (resource names end with <c>.Sql.{fileName}</c>).</summary>
     public static string Load(string fileName)

@@ -17,6 +17,7 @@ public static class IngestCodec
     {
         AmqpTopology.HeartbeatKind => typeof(Heartbeat),
         AmqpTopology.ResultKind => typeof(CommandResult),
+        AmqpTopology.MetricsKind => typeof(MetricsBatch),
         _ => null,
     };
 
@@ -31,6 +32,7 @@ public static class IngestCodec
         var claimed = message switch
         {
             Heartbeat h => h.ServerId,
+            MetricsBatch m => m.ServerId,
             _ => serverId, // results carry no server id: the routing key (confined per agent) names it
         };
         if (!string.Equals(claimed, serverId, StringComparison.Ordinal))

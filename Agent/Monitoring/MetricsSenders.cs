@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ManagedServers.Agent.Http;
+using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Transport;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Agent.Monitoring;
+
+/// <summary>How a batch left: accepted (remove it from the spool), refused for good (drop it), or failed (keep it, retry later).</summary>
+internal enum SendOutcome
+{
+    Accepted,
+    Refused,
+    Failed,
+}
+
+/// <summary>Sends metrics batches over the agent's transport.</summary>
+internal interface IMetricsSender
+{
+    Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken);
+}
+
+/// <summary>HTTPS push: POST to the control plane over mTLS; a 200 means the samples are stored.</summary>
+internal sealed class HttpsMetricsSender(AgentConnection connection, AgentExit exit) : IMetricsSender
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public async Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken)
+    {
+        var uri = connection.Resolve(AgentApi.Metrics);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(Timeout);
+        try
+        {
+            using var content = JsonContent.Create(batch, ContractsJson.Default.MetricsBatch);
+            using var response = await connection.Client.PostAsync(uri, content, timeout.Token);
+            if (response.IsSuccessStatusCode)
+            {
+                return (SendOutcome.Accepted, null);
+            }
+
+            var problem = await ProblemInfo.ReadAsync(response, timeout.Token);
+            if (problem.IsAgentRevoked)
+            {
+                exit.SetRefused();
+                return (SendOutcome.Failed, problem.Describe());
+            }
+
+            // 400/413/422: this batch will never be taken; anything else (5xx, 401/403 during renewal, 429) may pass later.
+            return problem.Status is HttpStatusCode.BadRequest or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnprocessableEntity
+                ? (SendOutcome.Refused, problem.Describe())
+                : (SendOutcome.Failed, problem.Describe());
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException or JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            return (SendOutcome.Failed, TransportErrors.Describe(e, uri, connection.Trust));
+        }
+    }
+}
+
+/// <summary>AMQP push: published persistent with a publisher confirm; the confirm means the broker has it.</summary>
+internal sealed class AmqpMetricsSender(AmqpAgentService amqp) : IMetricsSender
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    public async Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken)
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch);
+        try
+        {
+            await amqp.PublishConfirmedAsync(AmqpTopology.MetricsKind, body, batch.BatchId.ToString("N"), Timeout, cancellationToken);
+            return (SendOutcome.Accepted, null);
+        }
+        catch (TimeoutException)
+        {
+            return (SendOutcome.Failed, $"RabbitMQ did not confirm the batch within {Timeout.TotalSeconds:0} s");
+        }
+    }
+}
