@@ -8,11 +8,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ManagedServers.Agent.Monitoring;
 
-/// <summary>A sample read back from the spool; pass it to <see cref="SampleSpool.Remove"/> once the control plane accepted it.</summary>
-internal sealed record SpooledSample(string Id, SystemSample Sample)
-{
-    internal SampleSpool.Key Key { get; init; }
-}
+/// <summary>
+/// A sample in the spool; <see cref="Id"/> is its file name. Pass it to <see cref="SampleSpool.Remove"/> once the
+/// control plane accepted it.
+/// </summary>
+internal sealed record SpooledSample(string Id, SystemSample Sample);
 
 /// <summary>
 /// Monitoring samples waiting to be sent, kept in the <c>spool/</c> directory of the state directory so they
@@ -159,7 +159,7 @@ internal sealed class SampleSpool
             EnforceBounds(incoming: entry.Bytes);
             _index.Add(entry);
             _bytes += entry.Bytes;
-            return new SpooledSample(entry.Key.FileName, sample) { Key = entry.Key };
+            return new SpooledSample(entry.Key.FileName, sample);
         }
     }
 
@@ -184,7 +184,7 @@ internal sealed class SampleSpool
             {
                 if (TryRead(entry) is { } sample)
                 {
-                    result.Add(new SpooledSample(entry.Key.FileName, sample) { Key = entry.Key });
+                    result.Add(new SpooledSample(entry.Key.FileName, sample));
                 }
             }
 
@@ -207,7 +207,7 @@ internal sealed class SampleSpool
         {
             foreach (var sample in samples)
             {
-                if (_index.TryGetValue(new Entry(sample.Key, 0), out var entry) && _index.Remove(entry))
+                if (Key.TryParse(sample.Id, out var key) && _index.TryGetValue(new Entry(key, 0), out var entry) && _index.Remove(entry))
                 {
                     _bytes -= entry.Bytes;
                     removed.Add(entry.Key);
@@ -467,7 +467,7 @@ internal sealed class SampleSpool
     }
 
     /// <summary>Position of a sample: its time (Unix ms), then the spool's sequence number.</summary>
-    internal readonly record struct Key(long Milliseconds, long Sequence) : IComparable<Key>
+    private readonly record struct Key(long Milliseconds, long Sequence) : IComparable<Key>
     {
         public string FileName =>
             Milliseconds.ToString("D" + MillisecondsDigits, CultureInfo.InvariantCulture) + "-"

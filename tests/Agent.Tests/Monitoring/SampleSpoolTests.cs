@@ -212,7 +212,7 @@ public sealed class SampleSpoolTests
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
         var spool = new SampleSpool(dir);
-        const int total = 1500;
+        const int total = 400;
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
         var writer = Task.Run(
@@ -258,7 +258,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var spool = new SampleSpool(temp.Combine("spool"), maxSamples: 20);
-        const int total = 1000;
+        const int total = 300;
         var writer = Task.Run(() =>
         {
             for (var i = 0; i < total; i++)
