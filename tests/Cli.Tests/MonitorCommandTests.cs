@@ -34,7 +34,7 @@ public sealed class MonitorCommandTests() : FakeApiTests(useApi: true)
         Assert.Matches("^CPU % +▁[▁-█]{200,}█ +1\\d\\.\\d% – 8\\d\\.\\d%$", cpuChart.TrimEnd());
         Assert.Single(lines, l => l.StartsWith("CPU load 1", StringComparison.Ordinal) && l.Contains('█'));
         Assert.Single(lines, l => l.StartsWith("Memory %", StringComparison.Ordinal) && l.Contains('▅'));
-        Assert.Contains("each bar is the average of", run.Stdout);
+        Assert.Contains("(each bar: the average over ~16s)", run.Stdout);
         Assert.All(lines, l => Assert.True(l.Length <= 250, l));
     }
 

@@ -235,7 +235,7 @@ internal sealed class SystemReport(
             : series.PointCount;
         var width = Math.Clamp(expected, 1, available);
 
-        host.Console.MarkupLineInterpolated($"[grey]Trend, oldest to newest; each bar is the average of {OutputFormat.Duration((to - from) / width)}:[/]");
+        host.Console.MarkupLineInterpolated($"[grey]Trend, oldest to newest (each bar: the average over ~{OutputFormat.Duration((to - from) / width)}):[/]");
         var grid = new Grid()
             .AddColumn(new GridColumn().NoWrap().PadRight(2))
             .AddColumn(new GridColumn().NoWrap().PadRight(2))
