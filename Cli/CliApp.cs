@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Commands;
+using ManagedServers.Cli.Commands.Monitor;
 using ManagedServers.Cli.Commands.Servers;
 using ManagedServers.Cli.Commands.Settings;
 using ManagedServers.Cli.Commands.Tokens;
@@ -114,9 +115,32 @@ internal static class CliApp
                     .WithExample("servers", "ping", "dns-01");
             });
 
+            config.AddBranch("monitor", monitor =>
+            {
+                monitor.SetDescription("Look at what the agents measure.");
+                monitor.AddCommand<MonitorSystemCommand>("system")
+                    .WithDescription("System metrics of one server (CPU, memory, disks, TCP, uptime) over a window up to now: now/min/avg/max and trend lines.")
+                    .WithExample("monitor", "system", "dns-01")
+                    .WithExample("monitor", "system", "dns-01", "--since", "6h")
+                    .WithExample("monitor", "system", "dns-01", "--since", "30d", "--metric", "disk.*")
+                    .WithExample("monitor", "system", "dns-01", "--since", "15m", "-o", "json");
+            });
+
             config.AddBranch("settings", settings =>
             {
                 settings.SetDescription("Show and change control-plane settings.");
+                settings.AddBranch("monitoring", monitoring =>
+                {
+                    monitoring.SetDescription("Monitoring: heartbeats, enrolment, what agents collect and how long it is kept.");
+                    monitoring.AddCommand<ShowMonitoringSettingsCommand>("show")
+                        .WithDescription("Show the monitoring settings.")
+                        .WithExample("settings", "monitoring", "show")
+                        .WithExample("settings", "monitoring", "show", "-o", "json");
+                    monitoring.AddCommand<SetMonitoringSettingsCommand>("set")
+                        .WithDescription("Change monitoring settings; options left out keep their values.")
+                        .WithExample("settings", "monitoring", "set", "--system-interval", "10", "--raw-retention-minutes", "720")
+                        .WithExample("settings", "monitoring", "set", "--communication", "pull", "--no-dns-monitoring");
+                });
                 settings.AddBranch("rabbitmq", rabbitmq =>
                 {
                     rabbitmq.SetDescription("RabbitMQ: where the control plane and AMQP agents reach the broker.");

@@ -8,7 +8,7 @@ namespace ManagedServers.Agent.State;
 
 /// <summary>
 /// The agent's state directory (mode 0700): <c>agent.json</c>, <c>key.pem</c> (0600), <c>cert.pem</c>,
-/// <c>ca.pem</c> and <c>commands.json</c>. Every file is written atomically.
+/// <c>ca.pem</c>, <c>commands.json</c> and the monitoring sample spool <c>spool/</c>. Every file is written atomically.
 /// </summary>
 internal sealed class StateDirectory
 {
@@ -32,6 +32,9 @@ internal sealed class StateDirectory
     public string CaFile => Combine("ca.pem");
 
     public string CommandsFile => Combine("commands.json");
+
+    /// <summary>The monitoring sample spool (<see cref="Monitoring.SampleSpool"/>), mode 0700.</summary>
+    public string SpoolDirectory => Combine(Monitoring.SampleSpool.DirectoryName);
 
     /// <summary>Broker credentials of an AMQP agent (0600: it holds the agent's broker password).</summary>
     public string AmqpFile => Combine("amqp.json");

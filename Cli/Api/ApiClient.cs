@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -86,6 +87,25 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<RabbitMqTestResult>> TestRabbitMqAsync(RabbitMqSettingsUpdate? update, CancellationToken ct) =>
         SendAsync<RabbitMqTestResult>(HttpMethod.Post, "settings/rabbitmq/test", update is null ? null : JsonContent.Create(update, options: ContractsJson.WireOptions), ct);
 
+    public Task<ApiResult<MonitoringSettingsView>> GetMonitoringSettingsAsync(CancellationToken ct) =>
+        SendAsync<MonitoringSettingsView>(HttpMethod.Get, "settings/monitoring", null, ct);
+
+    /// <summary>PUT /settings/monitoring with only the fields that are set (nulls are left out of the body).</summary>
+    public Task<ApiResult<MonitoringSettingsView>> PutMonitoringSettingsAsync(MonitoringSettingsUpdate update, CancellationToken ct) =>
+        SendAsync<MonitoringSettingsView>(HttpMethod.Put, "settings/monitoring", JsonContent.Create(update, options: WireOptionsWithoutNulls), ct);
+
+    // ---- monitoring ----
+
+    /// <summary>Raw system samples of a server in [from, to), oldest first; <paramref name="metric"/> as the API's metric filter.</summary>
+    public Task<ApiResult<RawSamplesView>> GetRawSamplesAsync(string serverId, DateTimeOffset from, DateTimeOffset to, string? metric, CancellationToken ct) =>
+        SendAsync<RawSamplesView>(HttpMethod.Get, "monitoring/system/raw" + QueryString(
+            ("server", serverId), ("from", Iso(from)), ("to", Iso(to)), ("metric", metric)), null, ct);
+
+    /// <summary>System samples aggregated into buckets of <paramref name="stepSeconds"/> (60 or 3600), oldest first.</summary>
+    public Task<ApiResult<AggregateSamplesView>> GetAggregateSamplesAsync(string serverId, DateTimeOffset from, DateTimeOffset to, int stepSeconds, string? metric, CancellationToken ct) =>
+        SendAsync<AggregateSamplesView>(HttpMethod.Get, "monitoring/system/aggregate" + QueryString(
+            ("server", serverId), ("from", Iso(from)), ("to", Iso(to)), ("step", stepSeconds.ToString(CultureInfo.InvariantCulture)), ("metric", metric)), null, ct);
+
     // ---- plumbing ----
 
     /// <summary>Sends a request and deserializes a JSON response body.</summary>
@@ -150,6 +170,12 @@ internal sealed class ApiClient : IDisposable
             : ex.Message;
         return ApiException.OneLine(message);
     }
+
+    private static JsonSerializerOptions WireOptionsWithoutNulls { get; } =
+        new(ContractsJson.WireOptions) { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
+
+    /// <summary>UTC ISO 8601 with seconds: 2025-06-01T12:00:00Z.</summary>
+    private static string Iso(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
 

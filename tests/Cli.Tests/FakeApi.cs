@@ -57,6 +57,18 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>Bodies of PUT /settings/rabbitmq and POST /settings/rabbitmq/test ("" when the test had no body).</summary>
     public ConcurrentQueue<string> RabbitMqBodies { get; } = new();
 
+    /// <summary>The monitoring settings as GET shows them.</summary>
+    public MonitoringSettingsView Monitoring { get; set; } = new("10.0.0.1", 15, 4, 24, 30, true, "push", true, 5, true, 60, 1440, 400);
+
+    /// <summary>Bodies of PUT /settings/monitoring.</summary>
+    public ConcurrentQueue<string> MonitoringBodies { get; } = new();
+
+    /// <summary>Raw system samples by server id, oldest first; the aggregate endpoint aggregates these.</summary>
+    public ConcurrentDictionary<string, List<SystemSampleView>> Samples { get; } = new();
+
+    /// <summary>The last body of GET /monitoring/system/raw or /aggregate.</summary>
+    public string? LastMonitoringBody { get; private set; }
+
     /// <summary>Bodies of POST /tokens.</summary>
     public ConcurrentQueue<CreateTokenRequest> TokenRequests { get; } = new();
 
@@ -151,6 +163,72 @@ internal sealed class FakeApi : IAsyncDisposable
             return Results.Json(result, ContractsJson.WireOptions);
         });
 
+        api.MapGet("/settings/monitoring", () => Results.Json(Monitoring, ContractsJson.WireOptions));
+        api.MapPut("/settings/monitoring", async (HttpRequest request) =>
+        {
+            var text = await new StreamReader(request.Body).ReadToEndAsync();
+            MonitoringBodies.Enqueue(text);
+            var u = System.Text.Json.JsonSerializer.Deserialize<MonitoringSettingsUpdate>(text, ContractsJson.WireOptions)!;
+            var errors = new Dictionary<string, string[]>();
+            if (u.SystemIntervalSeconds is < 1 or > 3600)
+            {
+                errors["system_interval_seconds"] = ["must be between 1 and 3600"];
+            }
+
+            if (u.RawRetentionMinutes is < 10 or > 44640)
+            {
+                errors["raw_retention_minutes"] = ["must be between 10 and 44640"];
+            }
+
+            if (u.Communication is not (null or "push" or "pull"))
+            {
+                errors["communication"] = [$"unknown value '{u.Communication}': use push or pull"];
+            }
+
+            if (errors.Count > 0)
+            {
+                return Results.ValidationProblem(errors);
+            }
+
+            var m = Monitoring;
+            Monitoring = new MonitoringSettingsView(
+                u.MonitoringApiIp ?? m.MonitoringApiIp, u.HeartbeatIntervalSeconds ?? m.HeartbeatIntervalSeconds, u.HeartbeatMissedLimit ?? m.HeartbeatMissedLimit,
+                u.EnrollmentTokenHours ?? m.EnrollmentTokenHours, u.CertificateDays ?? m.CertificateDays, u.VerifyCa ?? m.VerifyCa, u.Communication ?? m.Communication,
+                u.SystemMonitoring ?? m.SystemMonitoring, u.SystemIntervalSeconds ?? m.SystemIntervalSeconds, u.DnsMonitoring ?? m.DnsMonitoring,
+                u.DnsIntervalSeconds ?? m.DnsIntervalSeconds, u.RawRetentionMinutes ?? m.RawRetentionMinutes, u.AggregateRetentionDays ?? m.AggregateRetentionDays);
+            return Results.Json(Monitoring, ContractsJson.WireOptions);
+        });
+
+        api.MapGet("/monitoring/system/raw", (string server, DateTimeOffset from, DateTimeOffset to, string? metric) =>
+        {
+            var items = SamplesIn(server, from, to)
+                .Select(s => s with { Metrics = s.Metrics.Where(m => MetricMatches(m.Key, metric)).ToDictionary() })
+                .Where(s => s.Metrics.Count > 0)
+                .ToList();
+            return MonitoringJson(new RawSamplesView(server, from, to, items));
+        });
+        api.MapGet("/monitoring/system/aggregate", (string server, DateTimeOffset from, DateTimeOffset to, int step, string? metric) =>
+        {
+            if (step is not (60 or 3600))
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["step"] = ["must be 60 or 3600"] });
+            }
+
+            var items = SamplesIn(server, from, to)
+                .GroupBy(s => DateTimeOffset.FromUnixTimeSeconds(s.Time.ToUnixTimeSeconds() / step * step))
+                .Select(bucket => new AggregatePointView(
+                    bucket.Key,
+                    bucket.SelectMany(s => s.Metrics.Select(m => (s.Time, m.Key, m.Value)))
+                        .Where(m => MetricMatches(m.Key, metric))
+                        .GroupBy(m => m.Key)
+                        .ToDictionary(
+                            g => g.Key,
+                            g => new AggregateValue(g.Min(m => m.Value), g.Average(m => m.Value), g.Max(m => m.Value), g.MaxBy(m => m.Time).Value, g.Count()))))
+                .Where(p => p.Metrics.Count > 0)
+                .ToList();
+            return MonitoringJson(new AggregateSamplesView(server, step, from, to, items));
+        });
+
         api.MapGet("/servers", (string? q, int? page, int? per_page, string? sort) =>
         {
             IEnumerable<ServerView> items = Servers.Values;
@@ -208,6 +286,20 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapPost("/servers/{id}/ping", (string id) => Servers.ContainsKey(id)
             ? Results.Json(new PingResult(id, true, 12.34, "1.2.3", null), ContractsJson.WireOptions)
             : NotFound(id));
+    }
+
+    private IEnumerable<SystemSampleView> SamplesIn(string server, DateTimeOffset from, DateTimeOffset to) =>
+        Samples.TryGetValue(server, out var list) ? list.Where(s => s.Time >= from && s.Time < to).OrderBy(s => s.Time) : [];
+
+    /// <summary>The API's metric filter: comma-separated names, or prefixes ending in '*'.</summary>
+    private static bool MetricMatches(string name, string? filter) =>
+        string.IsNullOrEmpty(filter) || filter.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Any(f =>
+            f.EndsWith('*') ? name.StartsWith(f[..^1], StringComparison.Ordinal) : name == f);
+
+    private IResult MonitoringJson<T>(T view)
+    {
+        LastMonitoringBody = System.Text.Json.JsonSerializer.Serialize(view, ContractsJson.WireOptions);
+        return Results.Text(LastMonitoringBody, "application/json");
     }
 
     private static IResult NotFound(string id) =>

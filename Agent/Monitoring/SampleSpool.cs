@@ -1,0 +1,505 @@
+using System.Globalization;
+using System.Text.Json;
+using ManagedServers.Agent.State;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ManagedServers.Agent.Monitoring;
+
+/// <summary>
+/// A sample in the spool; <see cref="Id"/> is its file name. Pass it to <see cref="SampleSpool.Remove"/> once the
+/// control plane accepted it.
+/// </summary>
+internal sealed record SpooledSample(string Id, SystemSample Sample);
+
+/// <summary>
+/// Monitoring samples waiting to be sent, kept in the <c>spool/</c> directory of the state directory so they
+/// survive a control plane or broker outage and an agent restart. Samples come back in time order; the sender
+/// removes them only after the control plane accepted them, so a crash in between re-sends a few (harmless:
+/// the control plane stores each (server, sample time) once) but never loses one.
+/// </summary>
+/// <remarks>
+/// <para>
+/// One file per sample, named <c>{unix-ms:D16}-{seq:D10}.json</c> so that name order is time order (the
+/// sequence number orders samples of the same millisecond). One file per sample rather than segment files:
+/// every write goes through <see cref="AtomicFile"/>, so a crash leaves a whole sample or none and there is no
+/// partial-record recovery; removing a sent sample is one unlink; nothing is ever rewritten. The cost is one
+/// small fsynced write per sample (every few seconds) and a file-system block per file (≈ 200 MB at the default
+/// 50,000 samples of ~2 KB on a 4 KiB-block file system); directories with 50,000 entries are fine on ext4/xfs.
+/// </para>
+/// <para>
+/// The directory is listed once, at construction, into a sorted in-memory index (names and sizes only; the
+/// samples are read from disk when peeked). When more than <c>maxSamples</c> samples or <c>maxBytes</c>
+/// bytes are spooled the oldest are deleted and added to <see cref="DroppedTotal"/>, which is persisted in
+/// the file <c>dropped_total</c>. A file that cannot be parsed is moved to <c>corrupt/</c> (the newest
+/// <see cref="CorruptKept"/> are kept there for inspection) and counted in <see cref="CorruptTotal"/>.
+/// </para>
+/// <para>
+/// Thread-safe: meant for one writer (<see cref="Append"/>) and one sender (<see cref="PeekOldest"/> then
+/// <see cref="Remove"/>). Should the clock step back, a new sample sorts before older ones; <see cref="Remove"/>
+/// removes exactly the samples given, so such a sample is still sent by a later peek.
+/// </para>
+/// </remarks>
+internal sealed class SampleSpool
+{
+    public const int DefaultMaxSamples = 50_000;
+    public const long DefaultMaxBytes = 256L * 1024 * 1024;
+    public const string DirectoryName = "spool";
+    public const string CorruptDirectoryName = "corrupt";
+    public const string DroppedTotalFileName = "dropped_total";
+    public const int CorruptKept = 10;
+
+    private const string Extension = ".json";
+    private const int MillisecondsDigits = 16;
+    private const int SequenceDigits = 10;
+
+    private readonly Lock _lock = new();
+    private readonly SortedSet<Entry> _index = new();
+    private readonly ILogger _logger;
+    private readonly string _droppedFile;
+    private long _bytes;
+    private long _nextSequence;
+    private long _droppedTotal;
+    private long _corruptTotal;
+    private long _droppedSinceStart;
+
+    /// <summary>Opens (creating with mode 0700 if needed) the spool in <paramref name="directory"/> and indexes its files.</summary>
+    public SampleSpool(string directory, int maxSamples = DefaultMaxSamples, long maxBytes = DefaultMaxBytes, ILogger? logger = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        Directory = Path.GetFullPath(directory);
+        MaxSamples = maxSamples;
+        MaxBytes = maxBytes;
+        _logger = logger ?? NullLogger.Instance;
+        _droppedFile = Path.Combine(Directory, DroppedTotalFileName);
+
+        CreatePrivateDirectory(Directory);
+        _droppedTotal = ReadDroppedTotal();
+        Load();
+        lock (_lock)
+        {
+            EnforceBounds(incoming: 0);
+        }
+    }
+
+    public string Directory { get; }
+
+    public int MaxSamples { get; }
+
+    public long MaxBytes { get; }
+
+    /// <summary>Samples in the spool.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _index.Count;
+            }
+        }
+    }
+
+    /// <summary>Bytes of the spooled sample files (their lengths, not the disk blocks they use).</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
+
+    /// <summary>Samples ever dropped, oldest first, because the spool was full; survives restarts.</summary>
+    public long DroppedTotal
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _droppedTotal;
+            }
+        }
+    }
+
+    /// <summary>Unreadable sample files set aside since this instance was created.</summary>
+    public long CorruptTotal
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _corruptTotal;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores a sample (crash-safe: fsynced, then renamed into place), dropping the oldest if the spool is full.
+    /// Throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> if the file cannot be written
+    /// (the sample is then not spooled), and <see cref="ArgumentOutOfRangeException"/> for a time before 1970.
+    /// </summary>
+    public SpooledSample Append(SystemSample sample)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        var milliseconds = sample.Time.ToUnixTimeMilliseconds();
+        ArgumentOutOfRangeException.ThrowIfNegative(milliseconds, "sample.Time");
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(sample, ContractsJson.Default.SystemSample);
+
+        lock (_lock)
+        {
+            var entry = new Entry(new Key(milliseconds, _nextSequence), bytes.LongLength);
+            AtomicFile.WriteAllBytes(PathOf(entry.Key), bytes, AtomicFile.OwnerOnly);
+            _nextSequence++;
+            EnforceBounds(incoming: entry.Bytes);
+            _index.Add(entry);
+            _bytes += entry.Bytes;
+            return new SpooledSample(entry.Key.FileName, sample);
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> of the oldest samples, oldest first, read from disk. Files that turn out
+    /// unreadable are set aside and skipped. The samples stay in the spool until <see cref="Remove"/>.
+    /// </summary>
+    public IReadOnlyList<SpooledSample> PeekOldest(int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        var result = new List<SpooledSample>(Math.Min(max, 1024));
+        Key? after = null;
+        while (result.Count < max)
+        {
+            var candidates = NextEntries(after, max - result.Count);
+            if (candidates.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var entry in candidates)
+            {
+                if (TryRead(entry) is { } sample)
+                {
+                    result.Add(new SpooledSample(entry.Key.FileName, sample));
+                }
+            }
+
+            after = candidates[^1].Key;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Removes the given samples (after the control plane accepted them); samples no longer in the spool
+    /// (dropped meanwhile) are ignored. Returns how many were removed. A file that cannot be deleted is only
+    /// forgotten: after a restart it is sent again, which the control plane ignores.
+    /// </summary>
+    public int Remove(IEnumerable<SpooledSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var removed = new List<Key>();
+        lock (_lock)
+        {
+            foreach (var sample in samples)
+            {
+                if (Key.TryParse(sample.Id, out var key) && _index.TryGetValue(new Entry(key, 0), out var entry) && _index.Remove(entry))
+                {
+                    _bytes -= entry.Bytes;
+                    removed.Add(entry.Key);
+                }
+            }
+        }
+
+        foreach (var key in removed)
+        {
+            TryDelete(PathOf(key));
+        }
+
+        return removed.Count;
+    }
+
+    private List<Entry> NextEntries(Key? after, int max)
+    {
+        lock (_lock)
+        {
+            var list = new List<Entry>(Math.Min(max, _index.Count));
+            if (_index.Count == 0)
+            {
+                return list;
+            }
+
+            IEnumerable<Entry> view;
+            if (after is not { } from)
+            {
+                view = _index;
+            }
+            else if (from.CompareTo(_index.Max.Key) < 0)
+            {
+                view = _index.GetViewBetween(new Entry(from, 0), _index.Max);
+            }
+            else
+            {
+                return list;
+            }
+
+            foreach (var entry in view)
+            {
+                if (after is { } skip && entry.Key.CompareTo(skip) <= 0)
+                {
+                    continue;
+                }
+
+                list.Add(entry);
+                if (list.Count == max)
+                {
+                    break;
+                }
+            }
+
+            return list;
+        }
+    }
+
+    private SystemSample? TryRead(Entry entry)
+    {
+        var path = PathOf(entry.Key);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // Dropped or removed since it was picked from the index; if the file vanished from under us, forget it.
+            lock (_lock)
+            {
+                if (_index.Remove(entry))
+                {
+                    _bytes -= entry.Bytes;
+                }
+            }
+
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            SetAside(entry, e.Message);
+            return null;
+        }
+
+        try
+        {
+            var sample = JsonSerializer.Deserialize(bytes, ContractsJson.Default.SystemSample);
+            if (sample?.Values is not null)
+            {
+                return sample;
+            }
+
+            SetAside(entry, "no sample in the file");
+        }
+        catch (JsonException e)
+        {
+            SetAside(entry, e.Message);
+        }
+
+        return null;
+    }
+
+    /// <summary>Moves an unreadable file to <c>corrupt/</c> (or deletes it), counts it and forgets it.</summary>
+    private void SetAside(Entry entry, string error)
+    {
+        lock (_lock)
+        {
+            if (!_index.Remove(entry))
+            {
+                return;
+            }
+
+            _bytes -= entry.Bytes;
+            _corruptTotal++;
+            SetAsideFile(entry.Key.FileName, error);
+        }
+    }
+
+    private void SetAsideFile(string fileName, string error)
+    {
+        var path = Path.Combine(Directory, fileName);
+        _logger.SpoolFileUnreadable(path, error);
+        try
+        {
+            var corrupt = Path.Combine(Directory, CorruptDirectoryName);
+            CreatePrivateDirectory(corrupt);
+            File.Move(path, Path.Combine(corrupt, fileName), overwrite: true);
+            var kept = new DirectoryInfo(corrupt).GetFiles().OrderByDescending(f => f.Name, StringComparer.Ordinal).Skip(CorruptKept);
+            foreach (var old in kept)
+            {
+                TryDelete(old.FullName);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(path);
+        }
+    }
+
+    /// <summary>Drops the oldest samples until one of <paramref name="incoming"/> bytes fits. Caller holds the lock.</summary>
+    private void EnforceBounds(long incoming)
+    {
+        var slots = incoming > 0 ? 1 : 0;
+        var dropped = 0;
+        while (_index.Count > 0 && (_index.Count + slots > MaxSamples || _bytes + incoming > MaxBytes))
+        {
+            var oldest = _index.Min;
+            _index.Remove(oldest);
+            _bytes -= oldest.Bytes;
+            TryDelete(PathOf(oldest.Key));
+            dropped++;
+        }
+
+        if (dropped == 0)
+        {
+            return;
+        }
+
+        _droppedTotal += dropped;
+        var before = _droppedSinceStart;
+        _droppedSinceStart += dropped;
+        if (before == 0 || before / 1000 != _droppedSinceStart / 1000)
+        {
+            _logger.SpoolFull(MaxSamples, MaxBytes, _droppedTotal);
+        }
+
+        try
+        {
+            AtomicFile.WriteAllText(_droppedFile, _droppedTotal.ToString(CultureInfo.InvariantCulture) + "\n", AtomicFile.OwnerOnly);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.SpoolCounterNotSaved(_droppedFile, e.Message);
+        }
+    }
+
+    private long ReadDroppedTotal()
+    {
+        try
+        {
+            if (!File.Exists(_droppedFile))
+            {
+                return 0;
+            }
+
+            var text = File.ReadAllText(_droppedFile).Trim();
+            if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            _logger.SpoolCounterUnreadable(_droppedFile, "not a number");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.SpoolCounterUnreadable(_droppedFile, e.Message);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Indexes the sample files; removes temporary files of interrupted writes; sets aside stray names.</summary>
+    private void Load()
+    {
+        var maxSequence = -1L;
+        foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
+        {
+            if (file.Name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal))
+            {
+                TryDelete(file.FullName);
+                continue;
+            }
+
+            if (file.Name == DroppedTotalFileName)
+            {
+                continue;
+            }
+
+            if (!Key.TryParse(file.Name, out var key))
+            {
+                _corruptTotal++;
+                SetAsideFile(file.Name, "not a sample file name");
+                continue;
+            }
+
+            _index.Add(new Entry(key, file.Length));
+            _bytes += file.Length;
+            maxSequence = Math.Max(maxSequence, key.Sequence);
+        }
+
+        _nextSequence = maxSequence + 1;
+    }
+
+    private string PathOf(Key key) => Path.Combine(Directory, key.FileName);
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            System.IO.Directory.CreateDirectory(path);
+            return;
+        }
+
+        System.IO.Directory.CreateDirectory(path, StateDirectory.DirectoryMode);
+        File.SetUnixFileMode(path, StateDirectory.DirectoryMode);
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Position of a sample: its time (Unix ms), then the spool's sequence number.</summary>
+    private readonly record struct Key(long Milliseconds, long Sequence) : IComparable<Key>
+    {
+        public string FileName =>
+            Milliseconds.ToString("D" + MillisecondsDigits, CultureInfo.InvariantCulture) + "-"
+            + Sequence.ToString("D" + SequenceDigits, CultureInfo.InvariantCulture) + Extension;
+
+        public int CompareTo(Key other)
+        {
+            var byTime = Milliseconds.CompareTo(other.Milliseconds);
+            return byTime != 0 ? byTime : Sequence.CompareTo(other.Sequence);
+        }
+
+        public static bool TryParse(string fileName, out Key key)
+        {
+            key = default;
+            var name = fileName.AsSpan();
+            if (name.Length != MillisecondsDigits + 1 + SequenceDigits + Extension.Length
+                || !name.EndsWith(Extension, StringComparison.Ordinal)
+                || name[MillisecondsDigits] != '-'
+                || !long.TryParse(name[..MillisecondsDigits], NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
+                || !long.TryParse(name.Slice(MillisecondsDigits + 1, SequenceDigits), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
+            {
+                return false;
+            }
+
+            key = new Key(milliseconds, sequence);
+            return true;
+        }
+    }
+
+    /// <summary>An index entry; ordered by <see cref="Key"/> only.</summary>
+    private readonly record struct Entry(Key Key, long Bytes) : IComparable<Entry>
+    {
+        public int CompareTo(Entry other) => Key.CompareTo(other.Key);
+    }
+}
