@@ -20,8 +20,8 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
     private const int MaxRequestBytes = 8 * 1024;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly SemaphoreSlim _slots = new(MaxConnections, MaxConnections);
     private TcpListener? _listener;
+    private int _connections;
 
     /// <summary>The bound address once started (the real port when <c>listen</c> has port 0); null when not listening.</summary>
     public IPEndPoint? LocalEndpoint { get; private set; }
@@ -48,7 +48,6 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
     public override void Dispose()
     {
         _listener?.Dispose();
-        _slots.Dispose();
         base.Dispose();
     }
 
@@ -74,8 +73,9 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
                     continue;
                 }
 
-                if (!_slots.Wait(0, CancellationToken.None))
+                if (Interlocked.Increment(ref _connections) > MaxConnections)
                 {
+                    Interlocked.Decrement(ref _connections);
                     client.Dispose(); // too many scrapers at once
                     continue;
                 }
@@ -94,8 +94,10 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
 
     private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
     {
+        string? remote = null;
         try
         {
+            remote = client.RemoteEndPoint?.ToString();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             timeout.CancelAfter(RequestTimeout);
             var request = await ReadRequestHeadAsync(client, timeout.Token);
@@ -105,12 +107,12 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
         }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
         {
-            logger.MetricsRequestFailed(client.RemoteEndPoint?.ToString(), e.Message);
+            logger.MetricsRequestFailed(remote, e.Message);
         }
         finally
         {
             client.Dispose();
-            _slots.Release();
+            Interlocked.Decrement(ref _connections);
         }
     }
 
