@@ -80,4 +80,20 @@ internal static partial class Log
 
     [LoggerMessage(403, LogLevel.Error, "Client certificate expired at {NotAfter:o}; the control plane will refuse it. Re-enrol this server if renewal keeps failing")]
     public static partial void CertificateExpired(this ILogger logger, DateTimeOffset notAfter);
+
+    // 5xx: system monitoring
+    [LoggerMessage(500, LogLevel.Warning, "System collector {Collector} failed: {Error}")]
+    public static partial void CollectorFailed(this ILogger logger, string collector, string error);
+
+    [LoggerMessage(501, LogLevel.Debug, "System collector {Collector} failed again ({Failures} failures): {Error}")]
+    public static partial void CollectorFailedAgain(this ILogger logger, string collector, long failures, string error);
+
+    [LoggerMessage(502, LogLevel.Information, "Prometheus metrics served at http://{Endpoint}/metrics")]
+    public static partial void MetricsEndpointListening(this ILogger logger, string endpoint);
+
+    [LoggerMessage(503, LogLevel.Error, "Prometheus metrics endpoint cannot listen on {Endpoint}: {Error}; metrics are not served")]
+    public static partial void MetricsEndpointFailed(this ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(504, LogLevel.Debug, "Prometheus metrics request from {Remote} failed: {Error}")]
+    public static partial void MetricsRequestFailed(this ILogger logger, string? remote, string error);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Net;
 
 namespace ManagedServers.Agent.Cli;
 
@@ -10,15 +11,20 @@ internal enum AgentVerb
 }
 
 /// <summary>A parsed command line: the verb and its options.</summary>
-internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null);
+internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null, IPEndPoint? MetricsListen = null);
 
-/// <summary>Small, dependency-free parser for <c>enroll --bundle FILE --state-dir DIR</c> and <c>run --state-dir DIR</c>.</summary>
+/// <summary>
+/// Small, dependency-free parser for <c>enroll --bundle FILE --state-dir DIR</c> and
+/// <c>run --state-dir DIR [--metrics-listen ADDRESS:PORT]</c>.
+/// </summary>
 internal static class CommandLine
 {
     public const string Usage = """
         usage:
           ManagedServers.Agent enroll --bundle FILE --state-dir DIR   enrol this server with the control plane
           ManagedServers.Agent run --state-dir DIR                    run the agent (heartbeats, commands, renewal)
+              [--metrics-listen ADDRESS:PORT]                         also serve Prometheus metrics at http://ADDRESS:PORT/metrics
+                                                                      (e.g. 127.0.0.1:9120 or [::1]:9120; off by default)
           ManagedServers.Agent help                                   show this text
 
         environment:
@@ -37,7 +43,8 @@ internal static class CommandLine
 
         var verbText = args[0];
         AgentVerb verb;
-        string[] allowed;
+        string[] required;
+        string[] optional = [];
         switch (verbText)
         {
             case "help" or "-h" or "--help":
@@ -45,11 +52,12 @@ internal static class CommandLine
                 return true;
             case "enroll":
                 verb = AgentVerb.Enroll;
-                allowed = ["bundle", "state-dir"];
+                required = ["bundle", "state-dir"];
                 break;
             case "run":
                 verb = AgentVerb.Run;
-                allowed = ["state-dir"];
+                required = ["state-dir"];
+                optional = ["metrics-listen"];
                 break;
             default:
                 error = $"unknown command '{verbText}'";
@@ -86,7 +94,7 @@ internal static class CommandLine
                 value = i + 1 < args.Count ? args[++i] : null;
             }
 
-            if (Array.IndexOf(allowed, name) < 0)
+            if (Array.IndexOf(required, name) < 0 && Array.IndexOf(optional, name) < 0)
             {
                 error = $"unknown option '--{name}' for '{verbText}'";
                 return false;
@@ -105,7 +113,7 @@ internal static class CommandLine
             }
         }
 
-        foreach (var name in allowed)
+        foreach (var name in required)
         {
             if (!values.ContainsKey(name))
             {
@@ -114,7 +122,29 @@ internal static class CommandLine
             }
         }
 
-        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"));
+        IPEndPoint? metricsListen = null;
+        if (values.TryGetValue("metrics-listen", out var listenText) && !TryParseListen(listenText, out metricsListen))
+        {
+            error = $"option '--metrics-listen': '{listenText}' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:9120 or [::1]:9120)";
+            return false;
+        }
+
+        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"), metricsListen);
+        return true;
+    }
+
+    /// <summary>An IP address with an explicit port (IPv6 in brackets).</summary>
+    public static bool TryParseListen(string text, [NotNullWhen(true)] out IPEndPoint? endpoint)
+    {
+        endpoint = null;
+        var colon = text.LastIndexOf(':');
+        var bracket = text.LastIndexOf(']');
+        if (colon < 0 || colon < bracket || !IPEndPoint.TryParse(text, out var parsed) || parsed.Port == 0)
+        {
+            return false;
+        }
+
+        endpoint = parsed;
         return true;
     }
 }

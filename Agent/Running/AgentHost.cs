@@ -1,6 +1,8 @@
 using ManagedServers.Agent.Cli;
+using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Http;
+using ManagedServers.Agent.Monitoring;
 using ManagedServers.Agent.Security;
 using ManagedServers.Agent.State;
 using ManagedServers.Agent.Transport;
@@ -78,6 +80,19 @@ internal static class AgentHost
         }
 
         services.AddHostedService<RenewalService>();
+
+        // System monitoring: the collectors and the latest sample; the endpoint only when asked for.
+        services.AddSingleton(sp => SystemCollectors.CreateDefault(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SystemCollectors>>()));
+        services.AddSingleton<LatestSample>();
+        if (options.MetricsListen is { } metricsListen)
+        {
+            services.AddSingleton(sp =>
+            {
+                var latest = sp.GetRequiredService<LatestSample>();
+                return new PrometheusEndpoint(metricsListen, () => latest.Current, sp.GetRequiredService<ILogger<PrometheusEndpoint>>());
+            });
+            services.AddHostedService(sp => sp.GetRequiredService<PrometheusEndpoint>());
+        }
 
         configure?.Invoke(builder);
         var host = builder.Build();

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Running;
@@ -19,4 +20,7 @@ internal sealed class AgentRunOptions
     public TimeSpan StoppingHeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     public int CompletedCommandCapacity { get; init; } = Commands.CompletedCommandStore.DefaultCapacity;
+
+    /// <summary>Where to serve Prometheus metrics (<c>--metrics-listen</c>); null (the default) serves none.</summary>
+    public IPEndPoint? MetricsListen { get; init; }
 }
