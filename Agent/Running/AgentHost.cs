@@ -73,10 +73,14 @@ internal static class AgentHost
         {
             services.AddHostedService<HeartbeatService>();
             services.AddHostedService<CommandService>();
+            services.AddSingleton<IMetricsSender, HttpsMetricsSender>();
         }
         else
         {
-            services.AddHostedService<AmqpAgentService>(); // heartbeats, commands and results over RabbitMQ
+            // Heartbeats, commands, results and metrics over RabbitMQ.
+            services.AddSingleton<AmqpAgentService>();
+            services.AddHostedService(sp => sp.GetRequiredService<AmqpAgentService>());
+            services.AddSingleton<IMetricsSender, AmqpMetricsSender>();
         }
 
         services.AddHostedService<RenewalService>();
@@ -84,6 +88,8 @@ internal static class AgentHost
         // System monitoring: the collectors and the latest sample; the endpoint only when asked for.
         services.AddSingleton(sp => SystemCollectors.CreateDefault(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SystemCollectors>>()));
         services.AddSingleton<LatestSample>();
+        services.AddSingleton(sp => new SampleSpool(state.SpoolDirectory, logger: sp.GetRequiredService<ILogger<SampleSpool>>()));
+        services.AddHostedService<MonitoringService>();
         if (options.MetricsListen is { } metricsListen)
         {
             services.AddSingleton(sp =>
@@ -98,6 +104,7 @@ internal static class AgentHost
         var host = builder.Build();
 
         var info = host.Services.GetRequiredService<AgentInfo>();
+        info.MetricsAddress = options.MetricsListen?.ToString();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ManagedServers.Agent")
             .AgentStarting(AgentInfo.Version, initial.ServerName, initial.ServerId, initial.AgentUrl, info.BootId);
         return host;

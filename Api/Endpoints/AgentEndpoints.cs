@@ -162,7 +162,7 @@ public static partial class AgentEndpoints
         var stream = cluster.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, serverId));
         await stream.OnNextAsync(body);
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
-        return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow(), settings.AgentConfig));
+        return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow(), settings.ToAgentConfig()));
     }
 
     /// <summary>Most samples one request may carry (a backfilling agent sends several requests).</summary>

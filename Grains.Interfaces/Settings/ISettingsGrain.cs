@@ -49,8 +49,8 @@ public sealed record MonitoringSettings(
 
     public TimeSpan AggregateRetention => TimeSpan.FromDays(AggregateRetentionDays);
 
-    /// <summary>What agents collect and how often.</summary>
-    public ManagedServers.Contracts.Agent.AgentMonitoringConfig AgentConfig =>
+    /// <summary>What agents collect and how often (a method, not a property: grain storage serializes properties).</summary>
+    public ManagedServers.Contracts.Agent.AgentMonitoringConfig ToAgentConfig() =>
         new(SystemMonitoring, SystemIntervalSeconds, DnsMonitoring, DnsIntervalSeconds);
 }
 

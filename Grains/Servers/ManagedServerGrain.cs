@@ -468,7 +468,7 @@ public sealed partial class ManagedServerGrain(
     private async Task SendConfigureIfStaleAsync(Heartbeat heartbeat)
     {
         await RefreshSettingsAsync();
-        var wanted = new ConfigureArgs(_settings.HeartbeatIntervalSeconds, _settings.AgentConfig);
+        var wanted = new ConfigureArgs(_settings.HeartbeatIntervalSeconds, _settings.ToAgentConfig());
         if (heartbeat.HeartbeatIntervalSeconds == wanted.HeartbeatIntervalSeconds && heartbeat.Monitoring == wanted.Monitoring)
         {
             _configureSent = null;

@@ -88,7 +88,9 @@ static async Task RunPhaseAsync(SimAgent[] agents, int interval, Options options
             var started = Stopwatch.GetTimestamp();
             try
             {
-                using var response = await agent.BeatAsync(stop.Token).ConfigureAwait(false);
+                using var response = options.Samples
+                    ? await agent.SampleAsync(stop.Token).ConfigureAwait(false)
+                    : await agent.BeatAsync(stop.Token).ConfigureAwait(false);
                 if (measuring)
                 {
                     if (response.IsSuccessStatusCode)
@@ -144,7 +146,7 @@ static async Task RunPhaseAsync(SimAgent[] agents, int interval, Options options
     Array.Sort(sorted);
     double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))];
     Console.WriteLine($"-- {agents.Length} agents every {interval} s --");
-    Console.WriteLine($"heartbeats: {sent} ok, {failed} failed in {seconds:F1} s → {sent / seconds:F0}/s (offered {agents.Length / (double)interval:F0}/s)");
+    Console.WriteLine($"{(options.Samples ? "sample batches (1 sample, ~45 metrics; 200 = stored and queryable)" : "heartbeats")}: {sent} ok, {failed} failed in {seconds:F1} s → {sent / seconds:F0}/s (offered {agents.Length / (double)interval:F0}/s)");
     Console.WriteLine($"latency ms: p50 {P(0.50):F1}  p90 {P(0.90):F1}  p99 {P(0.99):F1}  max {(sorted.Length > 0 ? sorted[^1] : double.NaN):F1}");
     if (options.SiloPid > 0)
     {
@@ -183,7 +185,7 @@ static long Rss(int pid)
     return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
-internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids)
+internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids, bool Samples = false)
 {
     public static Options Parse(string[] args)
     {
@@ -203,7 +205,8 @@ internal sealed record Options(string Url, string Password, int Agents, int[] In
             Get("prefix", "sim" + Random.Shared.Next(1000, 9999).ToString(CultureInfo.InvariantCulture)),
             Get("amqp", string.Empty) is { Length: > 0 } amqp ? amqp : null,
             int.Parse(Get("partitions", "8"), CultureInfo.InvariantCulture),
-            Get("silo-pids", Get("silo-pid", string.Empty)).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray());
+            Get("silo-pids", Get("silo-pid", string.Empty)).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray(),
+            args.Contains("--samples"));
     }
 }
 
@@ -240,6 +243,58 @@ internal sealed class SimAgent : IDisposable
             new Heartbeat(_serverId, Guid.NewGuid(), _boot, Interlocked.Increment(ref _sequence), DateTimeOffset.UtcNow, "sim", 1, "sim", "sim"),
             ContractsJson.WireOptions,
             ct);
+
+    /// <summary>One system sample shaped like a real agent's (about 45 metrics), as a batch of one.</summary>
+    public Task<HttpResponseMessage> SampleAsync(CancellationToken ct) =>
+        _client.PostAsJsonAsync(AgentApi.Metrics, new MetricsBatch(_serverId, Guid.NewGuid(), [SyntheticSample()]), ContractsJson.WireOptions, ct);
+
+    internal static SystemSample SyntheticSample()
+    {
+        var r = Random.Shared;
+        var values = new Dictionary<string, double>
+        {
+            [SystemMetricNames.CpuCount] = 2,
+            [SystemMetricNames.Load1] = Math.Round(r.NextDouble() * 2, 2),
+            [SystemMetricNames.Load5] = Math.Round(r.NextDouble() * 2, 2),
+            [SystemMetricNames.Load15] = Math.Round(r.NextDouble() * 2, 2),
+            [SystemMetricNames.CpuUsage] = Math.Round(r.NextDouble() * 100, 2),
+            [SystemMetricNames.CpuUser] = Math.Round(r.NextDouble() * 50, 2),
+            [SystemMetricNames.CpuSystem] = Math.Round(r.NextDouble() * 20, 2),
+            [SystemMetricNames.CpuIowait] = Math.Round(r.NextDouble() * 5, 2),
+            [SystemMetricNames.MemoryTotal] = 25_000_000_000,
+            [SystemMetricNames.MemoryAvailable] = 20_000_000_000 + r.Next(1_000_000),
+            [SystemMetricNames.MemoryUsed] = 5_000_000_000 + r.Next(1_000_000),
+            [SystemMetricNames.MemoryUsedPercent] = Math.Round(20 + r.NextDouble(), 2),
+            [SystemMetricNames.MemoryBuffers] = 100_000_000,
+            [SystemMetricNames.MemoryCached] = 3_000_000_000,
+            [SystemMetricNames.SwapTotal] = 0,
+            [SystemMetricNames.SwapUsed] = 0,
+            [SystemMetricNames.SwapUsedPercent] = 0,
+            [SystemMetricNames.VmCommitted] = 9_000_000_000,
+            [SystemMetricNames.VmCommitLimit] = 12_500_000_000,
+            [SystemMetricNames.VmCommittedPercent] = 72,
+            [SystemMetricNames.Uptime] = 100_000 + r.Next(1000),
+            [SystemMetricNames.TcpTotal] = 40 + r.Next(10),
+            [SystemMetricNames.UdpSockets] = 8,
+            [SystemMetricNames.Listening] = 12,
+            [SystemMetricNames.SocketsUsed] = 200,
+        };
+        foreach (var state in SystemMetricNames.TcpStates)
+        {
+            values[SystemMetricNames.TcpPrefix + state] = r.Next(20);
+        }
+
+        foreach (var mount in new[] { "/", "/var" })
+        {
+            values[SystemMetricNames.PerMount(SystemMetricNames.DiskTotal, mount)] = 100_000_000_000;
+            values[SystemMetricNames.PerMount(SystemMetricNames.DiskUsed, mount)] = 40_000_000_000 + r.Next(1000);
+            values[SystemMetricNames.PerMount(SystemMetricNames.DiskFree, mount)] = 60_000_000_000 - r.Next(1000);
+            values[SystemMetricNames.PerMount(SystemMetricNames.DiskUsedPercent, mount)] = 40;
+            values[SystemMetricNames.PerMount(SystemMetricNames.DiskInodesUsedPercent, mount)] = 3;
+        }
+
+        return new SystemSample(DateTimeOffset.UtcNow, values);
+    }
 
     public void Dispose() => _client.Dispose();
 

@@ -262,6 +262,17 @@ public sealed class SiloProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>The server's raw system samples in [from, now), oldest first.</summary>
+    public async Task<RawSamplesView> GetRawSamplesAsync(string serverId, DateTimeOffset from, string? metric = null)
+    {
+        var url = $"{BaseUrl}/api/v1/monitoring/system/raw?server={serverId}&from={Uri.EscapeDataString(from.ToString("O"))}&limit=20000"
+            + (metric is null ? string.Empty : "&metric=" + Uri.EscapeDataString(metric));
+        using var response = await Http.GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"GET {url}: {(int)response.StatusCode} {body}");
+        return System.Text.Json.JsonSerializer.Deserialize(body, ContractsJson.Default.RawSamplesView)!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
@@ -291,4 +302,12 @@ public static class AgentProcess
     }
 
     public static ChildProcess Run(string stateDir) => new(Build.AgentDll, ["run", "--state-dir", stateDir]);
+
+    /// <summary>Runs with debug logging, which names every sample the agent spools (<see cref="SpooledSampleTimes"/>).</summary>
+    public static ChildProcess RunVerbose(string stateDir, params string[] extraArgs) =>
+        new(Build.AgentDll, ["run", "--state-dir", stateDir, .. extraArgs], new Dictionary<string, string> { ["MANAGEDSERVERS_AGENT_LOG"] = "debug" });
+
+    /// <summary>Unix-ms times of the samples a verbose agent reported as spooled.</summary>
+    public static HashSet<long> SpooledSampleTimes(string output) =>
+        [.. System.Text.RegularExpressions.Regex.Matches(output, @"Sample (\d+) spooled").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
 }
