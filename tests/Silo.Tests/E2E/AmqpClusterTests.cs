@@ -47,7 +47,7 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await _siloA.StartAsync();
         _siloB = new SiloProcess(Path.Combine(_dir, "silo-b"), args);
         await _siloB.StartAsync();
-        await _siloA.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3));
+        await _siloA.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3, SystemIntervalSeconds: 1));
         await Task.Delay(TimeSpan.FromSeconds(6)); // per-silo settings caches refresh every 5 s
     }
 
@@ -91,7 +91,7 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Contains("talks AMQP", text, StringComparison.Ordinal);
             servers.Add(server);
             stateDirs.Add(stateDir);
-            _agents.Add(AgentProcess.Run(stateDir));
+            _agents.Add(AgentProcess.RunVerbose(stateDir));
         }
 
         // Heartbeats through RabbitMQ, seen from either silo.
@@ -143,6 +143,42 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         output.WriteLine($"ingestion resumed {(DateTime.UtcNow - killedAt).TotalSeconds:F1} s after the SIGKILL");
+
+        // System samples over AMQP: the agents enrolled with the default 5 s interval and follow the 1 s
+        // setting through a configure command; every sample an agent took, before and after the kill, is
+        // stored exactly once.
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var windowStart = new DateTimeOffset(killedAt, TimeSpan.Zero).AddSeconds(-20);
+        var windowEnd = DateTimeOffset.UtcNow.AddSeconds(-3);
+        foreach (var i in new[] { 1, 2 })
+        {
+            var produced = AgentProcess.SpooledSampleTimes(_agents[i].Output)
+                .Where(t => t >= windowStart.ToUnixTimeMilliseconds() && t < windowEnd.ToUnixTimeMilliseconds()).Order().ToList();
+            Assert.True(produced.Count >= 15, $"agent {i} took {produced.Count} samples in {(windowEnd - windowStart).TotalSeconds:0} s:\n{_agents[i].Output}");
+            List<long> stored = [];
+            var deadline = DateTime.UtcNow + Patience;
+            while (DateTime.UtcNow < deadline)
+            {
+                try
+                {
+                    stored = [.. (await _siloB.GetRawSamplesAsync(servers[i].Id, windowStart)).Items
+                        .Select(s => s.Time.ToUnixTimeMilliseconds()).Where(t => t < windowEnd.ToUnixTimeMilliseconds())];
+                    if (produced.All(stored.Contains))
+                    {
+                        break;
+                    }
+                }
+                catch (Xunit.Sdk.XunitException)
+                {
+                    // 5xx while the cluster settles
+                }
+
+                await Task.Delay(500);
+            }
+
+            output.WriteLine($"agent {i}: {produced.Count} samples taken around the kill, {stored.Count} stored");
+            Assert.Equal(produced, stored);
+        }
 
         // The command sent before the kill completes once when its agent comes back.
         var restarted = AgentProcess.Run(stateDirs[0]);
