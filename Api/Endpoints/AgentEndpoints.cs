@@ -4,6 +4,7 @@ using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Interfaces.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -159,6 +160,7 @@ public static partial class AgentEndpoints
 
         var stream = cluster.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, serverId));
         await stream.OnNextAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.HeartbeatKind, FleetMetrics.Https);
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow()));
     }
@@ -182,6 +184,7 @@ public static partial class AgentEndpoints
 
         // The grain only knows its own commands: another server's command id is simply unknown here.
         await grains.GetGrain<IManagedServerGrain>(serverId).CompleteCommandAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.ResultKind, FleetMetrics.Https);
         return TypedResults.NoContent();
     }
 

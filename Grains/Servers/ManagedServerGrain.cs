@@ -421,6 +421,8 @@ public sealed partial class ManagedServerGrain(
         S.UptimeSeconds = item.UptimeSeconds;
         S.AgentVersion = item.AgentVersion;
         S.Versions = MergeVersions(S.Versions, item);
+        var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
+        S.MetricsAddress = item.MetricsAddress;
         var now = time.GetUtcNow();
         if (outcome == HeartbeatOutcome.StateChanged)
         {
@@ -429,6 +431,14 @@ public sealed partial class ManagedServerGrain(
             await PushToIndexAsync();
             UpdateLivenessTimer();
             await UpdateLivenessReminderAsync();
+            return;
+        }
+
+        if (metricsAddressChanged)
+        {
+            // Rare (agent reconfigured): save and index now, so Prometheus discovery follows at once.
+            await SaveAsync();
+            await PushToIndexAsync();
             return;
         }
 
@@ -631,7 +641,8 @@ public sealed partial class ManagedServerGrain(
         S.UptimeSeconds,
         S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
         S.AgentVersion,
-        S.HeartbeatsAccepted);
+        S.HeartbeatsAccepted,
+        S.MetricsAddress);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {

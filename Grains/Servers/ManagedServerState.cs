@@ -52,6 +52,10 @@ public sealed class ManagedServerState
     /// <summary>Heartbeats taken (duplicates and stale ones not counted); saved with the heartbeat checkpoint.</summary>
     [Id(15)]
     public long HeartbeatsAccepted { get; set; }
+
+    /// <summary>The agent's Prometheus address from its last heartbeat (null = not exposed); saved when it changes.</summary>
+    [Id(16)]
+    public string? MetricsAddress { get; set; }
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>
