@@ -20,11 +20,9 @@ public static class PrometheusEndpoints
         return app;
     }
 
-    /// <summary>
-    /// Every server whose agent reported a metrics address in its heartbeats, whatever its state (a
-    /// silent agent then shows as down in Prometheus). Read from the fleet index shards in parallel;
-    /// server grains are not activated.
-    /// </summary>
+    // Every server whose agent reported a metrics address in its heartbeats, whatever its state (a
+    // silent agent then shows as down in Prometheus). Read from the fleet index shards in parallel;
+    // server grains are not activated. (A doc comment here would replace the OpenAPI summary.)
     public static async Task<Ok<PrometheusTargetGroup[]>> TargetsAsync(IGrainFactory grains)
     {
         var tasks = new Task<ImmutableArray<ServerSnapshot>>[FleetIndex.ShardCount];
