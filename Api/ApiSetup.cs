@@ -71,6 +71,7 @@ public static class ApiSetup
         app.MapCommandsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
+        app.MapPrometheusApi();
         app.MapSettingsApi();
         app.MapIdentityApi();
         return app;

@@ -45,6 +45,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(RabbitMqSettingsUpdate))]
 [JsonSerializable(typeof(RabbitMqTestResult))]
 [JsonSerializable(typeof(ControlPlaneIps))]
+[JsonSerializable(typeof(PrometheusTargetGroup[]))]
 [JsonSerializable(typeof(RawSamplesView))]
 [JsonSerializable(typeof(AggregateSamplesView))]
 [JsonSerializable(typeof(UserView[]))]

@@ -3,6 +3,7 @@ using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Silo;
+using ManagedServers.Silo.Telemetry;
 using Orleans.Dashboard;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
 
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());
 builder.Services.AddManagedServersApi();
+builder.Services.AddManagedServersMetrics(builder.Configuration);
 builder.Services.AddHostedService<StartupTasks>();
 builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelSetup.Configure(kestrel, context.Configuration));
 
@@ -31,6 +33,9 @@ if (storage.Mode == ManagedServers.Silo.Storage.StorageMode.Postgres && string.I
 }
 
 app.UseManagedServersApi();
+
+// Prometheus: no token by default (Metrics:RequireToken=true asks for a people token).
+app.MapManagedServersMetrics();
 
 // The Orleans dashboard, for admins: HTTP Basic (a browser prompts) or a Bearer token.
 app.MapOrleansDashboard(routePrefix: "/dashboard")

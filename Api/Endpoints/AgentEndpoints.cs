@@ -5,6 +5,7 @@ using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Interfaces.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -161,6 +162,7 @@ public static partial class AgentEndpoints
 
         var stream = cluster.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, serverId));
         await stream.OnNextAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.HeartbeatKind, FleetMetrics.Https);
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow(), settings.ToAgentConfig()));
     }
@@ -213,7 +215,9 @@ public static partial class AgentEndpoints
             return errors.ToProblem();
         }
 
-        return TypedResults.Ok(await grains.GetGrain<IServerMetricsGrain>(serverId).IngestAsync(body));
+        var result = await grains.GetGrain<IServerMetricsGrain>(serverId).IngestAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.MetricsKind, FleetMetrics.Https);
+        return TypedResults.Ok(result);
     }
 
     public static async Task<Ok<AgentCommand[]>> CommandsAsync(ClaimsPrincipal user, IGrainFactory grains, int? wait_seconds = null)
@@ -235,6 +239,7 @@ public static partial class AgentEndpoints
 
         // The grain only knows its own commands: another server's command id is simply unknown here.
         await grains.GetGrain<IManagedServerGrain>(serverId).CompleteCommandAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.ResultKind, FleetMetrics.Https);
         return TypedResults.NoContent();
     }
 

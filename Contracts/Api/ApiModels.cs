@@ -174,3 +174,9 @@ public sealed record CommandView(
     DateTimeOffset? CompletedAt,
     string? Error,
     JsonElement? Output);
+
+/// <summary>
+/// One entry of GET /api/v1/prometheus/targets, in Prometheus' http_sd format: the agent's scrape
+/// address and the labels Prometheus attaches to its series (label names are kept as they are).
+/// </summary>
+public sealed record PrometheusTargetGroup(IReadOnlyList<string> Targets, IReadOnlyDictionary<string, string> Labels);

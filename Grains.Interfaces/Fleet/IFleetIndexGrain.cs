@@ -19,6 +19,59 @@ public interface IFleetIndexGrain : IGrainWithIntegerKey
     /// <summary>The shard's matching servers, sorted, limited to the first <see cref="IndexQuery.Take"/>, and the match count.</summary>
     [ReadOnly]
     Task<IndexQueryResult> QueryAsync(IndexQuery query);
+
+    /// <summary>The shard's servers counted by state and kind: a few numbers, for the fleet gauges of <c>/metrics</c>.</summary>
+    [ReadOnly]
+    Task<FleetCounts> CountAsync();
+
+    /// <summary>The shard's servers whose agent reported a Prometheus address (<see cref="ServerSnapshot.MetricsAddress"/>).</summary>
+    [ReadOnly]
+    Task<ImmutableArray<ServerSnapshot>> ListMetricsTargetsAsync();
+}
+
+/// <summary>How many servers are in one state and of one kind.</summary>
+[GenerateSerializer, Immutable, Alias("ms.FleetCount")]
+public sealed record FleetCount([property: Id(0)] ServerState State, [property: Id(1)] ServerKind Kind, [property: Id(2)] int Count);
+
+/// <summary>Server counts by state and kind (pairs with no server are left out).</summary>
+[GenerateSerializer, Immutable, Alias("ms.FleetCounts")]
+public sealed record FleetCounts([property: Id(0)] ImmutableArray<FleetCount> Counts)
+{
+    public static FleetCounts Empty { get; } = new([]);
+
+    public int Total => Counts.Sum(c => c.Count);
+
+    /// <summary>The count for one state and kind (0 when none).</summary>
+    public int Of(ServerState state, ServerKind kind)
+    {
+        foreach (var c in Counts)
+        {
+            if (c.State == state && c.Kind == kind)
+            {
+                return c.Count;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Counts a set of server summaries.</summary>
+    public static FleetCounts Count(IEnumerable<ServerSnapshot> servers) =>
+        Sum(servers.Select(s => new FleetCount(s.State, s.Definition.Kind, 1)));
+
+    /// <summary>Adds up several shards' counts.</summary>
+    public static FleetCounts Merge(IEnumerable<FleetCounts> parts) => Sum(parts.SelectMany(p => p.Counts));
+
+    private static FleetCounts Sum(IEnumerable<FleetCount> counts)
+    {
+        var totals = new Dictionary<(ServerState, ServerKind), int>();
+        foreach (var c in counts)
+        {
+            totals[(c.State, c.Kind)] = totals.GetValueOrDefault((c.State, c.Kind)) + c.Count;
+        }
+
+        return new([.. totals.OrderBy(t => t.Key.Item1).ThenBy(t => t.Key.Item2).Select(t => new FleetCount(t.Key.Item1, t.Key.Item2, t.Value))]);
+    }
 }
 
 /// <summary>A listing query as one shard sees it.</summary>

@@ -76,7 +76,10 @@ public sealed record ComponentVersionSet(
     public static ComponentVersionSet None { get; } = new();
 }
 
-/// <summary>A read-only view of one managed server: record, state and liveness.</summary>
+/// <summary>
+/// A read-only view of one managed server: record, state and liveness. <see cref="MetricsAddress"/> is
+/// the Prometheus address (host:port) the agent reported in its last heartbeat, or null.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ms.ServerSnapshot")]
 public sealed record ServerSnapshot(
     [property: Id(0)] string Id,
@@ -91,4 +94,5 @@ public sealed record ServerSnapshot(
     [property: Id(9)] long? UptimeSeconds,
     [property: Id(10)] DateTimeOffset? CertificateNotAfter,
     [property: Id(11)] string? AgentVersion,
-    [property: Id(12)] long HeartbeatsAccepted = 0);
+    [property: Id(12)] long HeartbeatsAccepted = 0,
+    [property: Id(13)] string? MetricsAddress = null);

@@ -52,8 +52,14 @@ public sealed class FleetIndexGrain(
     public Task<IndexQueryResult> QueryAsync(IndexQuery query) =>
         Task.FromResult(ServerOrdering.Query(store.State.Servers.Values, query));
 
+    public Task<FleetCounts> CountAsync() => Task.FromResult(FleetCounts.Count(store.State.Servers.Values));
+
+    public Task<ImmutableArray<ServerSnapshot>> ListMetricsTargetsAsync() =>
+        Task.FromResult<ImmutableArray<ServerSnapshot>>([.. store.State.Servers.Values.Where(s => !string.IsNullOrEmpty(s.MetricsAddress))]);
+
     private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
-        a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter;
+        a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter
+        && a.MetricsAddress == b.MetricsAddress;
 
     private void MarkDirty()
     {

@@ -95,6 +95,7 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
             await SaveAsync();
         }
 
+        ManagedServers.Grains.Interfaces.Telemetry.FleetMetrics.SamplesStored(stored.Count, accepted.Count - stored.Count);
         return new MetricsIngestResult(stored.Count, accepted.Count - stored.Count, rejected);
     }
 

@@ -433,6 +433,8 @@ public sealed partial class ManagedServerGrain(
         S.UptimeSeconds = item.UptimeSeconds;
         S.AgentVersion = item.AgentVersion;
         S.Versions = MergeVersions(S.Versions, item);
+        var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
+        S.MetricsAddress = item.MetricsAddress;
         if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
         {
             await SendConfigureIfStaleAsync(item);
@@ -446,6 +448,14 @@ public sealed partial class ManagedServerGrain(
             await PushToIndexAsync();
             UpdateLivenessTimer();
             await UpdateLivenessReminderAsync();
+            return;
+        }
+
+        if (metricsAddressChanged)
+        {
+            // Rare (agent reconfigured): save and index now, so Prometheus discovery follows at once.
+            await SaveAsync();
+            await PushToIndexAsync();
             return;
         }
 
@@ -672,7 +682,8 @@ public sealed partial class ManagedServerGrain(
         S.UptimeSeconds,
         S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
         S.AgentVersion,
-        S.HeartbeatsAccepted);
+        S.HeartbeatsAccepted,
+        S.MetricsAddress);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {

@@ -67,6 +67,10 @@ public sealed class ManagedServerState
 
     [Id(19)]
     public bool MetricsReminderRegistered { get; set; }
+
+    /// <summary>The agent's Prometheus address from its last heartbeat (null = not exposed); saved when it changes.</summary>
+    [Id(20)]
+    public string? MetricsAddress { get; set; }
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

@@ -12,6 +12,9 @@ namespace ManagedServers.Silo.Streaming;
 /// </summary>
 public sealed class RabbitMqPublisher(RabbitMqConnection connection) : IAsyncDisposable
 {
+    /// <summary>AMQP <c>app_id</c> of ingestion messages the silo relays for HTTPS agents (counted at the HTTPS endpoint, not again by the receiver).</summary>
+    public const string RelayAppId = "managedservers-silo";
+
     private const int ChannelCount = 4;
     private readonly Slot[] _slots = Enumerable.Range(0, ChannelCount).Select(_ => new Slot()).ToArray();
     private int _next;
@@ -25,6 +28,7 @@ public sealed class RabbitMqPublisher(RabbitMqConnection connection) : IAsyncDis
             Persistent = true,
             ContentType = "application/json",
             Type = kind,
+            AppId = RelayAppId,
             MessageId = Guid.NewGuid().ToString("N"),
             Timestamp = new AmqpTimestamp(DateTimeOffset.UtcNow.ToUnixTimeSeconds()),
         };

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Telemetry;
 using Orleans.Providers.Streams.Common;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -19,6 +20,9 @@ namespace ManagedServers.Silo.Streaming;
 /// them, and grains drop duplicates by (boot id, sequence). A message that does not parse, or was
 /// published under another server's name, or that a grain failed to take, is rejected to the
 /// dead-letter exchange, never dropped silently.
+/// Metrics (<see cref="FleetMetrics"/>): messages handed to Orleans (agent-published ones only: those the
+/// silo relayed from HTTPS were counted there), dead-lettered messages, and the queue's backlog, read
+/// with a passive declare on a channel of its own every <see cref="BacklogPollInterval"/>, never per pull.
 /// </summary>
 public sealed partial class RabbitMqQueueReceiver(
     QueueId queue,
@@ -27,6 +31,7 @@ public sealed partial class RabbitMqQueueReceiver(
     ILogger<RabbitMqQueueReceiver> logger) : IQueueAdapterReceiver
 {
     private const int UnlimitedBatch = 1000;
+    private static readonly TimeSpan BacklogPollInterval = TimeSpan.FromSeconds(15);
     private readonly string _queueName = AmqpTopology.IngestQueue(PartitionQueueMapper.PartitionOf(queue));
     private readonly ConcurrentQueue<Delivery> _buffer = new();
     private readonly CancellationTokenSource _stop = new();
@@ -34,11 +39,70 @@ public sealed partial class RabbitMqQueueReceiver(
     private long _generation;
     private long _sequence;
     private Task? _loop;
+    private Task? _backlogLoop;
+    private long _backlog = -1;
+    private IDisposable? _gauges;
 
     public Task Initialize(TimeSpan timeout)
     {
+        _gauges = FleetMetrics.TrackQueue(_queueName, () => Volatile.Read(ref _backlog) is >= 0 and var ready ? ready : null, () => _buffer.Count);
         _loop = Task.Run(() => RunAsync(_stop.Token));
+        _backlogLoop = Task.Run(() => PollBacklogAsync(_stop.Token));
         return Task.CompletedTask;
+    }
+
+    /// <summary>Reads the queue's ready-message count for the backlog gauge; unknown (not reported) while the broker is away.</summary>
+    private async Task PollBacklogAsync(CancellationToken stop)
+    {
+        IChannel? channel = null;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    if (channel is not { IsOpen: true })
+                    {
+                        Volatile.Write(ref _backlog, -1);
+                        if (channel is not null)
+                        {
+                            await channel.DisposeAsync();
+                            channel = null;
+                        }
+
+                        channel = await (await connection.GetAsync(stop)).CreateChannelAsync(cancellationToken: stop);
+                    }
+
+                    var declared = await channel.QueueDeclarePassiveAsync(_queueName, stop);
+                    Volatile.Write(ref _backlog, declared.MessageCount);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    Volatile.Write(ref _backlog, -1);
+                    LogBacklogFailed(logger, _queueName, ex.Message);
+                }
+
+                try
+                {
+                    await Task.Delay(BacklogPollInterval, stop);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            if (channel is not null)
+            {
+                await channel.DisposeAsync();
+            }
+        }
     }
 
     private async Task RunAsync(CancellationToken stop)
@@ -63,7 +127,8 @@ public sealed partial class RabbitMqQueueReceiver(
                 consumer.ReceivedAsync += (_, e) =>
                 {
                     // The body buffer is only valid during this callback: copy it.
-                    _buffer.Enqueue(new Delivery(generation, e.DeliveryTag, e.RoutingKey, e.BasicProperties.UserId, e.Body.ToArray()));
+                    var relayed = string.Equals(e.BasicProperties.AppId, RabbitMqPublisher.RelayAppId, StringComparison.Ordinal);
+                    _buffer.Enqueue(new Delivery(generation, e.DeliveryTag, e.RoutingKey, e.BasicProperties.UserId, relayed, e.Body.ToArray()));
                     return Task.CompletedTask;
                 };
                 Volatile.Write(ref _channel, channel);
@@ -125,6 +190,10 @@ public sealed partial class RabbitMqQueueReceiver(
             }
 
             batch.Add(container);
+            if (!delivery.Relayed)
+            {
+                FleetMetrics.IngestReceived(container.StreamId.GetNamespace() ?? string.Empty, FleetMetrics.Amqp);
+            }
         }
 
         return rejected is null ? Task.FromResult<IList<IBatchContainer>>(batch) : RejectThenReturnAsync(rejected, batch);
@@ -134,7 +203,10 @@ public sealed partial class RabbitMqQueueReceiver(
     {
         foreach (var delivery in rejected)
         {
-            await SettleAsync(delivery.Generation, delivery.DeliveryTag, ack: false);
+            if (await SettleAsync(delivery.Generation, delivery.DeliveryTag, ack: false))
+            {
+                FleetMetrics.DeadLettered(_queueName, FleetMetrics.Invalid);
+            }
         }
 
         return batch;
@@ -191,17 +263,23 @@ public sealed partial class RabbitMqQueueReceiver(
                 LogDeliveryFailed(logger, _queueName, container.StreamId.ToString());
             }
 
-            await SettleAsync(container.Generation, container.DeliveryTag, ack: !failed);
+            if (await SettleAsync(container.Generation, container.DeliveryTag, ack: !failed) && failed)
+            {
+                FleetMetrics.DeadLettered(_queueName, FleetMetrics.DeliveryFailed);
+            }
         }
     }
 
-    /// <summary>Acks, or rejects to the dead-letter exchange; a no-op when the delivering channel is gone (the broker redelivers).</summary>
-    private async Task SettleAsync(long generation, ulong deliveryTag, bool ack)
+    /// <summary>
+    /// Acks, or rejects to the dead-letter exchange; a no-op when the delivering channel is gone (the broker redelivers).
+    /// True when the ack or reject was sent.
+    /// </summary>
+    private async Task<bool> SettleAsync(long generation, ulong deliveryTag, bool ack)
     {
         var channel = Volatile.Read(ref _channel);
         if (channel is null || !channel.IsOpen || generation != Volatile.Read(ref _generation))
         {
-            return;
+            return false;
         }
 
         try
@@ -214,20 +292,29 @@ public sealed partial class RabbitMqQueueReceiver(
             {
                 await channel.BasicNackAsync(deliveryTag, multiple: false, requeue: false);
             }
+
+            return true;
         }
         catch (Exception ex) when (ex is RabbitMQ.Client.Exceptions.AlreadyClosedException or ObjectDisposedException or IOException)
         {
             // The channel died between the check and the call: the broker redelivers, grains deduplicate.
             LogSettleFailed(logger, _queueName, ex.Message);
+            return false;
         }
     }
 
     public async Task Shutdown(TimeSpan timeout)
     {
         await _stop.CancelAsync();
+        _gauges?.Dispose();
         if (_loop is not null)
         {
             await _loop.WaitAsync(timeout).ContinueWith(static _ => { }, TaskScheduler.Default);
+        }
+
+        if (_backlogLoop is not null)
+        {
+            await _backlogLoop.WaitAsync(timeout).ContinueWith(static _ => { }, TaskScheduler.Default);
         }
 
         var channel = Volatile.Read(ref _channel);
@@ -249,7 +336,8 @@ public sealed partial class RabbitMqQueueReceiver(
         _stop.Dispose();
     }
 
-    private readonly record struct Delivery(long Generation, ulong DeliveryTag, string RoutingKey, string? UserId, byte[] Body);
+    /// <summary>A buffered delivery; <see cref="Relayed"/>: the silo published it for an HTTPS agent.</summary>
+    private readonly record struct Delivery(long Generation, ulong DeliveryTag, string RoutingKey, string? UserId, bool Relayed, byte[] Body);
 
     [LoggerMessage(510, LogLevel.Information, "Consuming {Queue} again after {Failures} failed attempts")]
     private static partial void LogConsuming(ILogger logger, string queue, int failures);
@@ -268,4 +356,7 @@ public sealed partial class RabbitMqQueueReceiver(
 
     [LoggerMessage(515, LogLevel.Debug, "Settling a delivery on {Queue} failed: {Reason}")]
     private static partial void LogSettleFailed(ILogger logger, string queue, string reason);
+
+    [LoggerMessage(516, LogLevel.Debug, "Reading the backlog of {Queue} failed: {Reason}")]
+    private static partial void LogBacklogFailed(ILogger logger, string queue, string reason);
 }
