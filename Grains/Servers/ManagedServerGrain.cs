@@ -56,7 +56,7 @@ public sealed partial class ManagedServerGrain(
     {
         _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         _settingsFetchedAt = time.GetUtcNow();
-        _livenessReminderRegistered = S.Exists && S.State != ServerState.Pending;
+        _livenessReminderRegistered = S.LivenessReminderRegistered || (S.Exists && S.State != ServerState.Pending);
         if (S.Exists)
         {
             _tracker.Restore(S.State, S.StateSince, S.LastHeartbeat, S.BootId, S.Sequence);
@@ -97,6 +97,13 @@ public sealed partial class ManagedServerGrain(
             StateSince = now,
         };
         _tracker.Restore(ServerState.Pending, now, null, Guid.Empty, 0);
+
+        // Both reminders now, with the record: a fleet that starts all at once then writes only its
+        // first samples and state transitions, not two reminder rows per server in the same minute.
+        await this.RegisterOrUpdateReminder(LivenessReminder, _options.LivenessReminderPeriod, _options.LivenessReminderPeriod);
+        await this.RegisterOrUpdateReminder(MetricsReminder, _options.MetricsReminderPeriod, _options.MetricsReminderPeriod);
+        S.LivenessReminderRegistered = S.MetricsReminderRegistered = true;
+        _livenessReminderRegistered = true;
         await store.WriteStateAsync();
         await PushToIndexAsync();
         LogCreated(logger, Id, definition.Name);
@@ -558,7 +565,8 @@ public sealed partial class ManagedServerGrain(
     }
 
     /// <summary>
-    /// The liveness reminder is registered once, when the server first runs, and kept until the server
+    /// The liveness reminder is registered once, when the server is created (servers created by older
+    /// versions: when they first run), and kept until the server
     /// is deleted: a tick for a stopped or unreachable server is a cheap no-op, whereas registering and
     /// unregistering on every transition would add reminder-table writes exactly when a fleet flaps.
     /// </summary>

@@ -68,6 +68,10 @@ public sealed class ManagedServerState
     [Id(19)]
     public bool MetricsReminderRegistered { get; set; }
 
+    /// <summary>The liveness reminder was registered at creation (servers created before that register it when they first run).</summary>
+    [Id(21)]
+    public bool LivenessReminderRegistered { get; set; }
+
     /// <summary>The agent's Prometheus address from its last heartbeat (null = not exposed); saved when it changes.</summary>
     [Id(20)]
     public string? MetricsAddress { get; set; }
