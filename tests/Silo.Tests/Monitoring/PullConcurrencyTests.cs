@@ -21,6 +21,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Hosting;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 
@@ -136,6 +137,47 @@ public sealed class PullConcurrencyTests(ITestOutputHelper output) : IAsyncLifet
             Assert.All(agent.Acknowledged(), t => Assert.Contains(t, stored));
             Assert.All(stored, t => Assert.Contains(t, agent.HandedOut()));
         }
+    }
+
+    [Fact]
+    public async Task Switching_to_and_from_pull_starts_and_stops_pulls_and_the_reminder()
+    {
+        var services = ((InProcessSiloHandle)_cluster.Primary!).SiloHost.Services;
+        var issuer = services.GetRequiredService<CertificateIssuer>();
+        var puller = services.GetRequiredService<AgentPuller>();
+        var reminders = services.GetRequiredService<IReminderTable>();
+        var grains = _cluster.GrainFactory;
+        await grains.GetGrain<IMonitoringSettingsGrain>("monitoring").SetAsync(MonitoringSettings.Default with { SystemIntervalSeconds = 1, HeartbeatIntervalSeconds = 2 });
+        const string id = "srv-switch01";
+        await using var agents = await FakeAgents.StartAsync(issuer, [id]);
+        var grain = grains.GetGrain<IManagedServerGrain>(id);
+        await grain.CreateAsync(new ServerDefinition(id, ServerKind.Dns, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + id));
+        async Task<bool> HasPullReminderAsync() => (await reminders.ReadRows(grain.GetGrainId())).Reminders.Any(r => r.ReminderName == "pull");
+        int Pulls() => puller.RecentPulls().Count(p => p.ServerId == id);
+
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, Pulls());
+        Assert.False(await HasPullReminderAsync());
+
+        await grain.UpdateAsync(new ServerPatch(Communication: CommunicationMode.Pull, PullPort: agents.Port));
+        Assert.True(await HasPullReminderAsync());
+        var clock = Stopwatch.StartNew();
+        while (Pulls() < 3)
+        {
+            Assert.True(clock.Elapsed < Deadline, "no pulls after switching to pull:\n" + agents.Log);
+            await Task.Delay(200);
+        }
+
+        await grain.UpdateAsync(new ServerPatch(Communication: CommunicationMode.Push));
+        Assert.False(await HasPullReminderAsync());
+        await Task.Delay(TimeSpan.FromSeconds(1)); // a round in flight may still finish
+        var settled = Pulls();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(settled, Pulls());
+
+        await grain.UpdateAsync(new ServerPatch(Communication: CommunicationMode.Pull));
+        await grain.DeleteAsync();
+        Assert.False(await HasPullReminderAsync());
     }
 
     private static bool Overlaps(List<PullTiming> pulls)
