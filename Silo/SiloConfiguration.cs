@@ -1,8 +1,8 @@
-using ManagedServers.Grains.Monitoring;
-using ManagedServers.Silo.Monitoring;
 using System.Net;
 using ManagedServers.Grains.Interfaces.Servers;
+using ManagedServers.Grains.Monitoring;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Silo.Monitoring;
 using ManagedServers.Silo.Storage;
 using ManagedServers.Silo.Streaming;
 using Microsoft.Extensions.DependencyInjection.Extensions;
