@@ -84,6 +84,16 @@ public sealed class PullConcurrencyTests(ITestOutputHelper output) : IAsyncLifet
         var grains = _cluster.GrainFactory;
         await grains.GetGrain<IMonitoringSettingsGrain>("monitoring").SetAsync(MonitoringSettings.Default with { SystemIntervalSeconds = 1, HeartbeatIntervalSeconds = 2 });
 
+        // The control plane's client certificate: its own name, clientAuth only, short-lived, kept in memory.
+        var client = await issuer.GetControlPlaneClientCertificateAsync();
+        Assert.Same(client, await issuer.GetControlPlaneClientCertificateAsync());
+        Assert.Equal(AgentApi.ControlPlaneCommonName, CaChain.CommonName(client));
+        Assert.True(client.HasPrivateKey);
+        Assert.Null(CaChain.CheckControlPlaneClient(client, [await issuer.GetCaAsync()]));
+        Assert.Equal([CaChain.ClientAuthOid], client.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value));
+        Assert.InRange(client.NotAfter.ToUniversalTime() - DateTime.UtcNow, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
+        Assert.Null(await issuer.ValidateAgentCertificateAsync(client)); // and it is no agent
+
         var ids = Enumerable.Range(0, Servers).Select(i => $"srv-pull{i:D2}").ToArray();
         await using var agents = await FakeAgents.StartAsync(issuer, ids);
         foreach (var id in ids)
@@ -214,6 +224,8 @@ public sealed class PullConcurrencyTests(ITestOutputHelper output) : IAsyncLifet
                 using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
                 var csr = new CertificateRequest($"CN={id}", key, HashAlgorithmName.SHA256).CreateSigningRequestPem();
                 using var signed = await issuer.SignAgentCsrAsync(csr, id, TimeSpan.FromDays(1));
+                var usages = signed.Extensions.OfType<X509EnhancedKeyUsageExtension>().Single().EnhancedKeyUsages.Cast<Oid>().Select(o => o.Value).ToList();
+                Assert.Equal([CaChain.ServerAuthOid, CaChain.ClientAuthOid], usages.Order()); // agents' certificates serve the pull endpoint too
                 agents[id] = new FakeAgent(id, CaChain.WithKey(signed.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem()));
             }
 
