@@ -7,6 +7,7 @@ internal sealed class AgentInfo
 {
     private readonly TimeProvider _time;
     private readonly long _startedAt;
+    private long _sequence;
 
     public AgentInfo(TimeProvider time)
     {
@@ -29,6 +30,12 @@ internal sealed class AgentInfo
 
     /// <summary>The agent's opt-in Prometheus address (host:port), reported in heartbeats; null when off.</summary>
     public string? MetricsAddress { get; set; }
+
+    /// <summary>
+    /// The next heartbeat sequence number of this process, shared by every way a heartbeat leaves (pushed over
+    /// HTTPS or AMQP, or answered to a pull), so the control plane sees one rising sequence per boot id.
+    /// </summary>
+    public long NextSequence() => Interlocked.Increment(ref _sequence);
 
     /// <summary>A heartbeat of this process, whichever transport carries it, with the settings in force.</summary>
     public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(Running.AgentRuntimeSettings settings, long sequence, bool stopping) => new(

@@ -3,6 +3,7 @@ using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Silo;
+using ManagedServers.Silo.Pull;
 using ManagedServers.Silo.Telemetry;
 using Orleans.Dashboard;
 
@@ -22,6 +23,7 @@ if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
 
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());
 builder.Services.AddManagedServersApi();
+builder.Services.AddAgentPuller(builder.Configuration); // pull mode: the control plane fetches samples from agents
 builder.Services.AddManagedServersMetrics(builder.Configuration);
 builder.Services.AddHostedService<StartupTasks>();
 builder.WebHost.ConfigureKestrel((context, kestrel) => KestrelSetup.Configure(kestrel, context.Configuration));

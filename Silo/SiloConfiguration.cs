@@ -5,6 +5,7 @@ using ManagedServers.Grains.Servers;
 using ManagedServers.Silo.Monitoring;
 using ManagedServers.Silo.Storage;
 using ManagedServers.Silo.Streaming;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Configuration;
 
 namespace ManagedServers.Silo;
@@ -90,6 +91,9 @@ public static class SiloConfiguration
         silo.AddIngestStream(configuration);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<IMetricsStore>(sp => new SqlMetricsStore(storage, sp.GetRequiredService<ILogger<SqlMetricsStore>>()));
+
+        // Pull mode: no puller unless the host adds one (Program: Pull.PullSetup.AddAgentPuller, which needs the CA).
+        silo.Services.TryAddSingleton<IAgentPuller, NoAgentPuller>();
 
         // Secrets the control plane reads back (the RabbitMQ password). Clusters must set Secrets:Key on every silo.
         silo.Services.AddSingleton(_ => ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));

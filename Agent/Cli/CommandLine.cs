@@ -11,11 +11,11 @@ internal enum AgentVerb
 }
 
 /// <summary>A parsed command line: the verb and its options.</summary>
-internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null, IPEndPoint? MetricsListen = null);
+internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null, IPEndPoint? MetricsListen = null, IPEndPoint? PullListen = null);
 
 /// <summary>
 /// Small, dependency-free parser for <c>enroll --bundle FILE --state-dir DIR</c> and
-/// <c>run --state-dir DIR [--metrics-listen ADDRESS:PORT]</c>.
+/// <c>run --state-dir DIR [--metrics-listen ADDRESS:PORT] [--pull-listen ADDRESS:PORT]</c>.
 /// </summary>
 internal static class CommandLine
 {
@@ -25,6 +25,9 @@ internal static class CommandLine
           ManagedServers.Agent run --state-dir DIR                    run the agent (heartbeats, commands, renewal)
               [--metrics-listen ADDRESS:PORT]                         also serve Prometheus metrics at http://ADDRESS:PORT/metrics
                                                                       (e.g. 127.0.0.1:9120 or [::1]:9120; off by default)
+              [--pull-listen ADDRESS:PORT]                            pull mode: the control plane fetches samples from
+                                                                      https://ADDRESS:PORT (mutual TLS; e.g. 0.0.0.0:9443);
+                                                                      samples are then not pushed (off by default)
           ManagedServers.Agent help                                   show this text
 
         environment:
@@ -57,7 +60,7 @@ internal static class CommandLine
             case "run":
                 verb = AgentVerb.Run;
                 required = ["state-dir"];
-                optional = ["metrics-listen"];
+                optional = ["metrics-listen", "pull-listen"];
                 break;
             default:
                 error = $"unknown command '{verbText}'";
@@ -129,7 +132,14 @@ internal static class CommandLine
             return false;
         }
 
-        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"), metricsListen);
+        IPEndPoint? pullListen = null;
+        if (values.TryGetValue("pull-listen", out var pullText) && !TryParseListen(pullText, out pullListen))
+        {
+            error = $"option '--pull-listen': '{pullText}' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 0.0.0.0:9443 or [::]:9443)";
+            return false;
+        }
+
+        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"), metricsListen, pullListen);
         return true;
     }
 

@@ -12,7 +12,9 @@ namespace ManagedServers.Agent.Monitoring;
 /// (and to the opt-in Prometheus endpoint); a second loop sends the spool oldest first, in batches, and
 /// removes samples only once the control plane (HTTPS) or the broker (AMQP) accepted them. An outage
 /// therefore delays samples but loses none until the spool bound, where the oldest are dropped and counted
-/// (the count travels with every batch). Settings changes (interval, on/off) apply at once.
+/// (the count travels with every batch). Settings changes (interval, on/off) apply at once. In pull mode
+/// (<see cref="AgentRunOptions.PullListen"/>) the send loop idles: samples leave only when the control plane
+/// pulls them (<see cref="PullEndpoint"/>).
 /// </summary>
 internal sealed partial class MonitoringService(
     SystemCollectors collectors,
@@ -20,6 +22,7 @@ internal sealed partial class MonitoringService(
     LatestSample latest,
     IMetricsSender sender,
     AgentRuntimeSettings settings,
+    AgentRunOptions options,
     TimeProvider time,
     ILogger<MonitoringService> logger) : BackgroundService
 {
@@ -31,7 +34,19 @@ internal sealed partial class MonitoringService(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
             Task.Run(() => CollectLoopAsync(stoppingToken), CancellationToken.None),
-            Task.Run(() => SendLoopAsync(stoppingToken), CancellationToken.None));
+            Task.Run(() => options.PullListen is null ? SendLoopAsync(stoppingToken) : IdleAsync(stoppingToken), CancellationToken.None));
+
+    /// <summary>Pull mode: nothing is pushed; the spool is drained by the control plane's pulls.</summary>
+    private static async Task IdleAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
 
     private async Task CollectLoopAsync(CancellationToken stoppingToken)
     {

@@ -223,6 +223,32 @@ internal sealed class SampleSpool
         return removed.Count;
     }
 
+    /// <summary>
+    /// Removes every spooled sample whose time (Unix ms) is at or before <paramref name="throughMilliseconds"/>:
+    /// pull mode's acknowledgement (the control plane stored everything up to that time). Returns how many were removed.
+    /// </summary>
+    public int RemoveThrough(long throughMilliseconds)
+    {
+        var removed = new List<Key>();
+        lock (_lock)
+        {
+            while (_index.Count > 0 && _index.Min.Key.Milliseconds <= throughMilliseconds)
+            {
+                var oldest = _index.Min;
+                _index.Remove(oldest);
+                _bytes -= oldest.Bytes;
+                removed.Add(oldest.Key);
+            }
+        }
+
+        foreach (var key in removed)
+        {
+            TryDelete(PathOf(key));
+        }
+
+        return removed.Count;
+    }
+
     private List<Entry> NextEntries(Key? after, int max)
     {
         lock (_lock)

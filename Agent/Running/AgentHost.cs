@@ -100,6 +100,25 @@ internal static class AgentHost
             services.AddHostedService(sp => sp.GetRequiredService<PrometheusEndpoint>());
         }
 
+        if (options.PullListen is { } pullListen)
+        {
+            // Pull mode: the control plane fetches the spool over mutual TLS; MonitoringService then pushes no samples.
+            services.AddSingleton(sp =>
+            {
+                var connection = sp.GetRequiredService<AgentConnection>();
+                return new PullEndpoint(
+                    pullListen,
+                    sp.GetRequiredService<SampleSpool>(),
+                    sp.GetRequiredService<AgentInfo>(),
+                    sp.GetRequiredService<AgentRuntimeSettings>(),
+                    sp.GetRequiredService<CaTrust>(),
+                    () => connection.ClientCertificate,
+                    sp.GetRequiredService<TimeProvider>(),
+                    sp.GetRequiredService<ILogger<PullEndpoint>>());
+            });
+            services.AddHostedService(sp => sp.GetRequiredService<PullEndpoint>());
+        }
+
         configure?.Invoke(builder);
         var host = builder.Build();
 

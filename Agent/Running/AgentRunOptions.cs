@@ -23,4 +23,10 @@ internal sealed class AgentRunOptions
 
     /// <summary>Where to serve Prometheus metrics (<c>--metrics-listen</c>); null (the default) serves none.</summary>
     public IPEndPoint? MetricsListen { get; init; }
+
+    /// <summary>
+    /// Where the control plane pulls samples (<c>--pull-listen</c>, HTTPS); null (the default) serves none. When set,
+    /// the agent pushes no samples: they leave the spool only through pulls.
+    /// </summary>
+    public IPEndPoint? PullListen { get; init; }
 }

@@ -27,8 +27,6 @@ internal sealed class HeartbeatService(
     private static readonly TimeSpan MinRequestTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan MaxRequestTimeout = TimeSpan.FromSeconds(30);
 
-    private long _sequence;
-
     private enum OutcomeKind
     {
         Acknowledged,
@@ -129,7 +127,7 @@ internal sealed class HeartbeatService(
 
     private async Task<Outcome> SendAsync(bool stopping, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var sequence = Interlocked.Increment(ref _sequence);
+        var sequence = info.NextSequence();
         var heartbeat = info.NewHeartbeat(settings, sequence, stopping);
 
         var uri = connection.Resolve(AgentEndpoints.Heartbeat);

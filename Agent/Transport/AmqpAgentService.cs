@@ -40,7 +40,6 @@ internal sealed partial class AmqpAgentService(
     private const int OutboxCapacity = 10_000;
     private readonly Channel<Outgoing> _outbox = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(OutboxCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _sequence;
     private long _generation;
     private IChannel? _consumerChannel;
     private Outgoing? _unconfirmed;
@@ -198,7 +197,7 @@ internal sealed partial class AmqpAgentService(
 
     private Outgoing Beat(bool stopping)
     {
-        var heartbeat = info.NewHeartbeat(settings, Interlocked.Increment(ref _sequence), stopping);
+        var heartbeat = info.NewHeartbeat(settings, info.NextSequence(), stopping);
         return new Outgoing(AmqpTopology.HeartbeatKind, JsonSerializer.SerializeToUtf8Bytes(heartbeat, ContractsJson.Default.Heartbeat), 0, null, heartbeat.MessageId.ToString("N"));
     }
 

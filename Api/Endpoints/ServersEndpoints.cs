@@ -127,10 +127,10 @@ public static partial class ServersEndpoints
         }
 
         var runtime = ParseOptional(body.Runtime, AgentRuntime.Docker, "runtime", errors);
-        // Without an explicit communication, a new server takes the settings' default_communication.
         var communication = string.IsNullOrWhiteSpace(body.Communication)
-            ? (await grains.GetGrain<IRabbitMqSettingsGrain>(GrainBrokerSettingsSource.RabbitMqSettingsKey).GetAsync()).DefaultCommunication
+            ? await DefaultCommunicationAsync(grains)
             : ParseOptional(body.Communication, CommunicationMode.Push, "communication", errors);
+        ValidatePort(body.PullPort, "pull_port", errors);
         ValidateAddress(body.Address, "address", errors);
         ValidateIp(body.MonitoringApiIp, "monitoring_api_ip", errors);
         ValidateOs(body.Os, errors);
@@ -171,7 +171,7 @@ public static partial class ServersEndpoints
                 await userGrain.BindServerAsync(id);
             }
 
-            var definition = new ServerDefinition(name, kind, body.Address?.Trim() ?? string.Empty, body.Os?.Trim() ?? string.Empty, runtime, communication, body.MonitoringApiIp?.Trim() ?? string.Empty, serverUser);
+            var definition = new ServerDefinition(name, kind, body.Address?.Trim() ?? string.Empty, body.Os?.Trim() ?? string.Empty, runtime, communication, body.MonitoringApiIp?.Trim() ?? string.Empty, serverUser, body.PullPort);
             var snapshot = await grains.GetGrain<IManagedServerGrain>(id).CreateAsync(definition);
             return TypedResults.Created($"/api/v1/servers/{id}", snapshot.ToView());
         }
@@ -214,6 +214,7 @@ public static partial class ServersEndpoints
         ValidateAddress(body.Address, "address", errors);
         ValidateIp(body.MonitoringApiIp, "monitoring_api_ip", errors);
         ValidateOs(body.Os, errors);
+        ValidatePort(body.PullPort, "pull_port", errors);
         if (errors.Any)
         {
             return errors.ToProblem();
@@ -225,7 +226,7 @@ public static partial class ServersEndpoints
             return Problem.Of(409, "Conflict", $"a server named '{name}' already exists", ProblemTypes.Conflict);
         }
 
-        var updated = await grain.UpdateAsync(new ServerPatch(name, body.Address?.Trim(), body.Os?.Trim(), runtime, communication, body.MonitoringApiIp?.Trim()));
+        var updated = await grain.UpdateAsync(new ServerPatch(name, body.Address?.Trim(), body.Os?.Trim(), runtime, communication, body.MonitoringApiIp?.Trim(), body.PullPort));
         if (renamed)
         {
             await grains.GetGrain<IServerNameGrain>(current.Definition.Name.ToLowerInvariant()).ReleaseAsync(id);
@@ -383,6 +384,24 @@ public static partial class ServersEndpoints
         if (!IPAddress.TryParse(a, out _) && Uri.CheckHostName(a) != UriHostNameType.Dns)
         {
             errors.Add(field, $"'{address}' is neither an IP address nor a host name");
+        }
+    }
+
+    /// <summary>
+    /// The communication of a server created without one: RabbitMQ's default_communication when it names a mode
+    /// other than push (amqp, as before; or pull), else the monitoring settings' communication (push or pull).
+    /// </summary>
+    internal static async Task<CommunicationMode> DefaultCommunicationAsync(IGrainFactory grains)
+    {
+        var rabbit = (await grains.GetGrain<IRabbitMqSettingsGrain>(GrainBrokerSettingsSource.RabbitMqSettingsKey).GetAsync()).DefaultCommunication;
+        return rabbit != CommunicationMode.Push ? rabbit : (await grains.GetGrain<IMonitoringSettingsGrain>("monitoring").GetAsync()).Communication;
+    }
+
+    private static void ValidatePort(int? port, string field, FieldErrors errors)
+    {
+        if (port is { } p && (p < 1 || p > 65535))
+        {
+            errors.Add(field, $"{p} is not a port: use 1 to 65535");
         }
     }
 

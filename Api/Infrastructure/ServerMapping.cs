@@ -21,7 +21,8 @@ public static class ServerMapping
         s.StateSince,
         s.Hostname,
         s.UptimeSeconds,
-        s.CertificateNotAfter);
+        s.CertificateNotAfter,
+        s.Definition.PullPort);
 
     public static HeartbeatView ToHeartbeatView(this ServerSnapshot s) =>
         new(s.Id, s.Definition.Name, Wire(s.State), s.LastHeartbeat, s.Requests2m, s.AgentVersion, s.UptimeSeconds);

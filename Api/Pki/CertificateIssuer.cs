@@ -7,13 +7,19 @@ using ManagedServers.Grains.Interfaces.Identity;
 namespace ManagedServers.Api.Pki;
 
 /// <summary>
-/// Signs with the built-in CA: short-lived agent client certificates from CSRs, and the agent
-/// listener's server certificate. The CA material is fetched once from its grain and kept in memory.
+/// Signs with the built-in CA: short-lived agent certificates from CSRs, the agent listener's server
+/// certificate and the control plane's own client certificate for pull mode. The CA material is fetched
+/// once from its grain and kept in memory.
 /// </summary>
 public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) : IDisposable
 {
+    /// <summary>Lifetime of the control plane's pull client certificate; a new one is issued after two thirds of it.</summary>
+    public static readonly TimeSpan ControlPlaneClientLifetime = TimeSpan.FromDays(7);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SemaphoreSlim _clientGate = new(1, 1);
     private X509Certificate2? _ca;
+    private X509Certificate2? _controlPlaneClient;
 
     public async Task<X509Certificate2> GetCaAsync()
     {
@@ -41,7 +47,11 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
 
     public async Task<string> GetCaPemAsync() => (await GetCaAsync()).ExportCertificatePem();
 
-    /// <summary>Signs an agent's CSR. The subject is set by us (CN = server id), whatever the CSR asked for.</summary>
+    /// <summary>
+    /// Signs an agent's CSR. The subject is set by us (CN = server id), whatever the CSR asked for. The certificate
+    /// allows clientAuth (the agent calling the control plane) and serverAuth (its pull endpoint, which the control
+    /// plane calls); certificates issued before pull mode carry clientAuth only and gain serverAuth at renewal.
+    /// </summary>
     public async Task<X509Certificate2> SignAgentCsrAsync(string csrPem, string serverId, TimeSpan lifetime)
     {
         CertificateRequest request;
@@ -57,7 +67,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         var leaf = new CertificateRequest(new X500DistinguishedName($"CN={serverId}, O=ManagedServers agents"), request.PublicKey, HashAlgorithmName.SHA256);
         leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         leaf.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid)], false));
+        leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid), new Oid(CaChain.ServerAuthOid)], false));
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri($"urn:managedservers:server:{serverId}"));
         leaf.CertificateExtensions.Add(san.Build());
@@ -93,6 +103,62 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
+    /// <summary>
+    /// A client certificate for the control plane itself (CN <see cref="Contracts.Agent.AgentApi.ControlPlaneCommonName"/>,
+    /// clientAuth only), with a new key that never leaves this process: what agents' pull endpoints accept.
+    /// </summary>
+    public async Task<X509Certificate2> IssueControlPlaneClientCertificateAsync(TimeSpan lifetime)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={Contracts.Agent.AgentApi.ControlPlaneCommonName}, O=ManagedServers", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid)], false));
+        using var signed = await SignAsync(request, lifetime);
+        using var withKey = signed.CopyWithPrivateKey(key);
+
+        // SslStream on Linux wants an exportable, non-ephemeral key: round-trip through PKCS#12.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
+    /// <summary>
+    /// The control plane's current pull client certificate: issued on first use, kept in memory (never stored) and
+    /// replaced by a new one once two thirds of its <see cref="ControlPlaneClientLifetime"/> have passed. The
+    /// replaced certificate is not disposed: connections opened with it may still be in use, and it expires soon.
+    /// </summary>
+    public async Task<X509Certificate2> GetControlPlaneClientCertificateAsync(CancellationToken cancellationToken = default)
+    {
+        var current = Volatile.Read(ref _controlPlaneClient);
+        if (current is not null && !DueForReplacement(current))
+        {
+            return current;
+        }
+
+        await _clientGate.WaitAsync(cancellationToken);
+        try
+        {
+            current = _controlPlaneClient;
+            if (current is null || DueForReplacement(current))
+            {
+                current = await IssueControlPlaneClientCertificateAsync(ControlPlaneClientLifetime);
+                Volatile.Write(ref _controlPlaneClient, current);
+            }
+
+            return current;
+        }
+        finally
+        {
+            _clientGate.Release();
+        }
+    }
+
+    private bool DueForReplacement(X509Certificate2 certificate)
+    {
+        var notBefore = certificate.NotBefore.ToUniversalTime();
+        var notAfter = certificate.NotAfter.ToUniversalTime();
+        return time.GetUtcNow().UtcDateTime >= notBefore + ((notAfter - notBefore) * 2 / 3);
+    }
+
     /// <summary>The server id of a client certificate issued by our CA for an agent, or null.</summary>
     public async Task<string?> ValidateAgentCertificateAsync(X509Certificate2 certificate)
     {
@@ -103,13 +169,15 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         }
 
         var cn = certificate.GetNameInfo(X509NameType.SimpleName, false);
-        return string.IsNullOrEmpty(cn) ? null : cn;
+        return string.IsNullOrEmpty(cn) || cn == Contracts.Agent.AgentApi.ControlPlaneCommonName ? null : cn; // the control plane's own pull certificate is no agent
     }
 
     public void Dispose()
     {
         _ca?.Dispose();
+        _controlPlaneClient?.Dispose();
         _gate.Dispose();
+        _clientGate.Dispose();
     }
 
     private async Task<X509Certificate2> SignAsync(CertificateRequest request, TimeSpan lifetime)

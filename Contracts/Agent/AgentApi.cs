@@ -15,6 +15,31 @@ public static class AgentApi
     /// <summary>Route template of a command's result.</summary>
     public const string CommandResultTemplate = Commands + "/{commandId}/result";
 
+    /// <summary>
+    /// Pull mode (the agent's opt-in <c>run --pull-listen</c> HTTPS endpoint, absolute paths on the agent):
+    /// <c>GET /pull/v1/samples?ack={unixMs}&amp;max={n}</c> first removes spooled samples with time ≤ ack, then
+    /// answers the oldest up to max as a <see cref="MetricsBatch"/>.
+    /// </summary>
+    public const string PullSamples = "/pull/v1/samples";
+
+    /// <summary>Pull mode: <c>GET /pull/v1/heartbeat</c> answers a <see cref="Heartbeat"/>, so a pull also proves liveness.</summary>
+    public const string PullHeartbeat = "/pull/v1/heartbeat";
+
+    /// <summary>Samples a pull answers when it names no max.</summary>
+    public const int PullDefaultMax = 500;
+
+    /// <summary>Most samples one pull answers, whatever max it names.</summary>
+    public const int PullMaxCap = 1000;
+
+    /// <summary>The port the control plane pulls from when the server names none (<c>Pull:DefaultPort</c> overrides it).</summary>
+    public const int PullDefaultPort = 9443;
+
+    /// <summary>
+    /// Common name of the control plane's own client certificate (issued by its CA, clientAuth): the only
+    /// client an agent's pull endpoint answers.
+    /// </summary>
+    public const string ControlPlaneCommonName = "managedservers-control-plane";
+
     /// <summary>Problem type when the agent's server was deleted or its certificate revoked.</summary>
     public const string RevokedProblemType = "https://managedservers.dev/problems/agent-revoked";
 }

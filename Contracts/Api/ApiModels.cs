@@ -25,7 +25,8 @@ public sealed record ServerView(
     DateTimeOffset? StateSince,
     string? Hostname,
     long? UptimeSeconds,
-    DateTimeOffset? CertificateNotAfter);
+    DateTimeOffset? CertificateNotAfter,
+    int? PullPort = null);
 
 /// <summary>Body of POST /api/v1/servers. Missing optional fields take the documented defaults.</summary>
 public sealed record CreateServerRequest(
@@ -36,7 +37,8 @@ public sealed record CreateServerRequest(
     string? Runtime = null,
     string? Communication = null,
     string? MonitoringApiIp = null,
-    string? ServerUser = null);
+    string? ServerUser = null,
+    int? PullPort = null);
 
 /// <summary>Body of PATCH /api/v1/servers/{id}: only the fields present change.</summary>
 public sealed record UpdateServerRequest(
@@ -45,7 +47,8 @@ public sealed record UpdateServerRequest(
     string? Os = null,
     string? Runtime = null,
     string? Communication = null,
-    string? MonitoringApiIp = null);
+    string? MonitoringApiIp = null,
+    int? PullPort = null);
 
 /// <summary>One page of a list (JSON: items, total, page, per_page).</summary>
 public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Page, int PerPage);

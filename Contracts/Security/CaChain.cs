@@ -33,6 +33,47 @@ public static class CaChain
         return chain.Build(leaf) ? null : string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct());
     }
 
+    /// <summary>The certificate's common name (CN), or an empty string.</summary>
+    public static string CommonName(X509Certificate2 certificate) => certificate.GetNameInfo(X509NameType.SimpleName, false) ?? string.Empty;
+
+    /// <summary>
+    /// Pull mode, on the agent: null when <paramref name="leaf"/> is the control plane's client certificate —
+    /// it chains to <paramref name="roots"/> (the pinned CA), allows clientAuth and has the CN
+    /// <see cref="Agent.AgentApi.ControlPlaneCommonName"/> — else why not.
+    /// </summary>
+    public static string? CheckControlPlaneClient(X509Certificate2 leaf, X509Certificate2Collection roots, DateTime? at = null)
+    {
+        if (Check(leaf, roots, at, ClientAuthOid) is { } statuses)
+        {
+            return $"the client certificate ({leaf.Subject}) is not a client certificate of the control plane CA ({statuses})";
+        }
+
+        var cn = CommonName(leaf);
+        return cn == Agent.AgentApi.ControlPlaneCommonName
+            ? null
+            : $"the client certificate's CN is '{cn}', not '{Agent.AgentApi.ControlPlaneCommonName}'";
+    }
+
+    /// <summary>
+    /// Pull mode, on the control plane: null when <paramref name="leaf"/>, presented by an agent's pull endpoint,
+    /// is that server's agent certificate — it chains to <paramref name="ca"/>, its CN is <paramref name="serverId"/>,
+    /// and it allows serverAuth (or, issued before agent certificates carried serverAuth, clientAuth: such a
+    /// certificate is replaced at the agent's next renewal) — else why not. Host names are not checked: the CN is
+    /// the identity, whatever address the server is reached at.
+    /// </summary>
+    public static string? CheckAgentServer(X509Certificate2 leaf, X509Certificate2 ca, string serverId, DateTime? at = null)
+    {
+        if (Check(leaf, [ca], at, ServerAuthOid) is { } statuses && Check(leaf, [ca], at, ClientAuthOid) is not null)
+        {
+            return $"the agent's certificate ({leaf.Subject}) is not trusted by the control plane CA for TLS ({statuses})";
+        }
+
+        var cn = CommonName(leaf);
+        return string.Equals(cn, serverId, StringComparison.Ordinal)
+            ? null
+            : $"the agent's certificate is for '{cn}', not for server '{serverId}'";
+    }
+
     /// <summary>True when <paramref name="leaf"/> chains to <paramref name="ca"/>.</summary>
     public static bool IsTrusted(X509Certificate leaf, X509Certificate2 ca, DateTime? at = null, string? requiredUsageOid = null)
     {

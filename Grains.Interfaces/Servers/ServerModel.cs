@@ -42,7 +42,10 @@ public enum CommunicationMode
     Amqp,
 }
 
-/// <summary>The operator-supplied part of a server record.</summary>
+/// <summary>
+/// The operator-supplied part of a server record. <see cref="PullPort"/>: where the control plane pulls a pull-mode
+/// server's samples (at <see cref="Address"/>); null means the silo's <c>Pull:DefaultPort</c> (9443).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ms.ServerDefinition")]
 public sealed record ServerDefinition(
     [property: Id(0)] string Name,
@@ -52,7 +55,8 @@ public sealed record ServerDefinition(
     [property: Id(4)] AgentRuntime Runtime,
     [property: Id(5)] CommunicationMode Communication,
     [property: Id(6)] string MonitoringApiIp,
-    [property: Id(7)] string ServerUser);
+    [property: Id(7)] string ServerUser,
+    [property: Id(8)] int? PullPort = null);
 
 /// <summary>A partial update of a server record: null fields stay as they are.</summary>
 [GenerateSerializer, Immutable, Alias("ms.ServerPatch")]
@@ -62,7 +66,8 @@ public sealed record ServerPatch(
     [property: Id(2)] string? Os = null,
     [property: Id(3)] AgentRuntime? Runtime = null,
     [property: Id(4)] CommunicationMode? Communication = null,
-    [property: Id(5)] string? MonitoringApiIp = null);
+    [property: Id(5)] string? MonitoringApiIp = null,
+    [property: Id(6)] int? PullPort = null);
 
 /// <summary>Component versions reported by the agent (null = not installed).</summary>
 [GenerateSerializer, Immutable, Alias("ms.ComponentVersionSet")]

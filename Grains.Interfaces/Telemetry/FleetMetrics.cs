@@ -21,6 +21,9 @@ public static class FleetMetrics
     /// <summary>Transport tag: posted by the agent to the HTTPS agent listener.</summary>
     public const string Https = "https";
 
+    /// <summary>Transport tag: pulled by the control plane from the agent's pull endpoint (pull mode).</summary>
+    public const string Pull = "pull";
+
     /// <summary>Dead-letter reason: the message did not parse or was published under another server's name.</summary>
     public const string Invalid = "invalid";
 

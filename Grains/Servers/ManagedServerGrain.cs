@@ -66,6 +66,8 @@ public sealed partial class ManagedServerGrain(
             {
                 SchedulePublishRetry(TimeSpan.Zero); // a silo died between saving and publishing: publish now (agents dedupe by id)
             }
+
+            EnsurePulling(); // pull mode: ManagedServerGrain.Pull.cs
         }
     }
 
@@ -106,6 +108,7 @@ public sealed partial class ManagedServerGrain(
         _livenessReminderRegistered = true;
         await store.WriteStateAsync();
         await PushToIndexAsync();
+        await OnCommunicationChangedAsync(null);
         LogCreated(logger, Id, definition.Name);
         return Snapshot();
     }
@@ -123,9 +126,11 @@ public sealed partial class ManagedServerGrain(
             Runtime = patch.Runtime ?? current.Runtime,
             Communication = patch.Communication ?? current.Communication,
             MonitoringApiIp = patch.MonitoringApiIp ?? current.MonitoringApiIp,
+            PullPort = patch.PullPort ?? current.PullPort,
         };
         await SaveAsync();
         await PushToIndexAsync();
+        await OnCommunicationChangedAsync(current.Communication);
         return Snapshot();
     }
 
@@ -144,8 +149,10 @@ public sealed partial class ManagedServerGrain(
         _rollupTimer?.Dispose();
         _rollupTimer = null;
         _ring = null;
+        StopPulling();
         await UnregisterReminderAsync(LivenessReminder);
         await UnregisterReminderAsync(MetricsReminder);
+        await UnregisterReminderAsync(PullReminder);
         await metricsStore.DeleteServerAsync(Id);
         await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).RemoveAsync(Id);
         _commandsAvailable.TrySetResult();
@@ -525,6 +532,9 @@ public sealed partial class ManagedServerGrain(
                 break;
             case MetricsReminder:
                 await ReconcileMetricsAsync();
+                break;
+            case PullReminder:
+                await OnPullReminderAsync();
                 break;
         }
     }

@@ -29,6 +29,12 @@ public sealed class ServerGrainOptions
 
     /// <summary>Period of the reminder that reconciles aggregates and enforces retention.</summary>
     public TimeSpan MetricsReminderPeriod { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Period of the reminder that brings pull servers' grains back (and so their pull timers) after a silo loss.</summary>
+    public TimeSpan PullReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Batches one pull may take in a row while the agent answers full batches (a backlog after an outage).</summary>
+    public int PullBatchesPerTick { get; set; } = 10;
 }
 
 /// <summary>Storage name shared by grains and hosts (stream names: <see cref="StreamNames"/>).</summary>

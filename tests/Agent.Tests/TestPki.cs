@@ -59,6 +59,26 @@ internal sealed class TestCa : IDisposable
         return issued.ExportCertificatePem() + "\n";
     }
 
+    /// <summary>A leaf certificate with its key, CN = <paramref name="commonName"/>, for the given extended key usages.</summary>
+    public X509Certificate2 IssueLeaf(string commonName, params string[] usageOids)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        var usages = new OidCollection();
+        foreach (var oid in usageOids)
+        {
+            usages.Add(new Oid(oid));
+        }
+
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        var now = DateTimeOffset.UtcNow;
+        using var issued = Sign(request, now.AddHours(-1), now.AddDays(7));
+        using var withKey = issued.CopyWithPrivateKey(key);
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+    }
+
     /// <summary>Chain check against this CA only, as the control plane does for client certificates.</summary>
     public bool Validates(X509Certificate2 certificate)
     {

@@ -30,7 +30,7 @@ internal sealed class AddServerSettings : OutputSettings
     public string? Runtime { get; init; }
 
     [CommandOption("--communication <MODE>")]
-    [Description("How monitoring data flows: [green]push[/] (the agent sends it), [green]pull[/] (the control plane scrapes the agent, for firewalls that block inbound connections to the control plane) or [green]amqp[/] (through RabbitMQ); default: the control plane's default_communication setting")]
+    [Description("How monitoring data flows: [green]push[/] (the agent sends it), [green]pull[/] (the control plane scrapes the agent, for firewalls that block inbound connections to the control plane) or [green]amqp[/] (through RabbitMQ); default: RabbitMQ's default_communication when it is amqp, else the monitoring settings' communication")]
     public string? Communication { get; init; }
 
     [CommandOption("--monitoring-api-ip <IP>")]
