@@ -14,85 +14,20 @@ namespace ManagedServers.Agent.Monitoring;
 /// one request per connection. At most 8 connections are served at once, each within 10 s. When the
 /// address cannot be bound the error is logged and the agent runs on without the endpoint.
 /// </summary>
-internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> sample, ILogger<PrometheusEndpoint> logger) : BackgroundService
+internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> sample, ILogger<PrometheusEndpoint> logger)
+    : TcpEndpointService(listen, MaxConnections)
 {
     private const int MaxConnections = 8;
     private const int MaxRequestBytes = 8 * 1024;
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
 
-    private TcpListener? _listener;
-    private int _connections;
+    protected override void OnListening(string address) => logger.MetricsEndpointListening(address);
 
-    /// <summary>The bound address once started (the real port when <c>listen</c> has port 0); null when not listening.</summary>
-    public IPEndPoint? LocalEndpoint { get; private set; }
+    protected override void OnListenFailed(string address, string error) => logger.MetricsEndpointFailed(address, error);
 
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        var listener = new TcpListener(listen);
-        try
-        {
-            listener.Start();
-            _listener = listener;
-            LocalEndpoint = (IPEndPoint)listener.LocalEndpoint;
-            logger.MetricsEndpointListening(LocalEndpoint.ToString());
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            logger.MetricsEndpointFailed(listen.ToString(), e.Message);
-        }
+    protected override void OnRequestFailed(string? remote, string error) => logger.MetricsRequestFailed(remote, error);
 
-        return base.StartAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _listener?.Dispose();
-        base.Dispose();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_listener is not { } listener)
-        {
-            return;
-        }
-
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                Socket client;
-                try
-                {
-                    client = await listener.AcceptSocketAsync(stoppingToken);
-                }
-                catch (SocketException e)
-                {
-                    logger.MetricsRequestFailed(null, e.Message); // e.g. a connection reset before accept
-                    continue;
-                }
-
-                if (Interlocked.Increment(ref _connections) > MaxConnections)
-                {
-                    Interlocked.Decrement(ref _connections);
-                    client.Dispose(); // too many scrapers at once
-                    continue;
-                }
-
-                _ = ServeAsync(client, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
-
-    private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
+    protected override async Task ServeAsync(Socket client, CancellationToken stoppingToken)
     {
         string? remote = null;
         try
@@ -112,7 +47,6 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
         finally
         {
             client.Dispose();
-            Interlocked.Decrement(ref _connections);
         }
     }
 

@@ -46,7 +46,7 @@ internal sealed class PullEndpoint(
     CaTrust trust,
     Func<X509Certificate2> certificate,
     TimeProvider time,
-    ILogger<PullEndpoint> logger) : BackgroundService
+    ILogger<PullEndpoint> logger) : TcpEndpointService(listen, MaxConnections)
 {
     private const int MaxConnections = 8;
     private const int MaxRequestBytes = 8 * 1024;
@@ -55,80 +55,14 @@ internal sealed class PullEndpoint(
     private static readonly TimeSpan KeepAliveIdle = TimeSpan.FromSeconds(30);
 
     private readonly Lock _certificateLock = new();
-    private TcpListener? _listener;
-    private int _connections;
     private (string Thumbprint, SslStreamCertificateContext Context)? _serverCertificate;
+    protected override void OnListening(string address) => logger.PullEndpointListening(address);
 
-    /// <summary>The bound address once started (the real port when <c>listen</c> has port 0); null when not listening.</summary>
-    public IPEndPoint? LocalEndpoint { get; private set; }
+    protected override void OnListenFailed(string address, string error) => logger.PullEndpointFailed(address, error);
 
-    public override Task StartAsync(CancellationToken cancellationToken)
-    {
-        var listener = new TcpListener(listen);
-        try
-        {
-            listener.Start();
-            _listener = listener;
-            LocalEndpoint = (IPEndPoint)listener.LocalEndpoint;
-            logger.PullEndpointListening(LocalEndpoint.ToString());
-        }
-        catch (SocketException e)
-        {
-            listener.Dispose();
-            logger.PullEndpointFailed(listen.ToString(), e.Message);
-        }
+    protected override void OnRequestFailed(string? remote, string error) => logger.PullRequestFailed(remote, error);
 
-        return base.StartAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        _listener?.Dispose();
-        base.Dispose();
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (_listener is not { } listener)
-        {
-            return;
-        }
-
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                Socket client;
-                try
-                {
-                    client = await listener.AcceptSocketAsync(stoppingToken);
-                }
-                catch (SocketException e)
-                {
-                    logger.PullRequestFailed(null, e.Message);
-                    continue;
-                }
-
-                if (Interlocked.Increment(ref _connections) > MaxConnections)
-                {
-                    Interlocked.Decrement(ref _connections);
-                    client.Dispose(); // too many at once
-                    continue;
-                }
-
-                _ = ServeAsync(client, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            listener.Stop();
-        }
-    }
-
-    private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
+    protected override async Task ServeAsync(Socket client, CancellationToken stoppingToken)
     {
         string? remote = null;
         string? refusal = null;
@@ -192,10 +126,6 @@ internal sealed class PullEndpoint(
             {
                 logger.PullRequestFailed(remote, e.Message);
             }
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _connections);
         }
     }
 

@@ -29,6 +29,7 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
 
     private readonly HashSet<long> _dirtyMinutes = [];
     private readonly Dictionary<long, DateTimeOffset> _dirtyHours = [];
+    private readonly SortedDictionary<long, AggregateBucket> _recentMinutes = [];
     private SampleRing? _ring;
     private long _ringCompleteFromMs = long.MaxValue;
     private IGrainTimer? _rollupTimer;
@@ -232,11 +233,28 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
 
         var buckets = Rollup.FromSamples(samples, Resolutions.Minute);
         await Metrics.UpsertAggregatesAsync(Id, buckets);
+        foreach (var bucket in buckets)
+        {
+            _recentMinutes[bucket.StartMs] = bucket;
+        }
+
+        var keepFrom = time.GetUtcNow().ToUnixTimeMilliseconds() - (2 * Resolutions.Hour * 1000L);
+        while (_recentMinutes.Count > 0 && _recentMinutes.First().Key < keepFrom)
+        {
+            _recentMinutes.Remove(_recentMinutes.First().Key);
+        }
     }
 
+    /// <summary>
+    /// Re-aggregates an hour from its minutes: from this activation's own minute aggregates when the hour began
+    /// after the activation took its first sample (every minute of it went through this grain), else from the store.
+    /// </summary>
     private async Task RollUpHourAsync(long hour)
     {
-        var minutes = await Metrics.ReadAggregatesAsync(Id, Resolutions.Minute, hour, hour + (Resolutions.Hour * 1000L));
+        var end = hour + (Resolutions.Hour * 1000L);
+        IReadOnlyList<AggregateBucket> minutes = hour >= _ringCompleteFromMs
+            ? [.. _recentMinutes.Where(m => m.Key >= hour && m.Key < end).Select(m => m.Value)]
+            : await Metrics.ReadAggregatesAsync(Id, Resolutions.Minute, hour, end);
         if (minutes.Count > 0)
         {
             await Metrics.UpsertAggregatesAsync(Id, Rollup.Combine(minutes, Resolutions.Hour));

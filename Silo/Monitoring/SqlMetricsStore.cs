@@ -20,6 +20,8 @@ namespace ManagedServers.Silo.Monitoring;
 public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
 {
     private const int MaxRowsPerCommit = 2_000;
+    private const int SqliteReadLanes = 4;
+    private readonly SemaphoreSlim _sqliteLanes = new(SqliteReadLanes, SqliteReadLanes);
     private readonly StorageConfig _config;
     private readonly ILogger<SqlMetricsStore> _logger;
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -100,97 +102,88 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    public async Task<IReadOnlyList<StoredSample>> ReadRawAsync(string serverId, long fromMs, long toMs, int limit, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT ts, payload FROM ms_metric_raw WHERE server_id = @s AND ts >= @f AND ts < @t ORDER BY ts LIMIT @l";
-        Add(command, "@s", serverId);
-        Add(command, "@f", fromMs);
-        Add(command, "@t", toMs);
-        Add(command, "@l", limit);
-        var result = new List<StoredSample>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            result.Add(new StoredSample(reader.GetInt64(0), MetricsCodec.DecodeValues((byte[])reader.GetValue(1))));
-        }
+    public async Task<IReadOnlyList<StoredSample>> ReadRawAsync(string serverId, long fromMs, long toMs, int limit, CancellationToken cancellationToken = default) =>
+        await QueryAsync(
+            "SELECT ts, payload FROM ms_metric_raw WHERE server_id = @s AND ts >= @f AND ts < @t ORDER BY ts LIMIT @l",
+            [("@s", serverId), ("@f", fromMs), ("@t", toMs), ("@l", limit)],
+            r => new StoredSample(r.GetInt64(0), MetricsCodec.DecodeValues((byte[])r.GetValue(1))),
+            cancellationToken).ConfigureAwait(false);
 
-        return result;
-    }
+    // ts >= 0 for real samples, so integer division floors to the bucket start.
+    public async Task<IReadOnlyDictionary<long, int>> CountRawAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default) =>
+        (await QueryAsync(
+            "SELECT (ts / @w) * @w AS b, COUNT(*) FROM ms_metric_raw WHERE server_id = @s AND ts >= @f AND ts < @t GROUP BY (ts / @w)",
+            [("@w", stepSeconds * 1000L), ("@s", serverId), ("@f", fromMs), ("@t", toMs)],
+            r => (Bucket: r.GetInt64(0), Count: (int)r.GetInt64(1)),
+            cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Bucket, x => x.Count);
 
-    public async Task<IReadOnlyDictionary<long, int>> CountRawAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
+    public async Task<IReadOnlyList<AggregateBucket>> ReadAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default) =>
+        await QueryAsync(
+            "SELECT bucket, samples, payload FROM ms_metric_agg WHERE server_id = @s AND step = @w AND bucket >= @f AND bucket < @t ORDER BY bucket",
+            [("@s", serverId), ("@w", stepSeconds), ("@f", fromMs), ("@t", toMs)],
+            r => new AggregateBucket(r.GetInt64(0), stepSeconds, r.GetInt32(1), MetricsCodec.DecodeAggregates((byte[])r.GetValue(2))),
+            cancellationToken).ConfigureAwait(false);
 
-        // ts >= 0 for real samples, so integer division floors to the bucket start.
-        command.CommandText = "SELECT (ts / @w) * @w AS b, COUNT(*) FROM ms_metric_raw WHERE server_id = @s AND ts >= @f AND ts < @t GROUP BY (ts / @w)";
-        Add(command, "@w", stepSeconds * 1000L);
-        Add(command, "@s", serverId);
-        Add(command, "@f", fromMs);
-        Add(command, "@t", toMs);
-        var result = new Dictionary<long, int>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            result[reader.GetInt64(0)] = (int)reader.GetInt64(1);
-        }
+    public async Task<IReadOnlyDictionary<long, int>> CountAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default) =>
+        (await QueryAsync(
+            "SELECT bucket, samples FROM ms_metric_agg WHERE server_id = @s AND step = @w AND bucket >= @f AND bucket < @t",
+            [("@s", serverId), ("@w", stepSeconds), ("@f", fromMs), ("@t", toMs)],
+            r => (Bucket: r.GetInt64(0), Count: r.GetInt32(1)),
+            cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Bucket, x => x.Count);
 
-        return result;
-    }
-
-    public async Task<IReadOnlyList<AggregateBucket>> ReadAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT bucket, samples, payload FROM ms_metric_agg WHERE server_id = @s AND step = @w AND bucket >= @f AND bucket < @t ORDER BY bucket";
-        Add(command, "@s", serverId);
-        Add(command, "@w", stepSeconds);
-        Add(command, "@f", fromMs);
-        Add(command, "@t", toMs);
-        var result = new List<AggregateBucket>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            result.Add(new AggregateBucket(reader.GetInt64(0), stepSeconds, reader.GetInt32(1), MetricsCodec.DecodeAggregates((byte[])reader.GetValue(2))));
-        }
-
-        return result;
-    }
-
-    public async Task<IReadOnlyDictionary<long, int>> CountAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT bucket, samples FROM ms_metric_agg WHERE server_id = @s AND step = @w AND bucket >= @f AND bucket < @t";
-        Add(command, "@s", serverId);
-        Add(command, "@w", stepSeconds);
-        Add(command, "@f", fromMs);
-        Add(command, "@t", toMs);
-        var result = new Dictionary<long, int>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            result[reader.GetInt64(0)] = reader.GetInt32(1);
-        }
-
-        return result;
-    }
-
-    public async Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long aggregatesBeforeMs, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM ms_metric_raw WHERE server_id = @s AND ts < @r; DELETE FROM ms_metric_agg WHERE server_id = @s AND bucket < @a";
-        Add(command, "@s", serverId);
-        Add(command, "@r", rawBeforeMs);
-        Add(command, "@a", aggregatesBeforeMs);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long aggregatesBeforeMs, CancellationToken cancellationToken = default) =>
+        QueryAsync(
+            "DELETE FROM ms_metric_raw WHERE server_id = @s AND ts < @r; DELETE FROM ms_metric_agg WHERE server_id = @s AND bucket < @a",
+            [("@s", serverId), ("@r", rawBeforeMs), ("@a", aggregatesBeforeMs)],
+            static _ => 0,
+            cancellationToken);
 
     public Task DeleteServerAsync(string serverId, CancellationToken cancellationToken = default) =>
         DeleteBeforeAsync(serverId, long.MaxValue, long.MaxValue, cancellationToken);
+
+    /// <summary>
+    /// Runs one statement and maps its rows. PostgreSQL: truly asynchronous. SQLite: Microsoft.Data.Sqlite's
+    /// async calls block their thread, so SQLite statements run on the thread pool through a narrow lane
+    /// (<see cref="SqliteReadLanes"/> at a time): thousands of grains reading at once wait asynchronously
+    /// for a lane instead of each blocking a thread.
+    /// </summary>
+    private async Task<List<T>> QueryAsync<T>(string sql, (string Name, object Value)[] parameters, Func<DbDataReader, T> map, CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await RunAsync().ConfigureAwait(false);
+        }
+
+        await _sqliteLanes.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await Task.Run(RunAsync, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sqliteLanes.Release();
+        }
+
+        async Task<List<T>> RunAsync()
+        {
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, value) in parameters)
+            {
+                Add(command, name, value);
+            }
+
+            var result = new List<T>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result.Add(map(reader));
+            }
+
+            return result;
+        }
+    }
 
     private async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -18,7 +18,6 @@ public sealed partial class MonitoringPullTests(ITestOutputHelper output) : Silo
     ["ServerGrain:PullReminderPeriod"] = "00:00:05",
 })
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task Pulled_samples_are_stored_exactly_once_across_a_silo_kill_and_the_agent_pushes_none()
@@ -128,37 +127,4 @@ public sealed partial class MonitoringPullTests(ITestOutputHelper output) : Silo
 
     [GeneratedRegex(@"Pull from \S+: acknowledged through")]
     private static partial Regex PullAnsweredLine();
-
-    private static List<TimeSpan> Gaps(IReadOnlyList<SystemSampleView> samples) =>
-        [.. samples.Zip(samples.Skip(1), (a, b) => b.Time - a.Time)];
-
-    private async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, ChildProcess agent)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                var value = await read();
-                if (done(value))
-                {
-                    return value;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (Xunit.Sdk.XunitException e)
-            {
-                Assert.Fail(e.Message + "\nsilo:\n" + Silo.Output);
-            }
-
-            if (clock.Elapsed > Patience)
-            {
-                Assert.Fail($"Timed out after {Patience.TotalSeconds:0} s waiting for {what}.\nagent:\n{agent.Output}\nsilo:\n{Silo.Output}");
-            }
-
-            await Task.Delay(500);
-        }
-    }
 }

@@ -12,7 +12,6 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// </summary>
 public sealed class MonitoringPushTests(ITestOutputHelper output) : SiloTestBase("mon")
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     [Fact]
     public async Task Agent_samples_are_plausible_follow_settings_and_survive_a_silo_kill_exactly_once()
@@ -116,38 +115,5 @@ public sealed class MonitoringPushTests(ITestOutputHelper output) : SiloTestBase
         Assert.Contains("\"step\"", await step.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var missing = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/monitoring/system/raw?server=no-such-server");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
-    }
-
-    private static List<TimeSpan> Gaps(IReadOnlyList<SystemSampleView> samples) =>
-        [.. samples.Zip(samples.Skip(1), (a, b) => b.Time - a.Time)];
-
-    private async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, ChildProcess agent)
-    {
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                var value = await read();
-                if (done(value))
-                {
-                    return value;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (Xunit.Sdk.XunitException e)
-            {
-                Assert.Fail(e.Message + "\nsilo:\n" + Silo.Output);
-            }
-
-            if (clock.Elapsed > Patience)
-            {
-                Assert.Fail($"Timed out after {Patience.TotalSeconds:0} s waiting for {what}.\nagent:\n{agent.Output}\nsilo:\n{Silo.Output}");
-            }
-
-            await Task.Delay(500);
-        }
     }
 }

@@ -15,7 +15,6 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// </summary>
 public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
     /// <summary>Fleet counts every second and no scrape cache, so a test does not wait 15 s.</summary>
     internal static Dictionary<string, string> FastMetrics => new()

@@ -5,6 +5,9 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
 {
     protected string Dir { get; } = Path.Combine(Path.GetTempPath(), $"ms-{prefix}-" + Guid.NewGuid().ToString("N")[..10]);
 
+    /// <summary>Liveness bound of <see cref="WaitAsync"/>.</summary>
+    protected static TimeSpan Patience { get; } = TimeSpan.FromSeconds(90);
+
     protected SiloProcess Silo { get; private set; } = null!;
 
     public virtual async Task InitializeAsync()
@@ -24,4 +27,39 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
         {
         }
     }
+
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/>; on timeout fails with the agent's and the silo's logs.</summary>
+    protected async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, ChildProcess agent)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                var value = await read();
+                if (done(value))
+                {
+                    return value;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                Assert.Fail(e.Message + "\nsilo:\n" + Silo.Output);
+            }
+
+            if (clock.Elapsed > Patience)
+            {
+                Assert.Fail($"Timed out after {Patience.TotalSeconds:0} s waiting for {what}.\nagent:\n{agent.Output}\nsilo:\n{Silo.Output}");
+            }
+
+            await Task.Delay(500);
+        }
+    }
+
+    /// <summary>Time between consecutive samples.</summary>
+    protected static List<TimeSpan> Gaps(IReadOnlyList<SystemSampleView> samples) =>
+        [.. samples.Zip(samples.Skip(1), (a, b) => b.Time - a.Time)];
 }
