@@ -152,13 +152,13 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string DataDir { get; }
 
-    public int HttpPort { get; }
+    public int HttpPort { get; private set; }
 
-    public int AgentPort { get; }
+    public int AgentPort { get; private set; }
 
-    public int SiloPort { get; }
+    public int SiloPort { get; private set; }
 
-    public int GatewayPort { get; }
+    public int GatewayPort { get; private set; }
 
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
@@ -169,7 +169,32 @@ public sealed class SiloProcess : IAsyncDisposable
 
     public string Output => _process?.Output ?? string.Empty;
 
+    /// <summary>
+    /// Starts the silo. A port picked free can be taken by another process of the parallel test run before the
+    /// silo binds it; then the silo exits with "Address already in use" and this tries again on new ports.
+    /// </summary>
     public async Task StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync();
+                return;
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                _process?.Dispose();
+                _process = null;
+                HttpPort = Build.FreePort();
+                AgentPort = Build.FreePort();
+                SiloPort = Build.FreePort();
+                GatewayPort = Build.FreePort();
+            }
+        }
+    }
+
+    private async Task StartOnceAsync()
     {
         var args = new List<string>
         {
