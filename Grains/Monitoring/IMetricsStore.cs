@@ -28,8 +28,11 @@ public interface IMetricsStore
     /// <summary>Sample counts of the stored aggregate buckets of one resolution with fromMs ≤ start &lt; toMs (for reconciliation).</summary>
     Task<IReadOnlyDictionary<long, int>> CountAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes raw samples before <paramref name="rawBeforeMs"/> and aggregates starting before <paramref name="aggregatesBeforeMs"/>.</summary>
-    Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long aggregatesBeforeMs, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Deletes raw samples before <paramref name="rawBeforeMs"/>, minute-resolution aggregates (step under an hour)
+    /// starting before <paramref name="minutesBeforeMs"/> and hour-resolution ones before <paramref name="hoursBeforeMs"/>.
+    /// </summary>
+    Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long minutesBeforeMs, long hoursBeforeMs, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes everything of a server.</summary>
     Task DeleteServerAsync(string serverId, CancellationToken cancellationToken = default);

@@ -90,7 +90,7 @@ public sealed class InMemoryMetricsStore : IMetricsStore
     public async Task<IReadOnlyDictionary<long, int>> CountAggregatesAsync(string serverId, int stepSeconds, long fromMs, long toMs, CancellationToken cancellationToken = default) =>
         (await ReadAggregatesAsync(serverId, stepSeconds, fromMs, toMs, cancellationToken)).ToDictionary(b => b.StartMs, b => b.SampleCount);
 
-    public Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long aggregatesBeforeMs, CancellationToken cancellationToken = default)
+    public Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long minutesBeforeMs, long hoursBeforeMs, CancellationToken cancellationToken = default)
     {
         if (_raw.TryGetValue(serverId, out var rows))
         {
@@ -103,16 +103,17 @@ public sealed class InMemoryMetricsStore : IMetricsStore
             }
         }
 
-        foreach (var ((server, _), buckets) in _aggregates)
+        foreach (var ((server, step), buckets) in _aggregates)
         {
             if (server != serverId)
             {
                 continue;
             }
 
+            var before = step < Resolutions.Hour ? minutesBeforeMs : hoursBeforeMs;
             lock (buckets)
             {
-                foreach (var key in buckets.Keys.Where(k => k < aggregatesBeforeMs).ToList())
+                foreach (var key in buckets.Keys.Where(k => k < before).ToList())
                 {
                     buckets.Remove(key);
                 }

@@ -304,7 +304,9 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
             }
         }
 
-        await Metrics.DeleteBeforeAsync(Id, rawFrom, (now - _settings.AggregateRetention).ToUnixTimeMilliseconds());
+        var hours = _settings.AggregateRetention;
+        var minutes = _options.MinuteAggregateRetention < hours ? _options.MinuteAggregateRetention : hours;
+        await Metrics.DeleteBeforeAsync(Id, rawFrom, (now - minutes).ToUnixTimeMilliseconds(), (now - hours).ToUnixTimeMilliseconds());
         _ring?.Trim(nowMs);
     }
 

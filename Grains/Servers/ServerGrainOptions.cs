@@ -27,6 +27,12 @@ public sealed class ServerGrainOptions
     /// <summary>How often minutes that got samples are aggregated while the grain is active.</summary>
     public TimeSpan RollupTimerPeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Minute aggregates are kept this long (at most the aggregate retention setting); hour aggregates for the whole
+    /// aggregate retention. Minute buckets are 60× the rows of hour buckets: 30 days of them would be ≈ 97 MB per server.
+    /// </summary>
+    public TimeSpan MinuteAggregateRetention { get; set; } = TimeSpan.FromDays(7);
+
     /// <summary>Period of the reminder that reconciles aggregates and enforces retention.</summary>
     public TimeSpan MetricsReminderPeriod { get; set; } = TimeSpan.FromHours(1);
 

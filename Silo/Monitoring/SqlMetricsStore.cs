@@ -131,15 +131,18 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
             r => (Bucket: r.GetInt64(0), Count: r.GetInt32(1)),
             cancellationToken).ConfigureAwait(false)).ToDictionary(x => x.Bucket, x => x.Count);
 
-    public Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long aggregatesBeforeMs, CancellationToken cancellationToken = default) =>
+    public Task DeleteBeforeAsync(string serverId, long rawBeforeMs, long minutesBeforeMs, long hoursBeforeMs, CancellationToken cancellationToken = default) =>
         QueryAsync(
-            "DELETE FROM ms_metric_raw WHERE server_id = @s AND ts < @r; DELETE FROM ms_metric_agg WHERE server_id = @s AND bucket < @a",
-            [("@s", serverId), ("@r", rawBeforeMs), ("@a", aggregatesBeforeMs)],
+            """
+            DELETE FROM ms_metric_raw WHERE server_id = @s AND ts < @r;
+            DELETE FROM ms_metric_agg WHERE server_id = @s AND ((step < 3600 AND bucket < @m) OR (step >= 3600 AND bucket < @h))
+            """,
+            [("@s", serverId), ("@r", rawBeforeMs), ("@m", minutesBeforeMs), ("@h", hoursBeforeMs)],
             static _ => 0,
             cancellationToken);
 
     public Task DeleteServerAsync(string serverId, CancellationToken cancellationToken = default) =>
-        DeleteBeforeAsync(serverId, long.MaxValue, long.MaxValue, cancellationToken);
+        DeleteBeforeAsync(serverId, long.MaxValue, long.MaxValue, long.MaxValue, cancellationToken);
 
     /// <summary>
     /// Runs one statement and maps its rows. PostgreSQL: truly asynchronous. SQLite: Microsoft.Data.Sqlite's

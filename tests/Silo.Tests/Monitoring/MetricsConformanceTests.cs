@@ -101,7 +101,10 @@ public abstract class MetricsConformanceTests : IAsyncLifetime
         Assert.Equal(4, (await store.CountAggregatesAsync("srv-7", 60, 0, long.MaxValue))[bucket.StartMs]);
 
         // Deleting before a time removes exactly the older rows of that server.
-        await store.DeleteBeforeAsync("srv-7", t0 + (10 * 5000), bucket.StartMs);
+        var hourBucket = bucket with { StartMs = Resolutions.BucketOf(t0, 3600) - (3600 * 1000), StepSeconds = 3600 };
+        await store.UpsertAggregatesAsync("srv-7", [hourBucket]);
+        await store.DeleteBeforeAsync("srv-7", t0 + (10 * 5000), bucket.StartMs, hourBucket.StartMs);
+        Assert.Single(await store.ReadAggregatesAsync("srv-7", 3600, 0, long.MaxValue)); // an older hour bucket outlives the minute cutoff
         Assert.Equal(40, (await store.ReadRawAsync("srv-7", 0, long.MaxValue, 1000)).Count);
         Assert.Single(await store.ReadAggregatesAsync("srv-7", 60, 0, long.MaxValue));
         Assert.Equal(50, (await store.ReadRawAsync("srv-8", 0, long.MaxValue, 1000)).Count);
