@@ -19,6 +19,9 @@ namespace ManagedServers.Cli.Tests;
 /// </summary>
 internal sealed class FakeApi : IAsyncDisposable
 {
+    /// <summary>The body of the last POST /servers.</summary>
+    public CreateServerRequest? LastCreate { get; private set; }
+
     public const string GoodToken = "good-token";
     public const string User = "admin";
     public const string Password = "s3cret";
@@ -251,6 +254,7 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapPost("/servers", async (HttpRequest request) =>
         {
             var body = await request.ReadFromJsonAsync<CreateServerRequest>(ContractsJson.WireOptions);
+            LastCreate = body;
             var errors = new Dictionary<string, string[]>();
             if (string.IsNullOrEmpty(body?.Name) || !body.Name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
             {

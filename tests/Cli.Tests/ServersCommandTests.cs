@@ -89,6 +89,20 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
     }
 
     [Fact]
+    public async Task Add_PullMode_SendsThePullPort_AndRefusesAPortOutOfRange()
+    {
+        var run = await Cli.RunAsync("servers", "add", "dns-08", "--kind", "dns", "--communication", "pull", "--pull-port", "9555");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Equal(9555, Api.LastCreate?.PullPort);
+        Assert.Equal("pull", Api.LastCreate?.Communication);
+
+        var bad = await Cli.RunAsync("servers", "add", "dns-09", "--kind", "dns", "--pull-port", "70000");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.Contains("--pull-port must be between 1 and 65535", bad.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Api.Servers.Values, s => s.Name == "dns-09");
+    }
+
+    [Fact]
     public async Task Add_Json_PrintsCreatedServer()
     {
         var run = await Cli.RunAsync("servers", "add", "dns-07", "--kind", "dns", "-o", "json");

@@ -37,6 +37,10 @@ internal sealed class AddServerSettings : OutputSettings
     [Description("Control plane address the agent reports to (default: the control plane's setting)")]
     public string? MonitoringApiIp { get; init; }
 
+    [CommandOption("--pull-port <PORT>")]
+    [Description("Pull mode: the port of the agent's pull endpoint (run --pull-listen); default: the control plane's Pull:DefaultPort, 9443")]
+    public int? PullPort { get; init; }
+
     [CommandOption("--user <SERVERUSER>")]
     [Description("Name of the server's own API user")]
     public string? ServerUser { get; init; }
@@ -45,6 +49,8 @@ internal sealed class AddServerSettings : OutputSettings
         base.Validate() is { Successful: false } invalid ? invalid
         : string.IsNullOrWhiteSpace(Kind)
             ? ValidationResult.Error("--kind is required (dns, dhcp or backup)")
+        : PullPort is < 1 or > 65535
+            ? ValidationResult.Error("--pull-port must be between 1 and 65535")
             : ValidationResult.Success();
 }
 
@@ -61,7 +67,8 @@ internal sealed class AddServerCommand(CliHost host) : ApiCommand<AddServerSetti
             settings.Runtime,
             settings.Communication,
             settings.MonitoringApiIp,
-            settings.ServerUser);
+            settings.ServerUser,
+            settings.PullPort);
         var result = await api.CreateServerAsync(request, cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
