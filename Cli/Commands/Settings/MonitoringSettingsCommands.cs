@@ -91,7 +91,7 @@ internal sealed class MonitoringSettingsOptions : OutputSettings
     public int? RawRetentionMinutes { get; init; }
 
     [CommandOption("--aggregate-retention-days <DAYS>")]
-    [Description("How long minute and hour aggregates are kept")]
+    [Description("How long hour aggregates are kept (minute aggregates: at most 7 days, or this if shorter)")]
     public int? AggregateRetentionDays { get; init; }
 
     public override ValidationResult Validate() =>
