@@ -25,13 +25,7 @@ public static class PrometheusEndpoints
     // server grains are not activated. (A doc comment here would replace the OpenAPI summary.)
     public static async Task<Ok<PrometheusTargetGroup[]>> TargetsAsync(IGrainFactory grains)
     {
-        var tasks = new Task<ImmutableArray<ServerSnapshot>>[FleetIndex.ShardCount];
-        for (var shard = 0; shard < tasks.Length; shard++)
-        {
-            tasks[shard] = grains.GetGrain<IFleetIndexGrain>(shard).ListMetricsTargetsAsync();
-        }
-
-        var servers = (await Task.WhenAll(tasks)).SelectMany(s => s).ToList();
+        var servers = (await FleetIndex.AskAllAsync(grains, shard => shard.ListMetricsTargetsAsync())).SelectMany(s => s).ToList();
         servers.Sort(ServerOrdering.Comparer(ServerSort.Name, descending: false));
         var groups = new List<PrometheusTargetGroup>(servers.Count);
         foreach (var server in servers)

@@ -93,13 +93,7 @@ public static partial class ServersEndpoints
     /// <summary>Scatter the query to every index shard in parallel, merge the shards' top items, cut the page.</summary>
     public static async Task<(IReadOnlyList<ServerSnapshot> Items, int Total)> QueryFleetAsync(IGrainFactory grains, IndexQuery query, int skip, int take)
     {
-        var tasks = new Task<IndexQueryResult>[FleetIndex.ShardCount];
-        for (var shard = 0; shard < tasks.Length; shard++)
-        {
-            tasks[shard] = grains.GetGrain<IFleetIndexGrain>(shard).QueryAsync(query);
-        }
-
-        var results = await Task.WhenAll(tasks);
+        var results = await FleetIndex.AskAllAsync(grains, shard => shard.QueryAsync(query));
         var merged = new List<ServerSnapshot>(results.Sum(r => r.Items.Length));
         foreach (var r in results)
         {

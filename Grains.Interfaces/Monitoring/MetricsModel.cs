@@ -67,6 +67,10 @@ public sealed record MetricFilter([property: Id(0)] ImmutableArray<string> Patte
             ? All
             : new([.. commaSeparated.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
 
+    /// <summary>The entries of <paramref name="metrics"/> whose name matches.</summary>
+    public Dictionary<string, T> Apply<T>(IReadOnlyDictionary<string, T> metrics) =>
+        metrics.Where(m => Matches(m.Key)).ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
+
     public bool Matches(string metric)
     {
         if (IsAll)

@@ -1,6 +1,7 @@
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Interfaces.Telemetry;
 using ManagedServers.Grains.Monitoring;
 using Orleans.Streams;
 
@@ -34,8 +35,6 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
     private long _ringCompleteFromMs = long.MaxValue;
     private IGrainTimer? _rollupTimer;
 
-    private IMetricsStore Metrics => metricsStore;
-
     public async Task<MetricsIngestResult> IngestAsync(MetricsBatch batch)
     {
         RequireDefinition();
@@ -61,7 +60,7 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
             accepted.Add(new StoredSample(sample.Time.ToUnixTimeMilliseconds(), sample.Values));
         }
 
-        var stored = await Metrics.AppendRawAsync(Id, accepted);
+        var stored = await metricsStore.AppendRawAsync(Id, accepted);
         if (stored.Count > 0)
         {
             var ring = Ring();
@@ -79,7 +78,6 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
             }
 
             ring.Trim(now.ToUnixTimeMilliseconds());
-            S.SamplesStored += stored.Count;
             EnsureRollupTimer();
         }
 
@@ -96,7 +94,7 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
             await SaveAsync();
         }
 
-        ManagedServers.Grains.Interfaces.Telemetry.FleetMetrics.SamplesStored(stored.Count, accepted.Count - stored.Count);
+        FleetMetrics.SamplesStored(stored.Count, accepted.Count - stored.Count);
         return new MetricsIngestResult(stored.Count, accepted.Count - stored.Count, rejected);
     }
 
@@ -108,13 +106,13 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
         RequireDefinition();
         limit = Math.Clamp(limit, 1, MaxRawRead);
         long fromMs = from.ToUnixTimeMilliseconds(), toMs = to.ToUnixTimeMilliseconds();
-        if (_ring is { } ring && fromMs >= _ringCompleteFromMs && ring.OldestMs is { } oldest && fromMs >= oldest)
+        if (RingCovers(fromMs))
         {
-            return [.. ring.Range(fromMs, toMs, filter.IsAll ? null : filter.Matches).Take(limit)];
+            return [.. _ring!.Range(fromMs, toMs, filter.IsAll ? null : filter.Matches).Take(limit)];
         }
 
-        var rows = await Metrics.ReadRawAsync(Id, fromMs, toMs, limit);
-        return filter.IsAll ? [.. rows] : [.. rows.Select(r => r with { Values = r.Values.Where(v => filter.Matches(v.Key)).ToDictionary(StringComparer.Ordinal) })];
+        var rows = await metricsStore.ReadRawAsync(Id, fromMs, toMs, limit);
+        return [.. rows.Select(r => filter.IsAll ? r : r with { Values = filter.Apply(r.Values) })];
     }
 
     public async Task<ImmutableArray<AggregateBucket>> GetAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds, MetricFilter filter)
@@ -127,11 +125,9 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
 
         var source = stepSeconds % Resolutions.Hour == 0 ? Resolutions.Hour : Resolutions.Minute;
         var fromMs = Resolutions.BucketOf(from.ToUnixTimeMilliseconds(), stepSeconds);
-        var rows = await Metrics.ReadAggregatesAsync(Id, source, fromMs, to.ToUnixTimeMilliseconds());
+        var rows = await metricsStore.ReadAggregatesAsync(Id, source, fromMs, to.ToUnixTimeMilliseconds());
         var buckets = stepSeconds == source ? rows : Rollup.Combine(rows, stepSeconds);
-        return filter.IsAll
-            ? [.. buckets]
-            : [.. buckets.Select(b => b with { Metrics = b.Metrics.Where(m => filter.Matches(m.Key)).ToDictionary(StringComparer.Ordinal) })];
+        return [.. buckets.Select(b => filter.IsAll ? b : b with { Metrics = filter.Apply(b.Metrics) })];
     }
 
     private SampleRing Ring()
@@ -148,6 +144,9 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
 
         return _ring;
     }
+
+    /// <summary>Whether the ring holds every sample from <paramref name="fromMs"/> on: it started before, in this activation.</summary>
+    private bool RingCovers(long fromMs) => _ring?.OldestMs is { } oldest && fromMs >= oldest && fromMs >= _ringCompleteFromMs;
 
     private TimeSpan RingWindow() => _options.RawMemoryWindow < _settings.RawRetention ? _options.RawMemoryWindow : _settings.RawRetention;
 
@@ -215,9 +214,9 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
         var fromStore = new List<long>();
         foreach (var minute in minutes)
         {
-            if (_ring is { } ring && minute >= _ringCompleteFromMs && ring.OldestMs is { } oldest && minute >= oldest)
+            if (RingCovers(minute))
             {
-                samples.AddRange(ring.Range(minute, minute + (Resolutions.Minute * 1000L)));
+                samples.AddRange(_ring!.Range(minute, minute + (Resolutions.Minute * 1000L)));
             }
             else
             {
@@ -228,11 +227,11 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
         // Contiguous runs of minutes read from the store in one query each.
         foreach (var run in Runs(fromStore, Resolutions.Minute * 1000L))
         {
-            samples.AddRange(await Metrics.ReadRawAsync(Id, run.From, run.To, MaxRawRead));
+            samples.AddRange(await metricsStore.ReadRawAsync(Id, run.From, run.To, MaxRawRead));
         }
 
         var buckets = Rollup.FromSamples(samples, Resolutions.Minute);
-        await Metrics.UpsertAggregatesAsync(Id, buckets);
+        await metricsStore.UpsertAggregatesAsync(Id, buckets);
         foreach (var bucket in buckets)
         {
             _recentMinutes[bucket.StartMs] = bucket;
@@ -254,10 +253,10 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
         var end = hour + (Resolutions.Hour * 1000L);
         IReadOnlyList<AggregateBucket> minutes = hour >= _ringCompleteFromMs
             ? [.. _recentMinutes.Where(m => m.Key >= hour && m.Key < end).Select(m => m.Value)]
-            : await Metrics.ReadAggregatesAsync(Id, Resolutions.Minute, hour, end);
+            : await metricsStore.ReadAggregatesAsync(Id, Resolutions.Minute, hour, end);
         if (minutes.Count > 0)
         {
-            await Metrics.UpsertAggregatesAsync(Id, Rollup.Combine(minutes, Resolutions.Hour));
+            await metricsStore.UpsertAggregatesAsync(Id, Rollup.Combine(minutes, Resolutions.Hour));
         }
     }
 
@@ -290,8 +289,8 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
         var from = Resolutions.BucketOf(rawFrom, Resolutions.Minute) + (Resolutions.Minute * 1000L); // the first whole minute still in raw retention
         if (closedBefore > from)
         {
-            var raw = await Metrics.CountRawAsync(Id, Resolutions.Minute, from, closedBefore + (Resolutions.Minute * 1000L));
-            var aggregated = await Metrics.CountAggregatesAsync(Id, Resolutions.Minute, from, closedBefore + (Resolutions.Minute * 1000L));
+            var raw = await metricsStore.CountRawAsync(Id, Resolutions.Minute, from, closedBefore + (Resolutions.Minute * 1000L));
+            var aggregated = await metricsStore.CountAggregatesAsync(Id, Resolutions.Minute, from, closedBefore + (Resolutions.Minute * 1000L));
             var stale = raw.Where(r => !aggregated.TryGetValue(r.Key, out var n) || n != r.Value).Select(r => r.Key).Order().ToList();
             if (stale.Count > 0)
             {
@@ -306,7 +305,7 @@ public sealed partial class ManagedServerGrain : IServerMetricsGrain, IAsyncObse
 
         var hours = _settings.AggregateRetention;
         var minutes = _options.MinuteAggregateRetention < hours ? _options.MinuteAggregateRetention : hours;
-        await Metrics.DeleteBeforeAsync(Id, rawFrom, (now - minutes).ToUnixTimeMilliseconds(), (now - hours).ToUnixTimeMilliseconds());
+        await metricsStore.DeleteBeforeAsync(Id, rawFrom, (now - minutes).ToUnixTimeMilliseconds(), (now - hours).ToUnixTimeMilliseconds());
         _ring?.Trim(nowMs);
     }
 

@@ -53,9 +53,7 @@ public sealed class ManagedServerState
     [Id(15)]
     public long HeartbeatsAccepted { get; set; }
 
-    /// <summary>System samples stored (duplicates not counted); saved with the next write.</summary>
-    [Id(16)]
-    public long SamplesStored { get; set; }
+    // Id 16 was a stored-samples counter nobody read; the Prometheus counter managedservers.samples.stored has it.
 
     /// <summary>Time of the newest stored sample.</summary>
     [Id(17)]

@@ -314,11 +314,10 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
         var rawServers = new List<string>();
         var rawTimes = new List<long>();
         var rawPayloads = new List<byte[]>();
-        var aggServers = new List<string>();
-        var aggSteps = new List<int>();
-        var aggBuckets = new List<long>();
-        var aggSamples = new List<int>();
-        var aggPayloads = new List<byte[]>();
+
+        // One statement cannot touch a row twice (ON CONFLICT DO UPDATE): the last write of a bucket in this group wins,
+        // as it would one statement at a time.
+        var aggregates = new Dictionary<(string Server, int Step, long Start), AggregateBucket>();
         foreach (var pending in batch)
         {
             foreach (var sample in pending.Samples ?? [])
@@ -328,18 +327,12 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
                 rawPayloads.Add(MetricsCodec.EncodeValues(sample.Values));
             }
 
-            // The last write of a bucket in this group wins, as it would one statement at a time.
             foreach (var bucket in pending.Buckets ?? [])
             {
-                aggServers.Add(pending.ServerId);
-                aggSteps.Add(bucket.StepSeconds);
-                aggBuckets.Add(bucket.StartMs);
-                aggSamples.Add(bucket.SampleCount);
-                aggPayloads.Add(MetricsCodec.EncodeAggregates(bucket.Metrics));
+                aggregates[(pending.ServerId, bucket.StepSeconds, bucket.StartMs)] = bucket;
             }
         }
 
-        DeduplicateAggregates(aggServers, aggSteps, aggBuckets, aggSamples, aggPayloads);
         var inserted = new HashSet<(string, long)>();
         await using var connection = await _postgres!.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
@@ -364,7 +357,7 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
             }
         }
 
-        if (aggServers.Count > 0)
+        if (aggregates.Count > 0)
         {
             await using var upsert = new NpgsqlCommand(
                 """
@@ -374,11 +367,11 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
                 """,
                 connection,
                 transaction);
-            upsert.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = aggServers.ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("w", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = aggSteps.ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = aggBuckets.ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = aggSamples.ToArray() });
-            upsert.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = aggPayloads.ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter("s", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = aggregates.Keys.Select(k => k.Server).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter("w", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = aggregates.Keys.Select(k => k.Step).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter("b", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = aggregates.Keys.Select(k => k.Start).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter("n", NpgsqlDbType.Array | NpgsqlDbType.Integer) { Value = aggregates.Values.Select(b => b.SampleCount).ToArray() });
+            upsert.Parameters.Add(new NpgsqlParameter("p", NpgsqlDbType.Array | NpgsqlDbType.Bytea) { Value = aggregates.Values.Select(b => MetricsCodec.EncodeAggregates(b.Metrics)).ToArray() });
             await upsert.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
 
@@ -386,36 +379,7 @@ public sealed partial class SqlMetricsStore : IMetricsStore, IAsyncDisposable
         return [.. batch.Select(p => (IReadOnlyList<long>)[.. (p.Samples ?? []).Select(s => s.TimeMs).Where(t => inserted.Remove((p.ServerId, t)))])];
     }
 
-    /// <summary>One statement cannot touch a row twice (ON CONFLICT DO UPDATE): keep the last write per bucket.</summary>
-    private static void DeduplicateAggregates(List<string> servers, List<int> steps, List<long> buckets, List<int> samples, List<byte[]> payloads)
-    {
-        var last = new Dictionary<(string, int, long), int>();
-        for (var i = 0; i < servers.Count; i++)
-        {
-            last[(servers[i], steps[i], buckets[i])] = i;
-        }
-
-        if (last.Count == servers.Count)
-        {
-            return;
-        }
-
-        var keep = last.Values.Order().ToList();
-        void Filter<T>(List<T> list)
-        {
-            var copy = keep.Select(i => list[i]).ToList();
-            list.Clear();
-            list.AddRange(copy);
-        }
-
-        Filter(servers);
-        Filter(steps);
-        Filter(buckets);
-        Filter(samples);
-        Filter(payloads);
-    }
-
-    [LoggerMessage(EventId = 3100, Level = LogLevel.Error, Message = "Writing monitoring data failed ({Count} requests); the senders will retry")]
+    [LoggerMessage(EventId = 3200, Level = LogLevel.Error, Message = "Writing monitoring data failed ({Count} requests); the senders will retry")]
     private partial void LogCommitFailed(Exception exception, int count);
 
     private sealed class Pending(string serverId, IReadOnlyList<StoredSample>? samples, IReadOnlyList<AggregateBucket>? buckets)

@@ -18,16 +18,8 @@ public sealed partial class FleetCountsRefresher(IGrainFactory grains, FleetCoun
     public sealed record Interval(TimeSpan Period);
 
     /// <summary>One round: the fleet's counts from every shard.</summary>
-    public static async Task<FleetCounts> CountFleetAsync(IGrainFactory grains)
-    {
-        var tasks = new Task<FleetCounts>[FleetIndex.ShardCount];
-        for (var shard = 0; shard < tasks.Length; shard++)
-        {
-            tasks[shard] = grains.GetGrain<IFleetIndexGrain>(shard).CountAsync();
-        }
-
-        return FleetCounts.Merge(await Task.WhenAll(tasks));
-    }
+    public static async Task<FleetCounts> CountFleetAsync(IGrainFactory grains) =>
+        FleetCounts.Merge(await FleetIndex.AskAllAsync(grains, shard => shard.CountAsync()));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
