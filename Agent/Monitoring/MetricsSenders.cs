@@ -61,22 +61,39 @@ internal sealed class HttpsMetricsSender(AgentConnection connection, AgentExit e
     }
 }
 
-/// <summary>AMQP push: published persistent with a publisher confirm; the confirm means the broker has it.</summary>
-internal sealed class AmqpMetricsSender(AmqpAgentService amqp) : IMetricsSender
+/// <summary>
+/// AMQP push: published persistent with a publisher confirm; the confirm means the broker has it. A batch sent again
+/// after a timeout (same <see cref="MetricsBatch.BatchId"/>) waits for the copy already in the outbox instead of
+/// queueing another, so a broker outage does not fill the outbox with copies of one batch.
+/// </summary>
+internal sealed class AmqpMetricsSender(AmqpAgentService amqp, TimeProvider time) : IMetricsSender
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    private (Guid BatchId, Task Confirmed)? _pending;
 
     public async Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch);
+        if (_pending is not { } pending || pending.BatchId != batch.BatchId)
+        {
+            var body = JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch);
+            pending = (batch.BatchId, await amqp.QueueConfirmedAsync(AmqpTopology.MetricsKind, body, batch.BatchId.ToString("N"), cancellationToken));
+            _pending = pending;
+        }
+
         try
         {
-            await amqp.PublishConfirmedAsync(AmqpTopology.MetricsKind, body, batch.BatchId.ToString("N"), Timeout, cancellationToken);
+            await pending.Confirmed.WaitAsync(Timeout, time, cancellationToken);
+            _pending = null;
             return (SendOutcome.Accepted, null);
         }
         catch (TimeoutException)
         {
             return (SendOutcome.Failed, $"RabbitMQ did not confirm the batch within {Timeout.TotalSeconds:0} s");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _pending = null; // pushed out of the full outbox: queue it again next time
+            return (SendOutcome.Failed, "the batch was dropped from the full outbox while RabbitMQ was away");
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Running;
 using ManagedServers.Contracts;
@@ -29,7 +30,8 @@ internal sealed partial class MonitoringService(
     /// <summary>Samples per batch: a backfill after a long outage goes out in requests of this size.</summary>
     public const int BatchSize = 500;
 
-    private readonly SemaphoreSlim _spooled = new(0, int.MaxValue);
+    /// <summary>"Something was spooled": capacity one, so it never counts up, and the send loop needs no polling.</summary>
+    private readonly Channel<bool> _spooled = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(
@@ -90,7 +92,7 @@ internal sealed partial class MonitoringService(
                 latest.Set(sample);
                 spool.Append(sample);
                 LogSampleSpooled(logger, sample.Time.ToUnixTimeMilliseconds(), sample.Values.Count);
-                _spooled.Release();
+                _spooled.Writer.TryWrite(true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -110,29 +112,36 @@ internal sealed partial class MonitoringService(
     private async Task SendLoopAsync(CancellationToken stoppingToken)
     {
         var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        IReadOnlyList<SpooledSample> batch = [];
+        MetricsBatch? message = null; // kept across failed attempts: the same batch id is retried, not rebuilt from disk
         while (!stoppingToken.IsCancellationRequested)
         {
-            var batch = spool.PeekOldest(BatchSize);
-            if (batch.Count == 0)
+            if (message is null)
             {
-                try
+                batch = spool.PeekOldest(BatchSize);
+                if (batch.Count == 0)
                 {
-                    await _spooled.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
+                    try
+                    {
+                        await _spooled.Reader.ReadAsync(stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
 
-                continue;
+                message = new MetricsBatch(settings.ServerId, Guid.NewGuid(), [.. batch.Select(s => s.Sample)], spool.DroppedTotal);
             }
 
-            var message = new MetricsBatch(settings.ServerId, Guid.NewGuid(), [.. batch.Select(s => s.Sample)], spool.DroppedTotal);
             var (outcome, error) = await sender.SendAsync(message, stoppingToken);
             switch (outcome)
             {
                 case SendOutcome.Accepted:
                     spool.Remove(batch);
+                    message = null;
                     if (backoff.Failures > 0)
                     {
                         LogSendRecovered(logger, backoff.Failures, spool.Count);
@@ -142,21 +151,17 @@ internal sealed partial class MonitoringService(
                     break;
                 case SendOutcome.Refused:
                     spool.Remove(batch);
+                    message = null;
                     LogBatchRefused(logger, batch.Count, error ?? "refused");
                     break;
                 default:
-                    if (stoppingToken.IsCancellationRequested)
+                    var delay = backoff.Next();
+                    if (!stoppingToken.IsCancellationRequested)
                     {
-                        return;
+                        LogSendFailed(logger, batch.Count, spool.Count, backoff.Failures, error ?? "failed", delay.TotalSeconds);
                     }
 
-                    var delay = backoff.Next();
-                    LogSendFailed(logger, batch.Count, spool.Count, backoff.Failures, error ?? "failed", delay.TotalSeconds);
-                    try
-                    {
-                        await Task.Delay(delay, time, stoppingToken);
-                    }
-                    catch (OperationCanceledException)
+                    if (!await Delays.TryDelayAsync(delay, time, stoppingToken))
                     {
                         return;
                     }
@@ -164,12 +169,6 @@ internal sealed partial class MonitoringService(
                     break;
             }
         }
-    }
-
-    public override void Dispose()
-    {
-        _spooled.Dispose();
-        base.Dispose();
     }
 
     [LoggerMessage(704, LogLevel.Debug, "Sample {SampleTime} spooled ({Metrics} metrics)")]

@@ -116,8 +116,9 @@ internal sealed class PullEndpoint(
         {
             logger.PullClientRefused(remote, refusal ?? e.Message);
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or ObjectDisposedException or System.Security.Cryptography.CryptographicException)
         {
+            // CryptographicException: the agent's own certificate could not be loaded (e.g. mid-renewal); the next connection retries.
             if (refusal is not null)
             {
                 logger.PullClientRefused(remote, refusal);

@@ -76,7 +76,7 @@ internal sealed class SampleSpool
         _logger = logger ?? NullLogger.Instance;
         _droppedFile = Path.Combine(Directory, DroppedTotalFileName);
 
-        CreatePrivateDirectory(Directory);
+        StateDirectory.CreatePrivate(Directory);
         _droppedTotal = ReadDroppedTotal();
         Load();
         lock (_lock)
@@ -359,7 +359,7 @@ internal sealed class SampleSpool
         try
         {
             var corrupt = Path.Combine(Directory, CorruptDirectoryName);
-            CreatePrivateDirectory(corrupt);
+            StateDirectory.CreatePrivate(corrupt);
             File.Move(path, Path.Combine(corrupt, fileName), overwrite: true);
             var kept = new DirectoryInfo(corrupt).GetFiles().OrderByDescending(f => f.Name, StringComparer.Ordinal).Skip(CorruptKept);
             foreach (var old in kept)
@@ -468,18 +468,6 @@ internal sealed class SampleSpool
     }
 
     private string PathOf(Key key) => Path.Combine(Directory, key.FileName);
-
-    private static void CreatePrivateDirectory(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            System.IO.Directory.CreateDirectory(path);
-            return;
-        }
-
-        System.IO.Directory.CreateDirectory(path, StateDirectory.DirectoryMode);
-        File.SetUnixFileMode(path, StateDirectory.DirectoryMode);
-    }
 
     private static void TryDelete(string path)
     {

@@ -11,6 +11,7 @@ namespace ManagedServers.Agent.Monitoring;
 /// </summary>
 internal abstract class TcpEndpointService(IPEndPoint listen, int maxConnections) : BackgroundService
 {
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
     private TcpListener? _listener;
     private int _connections;
 
@@ -61,7 +62,8 @@ internal abstract class TcpEndpointService(IPEndPoint listen, int maxConnections
                 }
                 catch (SocketException e)
                 {
-                    OnRequestFailed(null, e.Message); // e.g. a connection reset before accept
+                    OnRequestFailed(null, e.Message); // e.g. a connection reset before accept, or out of file descriptors
+                    await Task.Delay(AcceptRetryDelay, stoppingToken); // never a busy loop on a persistent error
                     continue;
                 }
 

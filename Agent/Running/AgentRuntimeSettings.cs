@@ -19,61 +19,63 @@ internal sealed class AgentRuntimeSettings(AgentSettings initial, StateDirectory
     /// <summary>Completes when the settings change (then a new task is handed out), so loops can re-plan at once.</summary>
     public Task Changed => Volatile.Read(ref _changed).Task;
 
+    private readonly Lock _lock = new();
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Applies what the control plane sent (heartbeat ack or configure command) and logs what changed.</summary>
+    /// <summary>
+    /// Applies what the control plane sent (heartbeat ack or configure command) as one change: one save of
+    /// <c>agent.json</c>, one <see cref="Changed"/>, and no lost update when an ack and a command arrive together.
+    /// Non-positive intervals are ignored. Logs what changed.
+    /// </summary>
     public void Apply(int heartbeatIntervalSeconds, AgentMonitoringConfig? monitoring, Microsoft.Extensions.Logging.ILogger logger)
     {
-        var old = Current;
-        try
+        AgentSettings old, updated;
+        string? saveError = null;
+        lock (_lock)
         {
-            if (TrySetHeartbeatInterval(heartbeatIntervalSeconds))
+            old = Current;
+            updated = old;
+            if (heartbeatIntervalSeconds > 0)
             {
-                logger.HeartbeatIntervalChanged(old.HeartbeatIntervalSeconds, heartbeatIntervalSeconds);
+                updated = updated with { HeartbeatIntervalSeconds = heartbeatIntervalSeconds };
             }
 
-            if (TrySetMonitoring(monitoring))
+            if (monitoring is { SystemIntervalSeconds: > 0, DnsIntervalSeconds: > 0 })
             {
-                logger.MonitoringSettingsChanged(monitoring!.SystemMonitoring, monitoring.SystemIntervalSeconds, monitoring.DnsMonitoring, monitoring.DnsIntervalSeconds);
+                updated = updated with { Monitoring = monitoring };
+            }
+
+            if (updated == old)
+            {
+                return;
+            }
+
+            Volatile.Write(ref _current, updated);
+            Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            try
+            {
+                state.WriteSettings(updated); // under the lock: the file never ends on an older update
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                saveError = e.Message; // the new settings are in force in memory anyway
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.SettingsSaveFailed(e.Message);
-        }
-    }
 
-    /// <summary>Applies new monitoring settings; returns false when unchanged or invalid.</summary>
-    public bool TrySetMonitoring(AgentMonitoringConfig? monitoring)
-    {
-        var current = Current;
-        if (monitoring is null || monitoring.SystemIntervalSeconds <= 0 || monitoring.DnsIntervalSeconds <= 0 || monitoring == current.Monitoring)
+        if (updated.HeartbeatIntervalSeconds != old.HeartbeatIntervalSeconds)
         {
-            return false;
+            logger.HeartbeatIntervalChanged(old.HeartbeatIntervalSeconds, updated.HeartbeatIntervalSeconds);
         }
 
-        Save(current with { Monitoring = monitoring });
-        return true;
-    }
-
-    private void Save(AgentSettings updated)
-    {
-        Volatile.Write(ref _current, updated);
-        var previous = Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        previous.TrySetResult();
-        state.WriteSettings(updated); // may throw IOException: the new settings are in force in memory anyway
-    }
-
-    /// <summary>Applies a new heartbeat interval; returns false when it is unchanged or invalid.</summary>
-    public bool TrySetHeartbeatInterval(int seconds)
-    {
-        var current = Current;
-        if (seconds <= 0 || seconds == current.HeartbeatIntervalSeconds)
+        if (updated.Monitoring != old.Monitoring)
         {
-            return false;
+            var m = updated.Monitoring;
+            logger.MonitoringSettingsChanged(m.SystemMonitoring, m.SystemIntervalSeconds, m.DnsMonitoring, m.DnsIntervalSeconds);
         }
 
-        Save(current with { HeartbeatIntervalSeconds = seconds });
-        return true;
+        if (saveError is not null)
+        {
+            logger.SettingsSaveFailed(saveError);
+        }
     }
 }

@@ -45,16 +45,19 @@ internal sealed class StateDirectory
     public string NewCertificateFile => Combine("cert.new.pem");
 
     /// <summary>Creates the directory with mode 0700 (and tightens the mode if it already exists).</summary>
-    public void EnsureCreated()
+    public void EnsureCreated() => CreatePrivate(Path);
+
+    /// <summary>Creates <paramref name="path"/> with mode 0700, or tightens an existing one to it.</summary>
+    public static void CreatePrivate(string path)
     {
         if (OperatingSystem.IsWindows())
         {
-            Directory.CreateDirectory(Path);
+            Directory.CreateDirectory(path);
             return;
         }
 
-        Directory.CreateDirectory(Path, DirectoryMode);
-        File.SetUnixFileMode(Path, DirectoryMode);
+        Directory.CreateDirectory(path, DirectoryMode);
+        File.SetUnixFileMode(path, DirectoryMode);
     }
 
     /// <summary>Writes everything enrolment produced. <c>agent.json</c> goes last: its presence means "enrolled".</summary>

@@ -38,7 +38,9 @@ internal sealed partial class AmqpAgentService(
     ILogger<AmqpAgentService> logger) : BackgroundService
 {
     private const int OutboxCapacity = 10_000;
-    private readonly Channel<Outgoing> _outbox = Channel.CreateBounded<Outgoing>(new BoundedChannelOptions(OutboxCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+    private readonly Channel<Outgoing> _outbox = Channel.CreateBounded<Outgoing>(
+        new BoundedChannelOptions(OutboxCapacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
+        static dropped => dropped.Confirmed?.TrySetCanceled()); // a waiting sender learns that its message is gone
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _generation;
     private IChannel? _consumerChannel;
@@ -221,15 +223,14 @@ internal sealed partial class AmqpAgentService(
     }
 
     /// <summary>
-    /// Queues a message behind the heartbeats and results and waits until the broker confirmed it. Throws
-    /// <see cref="TimeoutException"/> when that takes longer than <paramref name="timeout"/> (broker away, or the
-    /// message was pushed out of a full outbox): the caller keeps its data and tries again.
+    /// Queues a message behind the heartbeats and results; the task completes when the broker confirmed it, and is
+    /// cancelled when the message was pushed out of a full outbox. Callers wait with a timeout and keep their data.
     /// </summary>
-    public async Task PublishConfirmedAsync(string kind, byte[] body, string messageId, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<Task> QueueConfirmedAsync(string kind, byte[] body, string messageId, CancellationToken cancellationToken)
     {
         var confirmed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await _outbox.Writer.WriteAsync(new Outgoing(kind, body, 0, null, messageId) { Confirmed = confirmed }, cancellationToken);
-        await confirmed.Task.WaitAsync(timeout, time, cancellationToken);
+        return confirmed.Task;
     }
 
     private sealed record Outgoing(string Kind, byte[] Body, long Generation, ulong? CommandDeliveryTag, string? Id = null)

@@ -45,7 +45,7 @@ public sealed class MonitoringPushTests(ITestOutputHelper output) : SiloTestBase
             agent);
         var gaps = Gaps(spaced);
         output.WriteLine($"gaps after the change: {string.Join(", ", gaps.Select(g => g.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))} s");
-        Assert.All(gaps, g => Assert.InRange(g.TotalSeconds, 2.5, 3.5));
+        Assert.All(gaps, g => Assert.InRange(g.TotalSeconds, 2.0, 4.5)); // the old interval was 1 s; a late tick on a loaded machine may stretch one gap
         await Silo.PutSettingsAsync(new MonitoringSettingsUpdate(SystemIntervalSeconds: 1));
         await Task.Delay(TimeSpan.FromSeconds(8));
 

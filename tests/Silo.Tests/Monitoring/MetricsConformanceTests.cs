@@ -23,6 +23,7 @@ public abstract class MetricsConformanceTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
     private readonly List<string> _created = [];
+    private readonly List<string> _dataDirs = [];
 
     protected abstract StorageMode Mode { get; }
 
@@ -30,6 +31,11 @@ public abstract class MetricsConformanceTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        foreach (var dir in _dataDirs.Where(Directory.Exists))
+        {
+            Directory.Delete(dir, recursive: true); // the silos' secret key
+        }
+
         if (Mode == StorageMode.Postgres)
         {
             await TestPostgres.DropAsync([.. _created]);
@@ -242,13 +248,15 @@ public abstract class MetricsConformanceTests : IAsyncLifetime
         }
     }
 
-    private static async Task<TestCluster> StartClusterAsync(StorageConfig config)
+    private async Task<TestCluster> StartClusterAsync(StorageConfig config)
     {
         var builder = new TestClusterBuilder(2);
         builder.Options.ServiceId = "metrics-" + Guid.NewGuid().ToString("N");
         builder.Properties["Test:StorageMode"] = config.Mode.ToString();
         builder.Properties["Test:ConnectionString"] = config.ConnectionString;
-        builder.Properties["DataDir"] = Path.Combine(Path.GetTempPath(), "ms-metrics-" + Guid.NewGuid().ToString("N")[..12]);
+        var dataDir = Path.Combine(Path.GetTempPath(), "ms-metrics-" + Guid.NewGuid().ToString("N")[..12]);
+        _dataDirs.Add(dataDir);
+        builder.Properties["DataDir"] = dataDir;
         builder.Properties["Orleans:MinimumReminderPeriod"] = "00:00:01";
         builder.Properties["ServerGrain:RollupTimerPeriod"] = "00:00:01";
         builder.Properties["ServerGrain:MetricsReminderPeriod"] = "00:00:03";
