@@ -31,6 +31,9 @@ internal sealed class AgentInfo
     /// <summary>The agent's opt-in Prometheus address (host:port), reported in heartbeats; null when off.</summary>
     public string? MetricsAddress { get; set; }
 
+    /// <summary>The services the agent runs, reported in every heartbeat (set by the service manager; null = none).</summary>
+    public Services.IServiceInventory? Services { get; set; }
+
     /// <summary>
     /// The next heartbeat sequence number of this process, shared by every way a heartbeat leaves (pushed over
     /// HTTPS or AMQP, or answered to a pull), so the control plane sees one rising sequence per boot id.
@@ -51,7 +54,20 @@ internal sealed class AgentInfo
         Stopping: stopping,
         MetricsAddress: MetricsAddress,
         HeartbeatIntervalSeconds: settings.Current.HeartbeatIntervalSeconds,
-        Monitoring: settings.Monitoring);
+        Monitoring: settings.Monitoring,
+        Versions: Services is { } services ? VersionsOf(services.Statuses()) : null,
+        Services: Services?.Statuses());
+
+    private static Dictionary<string, string?> VersionsOf(IReadOnlyList<ManagedServers.Contracts.Agent.ServiceStatus> services)
+    {
+        var versions = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var service in services)
+        {
+            versions[service.Kind] = service.Version;
+        }
+
+        return versions;
+    }
 
     internal static string StripBuildMetadata(string version)
     {

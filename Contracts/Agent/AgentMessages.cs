@@ -69,7 +69,8 @@ public sealed record Heartbeat(
     IReadOnlyDictionary<string, string?>? Versions = null,
     string? MetricsAddress = null,
     int? HeartbeatIntervalSeconds = null,
-    AgentMonitoringConfig? Monitoring = null);
+    AgentMonitoringConfig? Monitoring = null,
+    IReadOnlyList<ServiceStatus>? Services = null);
 
 /// <summary>The control plane's answer to a heartbeat: the settings an agent follows without restart.</summary>
 public sealed record HeartbeatAck(int HeartbeatIntervalSeconds, DateTimeOffset ServerTime, AgentMonitoringConfig? Monitoring = null);
@@ -81,6 +82,27 @@ public static class CommandKinds
 
     /// <summary>New settings for the agent (<see cref="ConfigureArgs"/>); AMQP agents get it when their heartbeat shows old settings.</summary>
     public const string Configure = "configure";
+
+    /// <summary>Install, or update to another version, and start a service (<see cref="ServiceInstallArgs"/>).</summary>
+    public const string ServiceInstall = "service.install";
+
+    /// <summary>Start a stopped service (<see cref="ServiceActionArgs"/>).</summary>
+    public const string ServiceStart = "service.start";
+
+    /// <summary>Stop a service; the agent keeps it stopped until started (<see cref="ServiceActionArgs"/>).</summary>
+    public const string ServiceStop = "service.stop";
+
+    /// <summary>Restart a service (<see cref="ServiceActionArgs"/>).</summary>
+    public const string ServiceRestart = "service.restart";
+
+    /// <summary>Stop and remove a service; its data directory stays (<see cref="ServiceActionArgs"/>).</summary>
+    public const string ServiceRemove = "service.remove";
+
+    /// <summary>Run the agent's checks; output <see cref="DiagnosticsReport"/>.</summary>
+    public const string Diagnostics = "diagnostics";
+
+    /// <summary>Collect a debug bundle (<see cref="DebugBundleArgs"/>); output <see cref="DebugBundleOutput"/>.</summary>
+    public const string DebugBundle = "debug-bundle";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>
