@@ -69,6 +69,8 @@ public static class ApiSetup
 
         app.MapServersApi();
         app.MapCommandsApi();
+        app.MapServicesApi();
+        app.MapJobsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
         app.MapPrometheusApi();

@@ -22,7 +22,9 @@ public static class ServerMapping
         s.Hostname,
         s.UptimeSeconds,
         s.CertificateNotAfter,
-        s.Definition.PullPort);
+        s.Definition.PullPort,
+        s.Services.IsDefault ? [] : s.Services.Select(JobMapping.ToView).ToArray(),
+        s.ActiveJobs);
 
     public static HeartbeatView ToHeartbeatView(this ServerSnapshot s) =>
         new(s.Id, s.Definition.Name, Wire(s.State), s.LastHeartbeat, s.Requests2m, s.AgentVersion, s.UptimeSeconds);

@@ -26,7 +26,9 @@ public sealed record ServerView(
     string? Hostname,
     long? UptimeSeconds,
     DateTimeOffset? CertificateNotAfter,
-    int? PullPort = null);
+    int? PullPort = null,
+    IReadOnlyList<ServiceView>? Services = null,
+    int ActiveJobs = 0);
 
 /// <summary>Body of POST /api/v1/servers. Missing optional fields take the documented defaults.</summary>
 public sealed record CreateServerRequest(
@@ -183,3 +185,51 @@ public sealed record CommandView(
 /// address and the labels Prometheus attaches to its series (label names are kept as they are).
 /// </summary>
 public sealed record PrometheusTargetGroup(IReadOnlyList<string> Targets, IReadOnlyDictionary<string, string> Labels);
+
+/// <summary>A service of a server (api.md): state as its agent reports it, version, restarts after crashes.</summary>
+public sealed record ServiceView(
+    string Kind,
+    string State,
+    DateTimeOffset Since,
+    int RestartCount,
+    string? Version,
+    string Runtime,
+    string? Error,
+    string? Listen);
+
+/// <summary>
+/// Body of POST /api/v1/servers/{id}/services. <c>version</c>: an image tag (docker) or the installed package's version
+/// (exec); empty = the newest the host has. A service that exists is updated to the version (rolled back if it fails).
+/// </summary>
+public sealed record AddServiceRequest(
+    string? Kind,
+    string? Version = null,
+    string? ListenAddress = null,
+    int? Port = null,
+    int? WaitForAgentSeconds = null);
+
+/// <summary>Optional body of actions that start a job (manage service, diagnostics): how long to wait for an offline agent.</summary>
+public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);
+
+/// <summary>One line of a job's log.</summary>
+public sealed record JobStepView(DateTimeOffset At, string Message);
+
+/// <summary>
+/// A job (api.md "long actions"): queued → running → succeeded | failed, with progress (0–100), a step log and the
+/// action's result (a service's status, a diagnostics report, a debug bundle's size and hash). Actions answer 202 with it.
+/// </summary>
+public sealed record JobView(
+    string JobId,
+    string ServerId,
+    string Kind,
+    string? Service,
+    string State,
+    int Progress,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    DateTimeOffset Deadline,
+    IReadOnlyList<JobStepView> Steps,
+    JsonElement? Result,
+    string? Error,
+    string? IdempotencyKey);

@@ -27,6 +27,10 @@ public interface IFleetIndexGrain : IGrainWithIntegerKey
     /// <summary>The shard's servers whose agent reported a Prometheus address (<see cref="ServerSnapshot.MetricsAddress"/>).</summary>
     [ReadOnly]
     Task<ImmutableArray<ServerSnapshot>> ListMetricsTargetsAsync();
+
+    /// <summary>Ids of the shard's servers with queued or running jobs (<see cref="ServerSnapshot.ActiveJobs"/>).</summary>
+    [ReadOnly]
+    Task<ImmutableArray<string>> ListWithActiveJobsAsync();
 }
 
 /// <summary>How many servers are in one state and of one kind.</summary>

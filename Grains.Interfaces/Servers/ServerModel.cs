@@ -100,4 +100,6 @@ public sealed record ServerSnapshot(
     [property: Id(10)] DateTimeOffset? CertificateNotAfter,
     [property: Id(11)] string? AgentVersion,
     [property: Id(12)] long HeartbeatsAccepted = 0,
-    [property: Id(13)] string? MetricsAddress = null);
+    [property: Id(13)] string? MetricsAddress = null,
+    [property: Id(14)] ImmutableArray<ServiceSnapshot> Services = default,
+    [property: Id(15)] int ActiveJobs = 0);

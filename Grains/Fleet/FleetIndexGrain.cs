@@ -59,7 +59,11 @@ public sealed class FleetIndexGrain(
 
     private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
         a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter
-        && a.MetricsAddress == b.MetricsAddress;
+        && a.MetricsAddress == b.MetricsAddress && a.ActiveJobs == b.ActiveJobs
+        && a.Services.IsDefault == b.Services.IsDefault && (a.Services.IsDefault || a.Services.SequenceEqual(b.Services));
+
+    public Task<ImmutableArray<string>> ListWithActiveJobsAsync() =>
+        Task.FromResult<ImmutableArray<string>>([.. store.State.Servers.Values.Where(s => s.ActiveJobs > 0).Select(s => s.Id)]);
 
     private void MarkDirty()
     {

@@ -68,18 +68,20 @@ public sealed partial class ManagedServerGrain(
             }
 
             EnsurePulling(); // pull mode: ManagedServerGrain.Pull.cs
+            EnsureJobTimer(); // jobs: ManagedServerGrain.Jobs.cs
         }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _commandsAvailable.TrySetCanceled(CancellationToken.None);
+        _jobsChanged.TrySetCanceled(CancellationToken.None);
         foreach (var waiter in _resultWaiters.Values)
         {
             waiter.TrySetCanceled(CancellationToken.None);
         }
 
-        return S.Exists && S.LastHeartbeat != _tracker.LastHeartbeat ? SaveAsync() : Task.CompletedTask;
+        return S.Exists && (S.LastHeartbeat != _tracker.LastHeartbeat || _jobsDirty) ? SaveAsync() : Task.CompletedTask;
     }
 
     public async Task<ServerSnapshot> CreateAsync(ServerDefinition definition)
@@ -148,6 +150,9 @@ public sealed partial class ManagedServerGrain(
         _livenessTimer = null;
         _rollupTimer?.Dispose();
         _rollupTimer = null;
+        _jobTimer?.Dispose();
+        _jobTimer = null;
+        _bundles.Clear();
         _ring = null;
         StopPulling();
         await UnregisterReminderAsync(LivenessReminder);
@@ -249,6 +254,15 @@ public sealed partial class ManagedServerGrain(
     public async Task<string> EnqueueCommandAsync(string kind, string? argsJson, TimeSpan timeToLive)
     {
         RequireDefinition();
+        var entry = QueueCommand(kind, argsJson, timeToLive);
+        await SaveAsync();
+        await DispatchQueuedCommandsAsync();
+        return entry.CommandId;
+    }
+
+    /// <summary>Adds a command to the queue (the caller saves, then dispatches).</summary>
+    private CommandEntry QueueCommand(string kind, string? argsJson, TimeSpan timeToLive)
+    {
         var now = time.GetUtcNow();
         var entry = new CommandEntry
         {
@@ -261,7 +275,12 @@ public sealed partial class ManagedServerGrain(
         };
         S.Commands.Add(entry);
         TrimCommandHistory();
-        await SaveAsync();
+        return entry;
+    }
+
+    /// <summary>After a save: AMQP servers' commands go to the broker, HTTPS agents' long polls wake up.</summary>
+    private async Task DispatchQueuedCommandsAsync()
+    {
         if (UsesAmqp)
         {
             await PublishQueuedCommandsAsync();
@@ -270,8 +289,6 @@ public sealed partial class ManagedServerGrain(
         {
             SignalCommands();
         }
-
-        return entry.CommandId;
     }
 
     private bool UsesAmqp => S.Definition?.Communication == CommunicationMode.Amqp;
@@ -307,6 +324,7 @@ public sealed partial class ManagedServerGrain(
 
             entry.State = CommandState.Delivered;
             _deliveredAt[entry.CommandId] = now;
+            OnCommandDelivered(entry.CommandId);
             published = true;
         }
 
@@ -379,15 +397,22 @@ public sealed partial class ManagedServerGrain(
             return; // unknown or already answered: a repeated result changes nothing
         }
 
+        var activeJobs = ActiveJobCount();
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
-        entry.OutputJson = result.Output is { } output ? output.GetRawText() : null;
+        entry.OutputJson = OnJobResult(result, result.Output is { } output ? output.GetRawText() : null);
         _deliveredAt.Remove(entry.CommandId);
+        _jobsDirty = false;
         await SaveAsync();
         if (_resultWaiters.Remove(entry.CommandId, out var waiter))
         {
             waiter.TrySetResult();
+        }
+
+        if (activeJobs != ActiveJobCount() || S.Services.Count > 0)
+        {
+            await PushToIndexAsync(); // active jobs and services show in lists
         }
     }
 
@@ -449,6 +474,7 @@ public sealed partial class ManagedServerGrain(
         S.Versions = MergeVersions(S.Versions, item);
         var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
         S.MetricsAddress = item.MetricsAddress;
+        var servicesChanged = ObserveServices(item.Services);
         if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
         {
             await SendConfigureIfStaleAsync(item);
@@ -458,6 +484,11 @@ public sealed partial class ManagedServerGrain(
         if (outcome == HeartbeatOutcome.StateChanged)
         {
             LogStateChanged(logger, Id, _tracker.State);
+            if (_tracker.State == ServerState.Running)
+            {
+                OnAgentBack();
+            }
+
             await SaveAsync();
             await PushToIndexAsync();
             UpdateLivenessTimer();
@@ -465,9 +496,9 @@ public sealed partial class ManagedServerGrain(
             return;
         }
 
-        if (metricsAddressChanged)
+        if (metricsAddressChanged || servicesChanged)
         {
-            // Rare (agent reconfigured): save and index now, so Prometheus discovery follows at once.
+            // Rare (agent reconfigured, a service changed state): save and index now, so lists and Prometheus discovery follow at once.
             await SaveAsync();
             await PushToIndexAsync();
             return;
@@ -529,6 +560,8 @@ public sealed partial class ManagedServerGrain(
         {
             case LivenessReminder:
                 await CheckLivenessAsync();
+                await CheckJobsAsync();
+                EnsureJobTimer();
                 break;
             case MetricsReminder:
                 await ReconcileMetricsAsync();
@@ -621,6 +654,7 @@ public sealed partial class ManagedServerGrain(
 
             _deliveredAt[entry.CommandId] = now;
             entry.State = CommandState.Delivered;
+            OnCommandDelivered(entry.CommandId);
             builder.Add(ToAgentCommand(entry));
         }
 
@@ -701,12 +735,19 @@ public sealed partial class ManagedServerGrain(
         S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
         S.AgentVersion,
         S.HeartbeatsAccepted,
-        S.MetricsAddress);
+        S.MetricsAddress,
+        [.. S.Services],
+        ActiveJobCount());
+
+    private int ActiveJobCount() => S.Jobs.Count(j => !j.Finished);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {
         var reported = heartbeat.Versions;
-        string? Get(string key, string? fallback) => reported is not null && reported.TryGetValue(key, out var v) ? v : fallback;
+
+        // An agent that reports its services reports every one: a service it no longer has has no version.
+        var authoritative = heartbeat.Services is not null;
+        string? Get(string key, string? fallback) => reported is not null && reported.TryGetValue(key, out var v) ? v : authoritative && key != "backup" ? null : fallback;
         return new ComponentVersionSet(
             heartbeat.AgentVersion,
             Get("backup", current.Backup),

@@ -73,6 +73,72 @@ public sealed class ManagedServerState
     /// <summary>The agent's Prometheus address from its last heartbeat (null = not exposed); saved when it changes.</summary>
     [Id(20)]
     public string? MetricsAddress { get; set; }
+
+    /// <summary>The server's jobs: all active ones and a bounded history of finished ones (oldest first).</summary>
+    [Id(22)]
+    public List<JobEntry> Jobs { get; set; } = [];
+
+    /// <summary>The number of the last job (job ids are <c>{serverId}-job-{n}</c>).</summary>
+    [Id(23)]
+    public long LastJobNumber { get; set; }
+
+    /// <summary>The server's services, from the last job that touched each and from the agent's heartbeats.</summary>
+    [Id(24)]
+    public List<ServiceSnapshot> Services { get; set; } = [];
+}
+
+/// <summary>One job of the server's workflow (see <see cref="IServerJobsGrain"/>).</summary>
+[GenerateSerializer, Alias("ms.JobEntry")]
+public sealed class JobEntry
+{
+    [Id(0)]
+    public string Id { get; set; } = string.Empty;
+
+    [Id(1)]
+    public JobKind Kind { get; set; }
+
+    [Id(2)]
+    public string? Service { get; set; }
+
+    [Id(3)]
+    public JobState State { get; set; }
+
+    [Id(4)]
+    public int Progress { get; set; }
+
+    [Id(5)]
+    public DateTimeOffset CreatedAt { get; set; }
+
+    [Id(6)]
+    public DateTimeOffset? StartedAt { get; set; }
+
+    [Id(7)]
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>The agent must take the job by then.</summary>
+    [Id(8)]
+    public DateTimeOffset Deadline { get; set; }
+
+    [Id(9)]
+    public List<JobStep> Steps { get; set; } = [];
+
+    [Id(10)]
+    public string? ResultJson { get; set; }
+
+    [Id(11)]
+    public string? Error { get; set; }
+
+    [Id(12)]
+    public string? IdempotencyKey { get; set; }
+
+    /// <summary>The agent command that carries the job (its id is the idempotency key on the agent).</summary>
+    [Id(13)]
+    public string? CommandId { get; set; }
+
+    [Id(14)]
+    public long Version { get; set; }
+
+    public bool Finished => State is JobState.Succeeded or JobState.Failed;
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

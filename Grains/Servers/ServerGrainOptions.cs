@@ -41,6 +41,21 @@ public sealed class ServerGrainOptions
 
     /// <summary>Batches one pull may take in a row while the agent answers full batches (a backlog after an outage).</summary>
     public int PullBatchesPerTick { get; set; } = 10;
+
+    /// <summary>How long a job waits for an offline agent to pick it up when the request names no wait.</summary>
+    public TimeSpan JobAgentWait { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How long an agent may take to report a job's result after it took the job.</summary>
+    public TimeSpan JobExecutionTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Finished jobs kept per server (active ones are always kept).</summary>
+    public int JobHistory { get; set; } = 50;
+
+    /// <summary>How often an active grain checks its jobs' deadlines (the liveness reminder does it after a silo loss).</summary>
+    public TimeSpan JobTimerPeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an activation keeps a finished debug bundle for download.</summary>
+    public TimeSpan DebugBundleHold { get; set; } = TimeSpan.FromMinutes(15);
 }
 
 /// <summary>Storage name shared by grains and hosts (stream names: <see cref="StreamNames"/>).</summary>

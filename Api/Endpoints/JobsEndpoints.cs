@@ -1,0 +1,98 @@
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Grains.Interfaces.Fleet;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>
+/// /api/v1/jobs: the long actions of the fleet. A job id names its server, so <c>GET /jobs/{id}</c> is one grain call.
+/// Listing needs <c>server</c> for a server's history; without it the list shows the fleet's active jobs (found through
+/// the sharded fleet index, never by activating every server).
+/// </summary>
+public static class JobsEndpoints
+{
+    public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(AuthNames.PeopleRead);
+        read.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("A server's jobs (?server=), or the fleet's active jobs");
+        read.MapGet("/{jobId}", GetAsync).WithName("GetJob").WithSummary("One job; ?wait_seconds=N&version=V waits up to N s for a change after version V");
+        return app;
+    }
+
+    public static async Task<Results<Ok<PageOf<JobView>>, ValidationProblem, ProblemHttpResult>> ListAsync(
+        IGrainFactory grains, string? server = null, string? state = null, int? page = null, int? per_page = null)
+    {
+        var errors = new FieldErrors();
+        var pageNo = page ?? 1;
+        var perPage = per_page ?? 20;
+        if (pageNo < 1)
+        {
+            errors.Add("page", "must be 1 or more");
+        }
+
+        if (perPage is < 1 or > 500)
+        {
+            errors.Add("per_page", "must be between 1 and 500");
+        }
+
+        JobState? stateFilter = null;
+        if (state is not null)
+        {
+            if (ServerMapping.TryParse<JobState>(state, out var parsed))
+            {
+                stateFilter = parsed;
+            }
+            else
+            {
+                errors.Add("state", $"use one of {ServerMapping.Choices<JobState>()}");
+            }
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        IEnumerable<JobSnapshot> jobs;
+        if (server is not null)
+        {
+            if (await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is null)
+            {
+                return Problem.NotFound($"server '{server}' not found");
+            }
+
+            jobs = await grains.GetGrain<IServerJobsGrain>(server).ListJobsAsync();
+        }
+        else
+        {
+            var busy = await FleetIndex.AskAllAsync(grains, shard => shard.ListWithActiveJobsAsync());
+            var lists = await Task.WhenAll(busy.SelectMany(s => s).Select(id => grains.GetGrain<IServerJobsGrain>(id).ListJobsAsync()));
+            jobs = lists.SelectMany(l => l).Where(j => !j.Finished).OrderByDescending(j => j.CreatedAt);
+        }
+
+        var filtered = jobs.Where(j => stateFilter is null || j.State == stateFilter).ToList();
+        var items = filtered.Skip((pageNo - 1) * perPage).Take(perPage).Select(j => j.ToView()).ToArray();
+        return TypedResults.Ok(new PageOf<JobView>(items, filtered.Count, pageNo, perPage));
+    }
+
+    public static async Task<Results<Ok<JobView>, ValidationProblem, ProblemHttpResult>> GetAsync(
+        string jobId, IGrainFactory grains, int? wait_seconds = null, long? version = null)
+    {
+        if (wait_seconds is < 0 or > 60)
+        {
+            var errors = new FieldErrors();
+            errors.Add("wait_seconds", "must be between 0 and 60");
+            return errors.ToProblem();
+        }
+
+        if (JobIds.ServerOf(jobId) is not { } serverId)
+        {
+            return Problem.NotFound($"job '{jobId}' not found: job ids look like <server id>-job-<n>");
+        }
+
+        var jobs = grains.GetGrain<IServerJobsGrain>(serverId);
+        var job = wait_seconds is > 0
+            ? await jobs.WaitForJobChangeAsync(jobId, version ?? -1, TimeSpan.FromSeconds(wait_seconds.Value))
+            : await jobs.GetJobAsync(jobId);
+        return job is null ? Problem.NotFound($"job '{jobId}' not found") : TypedResults.Ok(job.ToView());
+    }
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>
+/// /api/v1/servers/{id}/services, /diagnostics and /debug-bundle: actions on a server, each run as a job of the server's
+/// persisted workflow (202 with the job; follow it at /api/v1/jobs/{job_id}). An <c>Idempotency-Key</c> header makes a
+/// retried request return the job the first one started instead of starting another.
+/// </summary>
+public static partial class ServicesEndpoints
+{
+    public const string IdempotencyHeader = "Idempotency-Key";
+    private static readonly string[] Actions = ["start", "stop", "restart"];
+
+    public static IEndpointRouteBuilder MapServicesApi(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(AuthNames.PeopleRead);
+        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(AuthNames.PeopleWrite);
+        read.MapGet("/services", ListAsync).WithName("ListServices").WithSummary("The server's services: state, since, restarts, version");
+        write.MapPost("/services", AddAsync).WithName("AddService")
+            .WithSummary("Install a service (dns, dhcp4, dhcp6), or update an installed one to another version (202: a job)");
+        write.MapPost("/services/{service}/{action}", ManageAsync).WithName("ManageService")
+            .WithSummary("Start, stop or restart a service (202: a job)");
+        write.MapDelete("/services/{service}", RemoveAsync).WithName("RemoveService")
+            .WithSummary("Stop and remove a service; its data directory stays on the host (202: a job)");
+        write.MapPost("/diagnostics", DiagnosticsAsync).WithName("RunDiagnostics")
+            .WithSummary("Run the agent's checks: services answering, disk, clock, certificate, control plane, broker, Docker (202: a job)");
+        write.MapGet("/debug-bundle", DebugBundleAsync).WithName("GetDebugBundle")
+            .WithSummary("A tar.gz from the agent: bounded logs, redacted configs, versions, last diagnostics");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ServiceView[]>, ProblemHttpResult>> ListAsync(string id, IGrainFactory grains)
+    {
+        var server = await grains.GetGrain<IManagedServerGrain>(id).GetAsync();
+        return server is null
+            ? Problem.NotFound($"server '{id}' not found")
+            : TypedResults.Ok(server.Services.IsDefault ? [] : server.Services.Select(JobMapping.ToView).ToArray());
+    }
+
+    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> AddAsync(
+        string id, AddServiceRequest body, HttpRequest request, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        CheckKind(body.Kind, "kind", errors);
+        if (body.Version is { } version && !VersionPattern().IsMatch(version))
+        {
+            errors.Add("version", "must be 1–64 characters: letters, digits, '.', '-', '_', '+', starting with a letter or digit (e.g. 3.2.6-ms1)");
+        }
+
+        if (body.ListenAddress is { } listen && !IPAddress.TryParse(listen, out _))
+        {
+            errors.Add("listen_address", $"'{listen}' is not an IPv4 or IPv6 address");
+        }
+
+        if (body.Port is < 1 or > 65535)
+        {
+            errors.Add("port", "must be between 1 and 65535");
+        }
+
+        var key = IdempotencyKey(request, errors);
+        CheckWait(body.WaitForAgentSeconds, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        return await StartAsync(grains, id, new JobRequest(
+            JobKind.AddService, body.Kind, string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, key, Wait(body.WaitForAgentSeconds)));
+    }
+
+    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> ManageAsync(
+        string id, string service, string action, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null)
+    {
+        var errors = new FieldErrors();
+        CheckKind(service, "service", errors);
+        if (!Actions.Contains(action))
+        {
+            errors.Add("action", $"unknown action '{action}': use one of {string.Join(", ", Actions)}");
+        }
+
+        var key = IdempotencyKey(request, errors);
+        CheckWait(body?.WaitForAgentSeconds, errors);
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var kind = action switch
+        {
+            "start" => JobKind.StartService,
+            "stop" => JobKind.StopService,
+            _ => JobKind.RestartService,
+        };
+        return await StartAsync(grains, id, new JobRequest(kind, service, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
+    }
+
+    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> RemoveAsync(
+        string id, string service, HttpRequest request, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        CheckKind(service, "service", errors);
+        var key = IdempotencyKey(request, errors);
+        return errors.Any ? errors.ToProblem() : await StartAsync(grains, id, new JobRequest(JobKind.RemoveService, service, IdempotencyKey: key));
+    }
+
+    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> DiagnosticsAsync(
+        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null)
+    {
+        var errors = new FieldErrors();
+        var key = IdempotencyKey(request, errors);
+        CheckWait(body?.WaitForAgentSeconds, errors);
+        return errors.Any
+            ? errors.ToProblem()
+            : await StartAsync(grains, id, new JobRequest(JobKind.Diagnostics, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
+    }
+
+    /// <summary>
+    /// Starts a debug-bundle job (or follows <paramref name="job"/>), waits up to <paramref name="timeout_seconds"/> for it and
+    /// answers the tar.gz; a bundle that takes longer answers 202 with the job and a Location to fetch it with <c>?job=</c>.
+    /// An offline agent is a clear 409 at once: the bundle comes from the agent.
+    /// </summary>
+    public static async Task<IResult> DebugBundleAsync(
+        string id, IGrainFactory grains, TimeProvider time, string? job = null, int? timeout_seconds = null, CancellationToken cancellationToken = default)
+    {
+        var errors = new FieldErrors();
+        if (timeout_seconds is < 0 or > 600)
+        {
+            errors.Add("timeout_seconds", "must be between 0 and 600");
+        }
+
+        if (job is not null && JobIds.ServerOf(job) != id)
+        {
+            errors.Add("job", $"'{job}' is not a job of server '{id}'");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var server = await grains.GetGrain<IManagedServerGrain>(id).GetAsync();
+        if (server is null)
+        {
+            return Problem.NotFound($"server '{id}' not found");
+        }
+
+        var jobs = grains.GetGrain<IServerJobsGrain>(id);
+        JobSnapshot? snapshot;
+        if (job is null)
+        {
+            if (server.State != ServerState.Running)
+            {
+                var since = server.LastHeartbeat is { } last ? $"last heartbeat {last.ToString("u", CultureInfo.InvariantCulture)}" : "it never sent a heartbeat";
+                return Problem.Of(
+                    409,
+                    "Agent offline",
+                    $"server '{server.Definition.Name}' is {ServerMapping.Wire(server.State)} ({since}): a debug bundle is made by its agent, which must be online. Start the agent (systemctl start managedservers-agent) and try again",
+                    ProblemTypes.AgentOffline);
+            }
+
+            snapshot = await jobs.StartJobAsync(new JobRequest(JobKind.DebugBundle, WaitForAgent: TimeSpan.FromSeconds(30)));
+        }
+        else
+        {
+            snapshot = await jobs.GetJobAsync(job);
+            if (snapshot is null || snapshot.Kind != JobKind.DebugBundle)
+            {
+                return Problem.NotFound($"debug-bundle job '{job}' not found on server '{id}'");
+            }
+        }
+
+        snapshot = await JobWaiting.UntilFinishedAsync(jobs, snapshot, TimeSpan.FromSeconds(timeout_seconds ?? 120), time, cancellationToken);
+        if (!snapshot.Finished)
+        {
+            return TypedResults.Accepted($"/api/v1/servers/{id}/debug-bundle?job={Uri.EscapeDataString(snapshot.Id)}", snapshot.ToView());
+        }
+
+        if (snapshot.State == JobState.Failed)
+        {
+            return Problem.Of(502, "Debug bundle failed", $"job {snapshot.Id}: {snapshot.Error}", ProblemTypes.AgentOffline);
+        }
+
+        var bytes = await jobs.GetDebugBundleAsync(snapshot.Id);
+        if (bytes is null)
+        {
+            return Problem.Of(410, "Debug bundle gone", $"the bundle of job {snapshot.Id} is no longer held (bundles are kept 15 minutes in memory, and not across a silo restart); ask for a new one", ProblemTypes.NotFound);
+        }
+
+        var name = $"debug-{FileSafe().Replace(server.Definition.Name, "_")}-{(snapshot.FinishedAt ?? time.GetUtcNow()).ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.tar.gz";
+        return TypedResults.File(bytes, "application/gzip", name);
+    }
+
+    private static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
+    {
+        if (await grains.GetGrain<IManagedServerGrain>(id).GetAsync() is null)
+        {
+            return Problem.NotFound($"server '{id}' not found");
+        }
+
+        var job = await grains.GetGrain<IServerJobsGrain>(id).StartJobAsync(request);
+        var view = job.ToView();
+        return TypedResults.Accepted($"/api/v1/jobs/{Uri.EscapeDataString(job.Id)}", view);
+    }
+
+    private static void CheckKind(string? kind, string field, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(kind))
+        {
+            errors.Add(field, $"is required: one of {string.Join(", ", ServiceKinds.All)}");
+        }
+        else if (!ServiceKinds.IsKnown(kind))
+        {
+            errors.Add(field, $"unknown service '{kind}': use one of {string.Join(", ", ServiceKinds.All)}");
+        }
+    }
+
+    private static void CheckWait(int? seconds, FieldErrors errors)
+    {
+        if (seconds is < 1 or > 86_400)
+        {
+            errors.Add("wait_for_agent_seconds", "must be between 1 and 86400");
+        }
+    }
+
+    private static TimeSpan? Wait(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+
+    private static string? IdempotencyKey(HttpRequest request, FieldErrors errors)
+    {
+        if (!request.Headers.TryGetValue(IdempotencyHeader, out var values))
+        {
+            return null;
+        }
+
+        var key = values.ToString();
+        if (key.Length is 0 or > 200 || key.Any(c => c < 0x21 || c > 0x7e))
+        {
+            errors.Add(IdempotencyHeader, "must be 1–200 visible ASCII characters (e.g. a UUID)");
+            return null;
+        }
+
+        return key;
+    }
+
+    [GeneratedRegex("^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$")]
+    private static partial Regex VersionPattern();
+
+    [GeneratedRegex("[^0-9A-Za-z._-]")]
+    private static partial Regex FileSafe();
+}

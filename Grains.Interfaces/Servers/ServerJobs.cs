@@ -1,0 +1,131 @@
+namespace ManagedServers.Grains.Interfaces.Servers;
+
+/// <summary>
+/// The server's persisted workflow (same grain as <see cref="IManagedServerGrain"/>, same key): every action that touches
+/// the server runs as a job — queued, running, then succeeded or failed — with progress, a step log and a result. A job
+/// waits (up to its deadline) for an offline agent; a silo lost mid-job resumes it on another silo, and the agent applies
+/// its command once (the command id is the idempotency key end to end).
+/// </summary>
+[Alias("ms.IServerJobsGrain")]
+public interface IServerJobsGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Starts a job, or returns the existing one when <see cref="JobRequest.IdempotencyKey"/> was used before. Throws
+    /// <see cref="NotFoundException"/> (no server), <see cref="ConflictException"/> (the action does not fit the server).
+    /// A server whose agent never enrolled gets a job that failed at once, saying so.
+    /// </summary>
+    Task<JobSnapshot> StartJobAsync(JobRequest request);
+
+    /// <summary>A job of this server, or null.</summary>
+    [ReadOnly]
+    Task<JobSnapshot?> GetJobAsync(string jobId);
+
+    /// <summary>This server's jobs, newest first (a bounded history: the last <c>ServerGrain:JobHistory</c> finished ones plus all active ones).</summary>
+    [ReadOnly]
+    Task<ImmutableArray<JobSnapshot>> ListJobsAsync();
+
+    /// <summary>Waits up to <paramref name="wait"/> for the job to change (a step, progress or its end), then returns it.</summary>
+    [AlwaysInterleave]
+    Task<JobSnapshot?> WaitForJobChangeAsync(string jobId, long seenVersion, TimeSpan wait);
+
+    /// <summary>The tar.gz of a succeeded debug-bundle job, while this activation holds it (bundles are not persisted); else null.</summary>
+    [ReadOnly]
+    Task<byte[]?> GetDebugBundleAsync(string jobId);
+}
+
+/// <summary>What a job does.</summary>
+public enum JobKind
+{
+    AddService,
+    UpdateService,
+    StartService,
+    StopService,
+    RestartService,
+    RemoveService,
+    Diagnostics,
+    DebugBundle,
+}
+
+/// <summary>Where a job is.</summary>
+public enum JobState
+{
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>
+/// A request for a job. <see cref="Service"/>: dns|dhcp4|dhcp6 for service jobs. <see cref="WaitForAgent"/>: how long the job
+/// waits for an offline agent before it fails (null: <c>ServerGrain:JobAgentWait</c>, 10 min).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.JobRequest")]
+public sealed record JobRequest(
+    [property: Id(0)] JobKind Kind,
+    [property: Id(1)] string? Service = null,
+    [property: Id(2)] string? Version = null,
+    [property: Id(3)] string? ListenAddress = null,
+    [property: Id(4)] int? Port = null,
+    [property: Id(5)] string? IdempotencyKey = null,
+    [property: Id(6)] TimeSpan? WaitForAgent = null);
+
+/// <summary>One line of a job's log.</summary>
+[GenerateSerializer, Immutable, Alias("ms.JobStep")]
+public sealed record JobStep([property: Id(0)] DateTimeOffset At, [property: Id(1)] string Message);
+
+/// <summary>
+/// A job as callers see it. <see cref="Version"/> rises with every change (for waiting on changes).
+/// <see cref="ResultJson"/>: the action's output (a service's status, a diagnostics report, a bundle's size and hash).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.JobSnapshot")]
+public sealed record JobSnapshot(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string ServerId,
+    [property: Id(2)] JobKind Kind,
+    [property: Id(3)] string? Service,
+    [property: Id(4)] JobState State,
+    [property: Id(5)] int Progress,
+    [property: Id(6)] DateTimeOffset CreatedAt,
+    [property: Id(7)] DateTimeOffset? StartedAt,
+    [property: Id(8)] DateTimeOffset? FinishedAt,
+    [property: Id(9)] DateTimeOffset Deadline,
+    [property: Id(10)] ImmutableArray<JobStep> Steps,
+    [property: Id(11)] string? ResultJson,
+    [property: Id(12)] string? Error,
+    [property: Id(13)] string? IdempotencyKey,
+    [property: Id(14)] long Version)
+{
+    public bool Finished => State is JobState.Succeeded or JobState.Failed;
+}
+
+/// <summary>Job ids carry their server id (<c>{serverId}-job-{n}</c>), so a job is found without any index.</summary>
+public static class JobIds
+{
+    private const string Separator = "-job-";
+
+    public static string Of(string serverId, long number) => $"{serverId}{Separator}{number}";
+
+    /// <summary>The server id of a job id, or null when the id is not one of ours.</summary>
+    public static string? ServerOf(string jobId)
+    {
+        var at = jobId.LastIndexOf(Separator, StringComparison.Ordinal);
+        return at > 0 && long.TryParse(jobId.AsSpan(at + Separator.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)
+            ? jobId[..at]
+            : null;
+    }
+}
+
+/// <summary>
+/// One service of a server as the control plane knows it: from the last job that touched it and from the agent's
+/// heartbeats (state running|stopped|failed, since, restarts after crashes, version, runtime).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.ServiceSnapshot")]
+public sealed record ServiceSnapshot(
+    [property: Id(0)] string Kind,
+    [property: Id(1)] string State,
+    [property: Id(2)] DateTimeOffset Since,
+    [property: Id(3)] int RestartCount,
+    [property: Id(4)] string? Version,
+    [property: Id(5)] string Runtime,
+    [property: Id(6)] string? Error,
+    [property: Id(7)] string? Listen);

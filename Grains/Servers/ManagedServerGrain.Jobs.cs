@@ -1,0 +1,457 @@
+using System.Globalization;
+using System.Text.Json;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Grains.Servers;
+
+/// <summary>
+/// The server's workflow: each action is a persisted job carried to the agent by one command. The job is saved together
+/// with its command before anything is delivered, so a silo lost at any point resumes it on the next activation (the
+/// agent's long poll, its heartbeat or the liveness reminder brings the grain back) and the agent, which applies a
+/// command id once, answers a redelivery with the result it already has. Deadlines are checked by a grain timer while
+/// jobs are active and by the liveness reminder after a silo loss.
+/// </summary>
+public sealed partial class ManagedServerGrain : IServerJobsGrain
+{
+    private readonly Dictionary<string, (byte[] Bytes, DateTimeOffset At)> _bundles = [];
+    private TaskCompletionSource _jobsChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private IGrainTimer? _jobTimer;
+    private bool _jobsDirty;
+
+    public async Task<JobSnapshot> StartJobAsync(JobRequest request)
+    {
+        var definition = RequireDefinition();
+        if (request.IdempotencyKey is { } key && S.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
+        {
+            return existing.Kind == request.Kind && existing.Service == request.Service
+                ? ToSnapshot(existing)
+                : throw new ConflictException($"idempotency key '{key}' was used for job {existing.Id} ({Describe(existing.Kind, existing.Service)}); use a new key for a different action");
+        }
+
+        var kind = CheckFits(definition, request);
+        var now = time.GetUtcNow();
+        var job = new JobEntry
+        {
+            Id = JobIds.Of(Id, ++S.LastJobNumber),
+            Kind = kind,
+            Service = request.Service,
+            State = JobState.Queued,
+            CreatedAt = now,
+            Deadline = now + (request.WaitForAgent ?? _options.JobAgentWait),
+            IdempotencyKey = request.IdempotencyKey,
+        };
+        S.Jobs.Add(job);
+        Step(job, $"queued: {Describe(kind, request.Service)}");
+
+        if (S.Certificates.Count == 0 && S.AgentVersion is null)
+        {
+            Fail(job, $"server '{definition.Name}' has no agent: it never enrolled. Install the agent with the server's setup bundle (GET /api/v1/servers/{Id}/setup-bundle), then run the action again");
+            TrimJobHistory();
+            await SaveAsync();
+            await PushToIndexAsync();
+            return ToSnapshot(job);
+        }
+
+        var (commandKind, args) = CommandFor(job, request, definition);
+        var command = QueueCommand(commandKind, args, job.Deadline - now);
+        job.CommandId = command.CommandId;
+        if (_tracker.State != ServerState.Running)
+        {
+            Step(job, $"the agent is {Wire(_tracker.State)}{LastHeard()}; the job waits until {job.Deadline.ToString("u", CultureInfo.InvariantCulture)} for it");
+        }
+
+        TrimJobHistory();
+        await SaveAsync();
+        await DispatchQueuedCommandsAsync();
+        await PushToIndexAsync();
+        EnsureJobTimer();
+        LogJobStarted(logger, Id, job.Id, kind);
+        return ToSnapshot(job);
+    }
+
+    public Task<JobSnapshot?> GetJobAsync(string jobId) =>
+        Task.FromResult(S.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
+
+    public Task<ImmutableArray<JobSnapshot>> ListJobsAsync() =>
+        Task.FromResult(S.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
+
+    public async Task<JobSnapshot?> WaitForJobChangeAsync(string jobId, long seenVersion, TimeSpan wait)
+    {
+        var deadline = time.GetUtcNow() + wait;
+        while (S.Jobs.Find(j => j.Id == jobId) is { } job)
+        {
+            var remaining = deadline - time.GetUtcNow();
+            if (job.Version > seenVersion || job.Finished || remaining <= TimeSpan.Zero)
+            {
+                return ToSnapshot(job);
+            }
+
+            try
+            {
+                await _jobsChanged.Task.WaitAsync(remaining, time);
+            }
+            catch (TimeoutException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+                return ToSnapshot(job);
+            }
+        }
+
+        return null;
+    }
+
+    public Task<byte[]?> GetDebugBundleAsync(string jobId) =>
+        Task.FromResult(_bundles.TryGetValue(jobId, out var bundle) ? bundle.Bytes : null);
+
+    /// <summary>Checks that the action fits the server; turns "add" of an installed service into an update.</summary>
+    private JobKind CheckFits(ServerDefinition definition, JobRequest request)
+    {
+        if (request.Kind is JobKind.Diagnostics or JobKind.DebugBundle)
+        {
+            return request.Kind;
+        }
+
+        var service = request.Service ?? throw new ConflictException("a service job names its service (dns, dhcp4 or dhcp6)");
+        var fits = definition.Kind switch
+        {
+            ServerKind.Dns => service == ServiceKinds.Dns,
+            ServerKind.Dhcp => service is ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6,
+            _ => false,
+        };
+        if (!fits)
+        {
+            var allowed = definition.Kind switch
+            {
+                ServerKind.Dns => "a DNS server runs the dns service",
+                ServerKind.Dhcp => "a DHCP server runs dhcp4 and dhcp6",
+                _ => "a backup server runs no DNS or DHCP service",
+            };
+            throw new ConflictException($"service '{service}' does not fit server '{definition.Name}': {allowed}") { Field = "kind" };
+        }
+
+        var installed = S.Services.Exists(s => s.Kind == service);
+        return request.Kind switch
+        {
+            JobKind.AddService or JobKind.UpdateService => installed ? JobKind.UpdateService : JobKind.AddService,
+            _ when !installed => throw new NotFoundException($"service '{service}' is not installed on server '{definition.Name}': add it first (POST /api/v1/servers/{Id}/services)"),
+            _ => request.Kind,
+        };
+    }
+
+    private static (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
+    {
+        string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
+        return job.Kind switch
+        {
+            JobKind.AddService or JobKind.UpdateService => (CommandKinds.ServiceInstall, JsonSerializer.Serialize(
+                new ServiceInstallArgs(job.Service!, Wire(definition.Runtime), request.Version, request.ListenAddress, request.Port),
+                ContractsJson.Default.ServiceInstallArgs)),
+            JobKind.StartService => (CommandKinds.ServiceStart, Action()),
+            JobKind.StopService => (CommandKinds.ServiceStop, Action()),
+            JobKind.RestartService => (CommandKinds.ServiceRestart, Action()),
+            JobKind.RemoveService => (CommandKinds.ServiceRemove, Action()),
+            JobKind.Diagnostics => (CommandKinds.Diagnostics, null),
+            JobKind.DebugBundle => (CommandKinds.DebugBundle, JsonSerializer.Serialize(new DebugBundleArgs(), ContractsJson.Default.DebugBundleArgs)),
+            _ => throw new ArgumentOutOfRangeException(nameof(job), job.Kind, "unknown job kind"),
+        };
+    }
+
+    /// <summary>The command reached the agent (long poll answered or broker confirmed): the job runs.</summary>
+    private void OnCommandDelivered(string commandId)
+    {
+        if (S.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Queued) is not { } job)
+        {
+            return;
+        }
+
+        job.State = JobState.Running;
+        job.StartedAt ??= time.GetUtcNow();
+        job.Progress = Math.Max(job.Progress, 10);
+        Step(job, "delivered to the agent");
+        _jobsDirty = true;
+    }
+
+    /// <summary>
+    /// The agent's result for a job's command. Returns the output to keep with the command: a debug bundle's bytes stay
+    /// in memory only (they are large), the rest of its output is kept.
+    /// </summary>
+    private string? OnJobResult(CommandResult result, string? output)
+    {
+        if (S.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job || job.Finished)
+        {
+            return output;
+        }
+
+        if (!result.Success)
+        {
+            if (output is not null && job.Kind is not (JobKind.Diagnostics or JobKind.DebugBundle))
+            {
+                AddAgentSteps(job, output);
+            }
+
+            Fail(job, $"the agent failed: {result.Error ?? "no reason given"}");
+            return output;
+        }
+
+        try
+        {
+            output = job.Kind switch
+            {
+                JobKind.Diagnostics => OnDiagnostics(job, output),
+                JobKind.DebugBundle => OnDebugBundle(job, output),
+                _ => OnServiceResult(job, output),
+            };
+            Succeed(job);
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            Fail(job, $"the agent's answer could not be read: {e.Message}");
+        }
+
+        return output;
+    }
+
+    private string? OnServiceResult(JobEntry job, string? output)
+    {
+        var parsed = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput);
+        if (parsed is not null)
+        {
+            AddAgentSteps(job, parsed.Steps);
+        }
+
+        S.Services.RemoveAll(s => s.Kind == job.Service);
+        if (job.Kind != JobKind.RemoveService && parsed?.Service is { } service)
+        {
+            S.Services.Add(ToSnapshot(service));
+            S.Services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
+        }
+
+        job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
+        return output;
+    }
+
+    private string? OnDiagnostics(JobEntry job, string? output)
+    {
+        var report = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DiagnosticsReport)
+            ?? throw new InvalidOperationException("no report");
+        if (report is not null)
+        {
+            int Count(string status) => report.Checks.Count(c => c.Status == status);
+            Step(job, $"{report.Checks.Count} checks: {Count(CheckStatuses.Pass)} pass, {Count(CheckStatuses.Warn)} warn, {Count(CheckStatuses.Fail)} fail");
+        }
+
+        job.ResultJson = output;
+        return output;
+    }
+
+    private string OnDebugBundle(JobEntry job, string? output)
+    {
+        var bundle = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DebugBundleOutput))
+            ?? throw new InvalidOperationException("no bundle");
+        var bytes = Convert.FromBase64String(bundle.BundleBase64);
+        var now = time.GetUtcNow();
+        foreach (var old in _bundles.Where(b => now - b.Value.At > _options.DebugBundleHold).Select(b => b.Key).ToList())
+        {
+            _bundles.Remove(old);
+        }
+
+        _bundles[job.Id] = (bytes, now);
+        var summary = JsonSerializer.Serialize(bundle with { BundleBase64 = string.Empty }, ContractsJson.Default.DebugBundleOutput);
+        Step(job, $"bundle of {bytes.Length:N0} bytes, {bundle.Files.Count} files{(bundle.Truncated ? ", truncated to stay within bounds" : string.Empty)}");
+        job.ResultJson = summary;
+        return summary;
+    }
+
+    private void AddAgentSteps(JobEntry job, string output)
+    {
+        try
+        {
+            if (JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput) is { } parsed)
+            {
+                AddAgentSteps(job, parsed.Steps);
+            }
+        }
+        catch (JsonException)
+        {
+        }
+    }
+
+    private void AddAgentSteps(JobEntry job, IReadOnlyList<string>? steps)
+    {
+        foreach (var step in steps ?? [])
+        {
+            Step(job, "agent: " + step);
+        }
+    }
+
+    /// <summary>Services as the agent reports them in a heartbeat; true when anything changed (then the caller saves).</summary>
+    private bool ObserveServices(IReadOnlyList<ServiceStatus>? reported)
+    {
+        if (reported is null)
+        {
+            return false;
+        }
+
+        var services = reported.Select(ToSnapshot).OrderBy(s => s.Kind, StringComparer.Ordinal).ToList();
+        if (services.SequenceEqual(S.Services))
+        {
+            return false;
+        }
+
+        S.Services = services;
+        return true;
+    }
+
+    private static ServiceSnapshot ToSnapshot(ServiceStatus s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);
+
+    /// <summary>Fails jobs past their deadline; called by the job timer and the liveness reminder.</summary>
+    private async Task CheckJobsAsync()
+    {
+        var now = time.GetUtcNow();
+        var changed = _jobsDirty;
+        foreach (var job in S.Jobs.Where(j => !j.Finished).ToList())
+        {
+            if (job.State == JobState.Queued && now >= job.Deadline)
+            {
+                Fail(job, $"the agent did not take the job before {job.Deadline.ToString("u", CultureInfo.InvariantCulture)}: it is {Wire(_tracker.State)}{LastHeard()}");
+                ExpireCommand(job.CommandId);
+                changed = true;
+            }
+            else if (job.State == JobState.Running && job.StartedAt is { } started && now - started >= _options.JobExecutionTimeout)
+            {
+                Fail(job, $"the agent took the job at {started.ToString("u", CultureInfo.InvariantCulture)} but reported no result within {_options.JobExecutionTimeout.TotalMinutes:0.#} min; run diagnostics or fetch a debug bundle");
+                ExpireCommand(job.CommandId);
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            _jobsDirty = false;
+            await SaveAsync();
+            await PushToIndexAsync();
+        }
+
+        if (!S.Jobs.Exists(j => !j.Finished))
+        {
+            _jobTimer?.Dispose();
+            _jobTimer = null;
+        }
+    }
+
+    private void ExpireCommand(string? commandId)
+    {
+        if (S.Commands.Find(c => c.CommandId == commandId) is { State: CommandState.Queued or CommandState.Delivered } command)
+        {
+            command.State = CommandState.Expired;
+            command.CompletedAt = time.GetUtcNow();
+            command.Error = "the job it carried failed";
+        }
+    }
+
+    private void EnsureJobTimer()
+    {
+        if (_jobTimer is not null || !S.Jobs.Exists(j => !j.Finished))
+        {
+            return;
+        }
+
+        _jobTimer = this.RegisterGrainTimer(
+            static (grain, _) => grain.CheckJobsAsync(),
+            this,
+            new GrainTimerCreationOptions { DueTime = _options.JobTimerPeriod, Period = _options.JobTimerPeriod, Interleave = false, KeepAlive = true });
+    }
+
+    /// <summary>The agent came back: say so in the jobs that wait for it.</summary>
+    private void OnAgentBack()
+    {
+        foreach (var job in S.Jobs.Where(j => j.State == JobState.Queued))
+        {
+            Step(job, "the agent is back");
+        }
+    }
+
+    private void Step(JobEntry job, string message)
+    {
+        job.Steps.Add(new JobStep(time.GetUtcNow(), message));
+        Changed(job);
+    }
+
+    private void Succeed(JobEntry job)
+    {
+        job.State = JobState.Succeeded;
+        job.Progress = 100;
+        job.FinishedAt = time.GetUtcNow();
+        job.StartedAt ??= job.FinishedAt;
+        Step(job, "succeeded");
+        LogJobFinished(logger, Id, job.Id, job.Kind, job.State, null);
+    }
+
+    private void Fail(JobEntry job, string error)
+    {
+        job.State = JobState.Failed;
+        job.Error = error;
+        job.FinishedAt = time.GetUtcNow();
+        Step(job, "failed: " + error);
+        LogJobFinished(logger, Id, job.Id, job.Kind, job.State, error);
+    }
+
+    private void Changed(JobEntry job)
+    {
+        job.Version++;
+        var previous = _jobsChanged;
+        _jobsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+
+    private void TrimJobHistory()
+    {
+        var finished = S.Jobs.Count(j => j.Finished);
+        for (var i = 0; finished > _options.JobHistory && i < S.Jobs.Count;)
+        {
+            if (S.Jobs[i].Finished)
+            {
+                _bundles.Remove(S.Jobs[i].Id);
+                S.Jobs.RemoveAt(i);
+                finished--;
+            }
+            else
+            {
+                i++;
+            }
+        }
+    }
+
+    private JobSnapshot ToSnapshot(JobEntry j) => new(
+        j.Id, Id, j.Kind, j.Service, j.State, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Deadline,
+        [.. j.Steps], j.ResultJson, j.Error, j.IdempotencyKey, j.Version);
+
+    private string LastHeard() => _tracker.LastHeartbeat is { } last
+        ? $" (last heartbeat {last.ToString("u", CultureInfo.InvariantCulture)})"
+        : " (no heartbeat yet)";
+
+    private static string Wire<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
+    private static string Describe(JobKind kind, string? service) => kind switch
+    {
+        JobKind.AddService => $"add service {service}",
+        JobKind.UpdateService => $"update service {service}",
+        JobKind.StartService => $"start service {service}",
+        JobKind.StopService => $"stop service {service}",
+        JobKind.RestartService => $"restart service {service}",
+        JobKind.RemoveService => $"remove service {service}",
+        JobKind.Diagnostics => "run diagnostics",
+        JobKind.DebugBundle => "collect a debug bundle",
+        _ => kind.ToString(),
+    };
+
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Server {ServerId}: job {JobId} ({Kind}) queued")]
+    private static partial void LogJobStarted(ILogger logger, string serverId, string jobId, JobKind kind);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Information, Message = "Server {ServerId}: job {JobId} ({Kind}) {State} {Error}")]
+    private static partial void LogJobFinished(ILogger logger, string serverId, string jobId, JobKind kind, JobState state, string? error);
+}
