@@ -106,6 +106,51 @@ internal sealed class ApiClient : IDisposable
         SendAsync<AggregateSamplesView>(HttpMethod.Get, "monitoring/system/aggregate" + QueryString(
             ("server", serverId), ("from", Iso(from)), ("to", Iso(to)), ("step", stepSeconds.ToString(CultureInfo.InvariantCulture)), ("metric", metric)), null, ct);
 
+    // ---- services, jobs, diagnostics, debug bundle ----
+
+    public Task<ApiResult<ServiceView[]>> ListServicesAsync(string serverId, CancellationToken ct) =>
+        SendAsync<ServiceView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/services", null, ct);
+
+    public Task<ApiResult<JobView>> AddServiceAsync(string serverId, AddServiceRequest request, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/services", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    /// <summary>start, stop or restart.</summary>
+    public Task<ApiResult<JobView>> ManageServiceAsync(string serverId, string service, string action, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/services/{Escape(service)}/{Escape(action)}", null, ct);
+
+    public Task<ApiResult<JobView>> RemoveServiceAsync(string serverId, string service, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Delete, $"servers/{Escape(serverId)}/services/{Escape(service)}", null, ct);
+
+    public Task<ApiResult<JobView>> RunDiagnosticsAsync(string serverId, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/diagnostics", null, ct);
+
+    /// <summary>A job; with <paramref name="waitSeconds"/>, waits up to that long for a change after <paramref name="version"/>.</summary>
+    public Task<ApiResult<JobView>> GetJobAsync(string jobId, int? waitSeconds, long? version, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Get, $"jobs/{Escape(jobId)}" + QueryString(
+            ("wait_seconds", waitSeconds?.ToString(CultureInfo.InvariantCulture)), ("version", version?.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task<ApiResult<PageOf<JobView>>> ListJobsAsync(string? serverId, string? state, int? page, int? perPage, CancellationToken ct) =>
+        SendAsync<PageOf<JobView>>(HttpMethod.Get, "jobs" + QueryString(
+            ("server", serverId), ("state", state), ("page", page?.ToString(CultureInfo.InvariantCulture)), ("per_page", perPage?.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    /// <summary>
+    /// GET the debug bundle: the tar.gz when it is ready within <paramref name="timeoutSeconds"/>, else the job (202) to ask again with.
+    /// </summary>
+    public async Task<(byte[]? Bundle, string? FileName, JobView? Pending)> GetDebugBundleAsync(string serverId, string? jobId, int timeoutSeconds, CancellationToken ct)
+    {
+        var path = $"servers/{Escape(serverId)}/debug-bundle" + QueryString(("job", jobId), ("timeout_seconds", timeoutSeconds.ToString(CultureInfo.InvariantCulture)));
+        using var request = new HttpRequestMessage(HttpMethod.Get, Prefix + path);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/gzip"));
+        using var response = await SendCheckedAsync(request, ct);
+        var body = await response.Content.ReadAsByteArrayAsync(ct);
+        if (response.StatusCode == HttpStatusCode.Accepted)
+        {
+            return (null, null, JsonSerializer.Deserialize<JobView>(body, ContractsJson.WireOptions));
+        }
+
+        return (body, response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'), null);
+    }
+
     // ---- plumbing ----
 
     /// <summary>Sends a request and deserializes a JSON response body.</summary>
@@ -132,6 +177,13 @@ internal sealed class ApiClient : IDisposable
     public async Task<byte[]> SendRawAsync(HttpMethod method, string path, HttpContent? content, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, Prefix + path) { Content = content };
+        using var response = await SendCheckedAsync(request, ct);
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    /// <summary>Sends a request; returns a 2xx response (body read), throws for anything else.</summary>
+    private async Task<HttpResponseMessage> SendCheckedAsync(HttpRequestMessage request, CancellationToken ct)
+    {
         HttpResponseMessage response;
         try
         {
@@ -146,16 +198,16 @@ internal sealed class ApiClient : IDisposable
             throw new ApiUnreachableException(BaseUrl, $"no answer within {_http.Timeout.TotalSeconds:0}s", ex);
         }
 
-        using (response)
+        if (!response.IsSuccessStatusCode)
         {
-            var body = await response.Content.ReadAsByteArrayAsync(ct);
-            if (!response.IsSuccessStatusCode)
+            using (response)
             {
+                var body = await response.Content.ReadAsByteArrayAsync(ct);
                 throw ApiException.FromResponse(response.StatusCode, response.ReasonPhrase, Encoding.UTF8.GetString(body));
             }
-
-            return body;
         }
+
+        return response;
     }
 
     public void Dispose() => _http.Dispose();
