@@ -58,7 +58,19 @@ export MANAGEDSERVERS_TEST_RABBITMQ_MANAGEMENT="http://127.0.0.1:15672/"
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd"
   ($SUDO dockerd >/tmp/managedservers-dockerd.log 2>&1 &) || true
+  for i in $(seq 1 60); do
+    $SUDO docker info >/dev/null 2>&1 && break
+    [ "$i" -lt 60 ] || { echo "error: dockerd did not answer within 60 s (see /tmp/managedservers-dockerd.log)" >&2; exit 1; }
+    sleep 1
+  done
 fi
+# The Knot and Kea images the agent's container runtime tests use (managedservers/knot:*,
+# managedservers/kea:*). Instant when they are up to date; on a fresh machine this first makes
+# the Debian base with debootstrap (a few minutes). See docs/images.md.
+$SUDO images/build.sh knot kea
+MANAGEDSERVERS_TEST_KNOT_IMAGE=$($SUDO images/build.sh --print-tags knot)
+MANAGEDSERVERS_TEST_KEA_IMAGE=$($SUDO images/build.sh --print-tags kea)
+export MANAGEDSERVERS_TEST_KNOT_IMAGE MANAGEDSERVERS_TEST_KEA_IMAGE
 
 # 3. Build and test.
 results="$root_dir/TestResults"
