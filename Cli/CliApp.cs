@@ -2,7 +2,9 @@ using System.Net;
 using System.Reflection;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Commands;
+using ManagedServers.Cli.Commands.Jobs;
 using ManagedServers.Cli.Commands.Monitor;
+using ManagedServers.Cli.Commands.Services;
 using ManagedServers.Cli.Commands.Servers;
 using ManagedServers.Cli.Commands.Settings;
 using ManagedServers.Cli.Commands.Tokens;
@@ -113,6 +115,48 @@ internal static class CliApp
                 servers.AddCommand<PingServerCommand>("ping")
                     .WithDescription("Ask a server's agent to answer and show the round trip time.")
                     .WithExample("servers", "ping", "dns-01");
+                servers.AddCommand<DiagnoseServerCommand>("diagnose")
+                    .WithDescription("Run the agent's checks (services answering, disk, clock, certificate, control plane, broker, Docker); exit 1 if one fails.")
+                    .WithExample("servers", "diagnose", "dns-01")
+                    .WithExample("servers", "diagnose", "dns-01", "-o", "json");
+                servers.AddCommand<DebugBundleCommand>("debug-bundle")
+                    .WithDescription("Download a tar.gz from the agent: bounded logs, configs with secrets redacted, versions, the last diagnostics.")
+                    .WithExample("servers", "debug-bundle", "dns-01")
+                    .WithExample("servers", "debug-bundle", "dns-01", "-f", "/tmp/dns-01.tar.gz");
+            });
+
+            config.AddBranch("services", services =>
+            {
+                services.SetDescription("Install, update, start, stop, restart and remove a server's DNS/DHCP services (each a job).");
+                services.AddCommand<ListServicesCommand>("list")
+                    .WithAlias("ls")
+                    .WithDescription("A server's services: state, since, restarts after crashes, version, runtime.")
+                    .WithExample("services", "list", "dns-01");
+                services.AddCommand<AddServiceCommand>("add")
+                    .WithDescription("Install a service and start it; for an installed one, update it to --version (rolled back if it fails).")
+                    .WithExample("services", "add", "dns-01", "dns")
+                    .WithExample("services", "add", "dhcp-01", "dhcp4", "--version", "2.2.0-ms1")
+                    .WithExample("services", "add", "dns-01", "dns", "--listen", "127.0.0.1", "--port", "5353", "--no-wait");
+                services.AddCommand<StartServiceCommand>("start").WithDescription("Start a stopped service.").WithExample("services", "start", "dns-01", "dns");
+                services.AddCommand<StopServiceCommand>("stop").WithDescription("Stop a service; the agent keeps it stopped.").WithExample("services", "stop", "dns-01", "dns");
+                services.AddCommand<RestartServiceCommand>("restart").WithDescription("Restart a service.").WithExample("services", "restart", "dns-01", "dns");
+                services.AddCommand<RemoveServiceCommand>("remove")
+                    .WithAlias("rm")
+                    .WithDescription("Stop and remove a service (its data directory stays on the host).")
+                    .WithExample("services", "remove", "dhcp-01", "dhcp6");
+            });
+
+            config.AddBranch("jobs", jobs =>
+            {
+                jobs.SetDescription("Follow long actions: service changes, diagnostics, debug bundles.");
+                jobs.AddCommand<ListJobsCommand>("list")
+                    .WithAlias("ls")
+                    .WithDescription("The fleet's active jobs, or one server's history with --server.")
+                    .WithExample("jobs", "list")
+                    .WithExample("jobs", "list", "--server", "dns-01", "--state", "failed");
+                jobs.AddCommand<ShowJobCommand>("show")
+                    .WithDescription("One job with its step log; --wait follows it to the end.")
+                    .WithExample("jobs", "show", "srv-0123456789abcdef-job-3", "--wait");
             });
 
             config.AddBranch("monitor", monitor =>

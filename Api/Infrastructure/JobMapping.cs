@@ -19,7 +19,8 @@ public static class JobMapping
         j.Steps.Select(s => new JobStepView(s.At, s.Message)).ToArray(),
         j.ResultJson is null ? null : JsonDocument.Parse(j.ResultJson).RootElement.Clone(),
         j.Error,
-        j.IdempotencyKey);
+        j.IdempotencyKey,
+        j.Version);
 
     public static ServiceView ToView(this ServiceSnapshot s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);
 }

@@ -217,6 +217,7 @@ public sealed record JobStepView(DateTimeOffset At, string Message);
 /// <summary>
 /// A job (api.md "long actions"): queued → running → succeeded | failed, with progress (0–100), a step log and the
 /// action's result (a service's status, a diagnostics report, a debug bundle's size and hash). Actions answer 202 with it.
+/// <c>version</c> rises with every change: <c>GET /api/v1/jobs/{id}?wait_seconds=N&amp;version=V</c> waits for one after V.
 /// </summary>
 public sealed record JobView(
     string JobId,
@@ -232,4 +233,5 @@ public sealed record JobView(
     IReadOnlyList<JobStepView> Steps,
     JsonElement? Result,
     string? Error,
-    string? IdempotencyKey);
+    string? IdempotencyKey,
+    long Version);
