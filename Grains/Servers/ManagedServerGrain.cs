@@ -120,6 +120,11 @@ public sealed partial class ManagedServerGrain(
     public async Task<ServerSnapshot> UpdateAsync(ServerPatch patch)
     {
         var current = RequireDefinition();
+        if (patch.Runtime is { } runtime && runtime != current.Runtime && S.Services.Count > 0)
+        {
+            throw new ConflictException($"server '{current.Name}' runs {string.Join(", ", S.Services.Select(s => s.Kind))} on the {Wire(current.Runtime)} runtime: remove its services before changing the runtime") { Field = "runtime" };
+        }
+
         S.Definition = current with
         {
             Name = patch.Name ?? current.Name,
