@@ -1,6 +1,7 @@
 using ManagedServers.Agent.Cli;
 using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Commands;
+using ManagedServers.Agent.Diagnostics;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Monitoring;
 using ManagedServers.Agent.Security;
@@ -69,6 +70,7 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, PingCommandHandler>();
         services.AddSingleton<ICommandHandler, ConfigureCommandHandler>();
         services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
+        services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)
         {
             services.AddHostedService<HeartbeatService>();
