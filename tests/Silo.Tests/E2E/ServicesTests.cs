@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DnsClient;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// A DNS service run for real by a real agent process, through the control plane's API: the Docker runtime (the local
+/// engine and the locally built Knot image) and the exec runtime (host-installed knotd). Install → it answers on a
+/// loopback port; stop/start/restart as jobs; SIGKILL the service → the agent reports it failed, restarts it, and the
+/// restart count rises; diagnostics see it answering; a debug bundle comes back as a tar.gz; remove takes it away.
+/// </summary>
+public sealed class ServicesTests() : SiloTestBase("svc")
+{
+    [Fact]
+    public Task A_dns_service_through_the_docker_runtime() => LifecycleAsync("docker");
+
+    [Fact]
+    public Task A_dns_service_through_the_exec_runtime() => LifecycleAsync("exec");
+
+    private async Task LifecycleAsync(string runtime)
+    {
+        var server = await CreateAsync($"svc-{runtime}", "dns", runtime);
+        var stateDir = Path.Combine(Dir, "agent-" + runtime);
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        try
+        {
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            var port = Build.FreePort();
+
+            // Install: a job that ends with the service answering on 127.0.0.1:port.
+            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", ListenAddress: "127.0.0.1", Port: port)), agent);
+            Assert.True(install.State == "succeeded", $"install failed: {install.Error}\n{string.Join('\n', install.Steps.Select(s => s.Message))}\n{agent.Output}");
+            Assert.Contains(install.Steps, s => s.Message.StartsWith("agent: ", StringComparison.Ordinal));
+            Assert.True(await AnswersAsync(port), "the DNS service does not answer after install");
+            var service = await WaitForServiceAsync(server.Id, s => s.State == "running", "service running in heartbeats", agent);
+            Assert.Equal(runtime, service.Runtime);
+            Assert.False(string.IsNullOrEmpty(service.Version));
+            Assert.Equal(0, service.RestartCount);
+            Assert.Equal(service.Version, (await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.Versions.Dns is not null, "dns version on the server", agent))!.Versions.Dns);
+
+            // Stop, start, restart: jobs; stopped means no answer.
+            Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dns/stop"), agent)).State);
+            await WaitForServiceAsync(server.Id, s => s.State == "stopped", "service stopped", agent);
+            Assert.False(await AnswersAsync(port), "a stopped DNS service still answers");
+            Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dns/start"), agent)).State);
+            Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after start");
+            Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dns/restart"), agent)).State);
+            Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after restart");
+            Assert.Equal(0, (await WaitForServiceAsync(server.Id, s => s.State == "running", "running after restart", agent)).RestartCount);
+
+            // SIGKILL the service behind the agent's back: reported failed (or already restarted), restarted, count 1.
+            KillService(runtime, server.Id, stateDir);
+            var restarted = await WaitForServiceAsync(server.Id, s => s.RestartCount >= 1 && s.State == "running", "restarted after SIGKILL", agent);
+            Assert.Equal(1, restarted.RestartCount);
+            Assert.Matches(@"Service dns .*(failed|exited|killed)", agent.Output);
+            Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after the agent restarted it");
+
+            // Diagnostics: the service is running and answering.
+            var diagnostics = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/diagnostics"), agent);
+            Assert.Equal("succeeded", diagnostics.State);
+            var report = diagnostics.Result!.Value.Deserialize(ContractsJson.Default.DiagnosticsReport)!;
+            var dnsCheck = Assert.Single(report.Checks, c => c.Name.Contains("dns", StringComparison.Ordinal));
+            Assert.True(dnsCheck.Status == "pass", $"{dnsCheck.Message} {dnsCheck.Hint}");
+            if (runtime == "docker")
+            {
+                Assert.Equal("pass", Assert.Single(report.Checks, c => c.Name.Contains("docker", StringComparison.OrdinalIgnoreCase)).Status);
+            }
+
+            // Debug bundle: a tar.gz with the manifest, versions, the service's config and log, the last diagnostics; no key.
+            using (var bundle = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/debug-bundle"))
+            {
+                Assert.Equal(HttpStatusCode.OK, bundle.StatusCode);
+                Assert.Equal("application/gzip", bundle.Content.Headers.ContentType?.MediaType);
+                var names = ReadTarNames(await bundle.Content.ReadAsByteArrayAsync());
+                Assert.Contains("MANIFEST.txt", names);
+                Assert.Contains(names, n => n.Contains("diagnostics", StringComparison.Ordinal));
+                Assert.Contains(names, n => n.Contains("dns", StringComparison.Ordinal) && n.Contains("conf", StringComparison.Ordinal));
+                Assert.DoesNotContain(names, n => n.EndsWith("key.pem", StringComparison.Ordinal));
+            }
+
+            // Remove: the service goes; it no longer answers.
+            Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Delete, $"/api/v1/servers/{server.Id}/services/dns"), agent)).State);
+            await WaitAsync(() => ServicesAsync(server.Id), s => s.Length == 0, "service removed", agent);
+            Assert.False(await AnswersAsync(port), "a removed DNS service still answers");
+            if (runtime == "docker")
+            {
+                Assert.Equal(string.Empty, Docker("ps", "-aq", "--filter", $"label=io.managedservers.server={server.Id}").Trim());
+            }
+        }
+        finally
+        {
+            CleanUp(server.Id);
+        }
+    }
+
+    private async Task<ServerView> CreateAsync(string name, string kind, string runtime)
+    {
+        using var response = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, "127.0.0.1", "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+    }
+
+    private async Task<JobView> StartJobAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: ContractsJson.WireOptions);
+        }
+
+        using var response = await Silo.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<JobView>(text, ContractsJson.WireOptions)!;
+    }
+
+    private Task<JobView> FinishAsync(JobView job, ChildProcess agent) =>
+        WaitAsync(
+            async () => (await Silo.Http.GetFromJsonAsync<JobView>($"{Silo.BaseUrl}/api/v1/jobs/{job.JobId}?wait_seconds=10&version={job.Version}", ContractsJson.WireOptions))!,
+            j => j.State is "succeeded" or "failed",
+            $"job {job.JobId} ({job.Kind}) finished",
+            agent);
+
+    private async Task<ServiceView[]> ServicesAsync(string serverId) =>
+        (await Silo.Http.GetFromJsonAsync<ServiceView[]>($"{Silo.BaseUrl}/api/v1/servers/{serverId}/services", ContractsJson.WireOptions))!;
+
+    private async Task<ServiceView> WaitForServiceAsync(string serverId, Func<ServiceView, bool> condition, string what, ChildProcess agent) =>
+        (await WaitAsync(() => ServicesAsync(serverId), s => s.Length == 1 && condition(s[0]), what, agent))[0];
+
+    /// <summary>Any DNS answer (REFUSED included: no zones yet) from 127.0.0.1:port within 2 s.</summary>
+    internal static async Task<bool> AnswersAsync(int port)
+    {
+        var client = new LookupClient(new LookupClientOptions(new NameServer(IPAddress.Loopback, port))
+        {
+            UseCache = false,
+            Retries = 0,
+            Timeout = TimeSpan.FromSeconds(2),
+            UseTcpFallback = false,
+            ThrowDnsErrors = false,
+        });
+        try
+        {
+            await client.QueryAsync(".", QueryType.SOA);
+            return true;
+        }
+        catch (DnsResponseException)
+        {
+            return false;
+        }
+    }
+
+    internal static async Task<bool> AnswersEventuallyAsync(int port)
+    {
+        for (var i = 0; i < 30; i++)
+        {
+            if (await AnswersAsync(port))
+            {
+                return true;
+            }
+
+            await Task.Delay(500);
+        }
+
+        return false;
+    }
+
+    private static void KillService(string runtime, string serverId, string stateDir)
+    {
+        if (runtime == "docker")
+        {
+            Docker("kill", "--signal", "KILL", $"ms-{serverId}-dns");
+            return;
+        }
+
+        // exec: the knotd whose command line names this agent's state directory.
+        var pid = Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var p) ? p : 0, Dir: d))
+            .Where(p => p.Pid > 0)
+            .Select(p => (p.Pid, CommandLine: TryRead(Path.Combine(p.Dir, "cmdline"))))
+            .Single(p => p.CommandLine.Contains("knotd", StringComparison.Ordinal) && p.CommandLine.Contains(stateDir, StringComparison.Ordinal)).Pid;
+        Process.GetProcessById(pid).Kill();
+    }
+
+    private static string TryRead(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path).Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return string.Empty;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return string.Empty;
+        }
+    }
+
+    private static string[] ReadTarNames(byte[] targz)
+    {
+        using var gzip = new GZipStream(new MemoryStream(targz), CompressionMode.Decompress);
+        using var tar = new TarReader(gzip);
+        var names = new List<string>();
+        while (tar.GetNextEntry() is { } entry)
+        {
+            names.Add(entry.Name);
+        }
+
+        return [.. names];
+    }
+
+    internal static string Docker(params string[] args)
+    {
+        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return output;
+    }
+
+    /// <summary>Containers of this test's server, and stray exec children, go whatever happened.</summary>
+    internal static void CleanUp(string serverId)
+    {
+        foreach (var id in Docker("ps", "-aq", "--filter", $"label=io.managedservers.server={serverId}").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            Docker("rm", "-f", id);
+        }
+    }
+}
