@@ -53,6 +53,9 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Information, "Command {CommandId} ({Kind}) was already completed; re-sending its stored result")]
     public static partial void CommandRedelivered(this ILogger logger, string commandId, string kind);
 
+    [LoggerMessage(309, LogLevel.Information, "Command {CommandId} ({Kind}) arrived again while it still runs; waiting for the same execution")]
+    public static partial void CommandStillRunning(this ILogger logger, string commandId, string kind);
+
     [LoggerMessage(303, LogLevel.Warning, "Command {CommandId} ({Kind}) expired at {ExpiresAt:o}; not executed")]
     public static partial void CommandExpired(this ILogger logger, string commandId, string kind, DateTimeOffset expiresAt);
 

@@ -34,7 +34,7 @@ internal static class AgentProgram
                     await stderr.WriteLineAsync(levelError);
                 }
 
-                return await AgentHost.RunAsync(new AgentRunOptions { StateDir = command.StateDir!, MinimumLogLevel = level, MetricsListen = command.MetricsListen, PullListen = command.PullListen }, stderr);
+                return await AgentHost.RunAsync(new AgentRunOptions { StateDir = command.StateDir!, MinimumLogLevel = level, MetricsListen = command.MetricsListen, PullListen = command.PullListen, DockerHost = command.DockerHost }, stderr);
             default:
                 await stdout.WriteLineAsync(CommandLine.Usage);
                 return ExitOk;

@@ -11,7 +11,7 @@ internal enum AgentVerb
 }
 
 /// <summary>A parsed command line: the verb and its options.</summary>
-internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null, IPEndPoint? MetricsListen = null, IPEndPoint? PullListen = null);
+internal sealed record ParsedCommand(AgentVerb Verb, string? BundlePath = null, string? StateDir = null, IPEndPoint? MetricsListen = null, IPEndPoint? PullListen = null, Uri? DockerHost = null);
 
 /// <summary>
 /// Small, dependency-free parser for <c>enroll --bundle FILE --state-dir DIR</c> and
@@ -28,6 +28,8 @@ internal static class CommandLine
               [--pull-listen ADDRESS:PORT]                            pull mode: the control plane fetches samples from
                                                                       https://ADDRESS:PORT (mutual TLS; e.g. 0.0.0.0:9443);
                                                                       samples are then not pushed (off by default)
+              [--docker-host URI]                                     Docker Engine for the docker service runtime
+                                                                      (default: DOCKER_HOST, else unix:///var/run/docker.sock)
           ManagedServers.Agent help                                   show this text
 
         environment:
@@ -60,7 +62,7 @@ internal static class CommandLine
             case "run":
                 verb = AgentVerb.Run;
                 required = ["state-dir"];
-                optional = ["metrics-listen", "pull-listen"];
+                optional = ["metrics-listen", "pull-listen", "docker-host"];
                 break;
             default:
                 error = $"unknown command '{verbText}'";
@@ -139,7 +141,15 @@ internal static class CommandLine
             return false;
         }
 
-        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"), metricsListen, pullListen);
+        Uri? dockerHost = null;
+        if (values.TryGetValue("docker-host", out var dockerText)
+            && (!Uri.TryCreate(dockerText, UriKind.Absolute, out dockerHost) || dockerHost.Scheme is not ("unix" or "tcp" or "http" or "https")))
+        {
+            error = $"option '--docker-host': '{dockerText}' is not a unix:// or tcp:// URI (e.g. unix:///var/run/docker.sock)";
+            return false;
+        }
+
+        command = new ParsedCommand(verb, values.GetValueOrDefault("bundle"), values.GetValueOrDefault("state-dir"), metricsListen, pullListen, dockerHost);
         return true;
     }
 

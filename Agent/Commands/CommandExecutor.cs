@@ -5,7 +5,8 @@ namespace ManagedServers.Agent.Commands;
 
 /// <summary>
 /// Runs commands through the handler registry, once per command id: a redelivered id gets its stored
-/// result back, an expired command is answered "expired" without running, an unknown kind fails.
+/// result back, an expired command is answered "expired" without running, an unknown kind fails. A command id that
+/// arrives again while it still runs (AMQP redelivery, a second poll) gets the same execution, not a second one.
 /// </summary>
 internal sealed class CommandExecutor
 {
@@ -13,6 +14,8 @@ internal sealed class CommandExecutor
     private readonly CompletedCommandStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<CommandExecutor> _logger;
+    private readonly Lock _inFlightLock = new();
+    private readonly Dictionary<string, Task<CommandResult>> _inFlight = new(StringComparer.Ordinal);
 
     public CommandExecutor(IEnumerable<ICommandHandler> handlers, CompletedCommandStore store, TimeProvider time, ILogger<CommandExecutor> logger)
     {
@@ -29,13 +32,68 @@ internal sealed class CommandExecutor
 
     public IReadOnlyCollection<string> Kinds => _handlers.Keys;
 
-    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
+    /// <summary>Commands running now (their ids).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_inFlightLock)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    public Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
     {
         if (_store.TryGet(command.CommandId, out var stored))
         {
             _logger.CommandRedelivered(command.CommandId, command.Kind);
-            return stored;
+            return Task.FromResult(stored);
         }
+
+        TaskCompletionSource<CommandResult> mine;
+        lock (_inFlightLock)
+        {
+            if (_inFlight.TryGetValue(command.CommandId, out var running))
+            {
+                _logger.CommandStillRunning(command.CommandId, command.Kind);
+                return running;
+            }
+
+            mine = new TaskCompletionSource<CommandResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _inFlight[command.CommandId] = mine.Task;
+        }
+
+        _ = RunTrackedAsync(command, mine, cancellationToken);
+        return mine.Task;
+    }
+
+    private async Task RunTrackedAsync(AgentCommand command, TaskCompletionSource<CommandResult> completion, CancellationToken cancellationToken)
+    {
+        try
+        {
+            completion.TrySetResult(await RunAsync(command, cancellationToken));
+        }
+        catch (OperationCanceledException e)
+        {
+            completion.TrySetCanceled(e.CancellationToken);
+        }
+        catch (Exception e)
+        {
+            completion.TrySetException(e);
+        }
+        finally
+        {
+            lock (_inFlightLock)
+            {
+                _inFlight.Remove(command.CommandId);
+            }
+        }
+    }
+
+    private async Task<CommandResult> RunAsync(AgentCommand command, CancellationToken cancellationToken)
+    {
 
         CommandResult result;
         if (command.ExpiresAt <= _time.GetUtcNow())

@@ -21,7 +21,6 @@ internal static class DiagnosticsServiceCollectionExtensions
         services.AddSingleton<ILoggerProvider>(_ => new RollingFileLoggerProvider(Path.Combine(state.Path, RollingFileLoggerProvider.DirectoryName)));
 
         services.TryAddSingleton<IServiceInventory, EmptyServiceInventory>();
-        services.TryAddSingleton<IServiceProbe, DefaultServiceProbe>();
         services.AddSingleton<ControlPlaneProbe>();
         services.AddSingleton<IDiagnosticCheckSource, ServiceChecks>();
         services.AddSingleton<IDiagnosticCheck>(_ => new DiskSpaceCheck("/", "/"));

@@ -8,7 +8,7 @@ using ManagedServers.Contracts.Agent;
 namespace ManagedServers.Agent.Diagnostics;
 
 /// <summary>One check per installed service (running and answering), or one "no services installed".</summary>
-internal sealed class ServiceChecks(IServiceInventory inventory, IServiceProbe probe) : IDiagnosticCheckSource
+internal sealed class ServiceChecks(IServiceInventory inventory) : IDiagnosticCheckSource
 {
     public IEnumerable<IDiagnosticCheck> Checks()
     {
@@ -18,12 +18,12 @@ internal sealed class ServiceChecks(IServiceInventory inventory, IServiceProbe p
             return [Check.Fixed(Check.Pass("services", "no services installed"))];
         }
 
-        return statuses.Select(s => (IDiagnosticCheck)new ServiceCheck(s, inventory, probe)).ToList();
+        return statuses.Select(s => (IDiagnosticCheck)new ServiceCheck(s, inventory)).ToList();
     }
 }
 
 /// <summary>A service runs (state from the inventory) and answers (DNS query / Kea status-get).</summary>
-internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inventory, IServiceProbe probe) : IDiagnosticCheck
+internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inventory) : IDiagnosticCheck
 {
     public string Name => "service " + status.Kind;
 
@@ -58,22 +58,19 @@ internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inven
         }
 
         var target = ToLocal(listen);
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            var answer = await probe.DnsAsync(target, cancellationToken);
-            var elapsed = Check.Ms(watch.Elapsed);
-            return answer.ResponseCode is "REFUSED" or "NOTAUTH"
-                ? Check.Pass(Name, $"running; answering on {target} ({answer.ResponseCode} in {elapsed}); serves no zones yet")
-                : Check.Pass(Name, $"running; answering on {target} ({answer.ResponseCode} in {elapsed})");
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is DnsResponseException or SocketException or IOException)
+        var answer = await ServiceProbes.DnsAsync(target, cancellationToken);
+        if (!answer.Ok)
         {
             return Check.Fail(
                 Name,
-                $"running, but no DNS answer from {target}: {e.Message}",
+                $"running, but {answer.Message}",
                 "check that knotd listens on that address (its log in a debug bundle), and that no firewall drops local queries");
         }
+
+        var elapsed = Check.Ms(answer.Latency);
+        return answer.Message is "REFUSED" or "NOTAUTH"
+            ? Check.Pass(Name, $"running; answering on {target} ({answer.Message} in {elapsed}); serves no zones yet")
+            : Check.Pass(Name, $"running; answering on {target} ({answer.Message} in {elapsed})");
     }
 
     private async Task<DiagnosticCheck> KeaAsync(string? socketPath, CancellationToken cancellationToken)
@@ -83,21 +80,13 @@ internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inven
             return Check.Fail(Name, "running, but its control socket is unknown", "reinstall the service (service.install) so the agent records its control socket");
         }
 
-        var watch = Stopwatch.StartNew();
-        try
-        {
-            var answer = await probe.KeaStatusAsync(socketPath, cancellationToken);
-            return answer.Result == 0
-                ? Check.Pass(Name, $"running; status-get answered on {socketPath} in {Check.Ms(watch.Elapsed)}")
-                : Check.Fail(Name, $"status-get on {socketPath} answered result {answer.Result}: {answer.Text}", "read the Kea log in a debug bundle");
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is SocketException or IOException)
-        {
-            return Check.Fail(
+        var answer = await ServiceProbes.KeaStatusAsync(socketPath, cancellationToken);
+        return answer.Ok
+            ? Check.Pass(Name, $"running; status-get answered on {socketPath} in {Check.Ms(answer.Latency)}")
+            : Check.Fail(
                 Name,
-                $"running, but no answer on the control socket {socketPath}: {e.Message}",
-                "check control-socket in the Kea configuration and that the socket file exists; restart the service (service.restart)");
-        }
+                $"running, but status-get on {socketPath}: {answer.Message}",
+                "check control-socket in the Kea configuration and that the socket file exists; read the Kea log in a debug bundle; restart the service (service.restart)");
     }
 
     /// <summary>A wildcard listen address is probed on the loopback address of its family.</summary>

@@ -4,7 +4,9 @@ using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Diagnostics;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Monitoring;
+using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Security;
+using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
 using ManagedServers.Agent.Transport;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +19,14 @@ namespace ManagedServers.Agent.Running;
 /// <summary><c>run --state-dir DIR</c>: the Generic Host with the heartbeat, command and renewal loops.</summary>
 internal static class AgentHost
 {
+    private static readonly string[] ServiceActionKinds =
+    [
+        ManagedServers.Contracts.Agent.CommandKinds.ServiceStart,
+        ManagedServers.Contracts.Agent.CommandKinds.ServiceStop,
+        ManagedServers.Contracts.Agent.CommandKinds.ServiceRestart,
+        ManagedServers.Contracts.Agent.CommandKinds.ServiceRemove,
+    ];
+
     /// <summary>
     /// Builds the host from the state directory. Throws <see cref="AgentException"/> when the state is
     /// missing or unusable. <paramref name="configure"/> lets tests replace services (e.g. TimeProvider).
@@ -70,6 +80,35 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, PingCommandHandler>();
         services.AddSingleton<ICommandHandler, ConfigureCommandHandler>();
         services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
+
+        // Services (knot, kea): one runtime for all, chosen by the first install and kept in services.json.
+        services.AddSingleton(new ServiceManagerOptions
+        {
+            StateDirectory = state.Path,
+            ServerId = initial.ServerId,
+            DockerHost = options.DockerHost,
+            ExecBinDirectory = options.ServiceBinDirectory,
+        });
+        services.AddSingleton(sp =>
+        {
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            var managerOptions = sp.GetRequiredService<ServiceManagerOptions>();
+            return new ServiceManager(
+                managerOptions,
+                name => name == ManagedServers.Contracts.Agent.RuntimeNames.Docker
+                    ? new DockerRuntime(managerOptions.ServerId, managerOptions.DockerHost, loggers.CreateLogger<DockerRuntime>())
+                    : new ExecRuntime(managerOptions.ExecBinDirectory, loggers.CreateLogger<ExecRuntime>()),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<ServiceManager>>());
+        });
+        services.AddSingleton<IServiceInventory>(sp => sp.GetRequiredService<ServiceManager>());
+        services.AddHostedService<ServiceSupervisor>();
+        services.AddSingleton<ICommandHandler, ServiceInstallCommandHandler>();
+        foreach (var kind in ServiceActionKinds)
+        {
+            services.AddSingleton<ICommandHandler>(sp => ServiceActionCommandHandler.Create(kind, sp.GetRequiredService<ServiceManager>(), sp.GetRequiredService<TimeProvider>()));
+        }
+
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)
         {
@@ -126,6 +165,7 @@ internal static class AgentHost
 
         var info = host.Services.GetRequiredService<AgentInfo>();
         info.MetricsAddress = options.MetricsListen?.ToString();
+        info.Services = host.Services.GetRequiredService<IServiceInventory>();
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ManagedServers.Agent")
             .AgentStarting(AgentInfo.Version, initial.ServerName, initial.ServerId, initial.AgentUrl, info.BootId);
         return host;

@@ -29,4 +29,10 @@ internal sealed class AgentRunOptions
     /// the agent pushes no samples: they leave the spool only through pulls.
     /// </summary>
     public IPEndPoint? PullListen { get; init; }
+
+    /// <summary>Docker Engine address for the docker runtime (<c>--docker-host</c>); null: <c>DOCKER_HOST</c>, else unix:///var/run/docker.sock.</summary>
+    public Uri? DockerHost { get; init; }
+
+    /// <summary>Where the exec runtime looks for knotd and Kea first; null: PATH, then /usr/sbin.</summary>
+    public string? ServiceBinDirectory { get; init; }
 }

@@ -69,6 +69,32 @@ public sealed class CommandStoreTests
     }
 
     [Fact]
+    public async Task A_command_id_delivered_again_while_it_runs_shares_the_running_execution()
+    {
+        using var temp = new TempDir();
+        var handler = new BlockingHandler();
+        var executor = Executor(new CompletedCommandStore(temp.Combine("commands.json")), handler);
+        var command = Command("c-slow", "block");
+
+        var first = executor.ExecuteAsync(command, CancellationToken.None);
+        await handler.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var second = executor.ExecuteAsync(command, CancellationToken.None);
+
+        Assert.Same(first, second);
+        Assert.Equal(1, executor.InFlight);
+        Assert.False(first.IsCompleted);
+        handler.Release.SetResult();
+        var results = await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, handler.Executions);
+        Assert.Same(results[0], results[1]);
+        Assert.Equal(0, executor.InFlight);
+        var third = await executor.ExecuteAsync(command, CancellationToken.None);
+        Assert.Same(results[0], third); // now from the completed store
+        Assert.Equal(1, handler.Executions);
+    }
+
+    [Fact]
     public void Unreadable_store_starts_empty_with_a_reason()
     {
         using var temp = new TempDir();
@@ -150,6 +176,27 @@ public sealed class CommandStoreTests
             var n = Interlocked.Increment(ref _executions);
             var output = JsonSerializer.SerializeToElement(new Dictionary<string, string?> { ["n"] = n.ToString(System.Globalization.CultureInfo.InvariantCulture) }, ContractsJson.Default.DictionaryStringString);
             return Task.FromResult(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: output));
+        }
+    }
+
+    private sealed class BlockingHandler : ICommandHandler
+    {
+        private int _executions;
+
+        public string Kind => "block";
+
+        public int Executions => Volatile.Read(ref _executions);
+
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _executions);
+            Entered.TrySetResult();
+            await Release.Task;
+            return new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow);
         }
     }
 

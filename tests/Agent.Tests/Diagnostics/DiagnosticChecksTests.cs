@@ -27,8 +27,7 @@ public sealed class DiagnosticChecksTests
         var inventory = new FakeServiceInventory();
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns));
         inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Any, port), null);
-        var probe = new DefaultServiceProbe();
-        var check = Assert.Single(new ServiceChecks(inventory, probe).Checks());
+        var check = Assert.Single(new ServiceChecks(inventory).Checks());
 
         DiagnosticCheck result = null!;
         await Eventually.TrueAsync(
@@ -46,7 +45,7 @@ public sealed class DiagnosticChecksTests
         Assert.Contains("serves no zones yet", result.Message, StringComparison.Ordinal);
 
         inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Loopback, FreePort()), null);
-        var silent = await Assert.Single(new ServiceChecks(inventory, probe).Checks()).RunAsync(CancellationToken.None);
+        var silent = await Assert.Single(new ServiceChecks(inventory).Checks()).RunAsync(CancellationToken.None);
         Assert.Equal(CheckStatuses.Fail, silent.Status);
         Assert.Contains("no DNS answer", silent.Message, StringComparison.Ordinal);
         Assert.NotNull(silent.Hint);
@@ -61,7 +60,7 @@ public sealed class DiagnosticChecksTests
         var inventory = new FakeServiceInventory();
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dhcp4));
         inventory.EndpointsByKind[ServiceKinds.Dhcp4] = new ServiceEndpoints(null, socket);
-        var check = Assert.Single(new ServiceChecks(inventory, new DefaultServiceProbe()).Checks());
+        var check = Assert.Single(new ServiceChecks(inventory).Checks());
 
         DiagnosticCheck result = null!;
         await Eventually.TrueAsync(
@@ -76,7 +75,7 @@ public sealed class DiagnosticChecksTests
         Assert.Equal("service dhcp4", result.Name);
 
         inventory.EndpointsByKind[ServiceKinds.Dhcp4] = new ServiceEndpoints(null, temp.Combine("none.sock"));
-        var missing = await Assert.Single(new ServiceChecks(inventory, new DefaultServiceProbe()).Checks()).RunAsync(CancellationToken.None);
+        var missing = await Assert.Single(new ServiceChecks(inventory).Checks()).RunAsync(CancellationToken.None);
         Assert.Equal(CheckStatuses.Fail, missing.Status);
         Assert.Contains("control socket", missing.Message, StringComparison.Ordinal);
     }
@@ -85,12 +84,12 @@ public sealed class DiagnosticChecksTests
     public async Task Service_states_and_no_services()
     {
         var inventory = new FakeServiceInventory();
-        var none = Assert.Single(new ServiceChecks(inventory, new DefaultServiceProbe()).Checks());
+        var none = Assert.Single(new ServiceChecks(inventory).Checks());
         Assert.Equal(new DiagnosticCheck("services", CheckStatuses.Pass, "no services installed"), await none.RunAsync(CancellationToken.None));
 
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns) with { State = ServiceStates.Failed, Error = "exited with code 1", RestartCount = 3 });
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dhcp4) with { State = ServiceStates.Stopped });
-        var results = await Task.WhenAll(new ServiceChecks(inventory, new DefaultServiceProbe()).Checks().Select(c => c.RunAsync(CancellationToken.None)));
+        var results = await Task.WhenAll(new ServiceChecks(inventory).Checks().Select(c => c.RunAsync(CancellationToken.None)));
         Assert.Equal(CheckStatuses.Fail, results[0].Status);
         Assert.Contains("exited with code 1", results[0].Message, StringComparison.Ordinal);
         Assert.Equal(CheckStatuses.Warn, results[1].Status);
@@ -271,7 +270,7 @@ public sealed class DiagnosticChecksTests
             new LambdaCheck("throws", _ => throw new InvalidOperationException("boom")),
             new LambdaCheck("fine", _ => Task.FromResult(Check.Pass("fine", "ok"))),
         };
-        var runner = new DiagnosticsRunner(checks, [new ServiceChecks(new FakeServiceInventory(), new DefaultServiceProbe())], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
+        var runner = new DiagnosticsRunner(checks, [new ServiceChecks(new FakeServiceInventory())], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
 
         var started = DateTime.UtcNow;
         var report = await runner.RunAsync(CancellationToken.None);

@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using DnsClient;
+
+namespace ManagedServers.Agent.Services;
+
+/// <summary>Outcome of one probe: whether the service answered, what it said (rcode or Kea message), and how fast.</summary>
+internal sealed record ProbeResult(bool Ok, string Message, TimeSpan Latency);
+
+/// <summary>
+/// "Is it answering?" checks, shared by <c>service.install</c> and diagnostics. DNS: one UDP query (SOA of the root,
+/// through DnsClient, which can target any address:port); any DNS response counts, REFUSED included (a server with no
+/// zones refuses). Kea: <c>status-get</c> over its unix control socket must return result 0.
+/// </summary>
+internal static class ServiceProbes
+{
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
+
+    public static async Task<ProbeResult> DnsAsync(IPEndPoint endpoint, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var options = new LookupClientOptions(new NameServer(endpoint))
+        {
+            UseCache = false,
+            Retries = 0,
+            Timeout = timeout ?? DefaultTimeout,
+            ThrowDnsErrors = false,
+            ContinueOnDnsError = false,
+            ContinueOnEmptyResponse = false,
+            UseTcpFallback = false,
+            Recursion = false,
+        };
+        var client = new LookupClient(options);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var response = await client.QueryAsync(".", QueryType.SOA, QueryClass.IN, cancellationToken);
+            var rcode = Mnemonic((int)response.Header.ResponseCode);
+            return new ProbeResult(true, rcode, Stopwatch.GetElapsedTime(started));
+        }
+        catch (DnsResponseException e)
+        {
+            return new ProbeResult(false, $"no answer from {endpoint}: {e.DnsError}", Stopwatch.GetElapsedTime(started));
+        }
+        catch (SocketException e)
+        {
+            return new ProbeResult(false, $"no answer from {endpoint}: {e.Message}", Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    /// <summary><c>{"command":"status-get"}</c> on Kea's control socket; ok when <c>result</c> is 0.</summary>
+    public static async Task<ProbeResult> KeaStatusAsync(string socketPath, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout ?? DefaultTimeout);
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), limit.Token);
+            await socket.SendAsync("{\"command\":\"status-get\"}"u8.ToArray(), SocketFlags.None, limit.Token);
+            var received = new MemoryStream();
+            var buffer = new byte[8192];
+            while (true)
+            {
+                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                received.Write(buffer, 0, read);
+                if (TryParse(received.ToArray(), out _))
+                {
+                    break; // a complete answer: Kea may keep the connection open
+                }
+            }
+
+            if (!TryParse(received.ToArray(), out var answer))
+            {
+                return new ProbeResult(false, $"no valid answer on {socketPath}", Stopwatch.GetElapsedTime(started));
+            }
+
+            // Kea answers an object, or (from the control agent) an array of objects.
+            var root = answer.ValueKind == JsonValueKind.Array && answer.GetArrayLength() > 0 ? answer[0] : answer;
+            var result = root.TryGetProperty("result", out var r) && r.TryGetInt32(out var code) ? code : -1;
+            var text = root.TryGetProperty("text", out var t) ? t.GetString() : null;
+            return new ProbeResult(result == 0, text ?? $"result {result}", Stopwatch.GetElapsedTime(started));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new ProbeResult(false, $"no answer on {socketPath} within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s", Stopwatch.GetElapsedTime(started));
+        }
+        catch (SocketException e)
+        {
+            return new ProbeResult(false, $"cannot reach {socketPath}: {e.Message}", Stopwatch.GetElapsedTime(started));
+        }
+    }
+
+    private static bool TryParse(byte[] bytes, out JsonElement element)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(bytes);
+            element = document.RootElement.Clone();
+            return true;
+        }
+        catch (JsonException)
+        {
+            element = default;
+            return false;
+        }
+    }
+
+    /// <summary>For logs and steps: "REFUSED in 3 ms".</summary>
+    public static string Describe(ProbeResult result) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{result.Message} in {result.Latency.TotalMilliseconds:0} ms");
+
+    /// <summary>RFC 1035/2136 mnemonics of DNS response codes.</summary>
+    public static string Mnemonic(int code) => code switch
+    {
+        0 => "NOERROR",
+        1 => "FORMERR",
+        2 => "SERVFAIL",
+        3 => "NXDOMAIN",
+        4 => "NOTIMP",
+        5 => "REFUSED",
+        6 => "YXDOMAIN",
+        7 => "YXRRSET",
+        8 => "NXRRSET",
+        9 => "NOTAUTH",
+        10 => "NOTZONE",
+        _ => "RCODE" + code.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
