@@ -63,7 +63,7 @@ internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inven
         {
             return Check.Fail(
                 Name,
-                $"running, but {answer.Message}",
+                $"running, but no DNS answer ({answer.Message})",
                 "check that knotd listens on that address (its log in a debug bundle), and that no firewall drops local queries");
         }
 
@@ -85,7 +85,7 @@ internal sealed class ServiceCheck(ServiceStatus status, IServiceInventory inven
             ? Check.Pass(Name, $"running; status-get answered on {socketPath} in {Check.Ms(answer.Latency)}")
             : Check.Fail(
                 Name,
-                $"running, but status-get on {socketPath}: {answer.Message}",
+                $"running, but status-get on the control socket {socketPath} failed: {answer.Message}",
                 "check control-socket in the Kea configuration and that the socket file exists; read the Kea log in a debug bundle; restart the service (service.restart)");
     }
 
