@@ -7,6 +7,9 @@ internal sealed class AgentInfo
 {
     private readonly TimeProvider _time;
     private readonly long _startedAt;
+    private readonly System.Threading.Channels.Channel<bool> _nudges = System.Threading.Channels.Channel.CreateBounded<bool>(
+        new System.Threading.Channels.BoundedChannelOptions(1) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropWrite });
+
     private long _sequence;
 
     public AgentInfo(TimeProvider time)
@@ -39,6 +42,25 @@ internal sealed class AgentInfo
     /// HTTPS or AMQP, or answered to a pull), so the control plane sees one rising sequence per boot id.
     /// </summary>
     public long NextSequence() => Interlocked.Increment(ref _sequence);
+
+    /// <summary>Asks for a heartbeat now (a service changed state), so the control plane hears of it in seconds, not at the next interval.</summary>
+    public void NudgeHeartbeat() => _nudges.Writer.TryWrite(true);
+
+    /// <summary>Waits until <paramref name="delay"/> has passed or a heartbeat was asked for; false when <paramref name="cancellationToken"/> ends the wait.</summary>
+    public async Task<bool> WaitForHeartbeatDueAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        if (delay > TimeSpan.Zero && !_nudges.Reader.TryRead(out _))
+        {
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var elapsed = Task.Delay(delay, _time, stop.Token);
+            var nudged = _nudges.Reader.WaitToReadAsync(stop.Token).AsTask();
+            await Task.WhenAny(elapsed, nudged);
+            await stop.CancelAsync();
+            _nudges.Reader.TryRead(out _);
+        }
+
+        return !cancellationToken.IsCancellationRequested;
+    }
 
     /// <summary>A heartbeat of this process, whichever transport carries it, with the settings in force.</summary>
     public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(Running.AgentRuntimeSettings settings, long sequence, bool stopping) => new(

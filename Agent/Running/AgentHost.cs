@@ -166,6 +166,7 @@ internal static class AgentHost
         var info = host.Services.GetRequiredService<AgentInfo>();
         info.MetricsAddress = options.MetricsListen?.ToString();
         info.Services = host.Services.GetRequiredService<IServiceInventory>();
+        host.Services.GetRequiredService<ServiceManager>().StateChanged = info.NudgeHeartbeat;
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ManagedServers.Agent")
             .AgentStarting(AgentInfo.Version, initial.ServerName, initial.ServerId, initial.AgentUrl, info.BootId);
         return host;

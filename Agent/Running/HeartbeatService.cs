@@ -42,7 +42,7 @@ internal sealed class HeartbeatService(
         var next = time.GetUtcNow();
         while (!stoppingToken.IsCancellationRequested)
         {
-            if (!await Delays.TryDelayAsync(next - time.GetUtcNow(), time, stoppingToken))
+            if (!await info.WaitForHeartbeatDueAsync(next - time.GetUtcNow(), stoppingToken))
             {
                 return;
             }

@@ -791,9 +791,11 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
     private void SetState(Entry entry, string state, DateTimeOffset since, string? error)
     {
+        bool changed;
         lock (_lock)
         {
-            if (entry.State != state)
+            changed = entry.State != state;
+            if (changed)
             {
                 entry.State = state;
                 entry.Since = since;
@@ -801,7 +803,15 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
             entry.Error = error;
         }
+
+        if (changed)
+        {
+            StateChanged?.Invoke();
+        }
     }
+
+    /// <summary>Called (outside the lock) when a service changes state: the agent sends a heartbeat at once.</summary>
+    public Action? StateChanged { get; set; }
 
     private void SaveLocked() =>
         _file.Write(new ServicesFileContent(ServicesFile.FormatVersion, _runtimeName, [.. _entries.Values.Select(e => e.Record).OrderBy(r => r.Kind, StringComparer.Ordinal)]));

@@ -190,7 +190,7 @@ internal sealed partial class AmqpAgentService(
     private async Task HeartbeatLoopAsync(CancellationToken stoppingToken)
     {
         var next = time.GetUtcNow();
-        while (await Delays.TryDelayAsync(next - time.GetUtcNow(), time, stoppingToken))
+        while (await info.WaitForHeartbeatDueAsync(next - time.GetUtcNow(), stoppingToken))
         {
             next = time.GetUtcNow() + settings.HeartbeatInterval;
             _outbox.Writer.TryWrite(Beat(stopping: false));
