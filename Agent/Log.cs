@@ -44,6 +44,9 @@ internal static partial class Log
     [LoggerMessage(300, LogLevel.Debug, "Received {Count} command(s)")]
     public static partial void CommandsReceived(this ILogger logger, int count);
 
+    [LoggerMessage(310, LogLevel.Debug, "Command {CommandId} ({Kind}) started")]
+    public static partial void CommandStarted(this ILogger logger, string commandId, string kind);
+
     [LoggerMessage(301, LogLevel.Information, "Command {CommandId} ({Kind}) succeeded")]
     public static partial void CommandSucceeded(this ILogger logger, string commandId, string kind);
 

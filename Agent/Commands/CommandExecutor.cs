@@ -109,6 +109,7 @@ internal sealed class CommandExecutor
         {
             try
             {
+                _logger.CommandStarted(command.CommandId, command.Kind);
                 result = await handler.ExecuteAsync(command, cancellationToken) with { CommandId = command.CommandId };
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

@@ -200,6 +200,83 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         await WaitForAsync(_siloB, servers[2].Id, s => s.State == "unreachable", "unreachable after its agent died");
     }
 
+    [Fact]
+    public async Task A_long_action_whose_silo_is_killed_finishes_after_failover_once()
+    {
+        // An AMQP DNS server on the exec runtime; its agent spends 2 s between the steps of an install.
+        using var created = await _siloA.Http.PostAsJsonAsync($"{_siloA.BaseUrl}/api/v1/servers", new CreateServerRequest("amqp-long", "dns", "127.0.0.1", "Debian 12", Runtime: "exec", Communication: "amqp"), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var server = (await created.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+        _vhost.Track(AmqpTopology.AgentUser(server.Id));
+        var stateDir = Path.Combine(_dir, "agent-long");
+        var (code, text) = await AgentProcess.EnrollAsync(await _siloA.WriteBundleAsync(server.Id, Path.Combine(_dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        var agent = AgentProcess.RunVerbose(stateDir, new Dictionary<string, string> { ["MANAGEDSERVERS_AGENT_STEP_DELAY_MS"] = "2000" });
+        _agents.Add(agent);
+        await WaitForAsync(_siloA, server.Id, s => s.State == "running", "running over AMQP");
+
+        var port = Build.FreePort();
+        using var started = await _siloA.Http.PostAsJsonAsync($"{_siloA.BaseUrl}/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", ListenAddress: "127.0.0.1", Port: port), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var job = (await started.Content.ReadFromJsonAsync<JobView>(ContractsJson.WireOptions))!;
+
+        // Kill the silo that holds the server's grain (it logged the job), once the agent has the job and is mid-way.
+        var holder = (await WaitForAnyAsync(() => Task.FromResult(new[] { _siloA, _siloB }.FirstOrDefault(s => s.Output.Contains($"job {job.JobId}", StringComparison.Ordinal))), "the silo holding the job"))!;
+        var survivor = holder == _siloA ? _siloB : _siloA;
+        await WaitForAnyAsync(() => Task.FromResult(agent.Output.Contains("(service.install) started", StringComparison.Ordinal) ? "started" : null), "the agent working on the install");
+        holder.KillHard();
+        var killedAt = DateTime.UtcNow;
+
+        // The job finishes, through the survivor, and the install ran once on the agent.
+        JobView? done = null;
+        await WaitForAnyAsync(
+            async () =>
+            {
+                try
+                {
+                    done = await survivor.Http.GetFromJsonAsync<JobView>($"{survivor.BaseUrl}/api/v1/jobs/{job.JobId}?wait_seconds=10&version={done?.Version ?? -1}", ContractsJson.WireOptions);
+                }
+                catch (HttpRequestException)
+                {
+                    // 5xx while the cluster notices the dead silo
+                }
+
+                return done is { State: "succeeded" or "failed" } ? done : null;
+            },
+            "the job finished after the kill");
+        Assert.True(done!.State == "succeeded", $"{done.Error}\n{string.Join('\n', done.Steps.Select(s => s.Message))}\n{agent.Output}");
+        Assert.True(done.FinishedAt > killedAt, "the job must have finished after the kill (else this test proves nothing)");
+        Assert.Single(done.Steps, s => s.Message == "succeeded");
+        Assert.True(await ServicesTests.AnswersEventuallyAsync(port), "the DNS service does not answer");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(agent.Output, @"Command cmd_\w+ \(service\.install\) succeeded"));
+        var service = Assert.Single((await survivor.GetServerAsync(server.Id))!.Services!);
+        Assert.Equal((0, "running"), (service.RestartCount, service.State));
+        var jobs = (await survivor.Http.GetFromJsonAsync<PageOf<JobView>>($"{survivor.BaseUrl}/api/v1/jobs?server={server.Id}", ContractsJson.WireOptions))!;
+        Assert.Equal(1, jobs.Total);
+        output.WriteLine($"job {job.JobId} finished {(done.FinishedAt!.Value.UtcDateTime - killedAt).TotalSeconds:F1} s after the SIGKILL of its silo");
+
+        agent.Terminate();
+        Assert.True(await agent.WaitForExitAsync(TimeSpan.FromSeconds(60)), agent.Output);
+    }
+
+    private static async Task<T> WaitForAnyAsync<T>(Func<Task<T?>> read, string what)
+        where T : class
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await read() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"timed out waiting for {what}");
+    }
+
     private static int CountOccurrences(string text, string what)
     {
         var count = 0;

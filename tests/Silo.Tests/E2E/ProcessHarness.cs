@@ -332,6 +332,10 @@ public static class AgentProcess
     public static ChildProcess RunVerbose(string stateDir, params string[] extraArgs) =>
         new(Build.AgentDll, ["run", "--state-dir", stateDir, .. extraArgs], new Dictionary<string, string> { ["MANAGEDSERVERS_AGENT_LOG"] = "debug" });
 
+    /// <summary>Runs with debug logging and extra environment (e.g. the test-only MANAGEDSERVERS_AGENT_STEP_DELAY_MS).</summary>
+    public static ChildProcess RunVerbose(string stateDir, IDictionary<string, string> environment) =>
+        new(Build.AgentDll, ["run", "--state-dir", stateDir], new Dictionary<string, string>(environment) { ["MANAGEDSERVERS_AGENT_LOG"] = "debug" });
+
     /// <summary>Unix-ms times of the samples a verbose agent reported as spooled.</summary>
     public static HashSet<long> SpooledSampleTimes(string output) =>
         [.. System.Text.RegularExpressions.Regex.Matches(output, @"Sample (\d+) spooled").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
