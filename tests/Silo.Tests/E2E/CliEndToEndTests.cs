@@ -5,24 +5,7 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// <summary>msctl as a process against a real silo (its unit tests use a fake API; this is the integration).</summary>
 public sealed class CliEndToEndTests() : SiloTestBase("cli")
 {
-    private async Task<(int Code, string Out)> MsctlAsync(bool withToken, params string[] args)
-    {
-        var env = new Dictionary<string, string>
-        {
-            ["XDG_CONFIG_HOME"] = Path.Combine(Dir, "config"),
-            ["HOME"] = Dir,
-            ["MANAGEDSERVERS_URL"] = Silo.BaseUrl,
-            ["MANAGEDSERVERS_PASSWORD"] = SiloProcess.AdminPassword,
-        };
-        if (withToken)
-        {
-            env["MANAGEDSERVERS_TOKEN"] = Silo.Token;
-        }
-
-        using var process = new ChildProcess(Build.CliDll, args, env);
-        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(60)), "msctl hung: " + process.Output);
-        return (process.ExitCode, process.Output);
-    }
+    private Task<(int Code, string Out)> MsctlAsync(bool withToken, params string[] args) => Msctl.RunAsync(Silo, Dir, withToken, args);
 
     [Fact]
     public async Task Login_add_list_show_bundle_and_delete_through_the_real_api()

@@ -340,3 +340,26 @@ public static class AgentProcess
     public static HashSet<long> SpooledSampleTimes(string output) =>
         [.. System.Text.RegularExpressions.Regex.Matches(output, @"Sample (\d+) spooled").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))];
 }
+
+/// <summary>msctl as a process against a silo, with its config under <c>dir</c> and the silo's URL (and token, if asked).</summary>
+public static class Msctl
+{
+    public static async Task<(int Code, string Out)> RunAsync(SiloProcess silo, string dir, bool withToken, params string[] args)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["XDG_CONFIG_HOME"] = Path.Combine(dir, "config"),
+            ["HOME"] = dir,
+            ["MANAGEDSERVERS_URL"] = silo.BaseUrl,
+            ["MANAGEDSERVERS_PASSWORD"] = SiloProcess.AdminPassword,
+        };
+        if (withToken)
+        {
+            env["MANAGEDSERVERS_TOKEN"] = silo.Token;
+        }
+
+        using var process = new ChildProcess(Build.CliDll, args, env);
+        Assert.True(await process.WaitForExitAsync(TimeSpan.FromSeconds(120)), "msctl hung: " + process.Output);
+        return (process.ExitCode, process.Output);
+    }
+}

@@ -51,8 +51,16 @@ public sealed class ServicesTests() : SiloTestBase("svc")
             Assert.False(await AnswersAsync(port), "a stopped DNS service still answers");
             Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dns/start"), agent)).State);
             Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after start");
-            Assert.Equal("succeeded", (await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dns/restart"), agent)).State);
+
+            // Restart through msctl (a job followed to its end: step lines when not on a terminal), then the table and JSON.
+            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "services", "restart", server.Name, "dns");
+            Assert.True(code == 0, output);
+            Assert.Contains("succeeded", output, StringComparison.Ordinal);
+            Assert.Contains("Done: dns is running", output, StringComparison.Ordinal);
             Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after restart");
+            (code, output) = await Msctl.RunAsync(Silo, Dir, true, "services", "list", server.Name, "-o", "json");
+            Assert.True(code == 0, output);
+            Assert.Equal("dns", JsonDocument.Parse(output).RootElement[0].GetProperty("kind").GetString());
             Assert.Equal(0, (await WaitForServiceAsync(server.Id, s => s.State == "running", "running after restart", agent)).RestartCount);
 
             // SIGKILL the service behind the agent's back: reported failed (or already restarted), restarted, count 1.
@@ -61,6 +69,11 @@ public sealed class ServicesTests() : SiloTestBase("svc")
             Assert.Equal(1, restarted.RestartCount);
             Assert.Matches(@"Service dns .*(failed|exited|killed)", agent.Output);
             Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after the agent restarted it");
+
+            // Diagnostics through msctl: a table of checks; exit 0 unless one fails.
+            (code, output) = await Msctl.RunAsync(Silo, Dir, true, "servers", "diagnose", server.Name);
+            Assert.Contains("service dns", output, StringComparison.Ordinal);
+            Assert.Contains("PASS", output, StringComparison.Ordinal);
 
             // Diagnostics: the service is running and answering.
             var diagnostics = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/diagnostics"), agent);
