@@ -6,7 +6,14 @@ using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
 
 // dotnet run -c Release --project bench/Benchmarks -- --filter '*'
+// dotnet run -c Release --project bench/Benchmarks -- services [runs]   (service start latency per runtime)
+if (args is ["services", ..])
+{
+    return await ManagedServers.Benchmarks.ServiceStartBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(FleetListingBenchmarks).Assembly).Run(args);
+return 0;
 
 /// <summary>
 /// The listing path for a fleet of 10,000 servers: one shard's query (≈ 312 servers) and the API's
