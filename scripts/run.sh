@@ -56,6 +56,20 @@ for _ in $(seq 1 60); do
   [ "$state" = "running" ] && break; sleep 1
 done
 
+# A DNS service on the demo server (the agent runs the host's knotd: exec runtime), answering on 127.0.0.1:5353.
+dns_note="no DNS service (install Debian's knot package, then: msctl services add demo-dns dns --listen 127.0.0.1 --port 5353)"
+if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/knotd ]; }; then
+  if [ "$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services")" = "[]" ]; then
+    log "installing a DNS service on demo-dns (knotd on 127.0.0.1:5353)"
+    job=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"kind":"dns","listen_address":"127.0.0.1","port":5353}' "$url/api/v1/servers/$id/services" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
+    for _ in $(seq 1 30); do
+      job_state=$(curl -fs "${auth[@]}" "$url/api/v1/jobs/$job" | sed -E 's/.*"state":"([^"]+)".*/\1/')
+      [ "$job_state" = "succeeded" ] || [ "$job_state" = "failed" ] && break; sleep 1
+    done
+  fi
+  dns_note="$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services" | grep -q '"state":"running"' && echo "Knot answers on 127.0.0.1:5353 (try: kdig @127.0.0.1 -p 5353 . SOA)" || echo "the DNS service is not running yet: msctl services list demo-dns; msctl jobs list --server demo-dns")"
+fi
+
 cat <<MSG
 
   ManagedServers is up.
@@ -64,9 +78,10 @@ cat <<MSG
     Dashboard:    $url/dashboard/ (Orleans; log in as admin)
     Admin:        user 'admin', password '$MANAGEDSERVERS_ADMIN_PASSWORD'
     API token:    $token
-    Demo server:  demo-dns ($id) is $state
+    Demo server:  demo-dns ($id) is $state; $dns_note
     CLI:          dotnet $(bin Cli msctl.dll) login --url $url --user admin
                   dotnet $(bin Cli msctl.dll) servers list
+                  dotnet $(bin Cli msctl.dll) services list demo-dns
     Logs:         $data/silo.log, $data/agent.log
 
 MSG

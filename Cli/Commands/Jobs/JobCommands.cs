@@ -37,7 +37,10 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().RoundedBorder().AddColumns("JOB", "KIND", "SERVICE", "STATE", "PROGRESS", "CREATED", "ERROR");
+            var table = new Table().RoundedBorder()
+                .AddColumn(new TableColumn("JOB").NoWrap())
+                .AddColumn(new TableColumn("KIND").NoWrap())
+                .AddColumns("SERVICE", "STATE", "PROGRESS", "CREATED", "ERROR");
             foreach (var job in result.Value.Items)
             {
                 table.AddRow(

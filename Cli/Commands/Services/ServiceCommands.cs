@@ -37,7 +37,11 @@ internal static class ServiceTable
 
         var now = host.Time.GetUtcNow();
         var table = new Table().RoundedBorder()
-            .AddColumns("SERVICE", "STATE", "SINCE", "RESTARTS", "VERSION", "RUNTIME", "LISTEN", "ERROR");
+            .AddColumns("SERVICE", "STATE", "SINCE", "RESTARTS")
+            .AddColumn(new TableColumn("VERSION").NoWrap())
+            .AddColumn("RUNTIME")
+            .AddColumn(new TableColumn("LISTEN").NoWrap())
+            .AddColumn("ERROR");
         foreach (var s in services)
         {
             table.AddRow(
