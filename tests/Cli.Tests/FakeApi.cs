@@ -290,7 +290,51 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapPost("/servers/{id}/ping", (string id) => Servers.ContainsKey(id)
             ? Results.Json(new PingResult(id, true, 12.34, "1.2.3", null), ContractsJson.WireOptions)
             : NotFound(id));
+
+        // Jobs: every action starts the next scripted job; each GET /jobs/{id} answers its next snapshot.
+        IResult StartJob(string id, string kind, string? service) =>
+            Servers.ContainsKey(id) ? Results.Json(NextJob(id, kind, service), ContractsJson.WireOptions, statusCode: 202) : NotFound(id);
+        api.MapPost("/servers/{id}/services", async (string id, HttpRequest request) =>
+        {
+            var body = await System.Text.Json.JsonSerializer.DeserializeAsync<AddServiceRequest>(request.Body, ContractsJson.WireOptions);
+            return StartJob(id, "add_service", body?.Kind);
+        });
+        api.MapPost("/servers/{id}/services/{service}/{action}", (string id, string service, string action) => StartJob(id, action + "_service", service));
+        api.MapDelete("/servers/{id}/services/{service}", (string id, string service) => StartJob(id, "remove_service", service));
+        api.MapPost("/servers/{id}/diagnostics", (string id) => StartJob(id, "diagnostics", null));
+        api.MapGet("/jobs/{jobId}", (string jobId) =>
+        {
+            if (!JobScripts.TryGetValue(jobId, out var script))
+            {
+                return Results.Problem(title: "Not Found", detail: $"job '{jobId}' not found", statusCode: 404);
+            }
+
+            var view = script.Count > 1 ? script.Dequeue() : script.Peek();
+            return Results.Json(view, ContractsJson.WireOptions);
+        });
     }
+
+    /// <summary>
+    /// Scripts for the next jobs, in order: the snapshots GET /jobs/{id} answers (the last one repeats). The first
+    /// snapshot is also the 202 answer of the action. Job ids, server ids and kinds are filled in.
+    /// </summary>
+    public ConcurrentQueue<JobView[]> NextJobScripts { get; } = new();
+
+    private readonly ConcurrentDictionary<string, Queue<JobView>> JobScripts = new();
+
+    private JobView NextJob(string serverId, string kind, string? service)
+    {
+        var jobId = $"{serverId}-job-{JobScripts.Count + 1}";
+        var script = NextJobScripts.TryDequeue(out var s) ? s : [Job("succeeded", 100)];
+        var queue = new Queue<JobView>(script.Select(j => j with { JobId = jobId, ServerId = serverId, Kind = kind, Service = service }));
+        JobScripts[jobId] = queue;
+        return queue.Dequeue();
+    }
+
+    /// <summary>A job snapshot for scripts; steps are "step 1".."step N" by progress tenths, plus the state.</summary>
+    public static JobView Job(string state, int progress, long version = 0, System.Text.Json.JsonElement? result = null, string? error = null, params string[] steps) => new(
+        "", "", "", null, state, progress, Now, null, null, Now.AddMinutes(10),
+        [.. steps.Select(m => new JobStepView(Now, m))], result, error, null, version);
 
     private IEnumerable<SystemSampleView> SamplesIn(string server, DateTimeOffset from, DateTimeOffset to) =>
         Samples.TryGetValue(server, out var list) ? list.Where(s => s.Time >= from && s.Time < to).OrderBy(s => s.Time) : [];
