@@ -22,17 +22,7 @@ internal sealed class BrokerCheck(StateDirectory state) : IDiagnosticCheck
             return Check.Pass(Name, "not used (HTTPS transport)");
         }
 
-        var factory = new ConnectionFactory
-        {
-            HostName = credentials.Host,
-            Port = credentials.Port,
-            VirtualHost = credentials.VirtualHost,
-            UserName = credentials.User,
-            Password = credentials.Password,
-            Ssl = new SslOption { Enabled = credentials.Tls, ServerName = credentials.Host },
-            AutomaticRecoveryEnabled = false,
-            RequestedConnectionTimeout = TimeSpan.FromSeconds(4),
-        };
+        var factory = Transport.AmqpAgentService.Factory(credentials, TimeSpan.FromSeconds(4));
         var where = $"{credentials.Host}:{credentials.Port}";
         var watch = Stopwatch.StartNew();
         try

@@ -87,7 +87,8 @@ internal sealed partial class AmqpAgentService(
         await heartbeats;
     }
 
-    private static ConnectionFactory Factory(AmqpCredentials credentials) => new()
+    /// <summary>The agent's connection factory for its broker credentials (also used by the diagnostics' broker check).</summary>
+    internal static ConnectionFactory Factory(AmqpCredentials credentials, TimeSpan? connectTimeout = null) => new()
     {
         HostName = credentials.Host,
         Port = credentials.Port,
@@ -97,7 +98,7 @@ internal sealed partial class AmqpAgentService(
         Ssl = new SslOption { Enabled = credentials.Tls, ServerName = credentials.Host },
         AutomaticRecoveryEnabled = false,
         RequestedHeartbeat = TimeSpan.FromSeconds(30),
-        RequestedConnectionTimeout = TimeSpan.FromSeconds(10),
+        RequestedConnectionTimeout = connectTimeout ?? TimeSpan.FromSeconds(10),
     };
 
     private async Task StartConsumingAsync(IChannel channel, AmqpCredentials credentials, CancellationToken stoppingToken)

@@ -22,30 +22,8 @@ public static class JobsEndpoints
         IGrainFactory grains, string? server = null, string? state = null, int? page = null, int? per_page = null)
     {
         var errors = new FieldErrors();
-        var pageNo = page ?? 1;
-        var perPage = per_page ?? 20;
-        if (pageNo < 1)
-        {
-            errors.Add("page", "must be 1 or more");
-        }
-
-        if (perPage is < 1 or > 500)
-        {
-            errors.Add("per_page", "must be between 1 and 500");
-        }
-
-        JobState? stateFilter = null;
-        if (state is not null)
-        {
-            if (ServerMapping.TryParse<JobState>(state, out var parsed))
-            {
-                stateFilter = parsed;
-            }
-            else
-            {
-                errors.Add("state", $"use one of {ServerMapping.Choices<JobState>()}");
-            }
-        }
+        var (pageNo, perPage) = errors.Paging(page, per_page);
+        var stateFilter = errors.Filter<JobState>(state, "state");
 
         if (errors.Any)
         {

@@ -36,17 +36,7 @@ public static partial class ServersEndpoints
         IGrainFactory grains, string? q = null, int? page = null, int? per_page = null, string? sort = null, string? state = null, string? kind = null)
     {
         var errors = new FieldErrors();
-        var pageNo = page ?? 1;
-        var perPage = per_page ?? 20;
-        if (pageNo < 1)
-        {
-            errors.Add("page", "must be 1 or more");
-        }
-
-        if (perPage is < 1 or > 500)
-        {
-            errors.Add("per_page", "must be between 1 and 500");
-        }
+        var (pageNo, perPage) = errors.Paging(page, per_page);
 
         var sortText = string.IsNullOrEmpty(sort) ? "name" : sort;
         var descending = sortText.StartsWith('-');
@@ -55,31 +45,8 @@ public static partial class ServersEndpoints
             errors.Add("sort", $"unknown sort '{sort}'; use one of {ServerMapping.Choices<ServerSort>()} (prefix '-' for descending)");
         }
 
-        ServerState? stateFilter = null;
-        if (state is not null)
-        {
-            if (ServerMapping.TryParse<ServerState>(state, out var st))
-            {
-                stateFilter = st;
-            }
-            else
-            {
-                errors.Add("state", $"use one of {ServerMapping.Choices<ServerState>()}");
-            }
-        }
-
-        ServerKind? kindFilter = null;
-        if (kind is not null)
-        {
-            if (ServerMapping.TryParse<ServerKind>(kind, out var k))
-            {
-                kindFilter = k;
-            }
-            else
-            {
-                errors.Add("kind", $"use one of {ServerMapping.Choices<ServerKind>()}");
-            }
-        }
+        var stateFilter = errors.Filter<ServerState>(state, "state");
+        var kindFilter = errors.Filter<ServerKind>(kind, "kind");
 
         if (errors.Any)
         {

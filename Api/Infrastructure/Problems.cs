@@ -37,6 +37,42 @@ public sealed class FieldErrors
         list.Add(message);
     }
 
+    /// <summary>The list parameters every list takes: <c>page</c> (from 1) and <c>per_page</c> (1–500, default 20).</summary>
+    public (int Page, int PerPage) Paging(int? page, int? perPage)
+    {
+        var pageNo = page ?? 1;
+        var size = perPage ?? 20;
+        if (pageNo < 1)
+        {
+            Add("page", "must be 1 or more");
+        }
+
+        if (size is < 1 or > 500)
+        {
+            Add("per_page", "must be between 1 and 500");
+        }
+
+        return (pageNo, size);
+    }
+
+    /// <summary>An optional enum filter by its wire name; a bad name is an error on <paramref name="field"/> listing the choices.</summary>
+    public T? Filter<T>(string? text, string field)
+        where T : struct, Enum
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (ServerMapping.TryParse<T>(text, out var value))
+        {
+            return value;
+        }
+
+        Add(field, $"use one of {ServerMapping.Choices<T>()}");
+        return null;
+    }
+
     public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
 
     public ValidationProblem ToProblem(string title = "The request has invalid fields") =>

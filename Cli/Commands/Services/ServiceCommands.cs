@@ -66,16 +66,8 @@ internal static class ServiceTable
     }));
 }
 
-internal sealed class AddServiceSettings : JobSettings
+internal sealed class AddServiceSettings : ServiceSettings
 {
-    [CommandArgument(0, "<ID|NAME>")]
-    [Description("Server id, or its exact name")]
-    public string Server { get; init; } = "";
-
-    [CommandArgument(1, "<SERVICE>")]
-    [Description("dns, dhcp4 or dhcp6")]
-    public string Kind { get; init; } = "";
-
     [CommandOption("--version <VERSION>")]
     [Description("Image tag (docker, e.g. 3.2.6-ms1) or installed version (exec); default: the newest the host has. For an installed service: update to it (rolled back if it fails)")]
     public string? Version { get; init; }
@@ -106,7 +98,7 @@ internal sealed class AddServiceCommand(CliHost host) : ApiCommand<AddServiceSet
     }
 }
 
-internal sealed class ServiceSettings : JobSettings
+internal class ServiceSettings : JobSettings
 {
     [CommandArgument(0, "<ID|NAME>")]
     [Description("Server id, or its exact name")]

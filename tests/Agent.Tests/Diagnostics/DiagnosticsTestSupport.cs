@@ -111,23 +111,7 @@ internal static class DiagnosticsTestSupport
     public const string KeaHooks = "/usr/lib/x86_64-linux-gnu/kea/hooks";
 
     /// <summary>A UDP and TCP port on 127.0.0.1 that was free a moment ago.</summary>
-    public static int FreePort()
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            using var tcp = new TcpListener(IPAddress.Loopback, 0);
-            tcp.Start();
-            var port = ((IPEndPoint)tcp.LocalEndpoint).Port;
-            try
-            {
-                using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException) when (attempt < 20)
-            {
-            }
-        }
-    }
+    public static int FreePort() => Services.ServiceTestHost.FreePort();
 
     /// <summary>knotd with no zones on 127.0.0.1:<paramref name="port"/>, running in <paramref name="dir"/>.</summary>
     public static TestProcess StartKnot(string dir, int port)
