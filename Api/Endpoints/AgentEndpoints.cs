@@ -220,11 +220,19 @@ public static partial class AgentEndpoints
         return TypedResults.Ok(result);
     }
 
-    public static async Task<Ok<AgentCommand[]>> CommandsAsync(ClaimsPrincipal user, IGrainFactory grains, int? wait_seconds = null)
+    public static async Task<Ok<AgentCommand[]>> CommandsAsync(ClaimsPrincipal user, IGrainFactory grains, HttpContext context, int? wait_seconds = null)
     {
         var serverId = ServersEndpoints.ServerIdOf(user)!;
         var wait = TimeSpan.FromSeconds(Math.Clamp(wait_seconds ?? 20, 0, 25));
-        var commands = await grains.GetGrain<IManagedServerGrain>(serverId).WaitForCommandsAsync(wait);
+        var grain = grains.GetGrain<IManagedServerGrain>(serverId);
+        var commands = await grain.WaitForCommandsAsync(wait);
+        if (!commands.IsEmpty && context.RequestAborted.IsCancellationRequested)
+        {
+            // The agent hung up while we waited (it stopped or restarted): nobody will read this answer.
+            await grain.ReleaseCommandsAsync([.. commands.Select(c => c.CommandId)]);
+            return TypedResults.Ok(Array.Empty<AgentCommand>());
+        }
+
         return TypedResults.Ok(commands.ToArray());
     }
 

@@ -56,6 +56,12 @@ public interface IManagedServerGrain : IGrainWithStringKey
     [AlwaysInterleave]
     Task<ImmutableArray<AgentCommand>> WaitForCommandsAsync(TimeSpan wait);
 
+    /// <summary>
+    /// Puts commands a long poll took back in the queue: the agent's poll ended (it went away) before the answer reached
+    /// it, so they are delivered again at its next poll instead of after the redelivery delay.
+    /// </summary>
+    Task ReleaseCommandsAsync(ImmutableArray<string> commandIds);
+
     /// <summary>Stores a command's result; a repeated result for the same id is ignored.</summary>
     Task CompleteCommandAsync(CommandResult result);
 

@@ -174,6 +174,17 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         _jobsDirty = true;
     }
 
+    /// <summary>The agent's poll ended before it took the command: the job waits for its next poll.</summary>
+    private void OnCommandReleased(string commandId)
+    {
+        if (S.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Running) is { } job)
+        {
+            job.State = JobState.Queued;
+            Step(job, "the agent's poll ended before it took the job; it goes out at the agent's next poll");
+            _jobsDirty = true;
+        }
+    }
+
     /// <summary>
     /// The agent's result for a job's command. Returns the output to keep with the command: a debug bundle's bytes stay
     /// in memory only (they are large), the rest of its output is kept.
@@ -229,6 +240,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             S.Services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
         }
 
+        // The record's versions follow the services at once, not only at the next heartbeat.
+        string? VersionOf(string kind) => S.Services.Find(x => x.Kind == kind)?.Version;
+        S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
         return output;
     }

@@ -394,6 +394,21 @@ public sealed partial class ManagedServerGrain(
         return [];
     }
 
+    public Task ReleaseCommandsAsync(ImmutableArray<string> commandIds)
+    {
+        foreach (var id in commandIds)
+        {
+            if (S.Commands.Find(c => c.CommandId == id) is { State: CommandState.Delivered } entry)
+            {
+                entry.State = CommandState.Queued;
+                _deliveredAt.Remove(id);
+                OnCommandReleased(id);
+            }
+        }
+
+        return Task.CompletedTask; // in memory: a lost release only means the redelivery delay
+    }
+
     public async Task CompleteCommandAsync(CommandResult result)
     {
         var entry = S.Commands.Find(c => c.CommandId == result.CommandId);
@@ -466,10 +481,18 @@ public sealed partial class ManagedServerGrain(
             return; // deleted server, or a message that does not belong here
         }
 
+        var previousBoot = _tracker.BootId;
         var outcome = _tracker.Observe(item);
         if (outcome == HeartbeatOutcome.Ignored)
         {
             return;
+        }
+
+        if (_tracker.BootId != previousBoot)
+        {
+            // A new agent process: whatever the old one was handed and never answered goes out at the next poll
+            // (the agent answers a command id it already ran from its completed-command store).
+            _deliveredAt.Clear();
         }
 
         S.HeartbeatsAccepted++;

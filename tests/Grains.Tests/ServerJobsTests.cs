@@ -193,6 +193,25 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_command_whose_poll_was_abandoned_goes_out_again_at_the_next_poll()
+    {
+        var id = await CreateAsync();
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics));
+        var first = await TakeOneAsync(id);
+        Assert.Equal(JobState.Running, (await Jobs(id).GetJobAsync(job.Id))!.State);
+
+        await Server(id).ReleaseCommandsAsync([first.CommandId]);
+        var released = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.Equal(JobState.Queued, released.State);
+        Assert.Contains(released.Steps, s => s.Message.StartsWith("the agent's poll ended", StringComparison.Ordinal));
+
+        // Without the release it would wait for the redelivery delay (60 s); now the next poll has it.
+        var again = Assert.Single(await Server(id).WaitForCommandsAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(first.CommandId, again.CommandId);
+        Assert.Equal(JobState.Running, (await Jobs(id).GetJobAsync(job.Id))!.State);
+    }
+
+    [Fact]
     public async Task Heartbeats_report_services_and_their_versions()
     {
         var id = await CreateAsync(ServerKind.Dhcp);

@@ -107,6 +107,12 @@ public sealed class ChildProcess : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -115,6 +121,8 @@ public sealed class ChildProcess : IDisposable
 
         _process.Dispose();
     }
+
+    private bool _disposed;
 
     private void Append(string? line)
     {

@@ -22,6 +22,78 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     [Fact]
     public Task A_dns_service_through_the_exec_runtime() => LifecycleAsync("exec");
 
+    /// <summary>
+    /// Kea through the API on the exec runtime: dhcp4 and dhcp6 answer status-get (diagnostics), a crashed kea-dhcp4 is
+    /// restarted, and a job sent while the agent is down waits for it and runs when it is back.
+    /// </summary>
+    [Fact]
+    public async Task Dhcp_services_and_a_job_that_waits_for_its_agent()
+    {
+        var server = await CreateAsync("svc-dhcp", "dhcp", "exec");
+        var stateDir = Path.Combine(Dir, "agent-dhcp");
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        var agent = AgentProcess.RunVerbose(stateDir);
+        try
+        {
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            foreach (var kind in new[] { "dhcp4", "dhcp6" })
+            {
+                var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest(kind)), agent);
+                Assert.True(install.State == "succeeded", $"{kind}: {install.Error}\n{string.Join('\n', install.Steps.Select(s => s.Message))}");
+            }
+
+            var services = await WaitAsync(() => ServicesAsync(server.Id), s => s.Length == 2 && s.All(x => x.State == "running"), "dhcp4 and dhcp6 running", agent);
+            Assert.Equal(["dhcp4", "dhcp6"], services.Select(s => s.Kind));
+            var versions = (await Silo.GetServerAsync(server.Id))!.Versions;
+            Assert.NotNull(versions.Dhcp4);
+            Assert.NotNull(versions.Dhcp6);
+
+            var diagnostics = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/diagnostics"), agent);
+            var report = diagnostics.Result!.Value.Deserialize(ContractsJson.Default.DiagnosticsReport)!;
+            foreach (var kind in new[] { "dhcp4", "dhcp6" })
+            {
+                var check = Assert.Single(report.Checks, c => c.Name == "service " + kind);
+                Assert.True(check.Status == "pass", $"{check.Name}: {check.Message}");
+                Assert.Contains("status-get", check.Message, StringComparison.Ordinal);
+            }
+
+            // A crashed kea-dhcp4 is restarted, counted; dhcp6 is untouched.
+            Process.GetProcessById(ProcessOf("kea-dhcp4", stateDir)).Kill();
+            var restarted = await WaitAsync(() => ServicesAsync(server.Id), s => s.Single(x => x.Kind == "dhcp4") is { RestartCount: 1, State: "running" }, "dhcp4 restarted", agent);
+            Assert.Equal(0, restarted.Single(x => x.Kind == "dhcp6").RestartCount);
+
+            // The agent goes away; a job for it waits, then runs when the agent is back.
+            agent.Terminate();
+            Assert.True(await agent.WaitForExitAsync(TimeSpan.FromSeconds(60)), agent.Output);
+            agent.Dispose();
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "stopped", "agent stopped", agent);
+            var waiting = await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services/dhcp6/restart");
+            Assert.Equal("queued", waiting.State);
+            Assert.Contains(waiting.Steps, s => s.Message.Contains("the job waits until", StringComparison.Ordinal));
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.Equal("queued", (await Silo.Http.GetFromJsonAsync<JobView>($"{Silo.BaseUrl}/api/v1/jobs/{waiting.JobId}", ContractsJson.WireOptions))!.State);
+
+            var back = DateTimeOffset.UtcNow;
+            agent = AgentProcess.RunVerbose(stateDir);
+            var done = await FinishAsync(waiting, agent);
+            Assert.True(done.State == "succeeded", done.Error);
+            Assert.True(done.FinishedAt > back, "the job ran before its agent came back");
+            Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(agent.Output, @"Command cmd_\w+ \(service\.restart\) succeeded"));
+        }
+        finally
+        {
+            agent.Dispose();
+            foreach (var daemon in new[] { "kea-dhcp4", "kea-dhcp6" })
+            {
+                if (TryProcessOf(daemon, stateDir) is { } pid)
+                {
+                    Process.GetProcessById(pid).Kill();
+                }
+            }
+        }
+    }
+
     private async Task LifecycleAsync(string runtime)
     {
         var server = await CreateAsync($"svc-{runtime}", "dns", runtime);
@@ -192,14 +264,20 @@ public sealed class ServicesTests() : SiloTestBase("svc")
             return;
         }
 
-        // exec: the knotd whose command line names this agent's state directory.
-        var pid = Directory.EnumerateDirectories("/proc")
-            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var p) ? p : 0, Dir: d))
-            .Where(p => p.Pid > 0)
-            .Select(p => (p.Pid, CommandLine: TryRead(Path.Combine(p.Dir, "cmdline"))))
-            .Single(p => p.CommandLine.Contains("knotd", StringComparison.Ordinal) && p.CommandLine.Contains(stateDir, StringComparison.Ordinal)).Pid;
-        Process.GetProcessById(pid).Kill();
+        Process.GetProcessById(ProcessOf("knotd", stateDir)).Kill();
     }
+
+    /// <summary>The exec runtime's child <paramref name="daemon"/> whose command line names this agent's state directory.</summary>
+    private static int ProcessOf(string daemon, string stateDir) =>
+        TryProcessOf(daemon, stateDir) ?? throw new InvalidOperationException($"no {daemon} process for {stateDir}");
+
+    private static int? TryProcessOf(string daemon, string stateDir) => Directory.EnumerateDirectories("/proc")
+        .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var p) ? p : 0, Dir: d))
+        .Where(p => p.Pid > 0)
+        .Select(p => (p.Pid, CommandLine: TryRead(Path.Combine(p.Dir, "cmdline"))))
+        .Where(p => p.CommandLine.Contains(daemon + " ", StringComparison.Ordinal) && p.CommandLine.Contains(stateDir, StringComparison.Ordinal))
+        .Select(p => (int?)p.Pid)
+        .SingleOrDefault();
 
     private static string TryRead(string path)
     {
