@@ -170,7 +170,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         job.State = JobState.Running;
         job.StartedAt ??= time.GetUtcNow();
         job.Progress = Math.Max(job.Progress, 10);
-        Step(job, "delivered to the agent");
+        Step(job, UsesAmqp ? "in the agent's queue on the broker (it takes it when it is online)" : "delivered to the agent");
         _jobsDirty = true;
     }
 
@@ -334,7 +334,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
                 ExpireCommand(job.CommandId);
                 changed = true;
             }
-            else if (job.State == JobState.Running && job.StartedAt is { } started && now - started >= _options.JobExecutionTimeout)
+            else if (job.State == JobState.Running && job.StartedAt is { } started && now >= ResultDue(job, started))
             {
                 Fail(job, $"the agent took the job at {started.ToString("u", CultureInfo.InvariantCulture)} but reported no result within {_options.JobExecutionTimeout.TotalMinutes:0.#} min; run diagnostics or fetch a debug bundle");
                 ExpireCommand(job.CommandId);
@@ -355,6 +355,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             _jobTimer = null;
         }
     }
+
+    /// <summary>
+    /// When the agent's result is overdue: the execution timeout after delivery — for AMQP agents after the job's deadline
+    /// at the latest, since a command in the agent's broker queue may be taken only then (the agent refuses it after).
+    /// </summary>
+    private DateTimeOffset ResultDue(JobEntry job, DateTimeOffset started) =>
+        (UsesAmqp && job.Deadline > started ? job.Deadline : started) + _options.JobExecutionTimeout;
 
     private void ExpireCommand(string? commandId)
     {
