@@ -99,6 +99,28 @@ public sealed class ServicesBadInputTests() : SiloTestBase("svcbad")
     }
 
     [Fact]
+    public async Task The_openapi_document_has_the_services_jobs_diagnostics_and_debug_bundle_routes()
+    {
+        var (status, document) = await SendAsync(HttpMethod.Get, "/api/v1/openapi.json");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var paths = document.GetProperty("paths");
+        foreach (var (path, method) in new[]
+        {
+            ("/api/v1/servers/{id}/services", "post"),
+            ("/api/v1/servers/{id}/services", "get"),
+            ("/api/v1/servers/{id}/services/{service}/{action}", "post"),
+            ("/api/v1/servers/{id}/services/{service}", "delete"),
+            ("/api/v1/servers/{id}/diagnostics", "post"),
+            ("/api/v1/servers/{id}/debug-bundle", "get"),
+            ("/api/v1/jobs", "get"),
+            ("/api/v1/jobs/{jobId}", "get"),
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is not in the OpenAPI document");
+        }
+    }
+
+    [Fact]
     public async Task A_debug_bundle_of_an_offline_server_is_a_clear_error_at_once()
     {
         var dns = await Silo.CreateServerAsync("svc-offline");
