@@ -42,7 +42,7 @@ public static partial class ServicesEndpoints
             : TypedResults.Ok(server.Services.IsDefault ? [] : server.Services.Select(JobMapping.ToView).ToArray());
     }
 
-    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> AddAsync(
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> AddAsync(
         string id, AddServiceRequest body, HttpRequest request, IGrainFactory grains)
     {
         var errors = new FieldErrors();
@@ -73,7 +73,7 @@ public static partial class ServicesEndpoints
             JobKind.AddService, body.Kind, string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, key, Wait(body.WaitForAgentSeconds)));
     }
 
-    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> ManageAsync(
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> ManageAsync(
         string id, string service, string action, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null)
     {
         var errors = new FieldErrors();
@@ -99,7 +99,7 @@ public static partial class ServicesEndpoints
         return await StartAsync(grains, id, new JobRequest(kind, service, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
     }
 
-    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> RemoveAsync(
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RemoveAsync(
         string id, string service, HttpRequest request, IGrainFactory grains)
     {
         var errors = new FieldErrors();
@@ -108,7 +108,7 @@ public static partial class ServicesEndpoints
         return errors.Any ? errors.ToProblem() : await StartAsync(grains, id, new JobRequest(JobKind.RemoveService, service, IdempotencyKey: key));
     }
 
-    public static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> DiagnosticsAsync(
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> DiagnosticsAsync(
         string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null)
     {
         var errors = new FieldErrors();
@@ -195,7 +195,7 @@ public static partial class ServicesEndpoints
         return TypedResults.File(bytes, "application/gzip", name);
     }
 
-    private static async Task<Results<Accepted<JobView>, Ok<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
+    private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
     {
         if (await grains.GetGrain<IManagedServerGrain>(id).GetAsync() is null)
         {
