@@ -19,10 +19,50 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private IGrainTimer? _jobTimer;
     private bool _jobsDirty;
 
+    private ServerJobsState J => jobsStore.State;
+
+    private async Task SaveJobsAsync()
+    {
+        await jobsStore.WriteStateAsync();
+        _jobsDirty = false;
+    }
+
+    /// <summary>
+    /// A job is written before its command: a silo lost between the two writes leaves an active job whose command the
+    /// server state does not have. It is queued again with the same id (the agent applies an id once).
+    /// </summary>
+    private async Task RecoverJobCommandsAsync()
+    {
+        var recovered = false;
+        foreach (var job in J.Jobs.Where(j => !j.Finished && j.CommandId is not null && j.CommandKind is not null))
+        {
+            if (!S.Commands.Exists(c => c.CommandId == job.CommandId))
+            {
+                S.Commands.Add(new CommandEntry
+                {
+                    CommandId = job.CommandId!,
+                    Kind = job.CommandKind!,
+                    ArgsJson = job.CommandArgsJson,
+                    CreatedAt = job.CreatedAt,
+                    ExpiresAt = job.Deadline,
+                    State = CommandState.Queued,
+                });
+                recovered = true;
+            }
+        }
+
+        if (recovered)
+        {
+            LogJobCommandsRecovered(logger, Id);
+            await SaveAsync();
+            await DispatchQueuedCommandsAsync();
+        }
+    }
+
     public async Task<JobSnapshot> StartJobAsync(JobRequest request)
     {
         var definition = RequireDefinition();
-        if (request.IdempotencyKey is { } key && S.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
+        if (request.IdempotencyKey is { } key && J.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
         {
             return existing.Kind == request.Kind && existing.Service == request.Service
                 ? ToSnapshot(existing)
@@ -33,7 +73,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         var now = time.GetUtcNow();
         var job = new JobEntry
         {
-            Id = JobIds.Of(Id, ++S.LastJobNumber),
+            Id = JobIds.Of(Id, ++J.LastJobNumber),
             Kind = kind,
             Service = request.Service,
             State = JobState.Queued,
@@ -41,27 +81,27 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             Deadline = now + (request.WaitForAgent ?? _options.JobAgentWait),
             IdempotencyKey = request.IdempotencyKey,
         };
-        S.Jobs.Add(job);
+        J.Jobs.Add(job);
         Step(job, $"queued: {Describe(kind, request.Service)}");
 
         if (S.Certificates.Count == 0 && S.AgentVersion is null)
         {
             Fail(job, $"server '{definition.Name}' has no agent: it never enrolled. Install the agent with the server's setup bundle (GET /api/v1/servers/{Id}/setup-bundle), then run the action again");
             TrimJobHistory();
-            await SaveAsync();
-            await PushToIndexAsync();
+            await SaveJobsAsync();
             return ToSnapshot(job);
         }
 
         var (commandKind, args) = CommandFor(job, request, definition);
         var command = QueueCommand(commandKind, args, job.Deadline - now);
-        job.CommandId = command.CommandId;
+        (job.CommandId, job.CommandKind, job.CommandArgsJson) = (command.CommandId, commandKind, args);
         if (_tracker.State != ServerState.Running)
         {
             Step(job, $"the agent is {Wire(_tracker.State)}{LastHeard()}; the job waits until {job.Deadline.ToString("u", CultureInfo.InvariantCulture)} for it");
         }
 
         TrimJobHistory();
+        await SaveJobsAsync(); // the job first: see RecoverJobCommandsAsync
         await SaveAsync();
         await DispatchQueuedCommandsAsync();
         await PushToIndexAsync();
@@ -71,15 +111,15 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     }
 
     public Task<JobSnapshot?> GetJobAsync(string jobId) =>
-        Task.FromResult(S.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
+        Task.FromResult(J.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
 
     public Task<ImmutableArray<JobSnapshot>> ListJobsAsync() =>
-        Task.FromResult(S.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
+        Task.FromResult(J.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
 
     public async Task<JobSnapshot?> WaitForJobChangeAsync(string jobId, long seenVersion, TimeSpan wait)
     {
         var deadline = time.GetUtcNow() + wait;
-        while (S.Jobs.Find(j => j.Id == jobId) is { } job)
+        while (J.Jobs.Find(j => j.Id == jobId) is { } job)
         {
             var remaining = deadline - time.GetUtcNow();
             if (job.Version > seenVersion || job.Finished || remaining <= TimeSpan.Zero)
@@ -162,7 +202,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The command reached the agent (long poll answered or broker confirmed): the job runs.</summary>
     private void OnCommandDelivered(string commandId)
     {
-        if (S.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Queued) is not { } job)
+        if (J.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Queued) is not { } job)
         {
             return;
         }
@@ -177,7 +217,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent's poll ended before it took the command: the job waits for its next poll.</summary>
     private void OnCommandReleased(string commandId)
     {
-        if (S.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Running) is { } job)
+        if (J.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Running) is { } job)
         {
             job.State = JobState.Queued;
             Step(job, "the agent's poll ended before it took the job; it goes out at the agent's next poll");
@@ -185,15 +225,17 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
     }
 
-    /// <summary>
-    /// The agent's result for a job's command. Returns the output to keep with the command: a debug bundle's bytes stay
-    /// in memory only (they are large), the rest of its output is kept.
-    /// </summary>
-    private string? OnJobResult(CommandResult result, string? output)
+    /// <summary>The agent's result for a job's command: true when a job took it (then the job keeps the output).</summary>
+    private bool OnJobResult(CommandResult result, string? output)
     {
-        if (S.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job || job.Finished)
+        if (J.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job)
         {
-            return output;
+            return false;
+        }
+
+        if (job.Finished)
+        {
+            return true;
         }
 
         if (!result.Success)
@@ -204,17 +246,24 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             }
 
             Fail(job, $"the agent failed: {result.Error ?? "no reason given"}");
-            return output;
+            return true;
         }
 
         try
         {
-            output = job.Kind switch
+            switch (job.Kind)
             {
-                JobKind.Diagnostics => OnDiagnostics(job, output),
-                JobKind.DebugBundle => OnDebugBundle(job, output),
-                _ => OnServiceResult(job, output),
-            };
+                case JobKind.Diagnostics:
+                    OnDiagnostics(job, output);
+                    break;
+                case JobKind.DebugBundle:
+                    OnDebugBundle(job, output);
+                    break;
+                default:
+                    OnServiceResult(job, output);
+                    break;
+            }
+
             Succeed(job);
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
@@ -222,10 +271,10 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             Fail(job, $"the agent's answer could not be read: {e.Message}");
         }
 
-        return output;
+        return true;
     }
 
-    private string? OnServiceResult(JobEntry job, string? output)
+    private void OnServiceResult(JobEntry job, string? output)
     {
         var parsed = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput);
         if (parsed is not null)
@@ -244,10 +293,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         string? VersionOf(string kind) => S.Services.Find(x => x.Kind == kind)?.Version;
         S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
-        return output;
     }
 
-    private string? OnDiagnostics(JobEntry job, string? output)
+    private void OnDiagnostics(JobEntry job, string? output)
     {
         var report = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DiagnosticsReport)
             ?? throw new InvalidOperationException("no report");
@@ -258,10 +306,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         job.ResultJson = output;
-        return output;
     }
 
-    private string OnDebugBundle(JobEntry job, string? output)
+    private void OnDebugBundle(JobEntry job, string? output)
     {
         var bundle = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DebugBundleOutput))
             ?? throw new InvalidOperationException("no bundle");
@@ -276,7 +323,6 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         var summary = JsonSerializer.Serialize(bundle with { BundleBase64 = string.Empty }, ContractsJson.Default.DebugBundleOutput);
         Step(job, $"bundle of {bytes.Length:N0} bytes, {bundle.Files.Count} files{(bundle.Truncated ? ", truncated to stay within bounds" : string.Empty)}");
         job.ResultJson = summary;
-        return summary;
     }
 
     private void AddAgentSteps(JobEntry job, string output)
@@ -325,31 +371,35 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private async Task CheckJobsAsync()
     {
         var now = time.GetUtcNow();
-        var changed = _jobsDirty;
-        foreach (var job in S.Jobs.Where(j => !j.Finished).ToList())
+        var failed = false;
+        foreach (var job in J.Jobs.Where(j => !j.Finished).ToList())
         {
             if (job.State == JobState.Queued && now >= job.Deadline)
             {
                 Fail(job, $"the agent did not take the job before {job.Deadline.ToString("u", CultureInfo.InvariantCulture)}: it is {Wire(_tracker.State)}{LastHeard()}");
                 ExpireCommand(job.CommandId);
-                changed = true;
+                failed = true;
             }
             else if (job.State == JobState.Running && job.StartedAt is { } started && now >= ResultDue(job, started))
             {
                 Fail(job, $"the agent took the job at {started.ToString("u", CultureInfo.InvariantCulture)} but reported no result within {_options.JobExecutionTimeout.TotalMinutes:0.#} min; run diagnostics or fetch a debug bundle");
                 ExpireCommand(job.CommandId);
-                changed = true;
+                failed = true;
             }
         }
 
-        if (changed)
+        if (failed || _jobsDirty)
         {
-            _jobsDirty = false;
-            await SaveAsync();
+            await SaveJobsAsync();
+        }
+
+        if (failed)
+        {
+            await SaveAsync(); // the expired commands
             await PushToIndexAsync();
         }
 
-        if (!S.Jobs.Exists(j => !j.Finished))
+        if (!J.Jobs.Exists(j => !j.Finished))
         {
             _jobTimer?.Dispose();
             _jobTimer = null;
@@ -375,7 +425,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void EnsureJobTimer()
     {
-        if (_jobTimer is not null || !S.Jobs.Exists(j => !j.Finished))
+        if (_jobTimer is not null || !J.Jobs.Exists(j => !j.Finished))
         {
             return;
         }
@@ -389,7 +439,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent came back: say so in the jobs that wait for it.</summary>
     private void OnAgentBack()
     {
-        foreach (var job in S.Jobs.Where(j => j.State == JobState.Queued))
+        foreach (var job in J.Jobs.Where(j => j.State == JobState.Queued))
         {
             Step(job, "the agent is back");
         }
@@ -430,13 +480,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void TrimJobHistory()
     {
-        var finished = S.Jobs.Count(j => j.Finished);
-        for (var i = 0; finished > _options.JobHistory && i < S.Jobs.Count;)
+        var finished = J.Jobs.Count(j => j.Finished);
+        for (var i = 0; finished > _options.JobHistory && i < J.Jobs.Count;)
         {
-            if (S.Jobs[i].Finished)
+            if (J.Jobs[i].Finished)
             {
-                _bundles.Remove(S.Jobs[i].Id);
-                S.Jobs.RemoveAt(i);
+                _bundles.Remove(J.Jobs[i].Id);
+                J.Jobs.RemoveAt(i);
                 finished--;
             }
             else
@@ -469,6 +519,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         JobKind.DebugBundle => "collect a debug bundle",
         _ => kind.ToString(),
     };
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "Server {ServerId}: queued again the command of a job whose silo was lost between writing the job and its command")]
+    private static partial void LogJobCommandsRecovered(ILogger logger, string serverId);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Server {ServerId}: job {JobId} ({Kind}) queued")]
     private static partial void LogJobStarted(ILogger logger, string serverId, string jobId, JobKind kind);

@@ -22,6 +22,7 @@ namespace ManagedServers.Grains.Servers;
 [ImplicitStreamSubscription(StreamNames.MetricsNamespace)]
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
+    [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
     ILogger<ManagedServerGrain> logger,
     TimeProvider time,
     IOptions<ServerGrainOptions> options,
@@ -68,7 +69,8 @@ public sealed partial class ManagedServerGrain(
             }
 
             EnsurePulling(); // pull mode: ManagedServerGrain.Pull.cs
-            EnsureJobTimer(); // jobs: ManagedServerGrain.Jobs.cs
+            await RecoverJobCommandsAsync(); // jobs: ManagedServerGrain.Jobs.cs
+            EnsureJobTimer();
         }
     }
 
@@ -81,7 +83,20 @@ public sealed partial class ManagedServerGrain(
             waiter.TrySetCanceled(CancellationToken.None);
         }
 
-        return S.Exists && (S.LastHeartbeat != _tracker.LastHeartbeat || _jobsDirty) ? SaveAsync() : Task.CompletedTask;
+        return DeactivateSavesAsync();
+    }
+
+    private async Task DeactivateSavesAsync()
+    {
+        if (S.Exists && _jobsDirty)
+        {
+            await SaveJobsAsync();
+        }
+
+        if (S.Exists && S.LastHeartbeat != _tracker.LastHeartbeat)
+        {
+            await SaveAsync();
+        }
     }
 
     public async Task<ServerSnapshot> CreateAsync(ServerDefinition definition)
@@ -149,6 +164,8 @@ public sealed partial class ManagedServerGrain(
         }
 
         var name = S.Definition!.Name;
+        await jobsStore.ClearStateAsync();
+        jobsStore.State = new ServerJobsState();
         await store.ClearStateAsync();
         store.State = new ManagedServerState();
         _livenessTimer?.Dispose();
@@ -421,9 +438,20 @@ public sealed partial class ManagedServerGrain(
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
-        entry.OutputJson = OnJobResult(result, result.Output is { } output ? output.GetRawText() : null);
+        var output = result.Output is { } element ? element.GetRawText() : null;
+        if (OnJobResult(result, output))
+        {
+            // The job keeps the result; the command history does not carry a second copy. The job is written
+            // first: a silo lost between the writes redelivers the command, and the agent's stored answer finds
+            // the job finished.
+            await SaveJobsAsync();
+        }
+        else
+        {
+            entry.OutputJson = output;
+        }
+
         _deliveredAt.Remove(entry.CommandId);
-        _jobsDirty = false;
         await SaveAsync();
         if (_resultWaiters.Remove(entry.CommandId, out var waiter))
         {
@@ -767,7 +795,7 @@ public sealed partial class ManagedServerGrain(
         [.. S.Services],
         ActiveJobCount());
 
-    private int ActiveJobCount() => S.Jobs.Count(j => !j.Finished);
+    private int ActiveJobCount() => J.Jobs.Count(j => !j.Finished);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {

@@ -74,17 +74,27 @@ public sealed class ManagedServerState
     [Id(20)]
     public string? MetricsAddress { get; set; }
 
-    /// <summary>The server's jobs: all active ones and a bounded history of finished ones (oldest first).</summary>
-    [Id(22)]
-    public List<JobEntry> Jobs { get; set; } = [];
-
-    /// <summary>The number of the last job (job ids are <c>{serverId}-job-{n}</c>).</summary>
-    [Id(23)]
-    public long LastJobNumber { get; set; }
+    // Ids 22 and 23 are not used: jobs live in their own state (ServerJobsState), written only when a job changes.
 
     /// <summary>The server's services, from the last job that touched each and from the agent's heartbeats.</summary>
     [Id(24)]
     public List<ServiceSnapshot> Services { get; set; } = [];
+}
+
+/// <summary>
+/// The server's jobs, a second persistent state of the same grain: a heartbeat checkpoint never rewrites the job
+/// history, and a job change never rewrites the server record.
+/// </summary>
+[GenerateSerializer, Alias("ms.ServerJobsState")]
+public sealed class ServerJobsState
+{
+    /// <summary>All active jobs and a bounded history of finished ones (oldest first).</summary>
+    [Id(0)]
+    public List<JobEntry> Jobs { get; set; } = [];
+
+    /// <summary>The number of the last job (job ids are <c>{serverId}-job-{n}</c>).</summary>
+    [Id(1)]
+    public long LastJobNumber { get; set; }
 }
 
 /// <summary>One job of the server's workflow (see <see cref="IServerJobsGrain"/>).</summary>
@@ -137,6 +147,13 @@ public sealed class JobEntry
 
     [Id(14)]
     public long Version { get; set; }
+
+    /// <summary>The command's kind and arguments, so a command lost with a silo between the two writes is queued again.</summary>
+    [Id(15)]
+    public string? CommandKind { get; set; }
+
+    [Id(16)]
+    public string? CommandArgsJson { get; set; }
 
     public bool Finished => State is JobState.Succeeded or JobState.Failed;
 }
