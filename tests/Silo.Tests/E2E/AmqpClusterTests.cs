@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Silo.Tests.Broker;
 using ManagedServers.Silo.Tests.Rabbit;
@@ -255,6 +256,27 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         var jobs = (await survivor.Http.GetFromJsonAsync<PageOf<JobView>>($"{survivor.BaseUrl}/api/v1/jobs?server={server.Id}", ContractsJson.WireOptions))!;
         Assert.Equal(1, jobs.Total);
         output.WriteLine($"job {job.JobId} finished {(done.FinishedAt!.Value.UtcDateTime - killedAt).TotalSeconds:F1} s after the SIGKILL of its silo");
+
+        // Diagnostics and a debug bundle over AMQP (results through the RabbitMQ ingestion stream): the broker check
+        // passes with the agent's own credentials, and the bundle comes back whole.
+        using var diagnosticsStarted = await survivor.Http.PostAsync($"{survivor.BaseUrl}/api/v1/servers/{server.Id}/diagnostics", null);
+        Assert.Equal(HttpStatusCode.Accepted, diagnosticsStarted.StatusCode);
+        var diagnostics = (await diagnosticsStarted.Content.ReadFromJsonAsync<JobView>(ContractsJson.WireOptions))!;
+        diagnostics = await WaitForAnyAsync(
+            async () =>
+            {
+                var view = await survivor.Http.GetFromJsonAsync<JobView>($"{survivor.BaseUrl}/api/v1/jobs/{diagnostics.JobId}?wait_seconds=10&version={diagnostics.Version}", ContractsJson.WireOptions);
+                return view is { State: "succeeded" or "failed" } ? view : null;
+            },
+            "diagnostics over AMQP");
+        Assert.True(diagnostics.State == "succeeded", diagnostics.Error);
+        var report = diagnostics.Result!.Value.Deserialize(ContractsJson.Default.DiagnosticsReport)!;
+        var broker = Assert.Single(report.Checks, c => c.Name == "broker");
+        Assert.True(broker.Status == "pass", broker.Message);
+        using var bundle = await survivor.Http.GetAsync($"{survivor.BaseUrl}/api/v1/servers/{server.Id}/debug-bundle");
+        Assert.Equal(HttpStatusCode.OK, bundle.StatusCode);
+        var bytes = await bundle.Content.ReadAsByteArrayAsync();
+        Assert.True(bytes.Length > 100 && bytes[0] == 0x1f && bytes[1] == 0x8b, "not a gzip stream");
 
         agent.Terminate();
         Assert.True(await agent.WaitForExitAsync(TimeSpan.FromSeconds(60)), agent.Output);
