@@ -93,7 +93,7 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
     }
 
-    public Task StartAsync(string kind, CancellationToken cancellationToken)
+    public async Task StartAsync(string kind, CancellationToken cancellationToken)
     {
         ServiceSpec spec;
         lock (_lock)
@@ -101,11 +101,11 @@ internal sealed class ExecRuntime : IServiceRuntime
             spec = _specs.GetValueOrDefault(kind) ?? throw new ServiceRuntimeException($"{kind} was not created");
             if (_children.TryGetValue(kind, out var running) && !running.Process.HasExited)
             {
-                return Task.CompletedTask;
+                return;
             }
         }
 
-        StopStale(spec);
+        await StopStaleAsync(spec, cancellationToken);
         var binary = FindBinary(spec.Command[0]) ?? throw new ServiceRuntimeException($"{spec.Command[0]} is not installed on this host");
         var logDirectory = Path.Combine(spec.ServiceDirectory, "log");
         Directory.CreateDirectory(logDirectory);
@@ -153,8 +153,6 @@ internal sealed class ExecRuntime : IServiceRuntime
 
             _children[kind] = new Child(process, startedAt, log, pumps);
         }
-
-        return Task.CompletedTask;
     }
 
     public async Task StopAsync(string kind, TimeSpan grace, CancellationToken cancellationToken)
@@ -253,17 +251,17 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
     }
 
-    public Task<bool> AdoptAsync(ServiceSpec spec, CancellationToken cancellationToken)
+    public async Task<bool> AdoptAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
         // A process left by a previous agent cannot be waited for nor its output captured: stop it; the caller starts
         // the service again.
-        StopStale(spec);
+        await StopStaleAsync(spec, cancellationToken);
         lock (_lock)
         {
             _specs[spec.Kind] = spec;
         }
 
-        return Task.FromResult(false);
+        return false;
     }
 
     public Task RemoveOrphansAsync(IReadOnlyCollection<string> installedKinds, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -376,7 +374,7 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
     }
 
-    private void StopStale(ServiceSpec spec)
+    private async Task StopStaleAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
         var pidFile = PidPath(spec);
         if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
@@ -404,7 +402,7 @@ internal sealed class ExecRuntime : IServiceRuntime
             var deadline = DateTime.UtcNow.AddSeconds(10);
             while (ProcessSignals.CommandLine(pid) is not null && DateTime.UtcNow < deadline)
             {
-                Thread.Sleep(50);
+                await Task.Delay(50, cancellationToken);
             }
 
             if (ProcessSignals.CommandLine(pid) is not null)
@@ -412,7 +410,7 @@ internal sealed class ExecRuntime : IServiceRuntime
                 ProcessSignals.Send(pid, ProcessSignals.SigKill);
                 while (ProcessSignals.CommandLine(pid) is not null && DateTime.UtcNow < deadline.AddSeconds(5))
                 {
-                    Thread.Sleep(50);
+                    await Task.Delay(50, cancellationToken);
                 }
             }
         }
