@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Contracts.Api;
 
 namespace ManagedServers.Cli.Tests;
 
@@ -77,6 +78,26 @@ public sealed class ServicesCommandTests() : FakeApiTests(useApi: true)
         {
             Assert.Contains(expected, run.Stdout);
         }
+    }
+
+    [Fact]
+    public async Task Servers_show_lists_the_services_or_says_how_to_add_one()
+    {
+        var dns = Api.AddServer("dns-01");
+        Api.Servers[dns.Id] = dns with { Services = [new ServiceView("dns", "failed", FakeApi.Now.AddSeconds(-30), 3, "3.2.6-ms1", "docker", "exit code 1", "0.0.0.0:53")], ActiveJobs = 1 };
+        var run = await Cli.RunAsync("servers", "show", "dns-01");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var line = Assert.Single(run.Stdout.Split('\n'), l => l.Contains("3.2.6-ms1"));
+        foreach (var expected in new[] { "failed", "30s ago", " 3 ", "docker", "0.0.0.0:53", "exit code 1" })
+        {
+            Assert.Contains(expected, line);
+        }
+
+        Assert.Contains("msctl jobs list --server dns-01", run.Stdout);
+
+        Api.AddServer("dhcp-01", kind: "dhcp");
+        run = await Cli.RunAsync("servers", "show", "dhcp-01");
+        Assert.Contains("runs no services yet. Add one with: msctl services add dhcp-01 dhcp4", run.Stdout);
     }
 
     [Fact]

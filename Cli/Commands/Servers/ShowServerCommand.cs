@@ -44,6 +44,12 @@ internal sealed class ShowServerCommand(CliHost host) : ApiCommand<ServerIdSetti
         Row("DHCPv6", s.Versions?.Dhcp6);
         Row("Certificate until", OutputFormat.Timestamp(s.CertificateNotAfter, now));
         Row("Created", OutputFormat.Timestamp(s.CreatedAt, now));
+        Row("Active jobs", s.ActiveJobs == 0 ? null : $"{s.ActiveJobs} (msctl jobs list --server {s.Name})");
         Host.Console.Write(grid);
+        if (s.Kind != "backup")
+        {
+            Host.Console.WriteLine();
+            Services.ServiceTable.Render(Host, s, s.Services ?? []);
+        }
     }
 }
