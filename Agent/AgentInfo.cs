@@ -37,6 +37,9 @@ internal sealed class AgentInfo
     /// <summary>The services the agent runs, reported in every heartbeat (set by the service manager; null = none).</summary>
     public Services.IServiceInventory? Services { get; set; }
 
+    /// <summary>The commands running now, reported in every heartbeat while they run (set by the host; null = none).</summary>
+    public Commands.CommandProgressBoard? Progress { get; set; }
+
     /// <summary>
     /// The next heartbeat sequence number of this process, shared by every way a heartbeat leaves (pushed over
     /// HTTPS or AMQP, or answered to a pull), so the control plane sees one rising sequence per boot id.
@@ -78,7 +81,8 @@ internal sealed class AgentInfo
         HeartbeatIntervalSeconds: settings.Current.HeartbeatIntervalSeconds,
         Monitoring: settings.Monitoring,
         Versions: Services is { } services ? VersionsOf(services.Statuses()) : null,
-        Services: Services?.Statuses());
+        Services: Services?.Statuses(),
+        Progress: Progress?.Snapshot());
 
     private static Dictionary<string, string?> VersionsOf(IReadOnlyList<ManagedServers.Contracts.Agent.ServiceStatus> services)
     {

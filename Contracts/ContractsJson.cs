@@ -32,6 +32,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(ServiceActionArgs))]
 [JsonSerializable(typeof(ServiceStatus))]
 [JsonSerializable(typeof(ServiceCommandOutput))]
+[JsonSerializable(typeof(CommandProgress))]
 [JsonSerializable(typeof(DiagnosticsReport))]
 [JsonSerializable(typeof(DebugBundleArgs))]
 [JsonSerializable(typeof(DebugBundleOutput))]

@@ -17,8 +17,11 @@ internal sealed class CommandExecutor
     private readonly Lock _inFlightLock = new();
     private readonly Dictionary<string, Task<CommandResult>> _inFlight = new(StringComparer.Ordinal);
 
-    public CommandExecutor(IEnumerable<ICommandHandler> handlers, CompletedCommandStore store, TimeProvider time, ILogger<CommandExecutor> logger)
+    private readonly CommandProgressBoard _progress;
+
+    public CommandExecutor(IEnumerable<ICommandHandler> handlers, CompletedCommandStore store, TimeProvider time, ILogger<CommandExecutor> logger, CommandProgressBoard? progress = null)
     {
+        _progress = progress ?? new CommandProgressBoard();
         _handlers = new Dictionary<string, ICommandHandler>(StringComparer.Ordinal);
         foreach (var handler in handlers)
         {
@@ -110,7 +113,10 @@ internal sealed class CommandExecutor
             try
             {
                 _logger.CommandStarted(command.CommandId, command.Kind);
-                result = await handler.ExecuteAsync(command, cancellationToken) with { CommandId = command.CommandId };
+                using (_progress.Begin(command.CommandId))
+                {
+                    result = await handler.ExecuteAsync(command, cancellationToken) with { CommandId = command.CommandId };
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

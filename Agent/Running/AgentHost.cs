@@ -76,6 +76,7 @@ internal static class AgentHost
 
             return store;
         });
+        services.AddSingleton<CommandProgressBoard>();
         services.AddSingleton<CommandExecutor>();
         services.AddSingleton<ICommandHandler, PingCommandHandler>();
         services.AddSingleton<ICommandHandler, ConfigureCommandHandler>();
@@ -167,6 +168,9 @@ internal static class AgentHost
         info.MetricsAddress = options.MetricsListen?.ToString();
         info.Services = host.Services.GetRequiredService<IServiceInventory>();
         host.Services.GetRequiredService<ServiceManager>().StateChanged = info.NudgeHeartbeat;
+        var progress = host.Services.GetRequiredService<CommandProgressBoard>();
+        info.Progress = progress;
+        progress.Changed = info.NudgeHeartbeat;
         host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("ManagedServers.Agent")
             .AgentStarting(AgentInfo.Version, initial.ServerName, initial.ServerId, initial.AgentUrl, info.BootId);
         return host;

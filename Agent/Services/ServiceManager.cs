@@ -218,7 +218,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     /// <summary><c>service.install</c>: installs, or updates to another version (rolling back on failure), and starts it answering.</summary>
     public async Task<ServiceCommandOutput> InstallAsync(ServiceInstallArgs args, CancellationToken cancellationToken)
     {
-        var steps = new List<string>();
+        var steps = new StepLog();
         if (!ServiceKinds.IsKnown(args.Kind))
         {
             throw new ServiceCommandException($"unknown service kind '{args.Kind}' (known: {string.Join(", ", ServiceKinds.All)})", steps);
@@ -417,7 +417,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         _logger.ServiceFailed(entry.Record.Kind, reason, delay.TotalSeconds);
     }
 
-    private async Task FreshInstallAsync(IServiceRuntime runtime, ServiceInstallArgs args, string version, List<string> steps, CancellationToken cancellationToken)
+    private async Task FreshInstallAsync(IServiceRuntime runtime, ServiceInstallArgs args, string version, StepLog steps, CancellationToken cancellationToken)
     {
         var kind = args.Kind;
         var layout = Layout(kind);
@@ -450,7 +450,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         _logger.ServiceInstalled(kind, version, runtime.Name);
     }
 
-    private async Task UpdateAsync(IServiceRuntime runtime, Entry entry, ServiceInstallArgs args, string version, List<string> steps, CancellationToken cancellationToken)
+    private async Task UpdateAsync(IServiceRuntime runtime, Entry entry, ServiceInstallArgs args, string version, StepLog steps, CancellationToken cancellationToken)
     {
         var kind = args.Kind;
         var previous = entry.Record;
@@ -485,7 +485,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     }
 
     /// <summary>Writes the configuration, checks it, replaces what runs, starts it and waits until it answers.</summary>
-    private async Task DeployAsync(IServiceRuntime runtime, InstalledService record, List<string> steps, CancellationToken cancellationToken)
+    private async Task DeployAsync(IServiceRuntime runtime, InstalledService record, StepLog steps, CancellationToken cancellationToken)
     {
         var kind = record.Kind;
         var layout = Layout(kind);
@@ -504,7 +504,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         await WaitAnsweringOrFailAsync(runtime, record, steps, cancellationToken);
     }
 
-    private async Task EnsureRunningAsync(IServiceRuntime runtime, Entry entry, List<string> steps, CancellationToken cancellationToken)
+    private async Task EnsureRunningAsync(IServiceRuntime runtime, Entry entry, StepLog steps, CancellationToken cancellationToken)
     {
         var kind = entry.Record.Kind;
         Update(entry, entry.Record with { Desired = ServiceStates.Running });
@@ -539,7 +539,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         steps?.Add($"re-created {Describe(runtime, record.Kind)} ({record.Version})");
     }
 
-    private async Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, InstalledService record, List<string> steps, CancellationToken cancellationToken)
+    private async Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, InstalledService record, StepLog steps, CancellationToken cancellationToken)
     {
         // Real time, not _time: this waits for a real process to answer.
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -597,7 +597,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             ? ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(record.ListenAddress, record.Port), cancellationToken, ProbeTimeout)
             : ServiceProbes.KeaStatusAsync(Layout(record.Kind).ControlSocket, cancellationToken, ProbeTimeout);
 
-    private async Task CleanUpAsync(IServiceRuntime runtime, string kind, ServiceLayout layout, bool removeDirectory, List<string> steps)
+    private async Task CleanUpAsync(IServiceRuntime runtime, string kind, ServiceLayout layout, bool removeDirectory, StepLog steps)
     {
         try
         {
@@ -631,9 +631,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
-    private async Task<ServiceCommandOutput> WithInstalledAsync(string kind, Func<IServiceRuntime, Entry, List<string>, Task> action, CancellationToken cancellationToken, bool statusAfter = true)
+    private async Task<ServiceCommandOutput> WithInstalledAsync(string kind, Func<IServiceRuntime, Entry, StepLog, Task> action, CancellationToken cancellationToken, bool statusAfter = true)
     {
-        var steps = new List<string>();
+        var steps = new StepLog();
         if (!ServiceKinds.IsKnown(kind))
         {
             throw new ServiceCommandException($"unknown service kind '{kind}' (known: {string.Join(", ", ServiceKinds.All)})", steps);
@@ -663,7 +663,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     }
 
     /// <summary>The runtime for an install: the agent's one runtime; a different one is refused.</summary>
-    private async Task<IServiceRuntime> UseRuntimeAsync(string requested, List<string> steps)
+    private async Task<IServiceRuntime> UseRuntimeAsync(string requested, StepLog steps)
     {
         var current = RuntimeName;
         if (current is not null && current != requested)
@@ -700,7 +700,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
-    private static async Task<T> Step<T>(List<string> steps, Func<Task<T>> action)
+    private static async Task<T> Step<T>(StepLog steps, Func<Task<T>> action)
     {
         try
         {
@@ -712,7 +712,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
-    private static async Task Step(List<string> steps, Func<Task> action)
+    private static async Task Step(StepLog steps, Func<Task> action)
     {
         try
         {

@@ -70,7 +70,8 @@ public sealed record Heartbeat(
     string? MetricsAddress = null,
     int? HeartbeatIntervalSeconds = null,
     AgentMonitoringConfig? Monitoring = null,
-    IReadOnlyList<ServiceStatus>? Services = null);
+    IReadOnlyList<ServiceStatus>? Services = null,
+    IReadOnlyList<CommandProgress>? Progress = null);
 
 /// <summary>The control plane's answer to a heartbeat: the settings an agent follows without restart.</summary>
 public sealed record HeartbeatAck(int HeartbeatIntervalSeconds, DateTimeOffset ServerTime, AgentMonitoringConfig? Monitoring = null);

@@ -87,3 +87,9 @@ public sealed record DebugBundleArgs(int MaxBytes = DebugBundleArgs.DefaultMaxBy
 /// was cut to stay within the bounds.
 /// </summary>
 public sealed record DebugBundleOutput(long Size, string Sha256, IReadOnlyList<string> Files, bool Truncated, string BundleBase64);
+
+/// <summary>
+/// A command the agent is running, as its heartbeats report it while it runs: the steps so far (the result repeats them)
+/// and an estimated percentage, so a job's log and progress move before the result arrives.
+/// </summary>
+public sealed record CommandProgress(string CommandId, int Percent, IReadOnlyList<string> Steps);

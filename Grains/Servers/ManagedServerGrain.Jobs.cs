@@ -339,11 +339,46 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
     }
 
+    /// <summary>Logs the agent's steps the job has not logged yet (heartbeat progress may have logged the first ones).</summary>
     private void AddAgentSteps(JobEntry job, IReadOnlyList<string>? steps)
     {
-        foreach (var step in steps ?? [])
+        foreach (var step in (steps ?? []).Skip(job.AgentStepsLogged))
         {
             Step(job, "agent: " + step);
+        }
+
+        job.AgentStepsLogged = Math.Max(job.AgentStepsLogged, steps?.Count ?? 0);
+    }
+
+    /// <summary>
+    /// Commands the agent reports running in its heartbeat: their new steps go into the job's log and the progress
+    /// moves (below 100 until the result). Saved by the job timer, not per heartbeat.
+    /// </summary>
+    private void ObserveProgress(IReadOnlyList<CommandProgress>? running)
+    {
+        foreach (var progress in running ?? [])
+        {
+            if (J.Jobs.Find(j => j.CommandId == progress.CommandId && !j.Finished) is not { } job)
+            {
+                continue;
+            }
+
+            var before = job.Version;
+            if (job.State == JobState.Queued)
+            {
+                job.State = JobState.Running;
+                job.StartedAt ??= time.GetUtcNow();
+            }
+
+            AddAgentSteps(job, progress.Steps);
+            var percent = Math.Clamp(progress.Percent, job.Progress, 95);
+            if (percent != job.Progress)
+            {
+                job.Progress = percent;
+                Changed(job);
+            }
+
+            _jobsDirty |= job.Version != before;
         }
     }
 

@@ -531,6 +531,7 @@ public sealed partial class ManagedServerGrain(
         var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
         S.MetricsAddress = item.MetricsAddress;
         var servicesChanged = ObserveServices(item.Services);
+        ObserveProgress(item.Progress);
         if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
         {
             await SendConfigureIfStaleAsync(item);

@@ -155,6 +155,10 @@ public sealed class JobEntry
     [Id(16)]
     public string? CommandArgsJson { get; set; }
 
+    /// <summary>Agent steps already in the log (from heartbeat progress): the result's copy of them is not logged twice.</summary>
+    [Id(17)]
+    public int AgentStepsLogged { get; set; }
+
     public bool Finished => State is JobState.Succeeded or JobState.Failed;
 }
 

@@ -212,6 +212,30 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Progress_in_heartbeats_moves_a_running_job_and_the_result_does_not_repeat_its_steps()
+    {
+        var id = await CreateAsync();
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns));
+        var command = await TakeOneAsync(id);
+        var stream = Cluster.Client.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id));
+        var boot = Guid.NewGuid();
+        await stream.OnNextAsync(new Heartbeat(id, Guid.NewGuid(), boot, 1, DateTimeOffset.UtcNow, "1.0", 5, "h", "Debian", Progress: [new CommandProgress(command.CommandId, 40, ["resolved version 3.2.6", "configuration checked"])]));
+        var moving = await WaitForJobAsync(id, job.Id, j => j.Progress == 40);
+        Assert.Equal(JobState.Running, moving.State);
+        Assert.Equal(["agent: resolved version 3.2.6", "agent: configuration checked"], moving.Steps.Where(s => s.Message.StartsWith("agent:", StringComparison.Ordinal)).Select(s => s.Message));
+
+        // A progress report above 95 % is capped (only the result ends a job); the result repeats the steps it already sent.
+        await stream.OnNextAsync(new Heartbeat(id, Guid.NewGuid(), boot, 2, DateTimeOffset.UtcNow, "1.0", 6, "h", "Debian", Progress: [new CommandProgress(command.CommandId, 99, ["resolved version 3.2.6", "configuration checked", "started"])]));
+        Assert.Equal(95, (await WaitForJobAsync(id, job.Id, j => j.Progress >= 95)).Progress);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: Output(Running(ServiceKinds.Dns, "3.2.6"), "resolved version 3.2.6", "configuration checked", "started", "answering")));
+        var done = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.Equal(JobState.Succeeded, done.State);
+        Assert.Equal(
+            ["agent: resolved version 3.2.6", "agent: configuration checked", "agent: started", "agent: answering"],
+            done.Steps.Where(s => s.Message.StartsWith("agent:", StringComparison.Ordinal)).Select(s => s.Message));
+    }
+
+    [Fact]
     public async Task Heartbeats_report_services_and_their_versions()
     {
         var id = await CreateAsync(ServerKind.Dhcp);

@@ -225,6 +225,16 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         var holder = (await WaitForAnyAsync(() => Task.FromResult(new[] { _siloA, _siloB }.FirstOrDefault(s => s.Output.Contains($"job {job.JobId}", StringComparison.Ordinal))), "the silo holding the job"))!;
         var survivor = holder == _siloA ? _siloB : _siloA;
         await WaitForAnyAsync(() => Task.FromResult(agent.Output.Contains("(service.install) started", StringComparison.Ordinal) ? "started" : null), "the agent working on the install");
+
+        // Live progress: the agent's heartbeats carry its steps while it works, before any result.
+        var midway = await WaitForAnyAsync(
+            async () =>
+            {
+                var view = await survivor.Http.GetFromJsonAsync<JobView>($"{survivor.BaseUrl}/api/v1/jobs/{job.JobId}", ContractsJson.WireOptions);
+                return view is { State: "running", Progress: > 10 } && view.Steps.Any(s => s.Message.StartsWith("agent: ", StringComparison.Ordinal)) ? view : null;
+            },
+            "agent steps in the job before its result");
+        output.WriteLine($"mid-way: {midway.Progress} %, last step '{midway.Steps[^1].Message}'");
         holder.KillHard();
         var killedAt = DateTime.UtcNow;
 
@@ -248,6 +258,8 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.True(done!.State == "succeeded", $"{done.Error}\n{string.Join('\n', done.Steps.Select(s => s.Message))}\n{agent.Output}");
         Assert.True(done.FinishedAt > killedAt, "the job must have finished after the kill (else this test proves nothing)");
         Assert.Single(done.Steps, s => s.Message == "succeeded");
+        var agentSteps = done.Steps.Where(s => s.Message.StartsWith("agent: ", StringComparison.Ordinal)).Select(s => s.Message).ToList();
+        Assert.Equal(agentSteps.Distinct().Count(), agentSteps.Count);
         Assert.True(await ServicesTests.AnswersEventuallyAsync(port), "the DNS service does not answer");
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(agent.Output, @"Command cmd_\w+ \(service\.install\) succeeded"));
