@@ -115,6 +115,17 @@ internal sealed class FakeControlPlane : IAsyncDisposable
     public SetupBundle Bundle(string? caPem = null) =>
         new(1, ServerId, ServerName, AgentUrl, caPem ?? Ca.Pem, Token, DateTimeOffset.UtcNow.AddHours(1));
 
+    /// <summary>Runs <c>enroll</c> (in process) with this control plane's setup bundle, written under <paramref name="temp"/>.</summary>
+    public async Task<(int Code, string Stdout, string Stderr)> EnrollAsync(TempDir temp, string stateDir)
+    {
+        var bundlePath = temp.Combine("bundle.json");
+        await File.WriteAllTextAsync(bundlePath, JsonSerializer.Serialize(Bundle(), ContractsJson.Default.SetupBundle));
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = await Enrollment.EnrollCommand.RunAsync(bundlePath, stateDir, stdout, stderr, TimeProvider.System, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -28,7 +28,7 @@ public sealed class TransportTests
         await using var plane = await FakeControlPlane.StartAsync(ca);
         var stateDir = temp.Combine("state");
 
-        var (code, stdout, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, stdout, stderr) = await plane.EnrollAsync(temp, stateDir);
         Assert.True(code == 0, stderr);
         Assert.Contains("enrolled as dns-1 (srv-0001)", stdout, StringComparison.Ordinal);
 
@@ -99,7 +99,7 @@ public sealed class TransportTests
         plane.CertificateLifetime = TimeSpan.FromSeconds(6);
         plane.EnrollIntervalSeconds = 1;
         var stateDir = temp.Combine("state");
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
         Assert.True(code == 0, stderr);
         var state = new StateDirectory(stateDir);
         string enrolledThumbprint;
@@ -136,7 +136,7 @@ public sealed class TransportTests
         await using var plane = await FakeControlPlane.StartAsync(ca);
         plane.EnrollIntervalSeconds = 1;
         var stateDir = temp.Combine("state");
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
         Assert.True(code == 0, stderr);
 
         // Answers slower than the interval, then server errors, then normal service again.
@@ -164,7 +164,7 @@ public sealed class TransportTests
         using var ca = TestCa.Create();
         await using var plane = await FakeControlPlane.StartAsync(ca);
         var stateDir = temp.Combine("state");
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
         Assert.True(code == 0, stderr);
 
         var logs = new CapturingLoggerProvider();
@@ -192,7 +192,7 @@ public sealed class TransportTests
         await using var plane = await FakeControlPlane.StartAsync(ca, otherCa.IssueServerCertificate());
         var stateDir = temp.Combine("state");
 
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
 
         Assert.Equal(1, code);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -210,7 +210,7 @@ public sealed class TransportTests
         await using var plane = await FakeControlPlane.StartAsync(ca, ca.IssueServerCertificate(includeLoopbackIp: false));
         var stateDir = temp.Combine("state");
 
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
 
         Assert.Equal(1, code);
         Assert.Contains("is not valid for this host name or IP address", stderr, StringComparison.Ordinal);
@@ -226,7 +226,7 @@ public sealed class TransportTests
         plane.TokenExpired = true;
         var stateDir = temp.Combine("state");
 
-        var (code, _, stderr) = await EnrollAsync(plane, temp, stateDir);
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
 
         Assert.Equal(1, code);
         Assert.Equal("enroll failed: enrolment token expired (HTTP 401)", stderr.Trim());
@@ -252,16 +252,6 @@ public sealed class TransportTests
         Assert.Equal(1, code);
         Assert.Equal($"enroll failed: connection refused by 127.0.0.1:{port}", stderr.ToString().Trim());
         Assert.False(Directory.Exists(temp.Combine("state")));
-    }
-
-    private static async Task<(int Code, string Stdout, string Stderr)> EnrollAsync(FakeControlPlane plane, TempDir temp, string stateDir)
-    {
-        var bundlePath = temp.Combine("bundle.json");
-        await File.WriteAllTextAsync(bundlePath, JsonSerializer.Serialize(plane.Bundle(), ContractsJson.Default.SetupBundle));
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        var code = await EnrollCommand.RunAsync(bundlePath, stateDir, stdout, stderr, TimeProvider.System, CancellationToken.None);
-        return (code, stdout.ToString(), stderr.ToString());
     }
 
     private static IHost BuildHost(string stateDir, Action<HostApplicationBuilder>? configure = null, double renewalFraction = RenewalSchedule.DefaultFraction) =>

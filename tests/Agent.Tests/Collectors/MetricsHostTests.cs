@@ -24,10 +24,8 @@ public sealed class MetricsHostTests
         using var ca = TestCa.Create();
         await using var plane = await FakeControlPlane.StartAsync(ca);
         var stateDir = temp.Combine("state");
-        var bundlePath = temp.Combine("bundle.json");
-        await File.WriteAllTextAsync(bundlePath, JsonSerializer.Serialize(plane.Bundle(), ContractsJson.Default.SetupBundle));
-        var stderr = new StringWriter();
-        Assert.True(await EnrollCommand.RunAsync(bundlePath, stateDir, new StringWriter(), stderr, TimeProvider.System, CancellationToken.None) == 0, stderr.ToString());
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
+        Assert.True(code == 0, stderr);
 
         using (var plain = AgentHost.Build(new AgentRunOptions { StateDir = stateDir }))
         {
@@ -65,10 +63,8 @@ public sealed class MetricsHostTests
         using var ca = TestCa.Create();
         await using var plane = await FakeControlPlane.StartAsync(ca);
         var stateDir = temp.Combine("state");
-        var bundlePath = temp.Combine("bundle.json");
-        await File.WriteAllTextAsync(bundlePath, JsonSerializer.Serialize(plane.Bundle(), ContractsJson.Default.SetupBundle));
-        var stderr = new StringWriter();
-        Assert.True(await EnrollCommand.RunAsync(bundlePath, stateDir, new StringWriter(), stderr, TimeProvider.System, CancellationToken.None) == 0, stderr.ToString());
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
+        Assert.True(code == 0, stderr);
 
         var logs = new CapturingLoggerProvider();
         using var host = AgentHost.Build(

@@ -73,9 +73,7 @@ public sealed class AgentLogAndHostTests
         using var ca = TestCa.Create();
         await using var plane = await FakeControlPlane.StartAsync(ca);
         var stateDir = temp.Combine("state");
-        var bundlePath = temp.Combine("bundle.json");
-        await File.WriteAllTextAsync(bundlePath, JsonSerializer.Serialize(plane.Bundle(), ContractsJson.Default.SetupBundle));
-        Assert.Equal(0, await EnrollCommand.RunAsync(bundlePath, stateDir, new StringWriter(), new StringWriter(), TimeProvider.System, CancellationToken.None));
+        Assert.Equal(0, (await plane.EnrollAsync(temp, stateDir)).Code);
 
         using (var host = AgentHost.Build(new AgentRunOptions { StateDir = stateDir, CommandWaitSeconds = 1 }))
         {
