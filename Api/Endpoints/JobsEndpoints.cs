@@ -33,17 +33,12 @@ public static class JobsEndpoints
         IEnumerable<JobSnapshot> jobs;
         if (server is not null)
         {
-            if (await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is null)
-            {
-                return Problem.NotFound($"server '{server}' not found");
-            }
-
-            jobs = await grains.GetGrain<IServerJobsGrain>(server).ListJobsAsync();
+            jobs = await grains.GetGrain<IServerJobsGrain>(server).ListJobsAsync(); // unknown server: 404 from the grain
         }
         else
         {
             var busy = await FleetIndex.AskAllAsync(grains, shard => shard.ListWithActiveJobsAsync());
-            var lists = await Task.WhenAll(busy.SelectMany(s => s).Select(id => grains.GetGrain<IServerJobsGrain>(id).ListJobsAsync()));
+            var lists = await Task.WhenAll(busy.SelectMany(s => s).Select(id => JobsOfAsync(grains.GetGrain<IServerJobsGrain>(id))));
             jobs = lists.SelectMany(l => l).Where(j => !j.Finished).OrderByDescending(j => j.CreatedAt);
         }
 
@@ -72,5 +67,18 @@ public static class JobsEndpoints
             ? await jobs.WaitForJobChangeAsync(jobId, version ?? -1, TimeSpan.FromSeconds(wait_seconds.Value))
             : await jobs.GetJobAsync(jobId);
         return job is null ? Problem.NotFound($"job '{jobId}' not found") : TypedResults.Ok(job.ToView());
+    }
+
+    /// <summary>A listed server's jobs; none when it was deleted after the index named it.</summary>
+    private static async Task<ImmutableArray<JobSnapshot>> JobsOfAsync(IServerJobsGrain jobs)
+    {
+        try
+        {
+            return await jobs.ListJobsAsync();
+        }
+        catch (NotFoundException)
+        {
+            return [];
+        }
     }
 }

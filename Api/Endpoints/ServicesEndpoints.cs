@@ -195,13 +195,9 @@ public static partial class ServicesEndpoints
         return TypedResults.File(bytes, "application/gzip", name);
     }
 
+    /// <summary>Starts the job; an unknown server is the grain's NotFoundException (404 through the domain exception handler).</summary>
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
     {
-        if (await grains.GetGrain<IManagedServerGrain>(id).GetAsync() is null)
-        {
-            return Problem.NotFound($"server '{id}' not found");
-        }
-
         var job = await grains.GetGrain<IServerJobsGrain>(id).StartJobAsync(request);
         var view = job.ToView();
         return TypedResults.Accepted($"/api/v1/jobs/{Uri.EscapeDataString(job.Id)}", view);

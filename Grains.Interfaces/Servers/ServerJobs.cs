@@ -20,7 +20,10 @@ public interface IServerJobsGrain : IGrainWithStringKey
     [ReadOnly]
     Task<JobSnapshot?> GetJobAsync(string jobId);
 
-    /// <summary>This server's jobs, newest first (a bounded history: the last <c>ServerGrain:JobHistory</c> finished ones plus all active ones).</summary>
+    /// <summary>
+    /// This server's jobs, newest first (a bounded history: the last <c>ServerGrain:JobHistory</c> finished ones plus all
+    /// active ones). Throws <see cref="NotFoundException"/> for an unknown server.
+    /// </summary>
     [ReadOnly]
     Task<ImmutableArray<JobSnapshot>> ListJobsAsync();
 

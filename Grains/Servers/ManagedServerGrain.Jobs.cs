@@ -113,8 +113,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     public Task<JobSnapshot?> GetJobAsync(string jobId) =>
         Task.FromResult(J.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
 
-    public Task<ImmutableArray<JobSnapshot>> ListJobsAsync() =>
-        Task.FromResult(J.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
+    public Task<ImmutableArray<JobSnapshot>> ListJobsAsync()
+    {
+        RequireDefinition();
+        return Task.FromResult(J.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
+    }
 
     public async Task<JobSnapshot?> WaitForJobChangeAsync(string jobId, long seenVersion, TimeSpan wait)
     {
@@ -282,16 +285,14 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             AddAgentSteps(job, parsed.Steps);
         }
 
-        S.Services.RemoveAll(s => s.Kind == job.Service);
+        // A new list (not changed in place): callers compare the old one with it.
+        var services = S.Services.Where(s => s.Kind != job.Service).ToList();
         if (job.Kind != JobKind.RemoveService && parsed?.Service is { } service)
         {
-            S.Services.Add(ToSnapshot(service));
-            S.Services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
+            services.Add(ToSnapshot(service));
         }
 
-        // The record's versions follow the services at once, not only at the next heartbeat.
-        string? VersionOf(string kind) => S.Services.Find(x => x.Kind == kind)?.Version;
-        S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
+        SetServices(services);
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
     }
 
@@ -390,14 +391,23 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             return false;
         }
 
-        var services = reported.Select(ToSnapshot).OrderBy(s => s.Kind, StringComparer.Ordinal).ToList();
-        if (services.SequenceEqual(S.Services))
+        var services = reported.Select(ToSnapshot).ToList();
+        if (services.OrderBy(s => s.Kind, StringComparer.Ordinal).SequenceEqual(S.Services))
         {
             return false;
         }
 
-        S.Services = services;
+        SetServices(services);
         return true;
+    }
+
+    /// <summary>The server's services (sorted by kind), and the record's dns/dhcp4/dhcp6 versions, which follow them.</summary>
+    private void SetServices(List<ServiceSnapshot> services)
+    {
+        services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
+        S.Services = services;
+        string? VersionOf(string kind) => services.Find(x => x.Kind == kind)?.Version;
+        S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
     }
 
     private static ServiceSnapshot ToSnapshot(ServiceStatus s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);

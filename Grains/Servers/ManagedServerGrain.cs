@@ -435,6 +435,7 @@ public sealed partial class ManagedServerGrain(
         }
 
         var activeJobs = ActiveJobCount();
+        var services = S.Services;
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
@@ -458,7 +459,7 @@ public sealed partial class ManagedServerGrain(
             waiter.TrySetResult();
         }
 
-        if (activeJobs != ActiveJobCount() || S.Services.Count > 0)
+        if (activeJobs != ActiveJobCount() || !services.SequenceEqual(S.Services))
         {
             await PushToIndexAsync(); // active jobs and services show in lists
         }
@@ -800,11 +801,9 @@ public sealed partial class ManagedServerGrain(
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {
+        // dns/dhcp4/dhcp6 follow the reported services (SetServices); an agent that reports no services list keeps this path.
         var reported = heartbeat.Versions;
-
-        // An agent that reports its services reports every one: a service it no longer has has no version.
-        var authoritative = heartbeat.Services is not null;
-        string? Get(string key, string? fallback) => reported is not null && reported.TryGetValue(key, out var v) ? v : authoritative && key != "backup" ? null : fallback;
+        string? Get(string key, string? fallback) => reported is not null && reported.TryGetValue(key, out var v) ? v : fallback;
         return new ComponentVersionSet(
             heartbeat.AgentVersion,
             Get("backup", current.Backup),
