@@ -36,6 +36,8 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(DiagnosticsReport))]
 [JsonSerializable(typeof(DebugBundleArgs))]
 [JsonSerializable(typeof(DebugBundleOutput))]
+[JsonSerializable(typeof(DnsApplyArgs))]
+[JsonSerializable(typeof(DnsApplyOutput))]
 [JsonSerializable(typeof(ServerView))]
 [JsonSerializable(typeof(PageOf<ServerView>))]
 [JsonSerializable(typeof(CreateServerRequest))]

@@ -12,6 +12,16 @@ public static class AgentApi
     public const string Commands = "api/v1/agent/commands";
     public const string Metrics = "api/v1/monitoring/metrics";
 
+    /// <summary>
+    /// Route template of a zone file for <c>dns.apply</c>: <c>GET api/v1/agent/zones/{zone}/file?serial=N</c> answers the
+    /// gzip-compressed zone text (<c>application/gzip</c>) at that serial; 410 when the zone changed since, 403 when the
+    /// zone is not assigned to the agent's server.
+    /// </summary>
+    public const string ZoneFileTemplate = "api/v1/agent/zones/{zone}/file";
+
+    public static string ZoneFile(string zone, long serial) =>
+        $"api/v1/agent/zones/{Uri.EscapeDataString(zone)}/file?serial={serial.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
     /// <summary>Route template of a command's result.</summary>
     public const string CommandResultTemplate = Commands + "/{commandId}/result";
 

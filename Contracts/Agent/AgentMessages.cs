@@ -104,6 +104,9 @@ public static class CommandKinds
 
     /// <summary>Collect a debug bundle (<see cref="DebugBundleArgs"/>); output <see cref="DebugBundleOutput"/>.</summary>
     public const string DebugBundle = "debug-bundle";
+
+    /// <summary>Apply a DNS configuration and zone files, validated, atomic, health-checked, rolled back on failure (<see cref="DnsApplyArgs"/>); output <see cref="DnsApplyOutput"/>.</summary>
+    public const string DnsApply = "dns.apply";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

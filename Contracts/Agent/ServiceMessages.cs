@@ -36,9 +36,16 @@ public static class RuntimeNames
 /// <c>service.install</c>: install (or update to <see cref="Version"/>) and start one service. <see cref="Version"/>
 /// null = the newest the host has (docker: newest local image of the component; exec: the installed package).
 /// <see cref="ListenAddress"/>/<see cref="Port"/>: where a DNS service answers (default all addresses, 53); for DHCP,
-/// where the control socket/ports go is the runtime's default unless given.
+/// where the control socket/ports go is the runtime's default unless given. <see cref="Listen"/> (DNS): Knot listen entries
+/// <c>address@port</c>; when set it wins over <see cref="ListenAddress"/>/<see cref="Port"/>.
 /// </summary>
-public sealed record ServiceInstallArgs(string Kind, string Runtime, string? Version = null, string? ListenAddress = null, int? Port = null);
+public sealed record ServiceInstallArgs(
+    string Kind,
+    string Runtime,
+    string? Version = null,
+    string? ListenAddress = null,
+    int? Port = null,
+    IReadOnlyList<string>? Listen = null);
 
 /// <summary><c>service.start</c>, <c>service.stop</c>, <c>service.restart</c>, <c>service.remove</c>: the service to act on.</summary>
 public sealed record ServiceActionArgs(string Kind);
