@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Commands;
+using ManagedServers.Cli.Commands.Dns;
 using ManagedServers.Cli.Commands.Jobs;
 using ManagedServers.Cli.Commands.Monitor;
 using ManagedServers.Cli.Commands.Servers;
@@ -123,6 +124,27 @@ internal static class CliApp
                     .WithDescription("Download a tar.gz from the agent: bounded logs, configs with secrets redacted, versions, the last diagnostics.")
                     .WithExample("servers", "debug-bundle", "dns-01")
                     .WithExample("servers", "debug-bundle", "dns-01", "-f", "/tmp/dns-01.tar.gz");
+                servers.AddCommand<ServerZonesCommand>("zones")
+                    .WithDescription("The zones assigned to a DNS server, live serial against current; --set assigns exactly the zones given.")
+                    .WithExample("servers", "zones", "dns-01")
+                    .WithExample("servers", "zones", "dns-01", "--set", "example.test,example.org");
+                servers.AddCommand<PushZonesCommand>("push-zones")
+                    .WithDescription("Send the zones changed since the server's last applied version (--full: all): validated, atomic, health-checked, rolled back on failure.")
+                    .WithExample("servers", "push-zones", "dns-01")
+                    .WithExample("servers", "push-zones", "dns-01", "--full");
+                servers.AddCommand<PushConfigCommand>("push-config")
+                    .WithDescription("Apply the DNS configuration (zones assigned, listen entries, monitoring modules) as a new numbered version.")
+                    .WithExample("servers", "push-config", "dns-01");
+                servers.AddCommand<ConfigVersionsCommand>("config-versions")
+                    .WithDescription("The DNS configuration versions a server applied, newest first.")
+                    .WithExample("servers", "config-versions", "dns-01");
+                servers.AddCommand<ConfigDiffCommand>("config-diff")
+                    .WithDescription("What changed in knot.conf between two versions (default: the one before).")
+                    .WithExample("servers", "config-diff", "dns-01", "4")
+                    .WithExample("servers", "config-diff", "dns-01", "4", "--from", "1");
+                servers.AddCommand<ConfigRevertCommand>("config-revert")
+                    .WithDescription("Re-apply an earlier configuration version (a job); its zones and listen entries become the server's again.")
+                    .WithExample("servers", "config-revert", "dns-01", "3");
             });
 
             config.AddBranch("services", services =>

@@ -28,6 +28,8 @@ public static partial class AgentEndpoints
         agent.MapPost(AgentApi.Metrics, MetricsAsync).WithName("PostMetrics").WithSummary("Agent system samples (mTLS); 200 once they are stored");
         agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
         agent.MapPost(AgentApi.CommandResultTemplate, ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
+        agent.MapGet(AgentApi.ZoneFileTemplate, ServerDnsEndpoints.ZoneFileAsync).WithName("GetAgentZoneFile")
+            .WithSummary("A zone file for dns.apply, gzip (only zones assigned to the agent's server)");
         return app;
     }
 

@@ -62,6 +62,8 @@ public static partial class ServicesEndpoints
             errors.Add("port", "must be between 1 and 65535");
         }
 
+        var listenEntries = ReadListen(body, errors);
+
         var key = IdempotencyKey(request, errors);
         CheckWait(body.WaitForAgentSeconds, errors);
         if (errors.Any)
@@ -70,7 +72,7 @@ public static partial class ServicesEndpoints
         }
 
         return await StartAsync(grains, id, new JobRequest(
-            JobKind.AddService, body.Kind, string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, key, Wait(body.WaitForAgentSeconds)));
+            JobKind.AddService, body.Kind, string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, key, Wait(body.WaitForAgentSeconds), listenEntries));
     }
 
     public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> ManageAsync(
@@ -196,11 +198,52 @@ public static partial class ServicesEndpoints
     }
 
     /// <summary>Starts the job; an unknown server is the grain's NotFoundException (404 through the domain exception handler).</summary>
-    private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
+    internal static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(IGrainFactory grains, string id, JobRequest request)
     {
         var job = await grains.GetGrain<IServerJobsGrain>(id).StartJobAsync(request);
         var view = job.ToView();
         return TypedResults.Accepted($"/api/v1/jobs/{Uri.EscapeDataString(job.Id)}", view);
+    }
+
+    /// <summary>A DNS service's listen entries (<c>address@port</c>), canonical; null when the request names none.</summary>
+    private static ImmutableArray<string>? ReadListen(AddServiceRequest body, FieldErrors errors)
+    {
+        if (body.Listen is not { } entries)
+        {
+            return null;
+        }
+
+        if (body.Kind != ServiceKinds.Dns)
+        {
+            errors.Add("listen", "only a dns service takes listen entries");
+            return null;
+        }
+
+        if (body.ListenAddress is not null || body.Port is not null)
+        {
+            errors.Add("listen", "give either listen or listen_address/port, not both");
+        }
+
+        if (entries.Count is 0 or > DnsListen.MaxEntries)
+        {
+            errors.Add("listen", $"must hold 1 to {DnsListen.MaxEntries} entries like \"127.0.0.1@15353\" (leave it out for port 53 on all addresses)");
+            return null;
+        }
+
+        var canonical = new List<string>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (DnsListen.TryParse(entries[i], out var entry, out _, out var error))
+            {
+                canonical.Add(entry);
+            }
+            else
+            {
+                errors.Add($"listen[{i}]", error!);
+            }
+        }
+
+        return [.. canonical.Distinct(StringComparer.Ordinal)];
     }
 
     private static void CheckKind(string? kind, string field, FieldErrors errors)
@@ -215,7 +258,7 @@ public static partial class ServicesEndpoints
         }
     }
 
-    private static void CheckWait(int? seconds, FieldErrors errors)
+    internal static void CheckWait(int? seconds, FieldErrors errors)
     {
         if (seconds is < 1 or > 86_400)
         {
@@ -223,9 +266,9 @@ public static partial class ServicesEndpoints
         }
     }
 
-    private static TimeSpan? Wait(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
+    internal static TimeSpan? Wait(int? seconds) => seconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
-    private static string? IdempotencyKey(HttpRequest request, FieldErrors errors)
+    internal static string? IdempotencyKey(HttpRequest request, FieldErrors errors)
     {
         if (!request.Headers.TryGetValue(IdempotencyHeader, out var values))
         {

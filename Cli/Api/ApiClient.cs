@@ -151,6 +151,30 @@ internal sealed class ApiClient : IDisposable
         return (body, response.Content.Headers.ContentDisposition?.FileNameStar ?? response.Content.Headers.ContentDisposition?.FileName?.Trim('"'), null);
     }
 
+    // ---- DNS servers: zones assigned, pushes, configuration versions ----
+
+    public Task<ApiResult<ServerDnsView>> GetServerZonesAsync(string serverId, CancellationToken ct) =>
+        SendAsync<ServerDnsView>(HttpMethod.Get, $"servers/{Escape(serverId)}/zones", null, ct);
+
+    public Task<ApiResult<ServerDnsView>> SetServerZonesAsync(string serverId, IReadOnlyList<string> zones, CancellationToken ct) =>
+        SendAsync<ServerDnsView>(HttpMethod.Put, $"servers/{Escape(serverId)}/zones", JsonContent.Create(zones.ToArray(), options: ContractsJson.WireOptions), ct);
+
+    public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), null, ct);
+
+    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", null, ct);
+
+    public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
+        SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);
+
+    public Task<ApiResult<ConfigDiffView>> DiffConfigVersionsAsync(string serverId, int version, int? from, CancellationToken ct) =>
+        SendAsync<ConfigDiffView>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions/{version.ToString(CultureInfo.InvariantCulture)}/diff"
+            + QueryString(("from", from?.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task<ApiResult<JobView>> RevertConfigAsync(string serverId, int version, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/config-versions/{version.ToString(CultureInfo.InvariantCulture)}/apply", null, ct);
+
     // ---- plumbing ----
 
     /// <summary>Sends a request and deserializes a JSON response body.</summary>

@@ -206,7 +206,8 @@ public sealed record AddServiceRequest(
     string? Version = null,
     string? ListenAddress = null,
     int? Port = null,
-    int? WaitForAgentSeconds = null);
+    int? WaitForAgentSeconds = null,
+    IReadOnlyList<string>? Listen = null);
 
 /// <summary>Optional body of actions that start a job (manage service, diagnostics): how long to wait for an offline agent.</summary>
 public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);
@@ -235,3 +236,28 @@ public sealed record JobView(
     string? Error,
     string? IdempotencyKey,
     long Version);
+
+/// <summary>
+/// A zone assigned to a server: its serial now (null: deleted since), the serial live on the server (null: never pushed),
+/// when that was applied, and <c>state</c>: in_sync | changed (push-zones sends it) | not_pushed | deleted.
+/// </summary>
+public sealed record ServerZoneView(string Zone, long? Serial, long? AppliedSerial, DateTimeOffset? AppliedAt, string State);
+
+/// <summary>A server's DNS side: zones assigned, its DNS service's listen entries, and the configuration version live.</summary>
+public sealed record ServerDnsView(string ServerId, IReadOnlyList<ServerZoneView> Zones, IReadOnlyList<string> Listen, int? LiveVersion);
+
+/// <summary>An applied DNS configuration version (GET /api/v1/servers/{id}/config-versions).</summary>
+public sealed record ConfigVersionView(int Version, DateTimeOffset AppliedAt, string JobId, int ZoneCount, string Sha256, bool Live);
+
+/// <summary>One version in full: the model (listen entries, zones with the serials applied) and the knot.conf rendered from it.</summary>
+public sealed record ConfigVersionDetailView(
+    int Version,
+    DateTimeOffset AppliedAt,
+    string JobId,
+    bool Live,
+    IReadOnlyList<string> Listen,
+    IReadOnlyList<ServerZoneView> Zones,
+    string KnotConf);
+
+/// <summary>A unified diff between two configuration versions' knot.conf.</summary>
+public sealed record ConfigDiffView(int From, int To, bool Identical, string Diff);

@@ -47,6 +47,15 @@ public enum JobKind
     RemoveService,
     Diagnostics,
     DebugBundle,
+
+    /// <summary>Apply the DNS configuration (zones assigned, listen entries, monitoring modules); zones the server lacks are sent too.</summary>
+    PushConfig,
+
+    /// <summary>Send the zones assigned (by default only those changed since the server's last applied version) with the configuration.</summary>
+    PushZones,
+
+    /// <summary>Apply an earlier configuration version again (its zones and listen entries become the server's again).</summary>
+    RevertConfig,
 }
 
 /// <summary>Where a job is.</summary>
@@ -60,7 +69,9 @@ public enum JobState
 
 /// <summary>
 /// A request for a job. <see cref="Service"/>: dns|dhcp4|dhcp6 for service jobs. <see cref="WaitForAgent"/>: how long the job
-/// waits for an offline agent before it fails (null: <c>ServerGrain:JobAgentWait</c>, 10 min).
+/// waits for an offline agent before it fails (null: <c>ServerGrain:JobAgentWait</c>, 10 min). <see cref="Listen"/>: a DNS
+/// service's listen entries (<c>address@port</c>; null = keep). <see cref="Full"/>: push-zones sends every zone, not only
+/// the changed ones. <see cref="ConfigVersion"/>: the version a revert applies.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ms.JobRequest")]
 public sealed record JobRequest(
@@ -70,7 +81,10 @@ public sealed record JobRequest(
     [property: Id(3)] string? ListenAddress = null,
     [property: Id(4)] int? Port = null,
     [property: Id(5)] string? IdempotencyKey = null,
-    [property: Id(6)] TimeSpan? WaitForAgent = null);
+    [property: Id(6)] TimeSpan? WaitForAgent = null,
+    [property: Id(7)] ImmutableArray<string>? Listen = null,
+    [property: Id(8)] bool Full = false,
+    [property: Id(9)] int? ConfigVersion = null);
 
 /// <summary>One line of a job's log.</summary>
 [GenerateSerializer, Immutable, Alias("ms.JobStep")]

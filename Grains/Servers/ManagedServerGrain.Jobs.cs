@@ -70,6 +70,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         var kind = CheckFits(definition, request);
+        var dnsPlan = kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig ? await PlanDnsApplyAsync(kind, request) : default;
         var now = time.GetUtcNow();
         var job = new JobEntry
         {
@@ -92,7 +93,12 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             return ToSnapshot(job);
         }
 
-        var (commandKind, args) = CommandFor(job, request, definition);
+        if (dnsPlan.Plan is not null)
+        {
+            Step(job, dnsPlan.Plan);
+        }
+
+        var (commandKind, args) = dnsPlan.ArgsJson is not null ? (CommandKinds.DnsApply, dnsPlan.ArgsJson) : CommandFor(job, request, definition);
         var command = QueueCommand(commandKind, args, job.Deadline - now);
         (job.CommandId, job.CommandKind, job.CommandArgsJson) = (command.CommandId, commandKind, args);
         if (_tracker.State != ServerState.Running)
@@ -157,6 +163,12 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             return request.Kind;
         }
 
+        if (request.Kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig)
+        {
+            CheckDnsFits(definition);
+            return request.Kind;
+        }
+
         var service = request.Service ?? throw new ConflictException("a service job names its service (dns, dhcp4 or dhcp6)");
         var fits = definition.Kind switch
         {
@@ -184,13 +196,15 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         };
     }
 
-    private static (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
+    private (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
     {
+        // A DNS service keeps its listen entries across updates unless the request names new ones.
+        IReadOnlyList<string>? listen = request.Listen is { } l ? [.. l] : job.Service == ServiceKinds.Dns && D.Listen.Count > 0 ? [.. D.Listen] : null;
         string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
         return job.Kind switch
         {
             JobKind.AddService or JobKind.UpdateService => (CommandKinds.ServiceInstall, JsonSerializer.Serialize(
-                new ServiceInstallArgs(job.Service!, Wire(definition.Runtime), request.Version, request.ListenAddress, request.Port),
+                new ServiceInstallArgs(job.Service!, Wire(definition.Runtime), request.Version, request.ListenAddress, request.Port, listen),
                 ContractsJson.Default.ServiceInstallArgs)),
             JobKind.StartService => (CommandKinds.ServiceStart, Action()),
             JobKind.StopService => (CommandKinds.ServiceStop, Action()),
@@ -243,7 +257,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
         if (!result.Success)
         {
-            if (output is not null && job.Kind is not (JobKind.Diagnostics or JobKind.DebugBundle))
+            if (job.CommandKind == CommandKinds.DnsApply)
+            {
+                OnDnsApplyFailed(job, output);
+            }
+            else if (output is not null && job.Kind is not (JobKind.Diagnostics or JobKind.DebugBundle))
             {
                 AddAgentSteps(job, output);
             }
@@ -261,6 +279,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
                     break;
                 case JobKind.DebugBundle:
                     OnDebugBundle(job, output);
+                    break;
+                case JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig:
+                    OnDnsApplyResult(job, output);
                     break;
                 default:
                     OnServiceResult(job, output);
@@ -293,6 +314,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         SetServices(services);
+        OnDnsServiceResult(job);
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
     }
 
@@ -562,6 +584,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         JobKind.RemoveService => $"remove service {service}",
         JobKind.Diagnostics => "run diagnostics",
         JobKind.DebugBundle => "collect a debug bundle",
+        JobKind.PushConfig => "push the DNS configuration",
+        JobKind.PushZones => "push the zones",
+        JobKind.RevertConfig => "re-apply an earlier DNS configuration",
         _ => kind.ToString(),
     };
 

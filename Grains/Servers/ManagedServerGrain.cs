@@ -23,6 +23,7 @@ namespace ManagedServers.Grains.Servers;
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
     [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
+    [PersistentState("dns", GrainNames.Storage)] IPersistentState<ServerDnsState> dnsStore,
     ILogger<ManagedServerGrain> logger,
     TimeProvider time,
     IOptions<ServerGrainOptions> options,
@@ -166,6 +167,8 @@ public sealed partial class ManagedServerGrain(
         var name = S.Definition!.Name;
         await jobsStore.ClearStateAsync();
         jobsStore.State = new ServerJobsState();
+        await dnsStore.ClearStateAsync();
+        dnsStore.State = new ServerDnsState();
         await store.ClearStateAsync();
         store.State = new ManagedServerState();
         _livenessTimer?.Dispose();
@@ -442,6 +445,12 @@ public sealed partial class ManagedServerGrain(
         var output = result.Output is { } element ? element.GetRawText() : null;
         if (OnJobResult(result, output))
         {
+            if (_dnsDirty)
+            {
+                await SaveDnsAsync(); // before the job: a replayed result lands on the same versions and serials
+                _dnsDirty = false;
+            }
+
             // The job keeps the result; the command history does not carry a second copy. The job is written
             // first: a silo lost between the writes redelivers the command, and the agent's stored answer finds
             // the job finished.

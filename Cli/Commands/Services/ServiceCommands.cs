@@ -72,8 +72,8 @@ internal sealed class AddServiceSettings : ServiceSettings
     [Description("Image tag (docker, e.g. 3.2.6-ms1) or installed version (exec); default: the newest the host has. For an installed service: update to it (rolled back if it fails)")]
     public string? Version { get; init; }
 
-    [CommandOption("--listen <IP>")]
-    [Description("Address the DNS service answers on (default: all)")]
+    [CommandOption("--listen <IP|IP@PORT,...>")]
+    [Description("Where the DNS service answers: an address (with --port), or address@port entries separated by commas, e.g. 127.0.0.1@15353,::1@15353 (default: port 53 on all addresses)")]
     public string? Listen { get; init; }
 
     [CommandOption("--port <PORT>")]
@@ -91,7 +91,10 @@ internal sealed class AddServiceCommand(CliHost host) : ApiCommand<AddServiceSet
     protected override async Task<int> RunAsync(ApiClient api, AddServiceSettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
-        var started = await api.AddServiceAsync(server.Id, new AddServiceRequest(settings.Kind, settings.Version, settings.Listen, settings.Port, settings.WaitForAgent), cancellationToken);
+        var request = settings.Listen is { } listen && (listen.Contains('@', StringComparison.Ordinal) || listen.Contains(',', StringComparison.Ordinal))
+            ? new AddServiceRequest(settings.Kind, settings.Version, Port: settings.Port, WaitForAgentSeconds: settings.WaitForAgent, Listen: listen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            : new AddServiceRequest(settings.Kind, settings.Version, settings.Listen, settings.Port, settings.WaitForAgent);
+        var started = await api.AddServiceAsync(server.Id, request, cancellationToken);
         var done = await JobFollower.FollowAsync(Host, api, started, settings, $"{(started.Value.Kind == "update_service" ? "update" : "add")} {settings.Kind} on {server.Name}", cancellationToken);
         ServiceJobs.Summarize(Host, settings, done.Value);
         return ExitCodes.Ok;

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Security.Claims;
+using DiffPlex.Renderer;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Dns;
+using ManagedServers.Grains.Interfaces.Zones;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>
+/// A DNS server's zones and configuration: <c>/api/v1/servers/{id}/zones</c> (assignment), <c>push-config</c>,
+/// <c>push-zones</c> and <c>config-versions</c> (list, show, diff, re-apply). Pushes are jobs of the server's workflow
+/// (202; follow them at /api/v1/jobs/{job_id}). Agents fetch large zone files from <see cref="AgentApi.ZoneFileTemplate"/> (mapped with the agent routes).
+/// </summary>
+public static class ServerDnsEndpoints
+{
+    public static IEndpointRouteBuilder MapServerDnsApi(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(AuthNames.PeopleRead);
+        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(AuthNames.PeopleWrite);
+        read.MapGet("/zones", GetZonesAsync).WithName("GetServerZones")
+            .WithSummary("Zones assigned to a DNS server: serial now, serial live on the server, in_sync | changed | not_pushed | deleted");
+        write.MapPut("/zones", SetZonesAsync).WithName("SetServerZones")
+            .WithSummary("Assign exactly these zones (a JSON array of names); they reach the server with the next push");
+        write.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
+            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job)");
+        write.MapPost("/push-zones", PushZonesAsync).WithName("PushZones")
+            .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job)");
+        read.MapGet("/config-versions", ListVersionsAsync).WithName("ListConfigVersions").WithSummary("Applied DNS configuration versions, newest first");
+        read.MapGet("/config-versions/{version:int}", GetVersionAsync).WithName("GetConfigVersion")
+            .WithSummary("One applied configuration version: the model and the knot.conf rendered from it");
+        read.MapGet("/config-versions/{version:int}/diff", DiffAsync).WithName("DiffConfigVersions")
+            .WithSummary("Unified diff of knot.conf between ?from=N (default: the version before) and this version");
+        write.MapPost("/config-versions/{version:int}/apply", RevertAsync).WithName("ApplyConfigVersion")
+            .WithSummary("Re-apply an earlier version (revert): its zones and listen entries become the server's again (202: a job)");
+
+        return app;
+    }
+
+    public static async Task<Ok<ServerDnsView>> GetZonesAsync(string id, IGrainFactory grains) =>
+        TypedResults.Ok(ToView(await grains.GetGrain<IServerDnsGrain>(id).GetDnsAsync()));
+
+    public static async Task<Results<Ok<ServerDnsView>, ValidationProblem>> SetZonesAsync(string id, string[]? body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        if (body is null)
+        {
+            errors.Add("body", "must be a JSON array of zone names, e.g. [\"example.test\"] ([] unassigns all)");
+            return errors.ToProblem();
+        }
+
+        var names = new List<string>(body.Length);
+        for (var i = 0; i < body.Length; i++)
+        {
+            if (ZoneNames.TryNormalize(body[i], out var name, out var error))
+            {
+                names.Add(name);
+            }
+            else
+            {
+                errors.Add($"[{i}]", error);
+            }
+        }
+
+        if (names.Count > 10_000)
+        {
+            errors.Add("body", "at most 10000 zones per server");
+        }
+
+        return errors.Any ? errors.ToProblem() : TypedResults.Ok(ToView(await grains.GetGrain<IServerDnsGrain>(id).SetZonesAsync([.. names])));
+    }
+
+    public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
+        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
+        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait));
+
+    public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushZonesAsync(
+        string id, HttpRequest request, IGrainFactory grains, bool? full = null, JobOptionsRequest? body = null) =>
+        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true));
+
+    public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
+        string id, int version, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
+        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
+
+    private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(
+        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body, Func<string?, TimeSpan?, JobRequest> job)
+    {
+        var errors = new FieldErrors();
+        var key = ServicesEndpoints.IdempotencyKey(request, errors);
+        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, errors);
+        return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(body?.WaitForAgentSeconds)));
+    }
+
+    public static async Task<Ok<ConfigVersionView[]>> ListVersionsAsync(string id, IGrainFactory grains)
+    {
+        var versions = await grains.GetGrain<IServerDnsGrain>(id).ListConfigVersionsAsync();
+        return TypedResults.Ok(versions.Select(v => new ConfigVersionView(v.Number, v.AppliedAt, v.JobId, v.ZoneCount, v.Sha256, v.Live)).ToArray());
+    }
+
+    public static async Task<Results<Ok<ConfigVersionDetailView>, ProblemHttpResult>> GetVersionAsync(string id, int version, IGrainFactory grains)
+    {
+        var v = await grains.GetGrain<IServerDnsGrain>(id).GetConfigVersionAsync(version);
+        return v is null
+            ? Problem.NotFound($"configuration version {version} of server '{id}' not found")
+            : TypedResults.Ok(new ConfigVersionDetailView(
+                v.Summary.Number, v.Summary.AppliedAt, v.Summary.JobId, v.Summary.Live, v.Listen, [.. v.Zones.Select(ToView)], v.KnotConf));
+    }
+
+    public static async Task<Results<Ok<ConfigDiffView>, ProblemHttpResult>> DiffAsync(string id, int version, IGrainFactory grains, int? from = null)
+    {
+        var grain = grains.GetGrain<IServerDnsGrain>(id);
+        var to = await grain.GetConfigVersionAsync(version);
+        if (to is null)
+        {
+            return Problem.NotFound($"configuration version {version} of server '{id}' not found");
+        }
+
+        var fromNumber = from ?? (await grain.ListConfigVersionsAsync()).Where(v => v.Number < version).Select(v => (int?)v.Number).FirstOrDefault();
+        var old = fromNumber is { } n ? await grain.GetConfigVersionAsync(n) : null;
+        if (from is not null && old is null)
+        {
+            return Problem.NotFound($"configuration version {from} of server '{id}' not found");
+        }
+
+        var oldText = old?.KnotConf ?? string.Empty;
+        var oldName = old is null ? "(nothing)" : $"version {old.Summary.Number.ToString(CultureInfo.InvariantCulture)}";
+        var diff = oldText == to.KnotConf
+            ? string.Empty
+            : UnidiffRenderer.GenerateUnidiff(oldText, to.KnotConf, oldName, $"version {version.ToString(CultureInfo.InvariantCulture)}", false, false, 3);
+        return TypedResults.Ok(new ConfigDiffView(old?.Summary.Number ?? 0, version, oldText == to.KnotConf, diff));
+    }
+
+    /// <summary>
+    /// An agent's zone file for <c>dns.apply</c>, streamed as stored (gzip). Only zones assigned to the agent's own server;
+    /// 410 when the zone has moved on since the push was planned (the agent fails the push; nothing changes).
+    /// </summary>
+    public static async Task<IResult> ZoneFileAsync(string zone, ClaimsPrincipal user, IGrainFactory grains, long? serial = null)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        if (!ZoneNames.TryNormalize(zone, out var name, out _) || !await grains.GetGrain<IServerDnsGrain>(serverId).IsZoneAssignedAsync(name))
+        {
+            return Problem.Of(403, "Zone not assigned", $"zone '{zone}' is not assigned to this agent's server", ProblemTypes.Forbidden);
+        }
+
+        var blob = await grains.GetGrain<IZoneGrain>(name).GetFileAsync();
+        if (blob is null)
+        {
+            return Problem.NotFound($"zone '{name}' not found");
+        }
+
+        if (serial is { } wanted && wanted != blob.Serial)
+        {
+            return Problem.Of(410, "Zone changed", $"zone '{name}' is at serial {blob.Serial} now, not {wanted}: it changed since the push was made; push again", ProblemTypes.NotFound);
+        }
+
+        return TypedResults.File(blob.Gzip, "application/gzip", $"{name}.zone.gz");
+    }
+
+    private static ServerDnsView ToView(ServerDnsSnapshot s) => new(s.ServerId, [.. s.Zones.Select(ToView)], s.Listen, s.LiveVersion);
+
+    private static ServerZoneView ToView(ServerZone z) => new(z.Name, z.Serial, z.AppliedSerial, z.AppliedAt, z switch
+    {
+        { AppliedSerial: null, Serial: null } => "deleted",
+        { AppliedSerial: null } => "not_pushed",
+        { Serial: null } => "deleted",
+        _ when z.Serial == z.AppliedSerial => "in_sync",
+        _ => "changed",
+    });
+}

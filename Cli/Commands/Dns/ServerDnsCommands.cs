@@ -1,0 +1,209 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using ManagedServers.Cli.Api;
+using ManagedServers.Cli.Commands.Jobs;
+using ManagedServers.Cli.Commands.Servers;
+using ManagedServers.Cli.Output;
+using ManagedServers.Contracts.Api;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ManagedServers.Cli.Commands.Dns;
+
+internal sealed class ServerZonesSettings : ServerIdSettings
+{
+    [CommandOption("--set <ZONES>")]
+    [Description("Assign exactly these zones (comma-separated; \"\" unassigns all); they reach the server with the next push")]
+    public string? Set { get; init; }
+}
+
+/// <summary>msctl servers zones SERVER [--set a,b]: the zones assigned and whether each is live at its serial.</summary>
+internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, ServerZonesSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var result = settings.Set is { } set
+            ? await api.SetServerZonesAsync(server.Id, set.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), cancellationToken)
+            : await api.GetServerZonesAsync(server.Id, cancellationToken);
+        OutputFormat.Write(Host, settings.Output, result.Json, () => Render(server, result.Value));
+        return ExitCodes.Ok;
+    }
+
+    private void Render(ServerView server, ServerDnsView dns)
+    {
+        var console = Host.Console;
+        if (dns.Zones.Count == 0)
+        {
+            console.MarkupLineInterpolated($"[bold]{server.Name}[/] serves no zones yet. Assign some with: [bold]msctl servers zones {server.Name} --set example.test[/], then [bold]msctl servers push-zones {server.Name}[/]");
+            return;
+        }
+
+        var table = new Table().RoundedBorder().AddColumns("ZONE", "SERIAL", "LIVE SERIAL", "APPLIED", "STATE");
+        var now = Host.Time.GetUtcNow();
+        foreach (var z in dns.Zones)
+        {
+            table.AddRow(
+                new Text(z.Zone),
+                OutputFormat.Cell(z.Serial?.ToString(CultureInfo.InvariantCulture)),
+                OutputFormat.Cell(z.AppliedSerial?.ToString(CultureInfo.InvariantCulture)),
+                new Text(z.AppliedAt is { } at ? OutputFormat.Ago(at, now) : "-"),
+                new Text(z.State.Replace('_', ' '), new Style(z.State switch
+                {
+                    "in_sync" => Color.Green,
+                    "deleted" => Color.Red,
+                    _ => Color.Yellow,
+                })));
+        }
+
+        console.Write(table);
+        var pending = dns.Zones.Count(z => z.State is "changed" or "not_pushed");
+        console.MarkupLineInterpolated($"Configuration version live: [bold]{(dns.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "none")}[/]; listen: {(dns.Listen.Count == 0 ? "port 53 on all addresses" : string.Join(", ", dns.Listen))}.");
+        if (pending > 0)
+        {
+            console.MarkupLineInterpolated($"{pending} zone{(pending == 1 ? string.Empty : "s")} to push: [bold]msctl servers push-zones {server.Name}[/]");
+        }
+    }
+}
+
+internal sealed class PushZonesSettings : JobSettings
+{
+    [CommandArgument(0, "<ID|NAME>")]
+    [Description("Server id, or its exact name")]
+    public string Server { get; init; } = "";
+
+    [CommandOption("--full")]
+    [Description("Send every zone assigned, not only those changed since the server's last applied version")]
+    public bool Full { get; init; }
+}
+
+/// <summary>msctl servers push-zones SERVER [--full] and msctl servers push-config SERVER: a job followed with a progress bar.</summary>
+internal abstract class PushCommand(CliHost host, bool zones) : ApiCommand<PushZonesSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, PushZonesSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var started = zones
+            ? await api.PushZonesAsync(server.Id, settings.Full, cancellationToken)
+            : await api.PushConfigAsync(server.Id, cancellationToken);
+        var done = await JobFollower.FollowAsync(Host, api, started, settings, $"{(zones ? "push zones" : "push config")} to {server.Name}", cancellationToken);
+        PushSummary.Write(Host, settings, done.Value);
+        return ExitCodes.Ok;
+    }
+}
+
+internal sealed class PushZonesCommand(CliHost host) : PushCommand(host, zones: true);
+
+internal sealed class PushConfigCommand(CliHost host) : PushCommand(host, zones: false);
+
+internal static class PushSummary
+{
+    /// <summary>After a finished push (table mode): the version live and the zones sent.</summary>
+    public static void Write(CliHost host, JobSettings settings, JobView job)
+    {
+        if (settings.NoWait || settings.Output != OutputMode.Table || !JobFollower.IsFinished(job) || job.Result is not { } result
+            || result.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
+
+        var version = result.TryGetProperty("config_version", out var v) ? v.ToString() : "?";
+        var changed = result.TryGetProperty("config_changed", out var c) && c.ValueKind == JsonValueKind.True;
+        var zones = result.TryGetProperty("zones", out var z) && z.ValueKind == JsonValueKind.Array ? z.EnumerateArray().ToList() : [];
+        var sent = zones.Count(e => e.TryGetProperty("sent", out var s) && s.ValueKind == JsonValueKind.True);
+        host.Console.MarkupLineInterpolated(
+            $"[green]Done[/]: configuration version [bold]{version}[/] {(changed ? "is live" : "unchanged")}; {zones.Count} zone{(zones.Count == 1 ? string.Empty : "s")} served, {sent} sent.");
+    }
+}
+
+/// <summary>msctl servers config-versions SERVER: the applied configuration versions.</summary>
+internal sealed class ConfigVersionsCommand(CliHost host) : ApiCommand<ServerIdSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, ServerIdSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var result = await api.ListConfigVersionsAsync(server.Id, cancellationToken);
+        OutputFormat.Write(Host, settings.Output, result.Json, () =>
+        {
+            if (result.Value.Length == 0)
+            {
+                Host.Console.MarkupLineInterpolated($"No configuration pushed to [bold]{server.Name}[/] yet: [bold]msctl servers push-config {server.Name}[/]");
+                return;
+            }
+
+            var now = Host.Time.GetUtcNow();
+            var table = new Table().RoundedBorder().AddColumns("VERSION", "APPLIED", "JOB", "ZONES", "SHA-256", "LIVE");
+            foreach (var v in result.Value)
+            {
+                table.AddRow(
+                    new Text(v.Version.ToString(CultureInfo.InvariantCulture)),
+                    new Text(OutputFormat.Ago(v.AppliedAt, now)),
+                    new Text(v.JobId),
+                    new Text(v.ZoneCount.ToString(CultureInfo.InvariantCulture)),
+                    new Text(v.Sha256[..12]),
+                    new Text(v.Live ? "live" : string.Empty, new Style(Color.Green)));
+            }
+
+            Host.Console.Write(table);
+        });
+        return ExitCodes.Ok;
+    }
+}
+
+internal sealed class ConfigVersionSettings : JobSettings
+{
+    [CommandArgument(0, "<ID|NAME>")]
+    [Description("Server id, or its exact name")]
+    public string Server { get; init; } = "";
+
+    [CommandArgument(1, "<VERSION>")]
+    [Description("Configuration version number")]
+    public int Version { get; init; }
+
+    [CommandOption("--from <VERSION>")]
+    [Description("diff: the version to compare with (default: the one before)")]
+    public int? From { get; init; }
+}
+
+/// <summary>msctl servers config-diff SERVER VERSION [--from N]: unified diff of knot.conf.</summary>
+internal sealed class ConfigDiffCommand(CliHost host) : ApiCommand<ConfigVersionSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, ConfigVersionSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var result = await api.DiffConfigVersionsAsync(server.Id, settings.Version, settings.From, cancellationToken);
+        OutputFormat.Write(Host, settings.Output, result.Json, () =>
+        {
+            if (result.Value.Identical)
+            {
+                Host.Console.MarkupLineInterpolated($"Versions {result.Value.From} and {result.Value.To} have the same knot.conf.");
+                return;
+            }
+
+            foreach (var line in result.Value.Diff.Split('\n'))
+            {
+                var style = line.StartsWith("+++", StringComparison.Ordinal) || line.StartsWith("---", StringComparison.Ordinal) ? new Style(decoration: Decoration.Bold)
+                    : line.StartsWith('+') ? new Style(Color.Green)
+                    : line.StartsWith('-') ? new Style(Color.Red)
+                    : line.StartsWith("@@", StringComparison.Ordinal) ? new Style(Color.Aqua)
+                    : Style.Plain;
+                Host.Console.Write(new Text(line + "\n", style));
+            }
+        });
+        return ExitCodes.Ok;
+    }
+}
+
+/// <summary>msctl servers config-revert SERVER VERSION: re-apply an earlier version (a job).</summary>
+internal sealed class ConfigRevertCommand(CliHost host) : ApiCommand<ConfigVersionSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, ConfigVersionSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var started = await api.RevertConfigAsync(server.Id, settings.Version, cancellationToken);
+        var done = await JobFollower.FollowAsync(Host, api, started, settings, $"re-apply version {settings.Version} on {server.Name}", cancellationToken);
+        PushSummary.Write(Host, settings, done.Value);
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ManagedServers.Contracts.Agent;
+
+/// <summary>
+/// Knot listen entries: <c>address@port</c> (<c>127.0.0.1@15353</c>, <c>::1@53</c>), or an address alone (port 53). One
+/// parser for the API (which refuses bad entries by index) and the agent (which renders them).
+/// </summary>
+public static class DnsListen
+{
+    public const int DefaultPort = 53;
+
+    /// <summary>Most entries one service takes.</summary>
+    public const int MaxEntries = 16;
+
+    /// <summary>Knot's default when none are given: port 53 on every IPv4 and IPv6 address.</summary>
+    public static IReadOnlyList<string> Default { get; } = [$"0.0.0.0@{DefaultPort}", $"::@{DefaultPort}"];
+
+    /// <summary>Parses one entry into its canonical form (<c>address@port</c>), or says what is wrong with it.</summary>
+    public static bool TryParse(string? entry, out string canonical, out IPEndPoint? endpoint, out string? error)
+    {
+        canonical = string.Empty;
+        endpoint = null;
+        var text = entry?.Trim() ?? string.Empty;
+        var at = text.LastIndexOf('@');
+        var addressText = at < 0 ? text : text[..at];
+        var port = DefaultPort;
+        if (at >= 0 && (!int.TryParse(text.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
+        {
+            error = $"'{entry}': the port after '@' must be a number between 1 and 65535";
+            return false;
+        }
+
+        if (!IPAddress.TryParse(addressText, out var address) || address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6) || addressText.Contains('%', StringComparison.Ordinal))
+        {
+            error = $"'{entry}' is not an address or address@port (e.g. 127.0.0.1@15353, ::1@53)";
+            return false;
+        }
+
+        endpoint = new IPEndPoint(address, port);
+        canonical = $"{address}@{port.ToString(CultureInfo.InvariantCulture)}";
+        error = null;
+        return true;
+    }
+}

@@ -1,0 +1,360 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Dns;
+using ManagedServers.Grains.Interfaces.Zones;
+
+namespace ManagedServers.Grains.Servers;
+
+/// <summary>
+/// The server's DNS side: zones assigned, listen entries, the serial of each zone live on the server and the numbered
+/// configuration versions it applied. A push (config, zones, revert) is a job whose one <c>dns.apply</c> command carries
+/// the model (<see cref="DnsConfigSpec"/>) and the zone files to write: small ones inline, large ones as a URL the agent
+/// streams (gzip) over its mTLS connection. The agent validates, switches atomically, reloads, health-checks and rolls
+/// back by itself; the grain records what the agent reports live: a new version only when the rendered knot.conf
+/// changed, and the serial of every zone served. The DNS state is its own persistent state, written only by these
+/// changes and before the job that caused them, so a silo lost in between replays the result onto the same versions.
+/// </summary>
+public sealed partial class ManagedServerGrain : IServerDnsGrain
+{
+    /// <summary>Zone files up to this size (gzip) travel inside the command; larger ones are streamed by the agent.</summary>
+    internal const int InlineZoneBytes = 32 * 1024;
+
+    /// <summary>At most this much zone data (gzip) inline in one command; the rest is streamed.</summary>
+    internal const int InlineTotalBytes = 128 * 1024;
+
+    /// <summary>Configuration versions kept.</summary>
+    internal const int VersionHistory = 50;
+
+    private ServerDnsState D => dnsStore.State;
+
+    private async Task SaveDnsAsync() => await dnsStore.WriteStateAsync();
+
+    public Task<ServerDnsSnapshot> GetDnsAsync()
+    {
+        RequireDefinition();
+        return SnapshotDnsAsync();
+    }
+
+    public async Task<ServerDnsSnapshot> SetZonesAsync(ImmutableArray<string> zones)
+    {
+        var definition = RequireDefinition();
+        if (definition.Kind != ServerKind.Dns)
+        {
+            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers serve zones") { Field = "kind" };
+        }
+
+        var names = zones.IsDefault ? [] : zones.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var summaries = await Task.WhenAll(names.Select(n => GrainFactory.GetGrain<IZoneGrain>(n).GetSummaryAsync()));
+        var missing = names.Where((_, i) => summaries[i] is null).ToList();
+        if (missing.Count > 0)
+        {
+            throw new NotFoundException($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
+        }
+
+        if (!names.SequenceEqual(D.Zones))
+        {
+            D.Zones = names;
+            await SaveDnsAsync();
+            LogZonesAssigned(logger, Id, names.Count);
+        }
+
+        return await SnapshotDnsAsync(summaries.ToDictionary(s => s!.Name, s => (long?)s!.Serial, StringComparer.Ordinal));
+    }
+
+    public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(S.Exists && D.Zones.Contains(zone));
+
+    public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync()
+    {
+        RequireDefinition();
+        return Task.FromResult(D.Versions.AsEnumerable().Reverse().Select(ToSummary).ToImmutableArray());
+    }
+
+    public Task<DnsConfigVersion?> GetConfigVersionAsync(int number)
+    {
+        RequireDefinition();
+        return Task.FromResult(D.Versions.Find(v => v.Number == number) is { } v
+            ? new DnsConfigVersion(ToSummary(v), [.. v.Listen], [.. v.Zones.Select(z => new ServerZone(z.Name, z.Serial, z.Serial, z.At))], v.KnotConf)
+            : null);
+    }
+
+    private DnsConfigVersionSummary ToSummary(DnsVersionEntry v) => new(v.Number, v.AppliedAt, v.JobId, v.Zones.Count, v.Sha256, v.Number == D.LiveVersion);
+
+    private async Task<ServerDnsSnapshot> SnapshotDnsAsync(Dictionary<string, long?>? serials = null)
+    {
+        serials ??= await CurrentSerialsAsync(D.Zones);
+        var zones = D.Zones.Select(name =>
+        {
+            var applied = D.Applied.GetValueOrDefault(name);
+            return new ServerZone(name, serials.GetValueOrDefault(name), applied?.Serial, applied?.At);
+        });
+        return new ServerDnsSnapshot(Id, [.. zones], [.. D.Listen], D.LiveVersion);
+    }
+
+    private async Task<Dictionary<string, long?>> CurrentSerialsAsync(IEnumerable<string> zones)
+    {
+        var list = zones.ToList();
+        var summaries = await Task.WhenAll(list.Select(n => GrainFactory.GetGrain<IZoneGrain>(n).GetSummaryAsync()));
+        return list.Select((n, i) => (n, summaries[i]?.Serial)).ToDictionary(x => x.n, x => x.Serial, StringComparer.Ordinal);
+    }
+
+    /// <summary>Push jobs need a DNS server with its dns service installed.</summary>
+    private void CheckDnsFits(ServerDefinition definition)
+    {
+        if (definition.Kind != ServerKind.Dns)
+        {
+            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers take DNS configuration and zones") { Field = "kind" };
+        }
+
+        if (!S.Services.Exists(s => s.Kind == ServiceKinds.Dns))
+        {
+            throw new ConflictException($"server '{definition.Name}' runs no dns service: add it first (POST /api/v1/servers/{Id}/services {{\"kind\":\"dns\"}})");
+        }
+    }
+
+    /// <summary>
+    /// Builds the <c>dns.apply</c> command of a push: the model to serve and the zone files the server lacks. Throws
+    /// (and nothing is stored) when a zone has gone or the version to revert to is unknown.
+    /// </summary>
+    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(JobKind kind, JobRequest request)
+    {
+        var zones = D.Zones;
+        var listen = D.Listen;
+        if (kind == JobKind.RevertConfig)
+        {
+            var version = D.Versions.Find(v => v.Number == request.ConfigVersion)
+                ?? throw new NotFoundException($"configuration version {request.ConfigVersion} of server '{Id}' not found (the last {VersionHistory} are kept)");
+            zones = [.. version.Zones.Select(z => z.Name)];
+            listen = version.Listen;
+        }
+
+        var summaries = await Task.WhenAll(zones.Select(n => GrainFactory.GetGrain<IZoneGrain>(n).GetSummaryAsync()));
+        var gone = zones.Where((_, i) => summaries[i] is null).ToList();
+        if (gone.Count > 0)
+        {
+            throw new ConflictException($"zone{(gone.Count == 1 ? string.Empty : "s")} assigned but deleted: {string.Join(", ", gone)}; assign the zones again (PUT /api/v1/servers/{Id}/zones)");
+        }
+
+        var specZones = new List<DnsZoneSpec>(zones.Count);
+        var send = new List<ZoneSummary>();
+        foreach (var summary in summaries)
+        {
+            var zone = summary!;
+            var applied = D.Applied.GetValueOrDefault(zone.Name);
+            var sendThis = kind switch
+            {
+                JobKind.PushZones => request.Full || applied is null || applied.Serial != zone.Serial,
+                _ => applied is null, // config pushes send only the zones the server lacks; the rest stay at their live serial
+            };
+            if (sendThis)
+            {
+                send.Add(zone);
+            }
+
+            specZones.Add(new DnsZoneSpec(zone.Name, sendThis ? zone.Serial : applied!.Serial));
+        }
+
+        var files = new List<DnsZoneFile>(send.Count);
+        var inline = 0L;
+        foreach (var zone in send)
+        {
+            if (zone.GzipSize <= InlineZoneBytes && inline + zone.GzipSize <= InlineTotalBytes
+                && await GrainFactory.GetGrain<IZoneGrain>(zone.Name).GetFileAsync() is { } blob && blob.Serial == zone.Serial)
+            {
+                inline += blob.Gzip.Length;
+                files.Add(new DnsZoneFile(zone.Name, zone.Serial, zone.Sha256, zone.Size, GzipBase64: Convert.ToBase64String(blob.Gzip)));
+            }
+            else
+            {
+                files.Add(new DnsZoneFile(zone.Name, zone.Serial, zone.Sha256, zone.Size, Url: AgentApi.ZoneFile(zone.Name, zone.Serial)));
+            }
+        }
+
+        await RefreshSettingsAsync();
+        var spec = new DnsConfigSpec([.. listen], specZones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
+        var args = new DnsApplyArgs(D.LastVersion + 1, spec, files);
+        var plan = $"{specZones.Count} zone{(specZones.Count == 1 ? string.Empty : "s")}, {files.Count} to send"
+            + (files.Count == 0 ? string.Empty : $" ({string.Join(", ", files.Take(5).Select(f => $"{f.Zone} serial {f.Serial}"))}{(files.Count > 5 ? ", …" : string.Empty)})")
+            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty);
+        return (JsonSerializer.Serialize(args, ContractsJson.Default.DnsApplyArgs), plan);
+    }
+
+    /// <summary>
+    /// A succeeded <c>dns.apply</c>: the zones answer with the serials the agent reports; a knot.conf unlike the last
+    /// version's is a new version. Idempotent: a replayed result finds the same knot.conf and serials.
+    /// </summary>
+    private void OnDnsApplyResult(JobEntry job, string? output)
+    {
+        var args = JsonSerializer.Deserialize(job.CommandArgsJson ?? "null", ContractsJson.Default.DnsApplyArgs)
+            ?? throw new InvalidOperationException("the job has no dns.apply arguments");
+        var result = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput))
+            ?? throw new InvalidOperationException("no dns.apply output");
+        AddAgentSteps(job, result.Steps);
+
+        var now = time.GetUtcNow();
+        var answered = result.Zones.Where(z => z.Serial is not null).ToDictionary(z => z.Zone, z => z.Serial!.Value, StringComparer.Ordinal);
+        var applied = new Dictionary<string, AppliedZone>(StringComparer.Ordinal);
+        foreach (var zone in args.Config.Zones)
+        {
+            var serial = answered.GetValueOrDefault(zone.Name, zone.Serial);
+            var previous = D.Applied.GetValueOrDefault(zone.Name);
+            applied[zone.Name] = previous is not null && previous.Serial == serial ? previous : new AppliedZone { Serial = serial, At = now };
+        }
+
+        D.Applied = applied;
+        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(result.KnotConf)));
+        var latest = D.Versions.Count == 0 ? null : D.Versions[^1];
+        var changed = latest is null || latest.Sha256 != sha;
+        if (changed)
+        {
+            D.LastVersion++;
+            D.Versions.Add(new DnsVersionEntry
+            {
+                Number = D.LastVersion,
+                AppliedAt = now,
+                JobId = job.Id,
+                Sha256 = sha,
+                KnotConf = result.KnotConf,
+                Listen = [.. args.Config.Listen],
+                Zones = [.. args.Config.Zones.Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
+            });
+            if (D.Versions.Count > VersionHistory)
+            {
+                D.Versions.RemoveRange(0, D.Versions.Count - VersionHistory);
+            }
+        }
+
+        D.LiveVersion = D.LastVersion;
+        if (job.Kind == JobKind.RevertConfig)
+        {
+            D.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
+            D.Listen = [.. args.Config.Listen];
+        }
+
+        _dnsDirty = true;
+        Step(job, changed ? $"configuration version {D.LastVersion} is live" : $"configuration unchanged: version {D.LastVersion} stays live");
+        var view = new JsonObject
+        {
+            ["config_version"] = D.LiveVersion,
+            ["config_changed"] = changed,
+            ["zones"] = new JsonArray([.. args.Config.Zones.Select(z => (JsonNode)new JsonObject
+            {
+                ["zone"] = z.Name,
+                ["serial"] = applied[z.Name].Serial,
+                ["sent"] = args.Files.Any(f => f.Zone == z.Name),
+            })]),
+        };
+        job.ResultJson = view.ToJsonString();
+    }
+
+    /// <summary>A failed <c>dns.apply</c>: say whether the agent rolled back (nothing else changes).</summary>
+    private void OnDnsApplyFailed(JobEntry job, string? output)
+    {
+        try
+        {
+            if (output is not null && JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput) is { } result)
+            {
+                AddAgentSteps(job, result.Steps);
+                if (result.RolledBack)
+                {
+                    Step(job, $"the agent rolled back: version {(D.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+    }
+
+    /// <summary>A dns service installed or updated with listen entries: they are the server's from now on.</summary>
+    private void OnDnsServiceResult(JobEntry job)
+    {
+        if (job.Service != ServiceKinds.Dns || job.Kind is not (JobKind.AddService or JobKind.UpdateService) || job.CommandArgsJson is null)
+        {
+            return;
+        }
+
+        if (JsonSerializer.Deserialize(job.CommandArgsJson, ContractsJson.Default.ServiceInstallArgs)?.Listen is { } listen
+            && !listen.SequenceEqual(D.Listen))
+        {
+            D.Listen = [.. listen];
+            _dnsDirty = true;
+        }
+    }
+
+    private bool _dnsDirty;
+
+    [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Server {ServerId}: {Count} zones assigned")]
+    private static partial void LogZonesAssigned(ILogger logger, string serverId, int count);
+}
+
+/// <summary>The DNS side of a server (see <see cref="IServerDnsGrain"/>), a persistent state of its own.</summary>
+[GenerateSerializer, Alias("ms.ServerDnsState")]
+public sealed class ServerDnsState
+{
+    /// <summary>Zones assigned, sorted.</summary>
+    [Id(0)]
+    public List<string> Zones { get; set; } = [];
+
+    /// <summary>The DNS service's listen entries (<c>address@port</c>); empty = Knot's default (port 53, all addresses).</summary>
+    [Id(1)]
+    public List<string> Listen { get; set; } = [];
+
+    /// <summary>Zones live on the server: the serial they answer with and when it was applied.</summary>
+    [Id(2)]
+    public Dictionary<string, AppliedZone> Applied { get; set; } = new(StringComparer.Ordinal);
+
+    [Id(3)]
+    public int LastVersion { get; set; }
+
+    [Id(4)]
+    public int? LiveVersion { get; set; }
+
+    /// <summary>The last <see cref="ManagedServerGrain.VersionHistory"/> versions, oldest first.</summary>
+    [Id(5)]
+    public List<DnsVersionEntry> Versions { get; set; } = [];
+}
+
+/// <summary>A zone's serial live on the server (in <see cref="DnsVersionEntry"/>, <see cref="Name"/> is set too).</summary>
+[GenerateSerializer, Alias("ms.AppliedZone")]
+public sealed class AppliedZone
+{
+    [Id(0)]
+    public string Name { get; set; } = string.Empty;
+
+    [Id(1)]
+    public long Serial { get; set; }
+
+    [Id(2)]
+    public DateTimeOffset At { get; set; }
+}
+
+/// <summary>One applied configuration version.</summary>
+[GenerateSerializer, Alias("ms.DnsVersionEntry")]
+public sealed class DnsVersionEntry
+{
+    [Id(0)]
+    public int Number { get; set; }
+
+    [Id(1)]
+    public DateTimeOffset AppliedAt { get; set; }
+
+    [Id(2)]
+    public string JobId { get; set; } = string.Empty;
+
+    [Id(3)]
+    public string Sha256 { get; set; } = string.Empty;
+
+    [Id(4)]
+    public string KnotConf { get; set; } = string.Empty;
+
+    [Id(5)]
+    public List<string> Listen { get; set; } = [];
+
+    [Id(6)]
+    public List<AppliedZone> Zones { get; set; } = [];
+}
