@@ -81,9 +81,9 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
-        var wildcard = await CreateAsync("prom-wild", "dhcp", "10.20.30.40");
-        var explicitHost = await CreateAsync("prom-explicit", "backup", "10.20.30.41");
-        var silent = await CreateAsync("prom-silent", "dhcp", "10.20.30.42");
+        var wildcard = await CreateAsync("prom-wild", "dhcp", address: "10.20.30.40");
+        var explicitHost = await CreateAsync("prom-explicit", "backup", address: "10.20.30.41");
+        var silent = await CreateAsync("prom-silent", "dhcp", address: "10.20.30.42");
         var boots = new Dictionary<string, Guid>();
         var clients = new Dictionary<string, HttpClient>();
         try
@@ -131,13 +131,6 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
                 client.Dispose();
             }
         }
-    }
-
-    private async Task<ServerView> CreateAsync(string name, string kind, string address)
-    {
-        using var response = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12"), ContractsJson.WireOptions);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
     }
 
     private async Task<string> EnrollAsync(string serverId)

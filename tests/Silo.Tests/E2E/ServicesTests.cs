@@ -86,13 +86,8 @@ public sealed class ServicesTests() : SiloTestBase("svc")
         finally
         {
             agent.Dispose();
-            foreach (var daemon in new[] { "kea-dhcp4", "kea-dhcp6" })
-            {
-                if (TryProcessOf(daemon, stateDir) is { } pid)
-                {
-                    Process.GetProcessById(pid).Kill();
-                }
-            }
+            KillDaemons("kea-dhcp4", stateDir);
+            KillDaemons("kea-dhcp6", stateDir);
         }
     }
 
@@ -193,34 +188,6 @@ public sealed class ServicesTests() : SiloTestBase("svc")
             CleanUp(server.Id);
         }
     }
-
-    private async Task<ServerView> CreateAsync(string name, string kind, string runtime)
-    {
-        using var response = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, "127.0.0.1", "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
-    }
-
-    private async Task<JobView> StartJobAsync(HttpMethod method, string path, object? body = null)
-    {
-        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, body.GetType(), options: ContractsJson.WireOptions);
-        }
-
-        using var response = await Silo.Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{method} {path}: {(int)response.StatusCode} {text}");
-        return JsonSerializer.Deserialize<JobView>(text, ContractsJson.WireOptions)!;
-    }
-
-    private Task<JobView> FinishAsync(JobView job, ChildProcess agent) =>
-        WaitAsync(
-            async () => (await Silo.Http.GetFromJsonAsync<JobView>($"{Silo.BaseUrl}/api/v1/jobs/{job.JobId}?wait_seconds=10&version={job.Version}", ContractsJson.WireOptions))!,
-            j => j.State is "succeeded" or "failed",
-            $"job {job.JobId} ({job.Kind}) finished",
-            agent);
 
     private async Task<ServiceView[]> ServicesAsync(string serverId) =>
         (await Silo.Http.GetFromJsonAsync<ServiceView[]>($"{Silo.BaseUrl}/api/v1/servers/{serverId}/services", ContractsJson.WireOptions))!;
@@ -332,6 +299,15 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     }
 
     /// <summary>Containers of this test's server, and stray exec children, go whatever happened.</summary>
+    /// <summary>Kills the exec runtime's <paramref name="daemon"/> of this agent's state directory, if it runs.</summary>
+    internal static void KillDaemons(string daemon, string stateDir)
+    {
+        if (TryProcessOf(daemon, stateDir) is { } pid)
+        {
+            Process.GetProcessById(pid).Kill();
+        }
+    }
+
     internal static void CleanUp(string serverId)
     {
         foreach (var id in Docker("ps", "-aq", "--filter", $"label=io.managedservers.server={serverId}").Split('\n', StringSplitOptions.RemoveEmptyEntries))

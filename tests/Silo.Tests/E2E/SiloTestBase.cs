@@ -1,3 +1,7 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
 namespace ManagedServers.Silo.Tests.E2E;
 
 /// <summary>A test class with its own silo process and scratch directory, removed afterwards.</summary>
@@ -58,6 +62,37 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
             await Task.Delay(500);
         }
     }
+
+    /// <summary>Creates a server through the API.</summary>
+    protected async Task<ServerView> CreateAsync(string name, string kind, string? runtime = null, string address = "127.0.0.1")
+    {
+        using var response = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+    }
+
+    /// <summary>Starts a job (202 expected) and returns it.</summary>
+    protected async Task<JobView> StartJobAsync(HttpMethod method, string path, object? body = null)
+    {
+        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: ContractsJson.WireOptions);
+        }
+
+        using var response = await Silo.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonSerializer.Deserialize<JobView>(text, ContractsJson.WireOptions)!;
+    }
+
+    /// <summary>Follows a job to its end.</summary>
+    protected Task<JobView> FinishAsync(JobView job, ChildProcess agent) =>
+        WaitAsync(
+            async () => (await Silo.Http.GetFromJsonAsync<JobView>($"{Silo.BaseUrl}/api/v1/jobs/{job.JobId}?wait_seconds=10&version={job.Version}", ContractsJson.WireOptions))!,
+            j => j.State is "succeeded" or "failed",
+            $"job {job.JobId} ({job.Kind}) finished",
+            agent);
 
     /// <summary>Time between consecutive samples.</summary>
     protected static List<TimeSpan> Gaps(IReadOnlyList<SystemSampleView> samples) =>

@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DnsClient;
+using DnsClient.Protocol;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// Zones pushed to a real Knot by a real agent, through the control plane's API, on the docker runtime (the local Knot
+/// image) and the exec runtime (host knotd): a zone imported, assigned and pushed answers its records on the listen
+/// entry given at install; a changed record is pushed alone and answers; a second zone is a new configuration version
+/// (diffable); re-applying the first version takes the second zone away; msctl push-zones follows the job.
+/// </summary>
+public sealed class DnsPushTests() : SiloTestBase("dnspush")
+{
+    [Fact]
+    public Task Zones_pushed_to_knot_on_the_docker_runtime_answer() => PushAsync("docker");
+
+    [Fact]
+    public Task Zones_pushed_to_knot_on_the_exec_runtime_answer() => PushAsync("exec");
+
+    private async Task PushAsync(string runtime)
+    {
+        var server = await CreateAsync($"dns-{runtime}", "dns", runtime);
+        var stateDir = Path.Combine(Dir, "agent-" + runtime);
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        try
+        {
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            var port = Build.FreePort();
+            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
+            Assert.True(install.State == "succeeded", Describe(install, agent));
+
+            var zone = $"{runtime}.e2e.test";
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = zone, ["zone_file"] = ZoneFile(zone, 10, "192.0.2.1") }, HttpStatusCode.Created);
+            var assigned = await SendAsync(HttpMethod.Put, $"/api/v1/servers/{server.Id}/zones", new JsonArray(zone), HttpStatusCode.OK);
+            Assert.Equal("not_pushed", assigned.GetProperty("zones")[0].GetProperty("state").GetString());
+
+            // First push: the zone and the configuration that serves it (version 1).
+            var first = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-zones"), agent);
+            Assert.True(first.State == "succeeded", Describe(first, agent));
+            Assert.Equal(1, first.Result!.Value.GetProperty("config_version").GetInt32());
+            Assert.Contains(first.Steps, s => s.Message.StartsWith("agent: ", StringComparison.Ordinal));
+            Assert.Equal("192.0.2.1", await AddressOfAsync(port, "www." + zone));
+            var serial = await SerialOfAsync(port, zone);
+
+            // A changed record: the zone's serial moves; push-zones sends it (the configuration stays version 1).
+            await SendAsync(HttpMethod.Put, $"/api/v1/zones/{zone}/file", new JsonObject { ["zone_file"] = ZoneFile(zone, 10, "192.0.2.99") }, HttpStatusCode.OK);
+            var changed = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.Equal("changed", changed.GetProperty("zones")[0].GetProperty("state").GetString());
+            var second = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-zones"), agent);
+            Assert.True(second.State == "succeeded", Describe(second, agent));
+            Assert.False(second.Result!.Value.GetProperty("config_changed").GetBoolean());
+            Assert.Equal("192.0.2.99", await AddressOfAsync(port, "www." + zone));
+            Assert.True(await SerialOfAsync(port, zone) > serial, "the serial did not move");
+            var inSync = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.Equal("in_sync", inSync.GetProperty("zones")[0].GetProperty("state").GetString());
+
+            // Nothing changed: a push sends nothing.
+            var idle = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-zones"), agent);
+            Assert.True(idle.State == "succeeded", Describe(idle, agent));
+            Assert.Contains(idle.Steps, s => s.Message.Contains("0 to send", StringComparison.Ordinal));
+
+            // A second zone: push-config makes version 2; the diff names the new zone; both answer.
+            var other = "other-" + zone;
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = other, ["zone_file"] = ZoneFile(other, 1, "198.51.100.7") }, HttpStatusCode.Created);
+            await SendAsync(HttpMethod.Put, $"/api/v1/servers/{server.Id}/zones", new JsonArray(zone, other), HttpStatusCode.OK);
+            var config = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config"), agent);
+            Assert.True(config.State == "succeeded", Describe(config, agent));
+            Assert.Equal(2, config.Result!.Value.GetProperty("config_version").GetInt32());
+            Assert.Equal("198.51.100.7", await AddressOfAsync(port, "www." + other));
+            var diff = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/config-versions/2/diff", null, HttpStatusCode.OK);
+            Assert.Contains("+", diff.GetProperty("diff").GetString(), StringComparison.Ordinal);
+            Assert.Contains(other, diff.GetProperty("diff").GetString(), StringComparison.Ordinal);
+
+            // Re-apply version 1: the second zone is no longer served, nor assigned.
+            var revert = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/config-versions/1/apply"), agent);
+            Assert.True(revert.State == "succeeded", Describe(revert, agent));
+            Assert.Null(await AddressOfAsync(port, "www." + other));
+            Assert.Equal("192.0.2.99", await AddressOfAsync(port, "www." + zone));
+            var afterRevert = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.Equal([zone], afterRevert.GetProperty("zones").EnumerateArray().Select(z => z.GetProperty("zone").GetString()));
+            var versions = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/config-versions", null, HttpStatusCode.OK);
+            Assert.Equal(3, versions[0].GetProperty("version").GetInt32());
+            Assert.True(versions[0].GetProperty("live").GetBoolean());
+
+            // msctl follows a full push to its end.
+            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "servers", "push-zones", server.Name, "--full");
+            Assert.True(code == 0, output);
+            Assert.Contains("Done: configuration version 3", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            ServicesTests.CleanUp(server.Id);
+            ServicesTests.KillDaemons("knotd", stateDir);
+        }
+    }
+
+    internal static string ZoneFile(string zone, int serial, string www) => $"""
+        $ORIGIN {zone}.
+        $TTL 300
+        @       IN SOA ns1.{zone}. hostmaster.{zone}. ( {serial} 3600 600 86400 300 )
+                IN NS  ns1.{zone}.
+        ns1     IN A   192.0.2.53
+        www     IN A   {www}
+        mail    IN MX  10 mx.{zone}.
+        mx      IN A   192.0.2.25
+        @       IN TXT "v=spf1 mx -all"
+
+        """;
+
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, JsonNode? body, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body);
+        }
+
+        using var response = await Silo.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static string Describe(JobView job, ChildProcess agent) =>
+        $"{job.Kind} {job.State}: {job.Error}\n{string.Join('\n', job.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}";
+
+    private static LookupClient Client(int port) => new(new LookupClientOptions(new NameServer(IPAddress.Loopback, port))
+    {
+        UseCache = false,
+        Retries = 1,
+        Timeout = TimeSpan.FromSeconds(2),
+        ThrowDnsErrors = false,
+    });
+
+    /// <summary>The A record of <paramref name="name"/>, or null when the server does not answer it (REFUSED, NXDOMAIN).</summary>
+    internal static async Task<string?> AddressOfAsync(int port, string name)
+    {
+        var answer = await Client(port).QueryAsync(name, QueryType.A);
+        return answer.Answers.OfType<ARecord>().FirstOrDefault()?.Address.ToString();
+    }
+
+    internal static async Task<long> SerialOfAsync(int port, string zone)
+    {
+        var answer = await Client(port).QueryAsync(zone, QueryType.SOA);
+        return answer.Answers.OfType<SoaRecord>().Single().Serial;
+    }
+}
