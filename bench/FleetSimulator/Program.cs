@@ -17,12 +17,27 @@ using ManagedServers.Contracts.Security;
 //
 //   dotnet run -c Release --project bench/FleetSimulator -- --url http://127.0.0.1:8080 \
 //       --password ADMIN_PASSWORD --agents 1000 --interval 5 --duration 60 --silo-pid PID
+// DNS push mode (bench/dns-push.sh): real agent processes with knotd; a large zone imported and pushed, then a
+// one-record change pushed to every server: ... --dns-push --servers 20 --records 1000000 --rounds 10 --agent-dll PATH
 // AMQP mode (agents publish to RabbitMQ; the silos run with RabbitMq:* set):
 //       ... --amqp amqp://user:pass@127.0.0.1:5672/vhost --partitions 8 --silo-pids PID1,PID2
 var options = Options.Parse(args);
 var wire = ContractsJson.WireOptions;
 using var api = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(2) };
 api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(api, options.Password));
+
+if (args.Contains("--dns-push"))
+{
+    string Arg(string name, string fallback) => Array.IndexOf(args, "--" + name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+    await DnsPushBench.RunAsync(
+        api,
+        Arg("agent-dll", "Agent/bin/Release/net10.0/ManagedServers.Agent.dll"),
+        int.Parse(Arg("servers", "20"), CultureInfo.InvariantCulture),
+        int.Parse(Arg("records", "1000000"), CultureInfo.InvariantCulture),
+        int.Parse(Arg("rounds", "10"), CultureInfo.InvariantCulture),
+        options.Prefix);
+    return;
+}
 
 if (options.Amqp is not null)
 {
