@@ -23,7 +23,7 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
 
     private async Task PushAsync(string runtime)
     {
-        var server = await CreateAsync($"dns-{runtime}", "dns", runtime);
+        var server = await Silo.CreateServerAsync($"dns-{runtime}", "dns", runtime);
         var stateDir = Path.Combine(Dir, "agent-" + runtime);
         var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
         Assert.True(code == 0, text);

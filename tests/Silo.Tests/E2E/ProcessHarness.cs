@@ -266,9 +266,9 @@ public sealed class SiloProcess : IAsyncDisposable
         _process = null;
     }
 
-    public async Task<ServerView> CreateServerAsync(string name, string kind = "dns")
+    public async Task<ServerView> CreateServerAsync(string name, string kind = "dns", string? runtime = null, string address = "127.0.0.1")
     {
-        using var response = await Http.PostAsJsonAsync($"{BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, "127.0.0.1", "Debian 12"), ContractsJson.WireOptions);
+        using var response = await Http.PostAsJsonAsync($"{BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
     }

@@ -81,9 +81,9 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
 
-        var wildcard = await CreateAsync("prom-wild", "dhcp", address: "10.20.30.40");
-        var explicitHost = await CreateAsync("prom-explicit", "backup", address: "10.20.30.41");
-        var silent = await CreateAsync("prom-silent", "dhcp", address: "10.20.30.42");
+        var wildcard = await Silo.CreateServerAsync("prom-wild", "dhcp", address: "10.20.30.40");
+        var explicitHost = await Silo.CreateServerAsync("prom-explicit", "backup", address: "10.20.30.41");
+        var silent = await Silo.CreateServerAsync("prom-silent", "dhcp", address: "10.20.30.42");
         var boots = new Dictionary<string, Guid>();
         var clients = new Dictionary<string, HttpClient>();
         try

@@ -76,6 +76,50 @@ public sealed class ServicesBadInputTests() : SiloTestBase("svcbad")
     }
 
     [Fact]
+    public async Task Bad_dns_server_requests_name_the_field_and_change_nothing()
+    {
+        var dns = await Silo.CreateServerAsync("dns-bad");
+        var dhcp = await Silo.CreateServerAsync("dhcp-bad", "dhcp");
+
+        // Listen entries: each bad one named by index; only for dns; not together with listen_address.
+        var (status, problem) = await SendAsync(HttpMethod.Post, $"/api/v1/servers/{dns.Id}/services", new AddServiceRequest("dns", Listen: ["127.0.0.1@15353", "127.0.0.1@99999", "example.org"]));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("between 1 and 65535", Assert.Single(FieldErrors(problem, "listen[1]")), StringComparison.Ordinal);
+        Assert.Contains("'example.org' is not an address", Assert.Single(FieldErrors(problem, "listen[2]")), StringComparison.Ordinal);
+        Assert.Empty(FieldErrors(problem, "listen[0]"));
+        (status, problem) = await SendAsync(HttpMethod.Post, $"/api/v1/servers/{dhcp.Id}/services", new AddServiceRequest("dhcp4", Listen: ["127.0.0.1@67"]));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotEmpty(FieldErrors(problem, "listen"));
+
+        // Zones: bad names by index; unknown zones 404 naming them; a DHCP server serves none.
+        (status, problem) = await SendAsync(HttpMethod.Put, $"/api/v1/servers/{dns.Id}/zones", new[] { "ok.test", "bad..name", "-x.test" });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.NotEmpty(FieldErrors(problem, "[1]"));
+        Assert.NotEmpty(FieldErrors(problem, "[2]"));
+        (status, problem) = await SendAsync(HttpMethod.Put, $"/api/v1/servers/{dns.Id}/zones", new[] { "missing.test" });
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains("missing.test", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (status, problem) = await SendAsync(HttpMethod.Put, $"/api/v1/servers/{dhcp.Id}/zones", Array.Empty<string>());
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        (status, var zones) = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{dns.Id}/zones");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(0, zones.GetProperty("zones").GetArrayLength());
+
+        // Pushes: a server without a dns service, a DHCP server, an unknown version: 409/404, no job.
+        (status, problem) = await SendAsync(HttpMethod.Post, $"/api/v1/servers/{dns.Id}/push-zones");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("runs no dns service", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (status, _) = await SendAsync(HttpMethod.Post, $"/api/v1/servers/{dhcp.Id}/push-config");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        (status, _) = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{dns.Id}/config-versions/7");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        (status, _) = await SendAsync(HttpMethod.Post, "/api/v1/servers/srv-nope/push-zones");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        await AssertNoJobsAsync(dns.Id);
+        await AssertNoJobsAsync(dhcp.Id);
+    }
+
+    [Fact]
     public async Task An_action_for_a_server_whose_agent_never_enrolled_is_a_failed_job_that_says_so()
     {
         var dns = await Silo.CreateServerAsync("svc-never");
@@ -114,6 +158,13 @@ public sealed class ServicesBadInputTests() : SiloTestBase("svcbad")
             ("/api/v1/servers/{id}/debug-bundle", "get"),
             ("/api/v1/jobs", "get"),
             ("/api/v1/jobs/{jobId}", "get"),
+            ("/api/v1/servers/{id}/zones", "get"),
+            ("/api/v1/servers/{id}/zones", "put"),
+            ("/api/v1/servers/{id}/push-config", "post"),
+            ("/api/v1/servers/{id}/push-zones", "post"),
+            ("/api/v1/servers/{id}/config-versions", "get"),
+            ("/api/v1/servers/{id}/config-versions/{version}/diff", "get"),
+            ("/api/v1/servers/{id}/config-versions/{version}/apply", "post"),
         })
         {
             Assert.True(paths.TryGetProperty(path, out var item) && item.TryGetProperty(method, out _), $"{method.ToUpperInvariant()} {path} is not in the OpenAPI document");

@@ -29,7 +29,7 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     [Fact]
     public async Task Dhcp_services_and_a_job_that_waits_for_its_agent()
     {
-        var server = await CreateAsync("svc-dhcp", "dhcp", "exec");
+        var server = await Silo.CreateServerAsync("svc-dhcp", "dhcp", "exec");
         var stateDir = Path.Combine(Dir, "agent-dhcp");
         var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
         Assert.True(code == 0, text);
@@ -93,7 +93,7 @@ public sealed class ServicesTests() : SiloTestBase("svc")
 
     private async Task LifecycleAsync(string runtime)
     {
-        var server = await CreateAsync($"svc-{runtime}", "dns", runtime);
+        var server = await Silo.CreateServerAsync($"svc-{runtime}", "dns", runtime);
         var stateDir = Path.Combine(Dir, "agent-" + runtime);
         var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
         Assert.True(code == 0, text);

@@ -63,14 +63,6 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
         }
     }
 
-    /// <summary>Creates a server through the API.</summary>
-    protected async Task<ServerView> CreateAsync(string name, string kind, string? runtime = null, string address = "127.0.0.1")
-    {
-        using var response = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
-    }
-
     /// <summary>Starts a job (202 expected) and returns it.</summary>
     protected async Task<JobView> StartJobAsync(HttpMethod method, string path, object? body = null)
     {
