@@ -96,7 +96,7 @@ internal sealed class DockerRuntime : IServiceRuntime
 
         return inspect.State?.Running == true
             ? await ExecAsync(ContainerName(kind), argv, timeout, cancellationToken)
-            : await RunOneOffAsync(inspect.Config.Image, [.. inspect.HostConfig?.Binds ?? []], argv, [], timeout, cancellationToken);
+            : await RunOneOffAsync(inspect.Config?.Image ?? throw new ServiceRuntimeException($"container {ContainerName(kind)} has no image"), [.. inspect.HostConfig?.Binds ?? []], argv, [], timeout, cancellationToken);
     }
 
     public async Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -354,13 +354,13 @@ internal sealed class DockerRuntime : IServiceRuntime
                 limit.Token);
             string stdout;
             string stderr;
-            using (var stream = await _client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters { AttachStdout = true, AttachStderr = true }, limit.Token))
+            using (var stream = await _client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters { Detach = false }, limit.Token))
             {
                 (stdout, stderr) = await stream.ReadOutputToEndAsync(limit.Token);
             }
 
             var inspect = await _client.Exec.InspectContainerExecAsync(exec.ID, limit.Token);
-            return new ToolResult((int)inspect.ExitCode, stdout + stderr);
+            return new ToolResult((int)(inspect.ExitCode ?? -1), stdout + stderr);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -401,7 +401,7 @@ internal sealed class DockerRuntime : IServiceRuntime
             {
                 await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
             }
-            catch (DockerApiException e) when (e.ResponseBody.Contains("executable file not found", StringComparison.Ordinal))
+            catch (DockerApiException e) when (e.ResponseBody?.Contains("executable file not found", StringComparison.Ordinal) == true)
             {
                 return new ToolResult(ToolResult.NotFound, $"{argv[0]} is not in image {image}");
             }
