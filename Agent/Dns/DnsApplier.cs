@@ -140,12 +140,17 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
 
         // 3. Reload and health-check; roll back on failure.
-        var endpoint = ServiceConfigs.DnsProbeEndpoint(KnotConf.EffectiveListen(args.Config, ServiceConfigs.DnsListen(record)));
+        var newListen = KnotConf.EffectiveListen(args.Config, ServiceConfigs.DnsListen(record));
+        var oldListen = previous is null ? ServiceConfigs.DnsListen(record) : KnotConf.EffectiveListen(previous.Spec, ServiceConfigs.DnsListen(record));
+        var restart = !newListen.SequenceEqual(oldListen, StringComparer.Ordinal);
+        var endpoint = ServiceConfigs.DnsProbeEndpoint(newListen);
         string failure;
         IReadOnlyList<DnsZoneState> zones = [];
         try
         {
-            var reloadError = await ReloadAsync(confChanged, [.. staged.Keys.Where(z => args.Config.Zones.Any(c => c.Name == z))], steps, cancellationToken);
+            var reloadError = restart
+                ? await RestartAsync(runtime, steps, cancellationToken)
+                : await ReloadAsync(confChanged, [.. staged.Keys.Where(z => args.Config.Zones.Any(c => c.Name == z))], steps, cancellationToken);
             if (reloadError is null)
             {
                 var watch = Stopwatch.StartNew();
@@ -172,7 +177,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
 
         steps.Add(failure);
-        var rollback = await RollBackAsync(layout, switched, previous, ServiceConfigs.DnsListen(record), steps);
+        var rollback = await RollBackAsync(runtime, layout, switched, previous, ServiceConfigs.DnsListen(record), restart, steps);
         var message = $"{failure}; {rollback}";
         logger.DnsApplyRolledBack(args.Version, message);
         throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps));
@@ -207,6 +212,23 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
 
         return checker;
+    }
+
+    /// <summary>The listen entries changed: knotd binds its sockets at start only (a reload keeps the old ones), so restart it.</summary>
+    private async Task<string?> RestartAsync(IServiceRuntime runtime, StepLog steps, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            await manager.RestartHeldAsync(runtime, ServiceKinds.Dns, cancellationToken);
+        }
+        catch (ServiceRuntimeException e)
+        {
+            return $"restarting knotd for the new listen entries failed: {e.Message}";
+        }
+
+        steps.Add(string.Create(CultureInfo.InvariantCulture, $"listen entries changed: restarted knotd (a reload does not rebind) ({watch.ElapsedMilliseconds} ms)"));
+        return null;
     }
 
     private async Task<string?> ReloadAsync(bool confChanged, IReadOnlyList<string> zones, StepLog steps, CancellationToken cancellationToken)
@@ -332,7 +354,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         return new Switched(confChanged, zones);
     }
 
-    private async Task<string> RollBackAsync(ServiceLayout layout, Switched switched, DnsAppliedState? previous, IReadOnlyList<string> defaultListen, StepLog steps)
+    private async Task<string> RollBackAsync(IServiceRuntime runtime, ServiceLayout layout, Switched switched, DnsAppliedState? previous, IReadOnlyList<string> defaultListen, bool restart, StepLog steps)
     {
         var to = previous is null ? "the configuration before (no version applied yet)" : $"version {previous.Version}";
         try
@@ -356,7 +378,9 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
 
             steps.Add($"restored the files of {to}");
             var oldZones = previous?.Spec.Zones ?? [];
-            var reloadError = await ReloadAsync(switched.Conf, [.. switched.Zones.Select(z => z.Zone).Where(z => oldZones.Any(o => o.Name == z))], steps, CancellationToken.None);
+            var reloadError = restart
+                ? await RestartAsync(runtime, steps, CancellationToken.None)
+                : await ReloadAsync(switched.Conf, [.. switched.Zones.Select(z => z.Zone).Where(z => oldZones.Any(o => o.Name == z))], steps, CancellationToken.None);
             if (reloadError is not null)
             {
                 return $"rolling back to {to} failed: {reloadError}";

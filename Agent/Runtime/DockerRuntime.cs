@@ -360,7 +360,10 @@ internal sealed class DockerRuntime : IServiceRuntime
             }
 
             var inspect = await _client.Exec.InspectContainerExecAsync(exec.ID, limit.Token);
-            return new ToolResult((int)(inspect.ExitCode ?? -1), stdout + stderr);
+            var output = stdout + stderr;
+            return output.Contains("executable file not found", StringComparison.Ordinal)
+                ? new ToolResult(ToolResult.NotFound, $"{argv[0]} is not in container {container}")
+                : new ToolResult((int)(inspect.ExitCode ?? -1), output);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

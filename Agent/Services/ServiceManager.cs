@@ -782,6 +782,20 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             ? $"DNS configuration version {applied.Version}, {applied.Spec.Zones.Count} zone(s)"
             : "no DNS configuration applied yet: no zones";
 
+    /// <summary>
+    /// Restarts a service from inside <see cref="WithServiceAsync"/> (its gate held): stop, clear stale pid files,
+    /// start. Not counted as a crash restart. (knotd binds its listen sockets at start only.)
+    /// </summary>
+    internal async Task RestartHeldAsync(IServiceRuntime runtime, string kind, CancellationToken cancellationToken)
+    {
+        await runtime.StopAsync(kind, _options.StopGrace, cancellationToken);
+        await StartCleanAsync(runtime, kind, cancellationToken);
+        if (TryEntry(kind) is { } entry)
+        {
+            MarkStarted(entry);
+        }
+    }
+
     /// <summary>Where services live (<c>STATE_DIR/services</c>).</summary>
     public string ServicesRoot => _options.ServicesRoot;
 
