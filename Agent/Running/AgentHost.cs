@@ -110,6 +110,11 @@ internal static class AgentHost
             services.AddSingleton<ICommandHandler>(sp => ServiceActionCommandHandler.Create(kind, sp.GetRequiredService<ServiceManager>(), sp.GetRequiredService<TimeProvider>()));
         }
 
+        // dns.apply, and knotc for it and for DNS monitoring (one control connection at a time).
+        services.AddSingleton<ManagedServers.Agent.Dns.KnotControl>();
+        services.AddSingleton<ManagedServers.Agent.Dns.DnsApplier>();
+        services.AddSingleton<ICommandHandler, DnsApplyCommandHandler>();
+
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)
         {

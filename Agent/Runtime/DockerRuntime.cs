@@ -75,34 +75,32 @@ internal sealed class DockerRuntime : IServiceRuntime
     {
         // A throw-away container of the same image runs the checker over the same bind mount.
         var image = await ImageOfAsync(spec.Kind, spec.Version, cancellationToken);
-        var created = await _client.Containers.CreateContainerAsync(
-            new CreateContainerParameters
-            {
-                Image = image,
-                Cmd = [.. spec.CheckCommand],
-                Env = EnvOf(spec),
-                User = "0:0",
-                Labels = new Dictionary<string, string> { [ManagedLabel] = "true", [ServerLabel] = _serverId },
-                HostConfig = new HostConfig { NetworkMode = "host", Binds = [$"{spec.ServiceDirectory}:{spec.ServiceDirectory}"] },
-            },
-            cancellationToken);
-        try
+        var result = await RunOneOffAsync(image, [$"{spec.ServiceDirectory}:{spec.ServiceDirectory}"], spec.CheckCommand, EnvOf(spec), TimeSpan.FromSeconds(30), cancellationToken);
+        if (!result.Ok)
         {
-            await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(30));
-            var wait = await _client.Containers.WaitContainerAsync(created.ID, timeout.Token);
-            if (wait.StatusCode != 0)
-            {
-                var output = await LogsAsync(created.ID, 4000, cancellationToken);
-                throw new ServiceRuntimeException($"configuration check failed ({string.Join(' ', spec.CheckCommand)}, exit {wait.StatusCode}): {output.Trim()}");
-            }
-        }
-        finally
-        {
-            await _client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+            throw new ServiceRuntimeException($"configuration check failed ({string.Join(' ', spec.CheckCommand)}, exit {result.ExitCode}): {result.Output.Trim()}");
         }
     }
+
+    public async Task<ToolResult> RunToolAsync(string kind, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ContainerInspectResponse inspect;
+        try
+        {
+            inspect = await _client.Containers.InspectContainerAsync(ContainerName(kind), cancellationToken);
+        }
+        catch (DockerContainerNotFoundException e)
+        {
+            throw new ServiceRuntimeException($"container {ContainerName(kind)} does not exist", e);
+        }
+
+        return inspect.State?.Running == true
+            ? await ExecAsync(ContainerName(kind), argv, timeout, cancellationToken)
+            : await RunOneOffAsync(inspect.Config?.Image ?? throw new ServiceRuntimeException($"container {ContainerName(kind)} has no image"), [.. inspect.HostConfig?.Binds ?? []], argv, [], timeout, cancellationToken);
+    }
+
+    public async Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
+        await RunOneOffAsync(await ImageOfAsync(kind, version, cancellationToken), [$"{serviceDirectory}:{serviceDirectory}"], argv, [], timeout, cancellationToken);
 
     public async Task CreateAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
@@ -341,6 +339,94 @@ internal sealed class DockerRuntime : IServiceRuntime
             .OrderByDescending(t => ParseTag(t.Tag).Engine)
             .ThenByDescending(t => ParseTag(t.Tag).Revision)
             .ThenByDescending(t => t.Created)];
+    }
+
+    /// <summary><c>docker exec</c> of <paramref name="argv"/> in a running container, as root, to its end.</summary>
+    private async Task<ToolResult> ExecAsync(string container, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        limit.CancelAfter(timeout);
+        try
+        {
+            var exec = await _client.Exec.CreateContainerExecAsync(
+                container,
+                new ContainerExecCreateParameters { Cmd = [.. argv], AttachStdout = true, AttachStderr = true, User = "0:0" },
+                limit.Token);
+            string stdout;
+            string stderr;
+            using (var stream = await _client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters { Detach = false }, limit.Token))
+            {
+                (stdout, stderr) = await stream.ReadOutputToEndAsync(limit.Token);
+            }
+
+            var inspect = await _client.Exec.InspectContainerExecAsync(exec.ID, limit.Token);
+            var output = stdout + stderr;
+            return output.Contains("executable file not found", StringComparison.Ordinal)
+                ? new ToolResult(ToolResult.NotFound, $"{argv[0]} is not in container {container}")
+                : new ToolResult((int)(inspect.ExitCode ?? -1), output);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ServiceRuntimeException($"{string.Join(' ', argv)} in container {container} did not finish within {timeout.TotalSeconds:0} s");
+        }
+        catch (DockerApiException e)
+        {
+            throw new ServiceRuntimeException($"cannot run {argv[0]} in container {container}: {e.ResponseBody}", e);
+        }
+    }
+
+    /// <summary>A throw-away container of <paramref name="image"/> runs <paramref name="argv"/> with <paramref name="binds"/> (the service directory).</summary>
+    private async Task<ToolResult> RunOneOffAsync(string image, List<string> binds, IReadOnlyList<string> argv, List<string> env, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        CreateContainerResponse created;
+        try
+        {
+            created = await _client.Containers.CreateContainerAsync(
+                new CreateContainerParameters
+                {
+                    Image = image,
+                    Cmd = [.. argv],
+                    Env = env,
+                    User = "0:0",
+                    Labels = new Dictionary<string, string> { [ManagedLabel] = "true", [ServerLabel] = _serverId },
+                    HostConfig = new HostConfig { NetworkMode = "host", Binds = binds },
+                },
+                cancellationToken);
+        }
+        catch (DockerApiException e)
+        {
+            throw new ServiceRuntimeException($"cannot create a container of {image} to run {argv[0]}: {e.ResponseBody}", e);
+        }
+
+        try
+        {
+            try
+            {
+                await _client.Containers.StartContainerAsync(created.ID, new ContainerStartParameters(), cancellationToken);
+            }
+            catch (DockerApiException e) when (e.ResponseBody?.Contains("executable file not found", StringComparison.Ordinal) == true)
+            {
+                return new ToolResult(ToolResult.NotFound, $"{argv[0]} is not in image {image}");
+            }
+
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            limit.CancelAfter(timeout);
+            ContainerWaitResponse wait;
+            try
+            {
+                wait = await _client.Containers.WaitContainerAsync(created.ID, limit.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ServiceRuntimeException($"{string.Join(' ', argv)} in a container of {image} did not finish within {timeout.TotalSeconds:0} s");
+            }
+
+            return new ToolResult((int)wait.StatusCode, await LogsAsync(created.ID, 64 * 1024, cancellationToken));
+        }
+        finally
+        {
+            await _client.Containers.RemoveContainerAsync(created.ID, new ContainerRemoveParameters { Force = true }, CancellationToken.None);
+        }
     }
 
     private async Task<string> LogsAsync(string container, int maxBytes, CancellationToken cancellationToken)

@@ -289,6 +289,21 @@ internal sealed class ExecRuntime : IServiceRuntime
         return new RuntimeHealth(found.Count > 0, description);
     }
 
+    public async Task<ToolResult> RunToolAsync(string kind, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var binary = FindBinary(argv[0]);
+        if (binary is null)
+        {
+            return new ToolResult(ToolResult.NotFound, $"{argv[0]} is not installed on this host (looked in {string.Join(", ", SearchDirectories())})");
+        }
+
+        var (exit, output) = await RunToEndAsync(binary, [.. argv.Skip(1)], null, timeout, cancellationToken);
+        return new ToolResult(exit, output);
+    }
+
+    public Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunToolAsync(kind, argv, timeout, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         string[] kinds;

@@ -54,6 +54,31 @@ internal interface IServiceRuntime : IAsyncDisposable
     Task RemoveOrphansAsync(IReadOnlyCollection<string> installedKinds, CancellationToken cancellationToken);
 
     Task<RuntimeHealth> CheckAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs a tool of the service's package (<c>knotc</c>, <c>kzonecheck</c>) to its end: exec, the host binary; docker,
+    /// <c>docker exec</c> in the running container, or a one-off container of the service's image (its directory
+    /// mounted) when it does not run. <paramref name="argv"/>[0] is the tool. A tool that is not there answers
+    /// <see cref="ToolResult.NotFound"/>; one that outlives <paramref name="timeout"/> is killed and throws
+    /// <see cref="ServiceRuntimeException"/>.
+    /// </summary>
+    Task<ToolResult> RunToolAsync(string kind, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="RunToolAsync"/> with the tools of <paramref name="version"/> (docker: a one-off container of that image
+    /// with <paramref name="serviceDirectory"/> mounted, whether or not the service exists; exec: the host's tools, the
+    /// only version there is).
+    /// </summary>
+    Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>How a tool ended: its exit code and its output (stdout then stderr).</summary>
+internal sealed record ToolResult(int ExitCode, string Output)
+{
+    /// <summary>The shell's "command not found" code: the tool is not installed (host) or not in the image.</summary>
+    public const int NotFound = 127;
+
+    public bool Ok => ExitCode == 0;
 }
 
 /// <summary>

@@ -90,7 +90,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
 
         return kind == ServiceKinds.Dns
-            ? new ServiceEndpoints(ServiceConfigs.DnsProbeEndpoint(record.ListenAddress, record.Port), Layout(kind).ControlSocket)
+            ? new ServiceEndpoints(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(kind), record)), Layout(kind).ControlSocket)
             : new ServiceEndpoints(null, Layout(kind).ControlSocket);
     }
 
@@ -130,7 +130,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             try
             {
                 var record = entry.Record;
-                var spec = ServiceConfigs.Write(Layout(kind), kind, record.Version, record.ListenAddress, record.Port);
+                var spec = ExistingSpec(record);
                 var adopted = await runtime.AdoptAsync(spec, cancellationToken);
                 var now = _time.GetUtcNow();
                 if (adopted)
@@ -239,6 +239,27 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             throw new ServiceCommandException($"listen address '{args.ListenAddress}' is not an IP address", steps);
         }
 
+        if (args.Listen is { Count: > 0 } listenEntries)
+        {
+            if (args.Kind != ServiceKinds.Dns)
+            {
+                throw new ServiceCommandException($"listen entries are for the dns service, not {args.Kind}", steps);
+            }
+
+            try
+            {
+                args = args with { Listen = Dns.KnotConf.ValidateListen(listenEntries) };
+            }
+            catch (ArgumentException e)
+            {
+                throw new ServiceCommandException(e.Message, steps, e);
+            }
+        }
+        else
+        {
+            args = args with { Listen = null };
+        }
+
         var kind = args.Kind;
         var gate = Gate(kind);
         await gate.WaitAsync(cancellationToken);
@@ -252,7 +273,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             {
                 await FreshInstallAsync(runtime, args, version, steps, cancellationToken);
             }
-            else if (existing.Record.Version == version && existing.Record.ListenAddress == args.ListenAddress && existing.Record.Port == args.Port)
+            else if (existing.Record.Version == version && existing.Record.ListenAddress == args.ListenAddress && existing.Record.Port == args.Port
+                && (existing.Record.Listen ?? []).SequenceEqual(args.Listen ?? [], StringComparer.Ordinal))
             {
                 steps.Add($"{kind} {version} is already installed");
                 await EnsureRunningAsync(runtime, existing, steps, cancellationToken);
@@ -422,7 +444,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         var kind = args.Kind;
         var layout = Layout(kind);
         var freshDirectory = !Directory.Exists(layout.Directory);
-        var record = new InstalledService(kind, runtime.Name, version, ImageOf(runtime, kind, version), args.ListenAddress, args.Port, ServiceStates.Running, 0, _time.GetUtcNow());
+        var record = new InstalledService(kind, runtime.Name, version, ImageOf(runtime, kind, version), args.ListenAddress, args.Port, ServiceStates.Running, 0, _time.GetUtcNow(), args.Listen);
         try
         {
             await DeployAsync(runtime, record, steps, cancellationToken);
@@ -455,7 +477,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         var kind = args.Kind;
         var previous = entry.Record;
         steps.Add(previous.Version == version ? $"changing the listen address of {kind} {version}" : $"updating {kind} from {previous.Version} to {version}");
-        var next = previous with { Version = version, Image = ImageOf(runtime, kind, version), ListenAddress = args.ListenAddress, Port = args.Port, Desired = ServiceStates.Running };
+        var next = previous with { Version = version, Image = ImageOf(runtime, kind, version), ListenAddress = args.ListenAddress, Port = args.Port, Listen = args.Listen, Desired = ServiceStates.Running };
         try
         {
             await DeployAsync(runtime, next, steps, cancellationToken);
@@ -489,8 +511,16 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     {
         var kind = record.Kind;
         var layout = Layout(kind);
-        var spec = ServiceConfigs.Write(layout, kind, record.Version, record.ListenAddress, record.Port);
-        steps.Add($"wrote configuration {layout.ConfigFile}");
+        var dnstap = false;
+        if (kind == ServiceKinds.Dns)
+        {
+            dnstap = await Step(steps, () => Dns.DnsModules.HasDnstapAsync(runtime, layout, record.Version, cancellationToken));
+        }
+
+        var spec = ServiceConfigs.Write(layout, record, dnstap);
+        steps.Add(kind == ServiceKinds.Dns
+            ? $"wrote configuration {layout.ConfigFile} ({DescribeApplied(layout)}{(dnstap ? string.Empty : "; this knotd has no mod-dnstap")})"
+            : $"wrote configuration {layout.ConfigFile}");
         await StepDelayAsync(cancellationToken);
         await Step(steps, () => runtime.ValidateAsync(spec, cancellationToken));
         steps.Add($"configuration check passed ({string.Join(' ', spec.CheckCommand.Take(1).Concat(spec.CheckCommand.Skip(spec.CheckCommand.Count - 1)))})");
@@ -534,7 +564,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
     private async Task CreateFromRecordAsync(IServiceRuntime runtime, InstalledService record, List<string>? steps, CancellationToken cancellationToken)
     {
-        var spec = ServiceConfigs.Write(Layout(record.Kind), record.Kind, record.Version, record.ListenAddress, record.Port);
+        var spec = ExistingSpec(record);
         await runtime.CreateAsync(spec, cancellationToken);
         steps?.Add($"re-created {Describe(runtime, record.Kind)} ({record.Version})");
     }
@@ -594,7 +624,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
     private Task<ProbeResult> ProbeAsync(InstalledService record, CancellationToken cancellationToken) =>
         record.Kind == ServiceKinds.Dns
-            ? ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(record.ListenAddress, record.Port), cancellationToken, ProbeTimeout)
+            ? ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(record.Kind), record)), cancellationToken, ProbeTimeout)
             : ServiceProbes.KeaStatusAsync(Layout(record.Kind).ControlSocket, cancellationToken, ProbeTimeout);
 
     private async Task CleanUpAsync(IServiceRuntime runtime, string kind, ServiceLayout layout, bool removeDirectory, StepLog steps)
@@ -735,6 +765,60 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
     private ServiceLayout Layout(string kind) => ServiceLayout.For(_options.ServicesRoot, kind);
 
+    /// <summary>
+    /// How to run an installed service whose configuration was written by its install (or a later <c>dns.apply</c>):
+    /// a DNS configuration on disk is kept as it is (it is what was validated and applied); others are written again.
+    /// </summary>
+    private ServiceSpec ExistingSpec(InstalledService record)
+    {
+        var layout = Layout(record.Kind);
+        return record.Kind == ServiceKinds.Dns && File.Exists(layout.ConfigFile)
+            ? ServiceConfigs.SpecOf(layout, record.Kind, record.Version)
+            : ServiceConfigs.Write(layout, record, dnstapAvailable: false);
+    }
+
+    private static string DescribeApplied(ServiceLayout layout) =>
+        Dns.DnsAppliedStore.Read(layout) is { } applied
+            ? $"DNS configuration version {applied.Version}, {applied.Spec.Zones.Count} zone(s)"
+            : "no DNS configuration applied yet: no zones";
+
+    /// <summary>
+    /// Restarts a service from inside <see cref="WithServiceAsync"/> (its gate held): stop, clear stale pid files,
+    /// start. Not counted as a crash restart. (knotd binds its listen sockets at start only.)
+    /// </summary>
+    internal async Task RestartHeldAsync(IServiceRuntime runtime, string kind, CancellationToken cancellationToken)
+    {
+        await runtime.StopAsync(kind, _options.StopGrace, cancellationToken);
+        await StartCleanAsync(runtime, kind, cancellationToken);
+        if (TryEntry(kind) is { } entry)
+        {
+            MarkStarted(entry);
+        }
+    }
+
+    /// <summary>Where services live (<c>STATE_DIR/services</c>).</summary>
+    public string ServicesRoot => _options.ServicesRoot;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> on an installed service while holding its gate (no install, service command or
+    /// supervision pass of that kind runs meanwhile). Throws <see cref="ServiceCommandException"/> when it is not installed.
+    /// </summary>
+    internal async Task<T> WithServiceAsync<T>(string kind, Func<IServiceRuntime, InstalledService, ServiceLayout, Task<T>> action, CancellationToken cancellationToken)
+    {
+        var gate = Gate(kind);
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var entry = TryEntry(kind) ?? throw new ServiceCommandException($"no {kind} service is installed on this server (install it with service.install first)", []);
+            var runtime = await EnsureRuntimeAsync(entry.Record.Runtime);
+            return await action(runtime, entry.Record, Layout(kind));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     private SemaphoreSlim Gate(string kind)
     {
         lock (_lock)
@@ -816,10 +900,11 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     private void SaveLocked() =>
         _file.Write(new ServicesFileContent(ServicesFile.FormatVersion, _runtimeName, [.. _entries.Values.Select(e => e.Record).OrderBy(r => r.Kind, StringComparer.Ordinal)]));
 
-    private static ServiceStatus StatusOf(Entry entry)
+    private ServiceStatus StatusOf(Entry entry)
     {
         var r = entry.Record;
-        string? listen = r.Kind == ServiceKinds.Dns ? string.Join(", ", ServiceConfigs.DnsListen(r.ListenAddress, r.Port).Select(ListenText)) : null;
+        var layout = Layout(r.Kind);
+        string? listen = r.Kind == ServiceKinds.Dns ? string.Join(", ", ServiceConfigs.DnsEffectiveListen(layout, r).Select(ListenText)) : null;
         return new ServiceStatus(r.Kind, entry.State, entry.Since, r.RestartCount, r.Version, r.Runtime, entry.Error, listen);
     }
 

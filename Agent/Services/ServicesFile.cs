@@ -7,7 +7,8 @@ namespace ManagedServers.Agent.Services;
 /// <summary>
 /// One installed service as kept in <c>services.json</c>: what to run (<see cref="Version"/> = image tag for docker,
 /// binary version for exec), where it listens, whether it should run (<see cref="Desired"/>: running|stopped), and the
-/// crash restarts so far.
+/// crash restarts so far. <see cref="Listen"/> (DNS): Knot listen entries <c>address@port</c>; when set they win over
+/// <see cref="ListenAddress"/>/<see cref="Port"/>.
 /// </summary>
 internal sealed record InstalledService(
     string Kind,
@@ -18,7 +19,8 @@ internal sealed record InstalledService(
     int? Port,
     string Desired,
     int RestartCount,
-    DateTimeOffset InstalledAt);
+    DateTimeOffset InstalledAt,
+    IReadOnlyList<string>? Listen = null);
 
 /// <summary>The content of <c>services.json</c>: the agent's runtime (one for all services) and its services.</summary>
 internal sealed record ServicesFileContent(int Version, string? Runtime, IReadOnlyList<InstalledService> Services);

@@ -83,6 +83,9 @@ internal sealed class FakeControlPlane : IAsyncDisposable
 
     public ConcurrentQueue<string> RequestsWithoutProtocolHeader { get; } = new();
 
+    /// <summary>Zone files served at <c>GET api/v1/agent/zones/{zone}/file?serial=N</c> (gzip); another serial answers 410.</summary>
+    public ConcurrentDictionary<(string Zone, long Serial), byte[]> ZoneFiles { get; } = new();
+
     public static async Task<FakeControlPlane> StartAsync(TestCa ca, X509Certificate2? serverCertificate = null)
     {
         serverCertificate ??= ca.IssueServerCertificate();
@@ -161,6 +164,11 @@ internal sealed class FakeControlPlane : IAsyncDisposable
 
             await next(context);
         });
+
+        app.MapGet("/" + ManagedServers.Contracts.Agent.AgentApi.ZoneFileTemplate, (string zone, long serial) =>
+            ZoneFiles.TryGetValue((zone, serial), out var gzip)
+                ? Results.Bytes(gzip, "application/gzip")
+                : Problem(410, "about:blank", "Gone", $"zone {zone} is no longer at serial {serial}"));
 
         app.MapPost("/api/v1/agent/enroll", async context =>
         {

@@ -108,5 +108,11 @@ internal sealed class FakeRuntime : IServiceRuntime
 
     public Task<RuntimeHealth> CheckAsync(CancellationToken cancellationToken) => Task.FromResult(new RuntimeHealth(true, "fake"));
 
+    public Task<ToolResult> RunToolAsync(string kind, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult(new ToolResult(ToolResult.NotFound, $"{argv[0]}: fake runtime"));
+
+    public Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunToolAsync(kind, argv, timeout, cancellationToken);
+
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
