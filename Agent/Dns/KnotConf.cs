@@ -173,33 +173,9 @@ internal static class KnotConf
         return result;
     }
 
-    /// <summary><c>address@port</c> → endpoint; throws <see cref="ArgumentException"/> with a message for the operator.</summary>
-    public static IPEndPoint ParseListen(string entry)
-    {
-        var at = entry?.LastIndexOf('@') ?? -1;
-        if (entry is null || at <= 0 || at == entry.Length - 1)
-        {
-            throw new ArgumentException($"listen entry '{entry}' is not ADDRESS@PORT (e.g. 192.0.2.1@53, ::@53)");
-        }
-
-        var address = entry[..at];
-        if (address.StartsWith('[') && address.EndsWith(']'))
-        {
-            address = address[1..^1];
-        }
-
-        if (!IPAddress.TryParse(address, out var ip) || address.Contains('%', StringComparison.Ordinal))
-        {
-            throw new ArgumentException($"listen entry '{entry}': '{address}' is not an IPv4 or IPv6 address");
-        }
-
-        if (!int.TryParse(entry[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-        {
-            throw new ArgumentException($"listen entry '{entry}': port '{entry[(at + 1)..]}' is not 1-65535");
-        }
-
-        return new IPEndPoint(ip, port);
-    }
+    /// <summary><c>address@port</c> (or an address: port 53) → endpoint; throws <see cref="ArgumentException"/> with a message for the operator.</summary>
+    public static IPEndPoint ParseListen(string entry) =>
+        DnsListen.TryParse(entry, out _, out var endpoint, out var error) ? endpoint! : throw new ArgumentException("listen entry " + error);
 
     /// <summary>Knot's form: <c>192.0.2.1@53</c>, <c>2001:db8::1@53</c>.</summary>
     public static string Format(IPEndPoint endpoint) => $"{endpoint.Address}@{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";

@@ -26,6 +26,11 @@ public static class DnsListen
         var text = entry?.Trim() ?? string.Empty;
         var at = text.LastIndexOf('@');
         var addressText = at < 0 ? text : text[..at];
+        if (addressText.Length > 2 && addressText[0] == '[' && addressText[^1] == ']')
+        {
+            addressText = addressText[1..^1]; // [2001:db8::1]@53
+        }
+
         var port = DefaultPort;
         if (at >= 0 && (!int.TryParse(text.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535))
         {
