@@ -26,6 +26,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(PingOutput))]
 [JsonSerializable(typeof(MetricsBatch))]
 [JsonSerializable(typeof(SystemSample))]
+[JsonSerializable(typeof(DnsMetricsBatch))]
 [JsonSerializable(typeof(AgentMonitoringConfig))]
 [JsonSerializable(typeof(ConfigureArgs))]
 [JsonSerializable(typeof(ServiceInstallArgs))]
