@@ -64,6 +64,8 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(PrometheusTargetGroup[]))]
 [JsonSerializable(typeof(RawSamplesView))]
 [JsonSerializable(typeof(AggregateSamplesView))]
+[JsonSerializable(typeof(DnsRpsView))]
+[JsonSerializable(typeof(DnsTopView))]
 [JsonSerializable(typeof(UserView[]))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class ContractsJson : JsonSerializerContext
