@@ -74,6 +74,7 @@ public static class ApiSetup
         app.MapJobsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
+        app.MapDnsMonitoringApi();
         app.MapPrometheusApi();
         app.MapSettingsApi();
         app.MapIdentityApi();

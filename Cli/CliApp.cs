@@ -192,6 +192,16 @@ internal static class CliApp
                     .WithExample("monitor", "system", "dns-01", "--since", "15m", "-o", "json");
             });
 
+            config.AddBranch("dns", dns =>
+            {
+                dns.SetDescription("What DNS servers answer.");
+                dns.AddCommand<ManagedServers.Cli.Commands.Dns.DnsTopCommand>("top")
+                    .WithDescription("The names a DNS server answered most over a window (dnstap hit counts), with their last access.")
+                    .WithExample("dns", "top", "dns-01")
+                    .WithExample("dns", "top", "dns-01", "--zone", "example.com", "-n", "50", "--since", "6h")
+                    .WithExample("dns", "top", "dns-01", "-o", "json");
+            });
+
             config.AddBranch("settings", settings =>
             {
                 settings.SetDescription("Show and change control-plane settings.");

@@ -26,6 +26,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(PingOutput))]
 [JsonSerializable(typeof(MetricsBatch))]
 [JsonSerializable(typeof(SystemSample))]
+[JsonSerializable(typeof(DnsMetricsBatch))]
 [JsonSerializable(typeof(AgentMonitoringConfig))]
 [JsonSerializable(typeof(ConfigureArgs))]
 [JsonSerializable(typeof(ServiceInstallArgs))]
@@ -68,6 +69,8 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(PrometheusTargetGroup[]))]
 [JsonSerializable(typeof(RawSamplesView))]
 [JsonSerializable(typeof(AggregateSamplesView))]
+[JsonSerializable(typeof(DnsRpsView))]
+[JsonSerializable(typeof(DnsTopView))]
 [JsonSerializable(typeof(UserView[]))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
 public sealed partial class ContractsJson : JsonSerializerContext

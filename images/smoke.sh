@@ -6,7 +6,9 @@
 #         conf-check`; knotd with a minimal config (one zone, control socket in the mounted
 #         directory) on 127.0.0.1:<free port> (host network) answers the zone's SOA and
 #         `. SOA` (REFUSED is an answer), asked from the host with kdig (Perl if kdig is
-#         missing); `knotc status` over the control socket answers "Running".
+#         missing); `knotc status` over the control socket answers "Running". The config loads
+#         mod-stats and mod-dnstap (knotd refuses to start if the dnstap module is missing) and
+#         `knotc stats` shows mod-stats counters.
 #   kea:  `kea-dhcp4 -V`, `kea-dhcp6 -V`; each server with the lease_cmds and stat_cmds hooks,
 #         no interfaces, memfile leases and a unix control socket in the mounted directory
 #         answers `status-get` with "result": 0, sent from the host (Perl's IO::Socket::UNIX,
@@ -108,9 +110,17 @@ database:
     storage: "$dir/knot/db"
 control:
     listen: "$dir/knot/knot.sock"
+mod-stats:
+  - id: default
+mod-dnstap:
+  - id: tap
+    sink: "unix:$dir/knot/dnstap.sock"
+    log-queries: off
+    log-responses: on
 template:
   - id: default
     storage: "$dir/knot/zones"
+    global-module: [ mod-stats/default, mod-dnstap/tap ]
 zone:
   - domain: smoke.test
 EOF
@@ -133,6 +143,7 @@ EOF
   status=$(dns_status "$port" .)
   [ -n "$status" ] || fail "knotd did not answer '. SOA'"
   docker exec "$name" knotc -s "$dir/knot/knot.sock" status | grep -q Running || fail "knotc status over $dir/knot/knot.sock"
+  docker exec "$name" knotc -s "$dir/knot/knot.sock" stats | grep -q '^mod-stats\.' || fail "knotc stats shows no mod-stats counters"
   log "smoke: knotd $(docker exec "$name" knotd --version | awk '{print $NF}') answers on 127.0.0.1:$port (smoke.test SOA: NOERROR, . SOA: $status), knotc status: Running"
 }
 

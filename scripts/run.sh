@@ -59,6 +59,14 @@ done
 # A DNS service on the demo server (the agent runs the host's knotd: exec runtime), answering on 127.0.0.1:5353.
 dns_note="no DNS service (install Debian's knot package, then: msctl services add demo-dns dns --listen 127.0.0.1 --port 5353)"
 if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/knotd ]; }; then
+  # DNS monitoring (per-name hit counts) needs mod-dnstap beside the host's knot; dnsperf is handy to load it.
+  dns_missing=(); for p in knot-module-dnstap dnsperf; do dpkg -s "$p" >/dev/null 2>&1 || dns_missing+=("$p"); done
+  if [ ${#dns_missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    log "installing ${dns_missing[*]}"
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${dns_missing[@]}" >/dev/null; } \
+      || log "could not install ${dns_missing[*]}: DNS hit counts stay off (knot counters still work)"
+  fi
   if [ "$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services")" = "[]" ]; then
     log "installing a DNS service on demo-dns (knotd on 127.0.0.1:5353)"
     job=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"kind":"dns","listen_address":"127.0.0.1","port":5353}' "$url/api/v1/servers/$id/services" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')

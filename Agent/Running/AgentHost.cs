@@ -121,6 +121,7 @@ internal static class AgentHost
             services.AddHostedService<HeartbeatService>();
             services.AddHostedService<CommandService>();
             services.AddSingleton<IMetricsSender, HttpsMetricsSender>();
+            services.AddSingleton<IDnsMetricsSender, HttpsDnsMetricsSender>();
         }
         else
         {
@@ -128,6 +129,7 @@ internal static class AgentHost
             services.AddSingleton<AmqpAgentService>();
             services.AddHostedService(sp => sp.GetRequiredService<AmqpAgentService>());
             services.AddSingleton<IMetricsSender, AmqpMetricsSender>();
+            services.AddSingleton<IDnsMetricsSender, AmqpDnsMetricsSender>();
         }
 
         services.AddHostedService<RenewalService>();
@@ -137,6 +139,19 @@ internal static class AgentHost
         services.AddSingleton<LatestSample>();
         services.AddSingleton(sp => new SampleSpool(state.SpoolDirectory, logger: sp.GetRequiredService<ILogger<SampleSpool>>()));
         services.AddHostedService<MonitoringService>();
+
+        // DNS monitoring: Knot's counters and dnstap name hits, spooled per interval.
+        services.AddSingleton(new DnsBatchSpool(Path.Combine(state.Path, DnsBatchSpool.DirectoryName)));
+        services.AddHostedService(sp => new DnsMonitoringService(
+            sp.GetRequiredService<DnsBatchSpool>(),
+            sp.GetRequiredService<IDnsMetricsSender>(),
+            sp.GetRequiredService<IServiceInventory>(),
+            sp.GetRequiredService<ServiceManagerOptions>(),
+            sp.GetRequiredService<AgentRuntimeSettings>(),
+            sp.GetRequiredService<AgentRunOptions>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<DnsMonitoringService>>(),
+            zoneSource: sp.GetService<ManagedServers.Agent.Dns.IDnsZoneSource>()));
         if (options.MetricsListen is { } metricsListen)
         {
             services.AddSingleton(sp =>

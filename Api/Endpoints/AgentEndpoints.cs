@@ -26,6 +26,7 @@ public static partial class AgentEndpoints
         agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
         agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
         agent.MapPost(AgentApi.Metrics, MetricsAsync).WithName("PostMetrics").WithSummary("Agent system samples (mTLS); 200 once they are stored");
+        agent.MapPost(AgentApi.DnsMetrics, DnsMetricsEndpoints.IngestAsync).WithName("PostDnsMetrics").WithSummary("Agent DNS monitoring interval (mTLS); 200 once it is stored");
         agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
         agent.MapPost(AgentApi.CommandResultTemplate, ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
         agent.MapGet(AgentApi.ZoneFileTemplate, ServerDnsEndpoints.ZoneFileAsync).WithName("GetAgentZoneFile")

@@ -106,6 +106,11 @@ internal sealed class ApiClient : IDisposable
         SendAsync<AggregateSamplesView>(HttpMethod.Get, "monitoring/system/aggregate" + QueryString(
             ("server", serverId), ("from", Iso(from)), ("to", Iso(to)), ("step", stepSeconds.ToString(CultureInfo.InvariantCulture)), ("metric", metric)), null, ct);
 
+    /// <summary>The top names of a DNS server over a window, of one zone or all.</summary>
+    public Task<ApiResult<DnsTopView>> GetDnsTopAsync(string serverId, string? zone, int n, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        SendAsync<DnsTopView>(HttpMethod.Get, "monitoring/dns/top" + QueryString(
+            ("server", serverId), ("zone", zone), ("n", n.ToString(CultureInfo.InvariantCulture)), ("from", Iso(from)), ("to", Iso(to))), null, ct);
+
     // ---- services, jobs, diagnostics, debug bundle ----
 
     public Task<ApiResult<ServiceView[]>> ListServicesAsync(string serverId, CancellationToken ct) =>

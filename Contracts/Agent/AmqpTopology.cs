@@ -29,6 +29,7 @@ public static partial class AmqpTopology
     public const string HeartbeatKind = "heartbeat";
     public const string ResultKind = "result";
     public const string MetricsKind = "metrics";
+    public const string DnsMetricsKind = "dns-metrics";
 
     /// <summary>Partition queues when <c>RabbitMq:Partitions</c> is not set.</summary>
     public const int DefaultPartitions = 8;

@@ -261,3 +261,12 @@ public sealed record ConfigVersionDetailView(
 
 /// <summary>A unified diff between two configuration versions' knot.conf.</summary>
 public sealed record ConfigDiffView(int From, int To, bool Identical, string Diff);
+
+/// <summary>DNS responses per second of one server: one point per agent interval, and the latest.</summary>
+public sealed record DnsRpsView(string Server, DateTimeOffset From, DateTimeOffset To, double? Current, DateTimeOffset? CurrentAt, IReadOnlyList<DnsRpsPoint> Items);
+
+/// <summary>One DNS interval: its start, responses per second over it and responses counted.</summary>
+public sealed record DnsRpsPoint(DateTimeOffset Time, double Rps, double Queries);
+
+/// <summary>The busiest names of one server (of one zone, or all) over a window: hits and last access.</summary>
+public sealed record DnsTopView(string Server, string? Zone, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ManagedServers.Contracts.Agent.DnsNameHits> Items);

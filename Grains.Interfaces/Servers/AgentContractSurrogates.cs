@@ -32,3 +32,6 @@ public sealed class CommandResultConverter() : JsonContractConverter<CommandResu
 
 [RegisterConverter]
 public sealed class MetricsBatchConverter() : JsonContractConverter<MetricsBatch>(ContractsJson.Default.MetricsBatch);
+
+[RegisterConverter]
+public sealed class DnsMetricsBatchConverter() : JsonContractConverter<DnsMetricsBatch>(ContractsJson.Default.DnsMetricsBatch);

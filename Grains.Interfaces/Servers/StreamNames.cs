@@ -14,4 +14,7 @@ public static class StreamNames
 
     /// <summary>Stream namespace of metrics batches (stream id = server id).</summary>
     public const string MetricsNamespace = ManagedServers.Contracts.Agent.AmqpTopology.MetricsKind;
+
+    /// <summary>Stream namespace of DNS monitoring intervals (stream id = server id).</summary>
+    public const string DnsMetricsNamespace = ManagedServers.Contracts.Agent.AmqpTopology.DnsMetricsKind;
 }

@@ -20,6 +20,7 @@ namespace ManagedServers.Grains.Servers;
 [ImplicitStreamSubscription(StreamNames.HeartbeatNamespace)]
 [ImplicitStreamSubscription(StreamNames.ResultNamespace)]
 [ImplicitStreamSubscription(StreamNames.MetricsNamespace)]
+[ImplicitStreamSubscription(StreamNames.DnsMetricsNamespace)]
 public sealed partial class ManagedServerGrain(
     [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
     [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
@@ -184,6 +185,7 @@ public sealed partial class ManagedServerGrain(
         await UnregisterReminderAsync(MetricsReminder);
         await UnregisterReminderAsync(PullReminder);
         await metricsStore.DeleteServerAsync(Id);
+        await DeleteDnsMetricsAsync();
         await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).RemoveAsync(Id);
         _commandsAvailable.TrySetResult();
         LogDeleted(logger, Id, name);
@@ -505,6 +507,7 @@ public sealed partial class ManagedServerGrain(
     {
         StreamNames.ResultNamespace => handleFactory.Create<CommandResult>().ResumeAsync(this),
         StreamNames.MetricsNamespace => handleFactory.Create<MetricsBatch>().ResumeAsync(this),
+        StreamNames.DnsMetricsNamespace => handleFactory.Create<DnsMetricsBatch>().ResumeAsync(this),
         _ => handleFactory.Create<Heartbeat>().ResumeAsync(this),
     };
 
@@ -632,6 +635,7 @@ public sealed partial class ManagedServerGrain(
                 break;
             case MetricsReminder:
                 await ReconcileMetricsAsync();
+                await TrimDnsMetricsAsync();
                 break;
             case PullReminder:
                 await OnPullReminderAsync();

@@ -18,6 +18,7 @@ public static class IngestCodec
         AmqpTopology.HeartbeatKind => typeof(Heartbeat),
         AmqpTopology.ResultKind => typeof(CommandResult),
         AmqpTopology.MetricsKind => typeof(MetricsBatch),
+        AmqpTopology.DnsMetricsKind => typeof(DnsMetricsBatch),
         _ => null,
     };
 
@@ -33,6 +34,7 @@ public static class IngestCodec
         {
             Heartbeat h => h.ServerId,
             MetricsBatch m => m.ServerId,
+            DnsMetricsBatch d => d.ServerId,
             _ => serverId, // results carry no server id: the routing key (confined per agent) names it
         };
         if (!string.Equals(claimed, serverId, StringComparison.Ordinal))

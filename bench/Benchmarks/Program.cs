@@ -7,6 +7,14 @@ using ManagedServers.Grains.Servers;
 
 // dotnet run -c Release --project bench/Benchmarks -- --filter '*'
 // dotnet run -c Release --project bench/Benchmarks -- services [runs]   (service start latency per runtime)
+// dotnet run -c Release --project bench/Benchmarks -- dns [rounds] [seconds]   (dnsperf QPS without and with DNS monitoring)
+if (args is ["dns", ..])
+{
+    return await ManagedServers.Benchmarks.DnsMonitoringBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 15);
+}
+
 if (args is ["services", ..])
 {
     return await ManagedServers.Benchmarks.ServiceStartBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);

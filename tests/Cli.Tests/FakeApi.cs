@@ -69,6 +69,9 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>Raw system samples by server id, oldest first; the aggregate endpoint aggregates these.</summary>
     public ConcurrentDictionary<string, List<SystemSampleView>> Samples { get; } = new();
 
+    /// <summary>DNS name hits by server id, as GET /monitoring/dns/top answers them (filtered by zone, cut to n).</summary>
+    public ConcurrentDictionary<string, List<ManagedServers.Contracts.Agent.DnsNameHits>> DnsHits { get; } = new();
+
     /// <summary>The last body of GET /monitoring/system/raw or /aggregate.</summary>
     public string? LastMonitoringBody { get; private set; }
 
@@ -209,6 +212,20 @@ internal sealed class FakeApi : IAsyncDisposable
                 .Where(s => s.Metrics.Count > 0)
                 .ToList();
             return MonitoringJson(new RawSamplesView(server, from, to, items));
+        });
+        api.MapGet("/monitoring/dns/top", (string server, string? zone, int? n, DateTimeOffset from, DateTimeOffset to) =>
+        {
+            if (n is < 1 or > 10_000)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["n"] = ["must be between 1 and 10000"] });
+            }
+
+            var items = (DnsHits.TryGetValue(server, out var hits) ? hits : [])
+                .Where(h => zone is null || h.Zone == zone)
+                .OrderByDescending(h => h.Hits)
+                .Take(n ?? 20)
+                .ToList();
+            return Results.Json(new DnsTopView(server, zone, from, to, items), ContractsJson.WireOptions);
         });
         api.MapGet("/monitoring/system/aggregate", (string server, DateTimeOffset from, DateTimeOffset to, int step, string? metric) =>
         {

@@ -1,0 +1,200 @@
+using System.Security.Claims;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Monitoring;
+using ManagedServers.Grains.Interfaces.Telemetry;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>/api/v1/monitoring/dns: Knot's counters and per-name hits of one server (agents post them via <see cref="DnsMetricsEndpoints"/>).</summary>
+public static class DnsMonitoringEndpoints
+{
+    public const int DefaultTop = 20;
+    public const int MaxTop = 10_000;
+
+    public static IEndpointRouteBuilder MapDnsMonitoringApi(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/api/v1/monitoring/dns").WithTags("Monitoring").RequireAuthorization(AuthNames.PeopleRead);
+        read.MapGet("/raw", RawAsync).WithName("GetDnsRaw")
+            .WithSummary("DNS intervals of one server (counter deltas, queries, rps, dnstap frames seen/dropped): ?server=ID&from=&to=&limit= (default: the last hour)");
+        read.MapGet("/aggregate", AggregateAsync).WithName("GetDnsAggregate")
+            .WithSummary("Aggregated DNS metrics of one server (sum = count in the bucket): ?server=ID&from=&to=&step=60|3600|N×60");
+        read.MapGet("/rps", RpsAsync).WithName("GetDnsRps").WithSummary("DNS responses per second of one server over time, and the latest: ?server=ID&from=&to=");
+        read.MapGet("/top", TopAsync).WithName("GetDnsTop").WithSummary("Top names of one server by hits, with last access: ?server=ID&zone=&n=20&from=&to= (default: the last hour)");
+        return app;
+    }
+
+    private static (DateTimeOffset From, DateTimeOffset To) Window(FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, TimeProvider time, TimeSpan span)
+    {
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            errors.Add("server", "is required: the server id");
+        }
+
+        var end = to ?? time.GetUtcNow();
+        var start = from ?? end - span;
+        if (start >= end)
+        {
+            errors.Add("from", $"must be before 'to' ({end:O})");
+        }
+
+        return (start, end);
+    }
+
+    private static async Task<bool> ExistsAsync(IGrainFactory grains, string server) => await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is not null;
+
+    public static async Task<Results<Ok<RawSamplesView>, ValidationProblem, ProblemHttpResult>> RawAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null)
+    {
+        var errors = new FieldErrors();
+        var window = Window(errors, server, from, to, time, TimeSpan.FromHours(1));
+        if (limit is < 1 or > MonitoringEndpoints.MaxRawLimit)
+        {
+            errors.Add("limit", $"must be between 1 and {MonitoringEndpoints.MaxRawLimit}");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!await ExistsAsync(grains, server!))
+        {
+            return Problem.NotFound($"server '{server}' not found");
+        }
+
+        var rows = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsRawAsync(window.From, window.To, limit ?? MonitoringEndpoints.DefaultRawLimit);
+        return TypedResults.Ok(new RawSamplesView(server!, window.From, window.To, [.. rows.Select(r => new SystemSampleView(r.Time, r.Values))]));
+    }
+
+    public static async Task<Results<Ok<AggregateSamplesView>, ValidationProblem, ProblemHttpResult>> AggregateAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? step = null)
+    {
+        var errors = new FieldErrors();
+        var window = Window(errors, server, from, to, time, TimeSpan.FromDays(1));
+        var stepSeconds = step ?? (window.To - window.From > TimeSpan.FromDays(2) ? Resolutions.Hour : Resolutions.Minute);
+        if (stepSeconds < Resolutions.Minute || stepSeconds % Resolutions.Minute != 0 || stepSeconds > 31 * 86_400)
+        {
+            errors.Add("step", "must be a whole number of minutes in seconds (60, 300, 3600, …), at most 31 days");
+        }
+        else if ((window.To - window.From).TotalSeconds / stepSeconds > 20_000)
+        {
+            errors.Add("step", $"gives {(int)((window.To - window.From).TotalSeconds / stepSeconds)} buckets; use a larger step (at most 20000 buckets)");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!await ExistsAsync(grains, server!))
+        {
+            return Problem.NotFound($"server '{server}' not found");
+        }
+
+        var buckets = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsAggregatesAsync(window.From, window.To, stepSeconds);
+        return TypedResults.Ok(new AggregateSamplesView(
+            server!,
+            stepSeconds,
+            window.From,
+            window.To,
+            [.. buckets.Select(b => new AggregatePointView(b.Start, b.Metrics.ToDictionary(m => m.Key, m => new AggregateValue(m.Value.Min, m.Value.Avg, m.Value.Max, m.Value.Last, m.Value.Count), StringComparer.Ordinal)))]));
+    }
+
+    public static async Task<Results<Ok<DnsRpsView>, ValidationProblem, ProblemHttpResult>> RpsAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        var errors = new FieldErrors();
+        var window = Window(errors, server, from, to, time, TimeSpan.FromHours(1));
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!await ExistsAsync(grains, server!))
+        {
+            return Problem.NotFound($"server '{server}' not found");
+        }
+
+        var rows = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsRawAsync(window.From, window.To, MonitoringEndpoints.MaxRawLimit);
+        var points = rows.Select(r => new DnsRpsPoint(r.Time, r.Values.GetValueOrDefault(DnsMetricNames.Rps), r.Values.GetValueOrDefault(DnsMetricNames.Queries))).ToList();
+        var last = points.Count == 0 ? null : points[^1];
+        return TypedResults.Ok(new DnsRpsView(server!, window.From, window.To, last?.Rps, last?.Time, points));
+    }
+
+    public static async Task<Results<Ok<DnsTopView>, ValidationProblem, ProblemHttpResult>> TopAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, string? zone = null, int? n = null, DateTimeOffset? from = null, DateTimeOffset? to = null)
+    {
+        var errors = new FieldErrors();
+        var window = Window(errors, server, from, to, time, TimeSpan.FromHours(1));
+        if (n is < 1 or > MaxTop)
+        {
+            errors.Add("n", $"must be between 1 and {MaxTop}");
+        }
+
+        var zoneName = string.IsNullOrWhiteSpace(zone) ? null : zone.Trim().TrimEnd('.').ToLowerInvariant();
+        if (zoneName is { Length: > 253 })
+        {
+            errors.Add("zone", "is not a domain name");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (!await ExistsAsync(grains, server!))
+        {
+            return Problem.NotFound($"server '{server}' not found");
+        }
+
+        var top = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsTopAsync(zoneName, n ?? DefaultTop, window.From, window.To);
+        return TypedResults.Ok(new DnsTopView(server!, zoneName, window.From, window.To, [.. top.Select(t => new DnsNameHits(t.Zone, t.Name, t.Hits, t.LastAccess))]));
+    }
+}
+
+/// <summary>The agent's POST of a DNS monitoring interval (mTLS listener, mapped in <see cref="AgentEndpoints"/>).</summary>
+public static class DnsMetricsEndpoints
+{
+    /// <summary>Most names one interval may carry (the agent sends its top 10,000).</summary>
+    public const int MaxNames = 20_000;
+
+    public static async Task<Results<Ok<DnsIngestResult>, ValidationProblem, ProblemHttpResult>> IngestAsync(
+        DnsMetricsBatch body, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var serverId = ServersEndpoints.ServerIdOf(user)!;
+        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        {
+            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+        }
+
+        var errors = new FieldErrors();
+        if (body.IntervalEnd <= body.IntervalStart)
+        {
+            errors.Add("interval_end", "must be after interval_start");
+        }
+
+        if (body.Names is null)
+        {
+            errors.Add("names", "is required");
+        }
+        else if (body.Names.Count > MaxNames)
+        {
+            errors.Add("names", $"carries {body.Names.Count} names; at most {MaxNames}");
+        }
+
+        if (body.Counters is null)
+        {
+            errors.Add("counters", "is required");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var result = await grains.GetGrain<IServerDnsMetricsGrain>(serverId).IngestDnsAsync(body);
+        FleetMetrics.IngestReceived(AmqpTopology.DnsMetricsKind, FleetMetrics.Https);
+        return TypedResults.Ok(result);
+    }
+}

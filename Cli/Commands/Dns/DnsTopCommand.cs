@@ -1,0 +1,79 @@
+using System.ComponentModel;
+using System.Globalization;
+using ManagedServers.Cli.Api;
+using ManagedServers.Cli.Commands.Monitor;
+using ManagedServers.Cli.Commands.Servers;
+using ManagedServers.Cli.Output;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace ManagedServers.Cli.Commands.Dns;
+
+internal sealed class DnsTopSettings : ServerIdSettings
+{
+    [CommandOption("--zone <ZONE>")]
+    [Description("Only names of this zone")]
+    public string? Zone { get; init; }
+
+    [CommandOption("-n|--count <N>")]
+    [Description("How many names (1–10000, default 20)")]
+    [DefaultValue(20)]
+    public int Count { get; init; } = 20;
+
+    [CommandOption("--since <DURATION>")]
+    [Description("Window up to now: 15m, 1h, 6h, 2d... (default 1h)")]
+    [DefaultValue("1h")]
+    public string Since { get; init; } = "1h";
+
+    public TimeSpan Window => SinceDuration.TryParse(Since, out var window) ? window : TimeSpan.FromHours(1);
+
+    public override ValidationResult Validate() =>
+        base.Validate() is { Successful: false } invalid ? invalid
+        : Count is < 1 or > 10_000 ? ValidationResult.Error($"invalid -n {Count}: between 1 and 10000")
+        : SinceDuration.TryParse(Since, out _) ? ValidationResult.Success()
+        : ValidationResult.Error($"invalid --since '{Since}': {SinceDuration.Hint} (at most {SinceDuration.Max.TotalDays:0}d)");
+}
+
+/// <summary>msctl dns top SERVER: the names a DNS server answered most over a window, with hits and last access.</summary>
+internal sealed class DnsTopCommand(CliHost host) : ApiCommand<DnsTopSettings>(host)
+{
+    protected override async Task<int> RunAsync(ApiClient api, DnsTopSettings settings, CancellationToken cancellationToken)
+    {
+        var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
+        var to = Host.Time.GetUtcNow();
+        var from = to - settings.Window;
+        var zone = string.IsNullOrWhiteSpace(settings.Zone) ? null : settings.Zone.Trim();
+        var result = await api.GetDnsTopAsync(server.Id, zone, settings.Count, from, to, cancellationToken);
+        OutputFormat.Write(Host, settings.Output, result.Json, () =>
+        {
+            var view = result.Value;
+            if (view.Items.Count == 0)
+            {
+                Host.Console.MarkupLineInterpolated($"No DNS hits recorded for [bold]{server.Name}[/]{(zone is null ? string.Empty : " in " + zone)} in the last {settings.Since.Trim()}.");
+                return;
+            }
+
+            var now = Host.Time.GetUtcNow();
+            var table = new Table().RoundedBorder()
+                .AddColumn(new TableColumn("#").RightAligned())
+                .AddColumn(new TableColumn("NAME").NoWrap())
+                .AddColumn(new TableColumn("ZONE").NoWrap())
+                .AddColumn(new TableColumn("HITS").RightAligned())
+                .AddColumn("LAST ACCESS");
+            var rank = 0;
+            foreach (var item in view.Items)
+            {
+                table.AddRow(
+                    new Text((++rank).ToString(CultureInfo.InvariantCulture)),
+                    new Text(item.Name),
+                    new Text(item.Zone),
+                    new Text(item.Hits.ToString("N0", CultureInfo.InvariantCulture)),
+                    new Text(OutputFormat.Ago(item.LastAccess, now)));
+            }
+
+            Host.Console.MarkupLineInterpolated($"Top names of [bold]{server.Name}[/]{(zone is null ? string.Empty : " in " + zone)}, last {settings.Since.Trim()}:");
+            Host.Console.Write(table);
+        });
+        return ExitCodes.Ok;
+    }
+}

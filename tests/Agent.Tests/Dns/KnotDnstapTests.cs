@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Net;
+using DnsClient;
+using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Tests.Services;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ManagedServers.Agent.Tests.Dns;
+
+/// <summary>
+/// The host's knotd (exec) with mod-stats and mod-dnstap towards the agent's reader: hit counts per name equal the
+/// queries sent, name by name; frames seen equal the queries; Knot's counters move by the same amounts.
+/// </summary>
+public sealed class KnotDnstapTests : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("ms-kd-").FullName;
+    private Process? _knotd;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_knotd is { HasExited: false })
+        {
+            _knotd.Kill();
+            await _knotd.WaitForExitAsync();
+        }
+
+        _knotd?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    internal static string KnotConf(string dir, int port, bool monitoring) => $"""
+        server:
+            rundir: "{dir}"
+            listen: 127.0.0.1@{port}
+        control:
+            listen: "{dir}/knot.sock"
+        database:
+            storage: "{dir}/db"
+        log:
+          - target: stderr
+            any: warning
+        {(monitoring ? $"""
+        mod-stats:
+          - id: default
+        mod-dnstap:
+          - id: tap
+            sink: "unix:{dir}/dnstap.sock"
+            log-queries: off
+            log-responses: on
+        """ : string.Empty)}
+        template:
+          - id: default
+            storage: "{dir}"
+        {(monitoring ? "    global-module: [ mod-stats/default, mod-dnstap/tap ]\n    module: mod-stats/default" : string.Empty)}
+        zone:
+          - domain: example.com
+          - domain: example.net
+        """;
+
+    internal static void WriteZones(string dir)
+    {
+        foreach (var zone in new[] { "example.com", "example.net" })
+        {
+            File.WriteAllText(Path.Combine(dir, zone + ".zone"), $"""
+                $ORIGIN {zone}.
+                $TTL 300
+                @ SOA ns1 hostmaster 1 3600 600 86400 300
+                @ NS ns1
+                ns1 A 127.0.0.1
+                www A 192.0.2.1
+                mail A 192.0.2.2
+
+                """);
+        }
+    }
+
+    internal static Process StartKnotd(string config)
+    {
+        var info = new ProcessStartInfo(File.Exists("/usr/sbin/knotd") ? "/usr/sbin/knotd" : "knotd") { UseShellExecute = false, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(config);
+        var process = Process.Start(info)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [Fact]
+    public async Task Hit_counts_and_counters_match_the_queries_sent()
+    {
+        var port = ServiceTestHost.FreePort();
+        WriteZones(_dir);
+        var config = Path.Combine(_dir, "knot.conf");
+        File.WriteAllText(config, KnotConf(_dir, port, monitoring: true));
+        await using var reader = DnstapServer.Start(Path.Combine(_dir, "dnstap.sock"), NullLogger.Instance);
+        _knotd = StartKnotd(config);
+        var dns = new LookupClient(new LookupClientOptions(new NameServer(IPAddress.Loopback, port)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromSeconds(2), ContinueOnDnsError = true });
+        var stats = new KnotcStatsReader(Path.Combine(_dir, "knot.sock"));
+        for (var i = 0; i < 100 && !(await AnswersAsync(dns) && reader.Connections > 0); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(reader.Connections > 0, "knotd did not connect to the dnstap socket");
+        // Knot's dnstap writer flushes its buffer at least every second: wait for the probes' frames to drain.
+        for (var quiet = 0; quiet < 2;)
+        {
+            await Task.Delay(1000);
+            quiet = reader.Snapshot().FramesSeen == 0 ? quiet + 1 : 0;
+        }
+
+        var before = KnotStats.Parse(await stats.ReadAsync(CancellationToken.None));
+
+        var sent = new Dictionary<string, int> { ["www.example.com"] = 7, ["mail.example.com"] = 3, ["nx.example.com"] = 2, ["www.example.net"] = 5 };
+        foreach (var (name, count) in sent)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await dns.QueryAsync(name.ToUpperInvariant(), QueryType.A);
+            }
+        }
+
+        var hits = new DnsHitSnapshot();
+        for (var i = 0; i < 200 && hits.FramesSeen < 17; i++)
+        {
+            await Task.Delay(50);
+            hits.Add(reader.Snapshot());
+        }
+
+        await Task.Delay(1500); // nothing more may come
+        hits.Add(reader.Snapshot());
+        Assert.Equal(17, hits.FramesSeen);
+        Assert.Equal(0, hits.FramesUnparsable);
+        foreach (var (name, count) in sent)
+        {
+            Assert.Equal(count, hits.Names[name].Hits);
+            Assert.InRange(hits.Names[name].LastSec, DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1);
+        }
+
+        var after = KnotStats.Parse(await stats.ReadAsync(CancellationToken.None));
+        var delta = KnotStats.Delta(before.Server, after.Server);
+        Assert.Equal(17, KnotStats.Responses(delta));
+        Assert.Equal(2, delta["response-code[NXDOMAIN]"]);
+        var zones = KnotStats.ZoneDeltas(before, after);
+        Assert.Equal(12, KnotStats.Responses(zones["example.com"]));
+        Assert.Equal(5, KnotStats.Responses(zones["example.net"]));
+
+        var batch = DnsIntervalBuilder.Build("srv-1", DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow, before, after, hits, [], 0);
+        Assert.Equal(0, batch.FramesDropped);
+        Assert.Equal(7, batch.Names.Single(n => n.Name == "www.example.com" && n.Zone == "example.com").Hits);
+        Assert.Equal(5, batch.Names.Single(n => n.Name == "www.example.net" && n.Zone == "example.net").Hits);
+
+        // A reload resets mod-stats: the counters go down, and the next delta counts from the reset.
+        await RunKnotcAsync("reload");
+        var reset = KnotStats.Parse(await stats.ReadAsync(CancellationToken.None));
+        for (var i = 0; i < 4; i++)
+        {
+            await dns.QueryAsync("www.example.com", QueryType.A);
+        }
+
+        var afterReload = KnotStats.Parse(await stats.ReadAsync(CancellationToken.None));
+        Assert.True(KnotStats.Responses(afterReload.Server) < KnotStats.Responses(after.Server), "reload did not reset mod-stats");
+        Assert.Equal(4 + KnotStats.Responses(reset.Server), KnotStats.Responses(KnotStats.Delta(after.Server, afterReload.Server)));
+    }
+
+    private static async Task<bool> AnswersAsync(LookupClient dns)
+    {
+        try
+        {
+            return !(await dns.QueryAsync("example.com", QueryType.SOA)).HasError;
+        }
+        catch (DnsResponseException)
+        {
+            return false;
+        }
+    }
+
+    private async Task RunKnotcAsync(string command)
+    {
+        using var process = Process.Start("knotc", ["-s", Path.Combine(_dir, "knot.sock"), "-b", command]);
+        await process.WaitForExitAsync();
+        Assert.Equal(0, process.ExitCode);
+    }
+}
