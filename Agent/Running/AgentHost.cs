@@ -151,7 +151,8 @@ internal static class AgentHost
             sp.GetRequiredService<AgentRunOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DnsMonitoringService>>(),
-            zoneSource: sp.GetService<ManagedServers.Agent.Dns.IDnsZoneSource>()));
+            statsReaderFactory: _ => new ManagedServers.Agent.Dns.KnotControlStatsReader(sp.GetRequiredService<ManagedServers.Agent.Dns.KnotControl>()),
+            zoneSource: new ManagedServers.Agent.Dns.AppliedZoneSource(sp.GetRequiredService<ServiceManagerOptions>())));
         if (options.MetricsListen is { } metricsListen)
         {
             services.AddSingleton(sp =>
