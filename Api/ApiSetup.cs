@@ -70,6 +70,7 @@ public static class ApiSetup
         app.MapServersApi();
         app.MapCommandsApi();
         app.MapServicesApi();
+        app.MapZonesApi();
         app.MapJobsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
