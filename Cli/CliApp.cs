@@ -206,7 +206,7 @@ internal static class CliApp
             config.AddBranch("zones", zones =>
             {
                 zones.SetDescription("DNS zones: import and export zone files, edit records.");
-                zones.AddCommand<ListZonesCommand>("list").WithAlias("ls").WithDescription("List zones.").WithExample("zones", "list", "--sort", "-updated_at");
+                zones.AddCommand<ListZonesCommand>("list").WithAlias("ls").WithDescription("List zones.").WithExample("zones", "list", "--sort", "records");
                 zones.AddCommand<ShowZoneCommand>("show").WithDescription("One zone: serial, records, size, SHA-256.").WithExample("zones", "show", "example.com");
                 zones.AddCommand<ImportZoneCommand>("import")
                     .WithDescription("Import an RFC 1035 zone file (name from --name, its $ORIGIN or the file name); --replace replaces an existing zone's content.")
