@@ -138,6 +138,16 @@ public abstract class ZonesApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_openapi_document_names_the_zone_routes()
+    {
+        var document = await Http.GetStringAsync(_silo.BaseUrl + "/api/v1/openapi.json");
+        foreach (var name in new[] { "ListZones", "CreateZone", "GetZone", "DeleteZone", "ReplaceZoneFile", "ExportZone", "ListZoneRecords", "AddZoneRecord", "GetZoneRecord", "UpdateZoneRecord", "DeleteZoneRecord" })
+        {
+            Assert.Contains($"\"operationId\": \"{name}\"", document, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Reads_need_a_token_and_writes_need_write()
     {
         using var anonymous = new HttpClient();
