@@ -71,6 +71,7 @@ public static class ApiSetup
         app.MapCommandsApi();
         app.MapServicesApi();
         app.MapServerDnsApi();
+        app.MapZonesApi();
         app.MapJobsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();

@@ -9,6 +9,7 @@ using ManagedServers.Cli.Commands.Servers;
 using ManagedServers.Cli.Commands.Services;
 using ManagedServers.Cli.Commands.Settings;
 using ManagedServers.Cli.Commands.Tokens;
+using ManagedServers.Cli.Commands.Zones;
 using Spectre.Console.Cli;
 
 namespace ManagedServers.Cli;
@@ -231,6 +232,26 @@ internal static class CliApp
                         .WithDescription("Connect to RabbitMQ with the stored settings (options override them for this test only); exit 1 on failure.")
                         .WithExample("settings", "rabbitmq", "test")
                         .WithExample("settings", "rabbitmq", "test", "--user", "other", "--password-stdin");
+                });
+            });
+
+            config.AddBranch("zones", zones =>
+            {
+                zones.SetDescription("DNS zones: import and export zone files, edit records.");
+                zones.AddCommand<ListZonesCommand>("list").WithAlias("ls").WithDescription("List zones.").WithExample("zones", "list", "--sort", "records");
+                zones.AddCommand<ShowZoneCommand>("show").WithDescription("One zone: serial, records, size, SHA-256.").WithExample("zones", "show", "example.com");
+                zones.AddCommand<ImportZoneCommand>("import")
+                    .WithDescription("Import an RFC 1035 zone file (name from --name, its $ORIGIN or the file name); --replace replaces an existing zone's content.")
+                    .WithExample("zones", "import", "example.com.zone")
+                    .WithExample("zones", "import", "db.example", "--name", "example.com", "--replace");
+                zones.AddCommand<ExportZoneCommand>("export").WithDescription("Print the zone file, or write it with -f.").WithExample("zones", "export", "example.com", "-f", "example.com.zone");
+                zones.AddCommand<DeleteZoneCommand>("delete").WithDescription("Delete a zone.").WithExample("zones", "delete", "example.com", "--yes");
+                zones.AddBranch("records", records =>
+                {
+                    records.SetDescription("A zone's records.");
+                    records.AddCommand<ListRecordsCommand>("list").WithAlias("ls").WithDescription("List records (with ids).").WithExample("zones", "records", "list", "example.com", "--type", "A");
+                    records.AddCommand<AddRecordCommand>("add").WithDescription("Add one record; the serial is bumped.").WithExample("zones", "records", "add", "example.com", "www", "A", "192.0.2.1", "--ttl", "300");
+                    records.AddCommand<DeleteRecordCommand>("delete").WithDescription("Delete one record by id; the serial is bumped.").WithExample("zones", "records", "delete", "example.com", "RECORD_ID");
                 });
             });
 

@@ -73,6 +73,15 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(DnsTopView))]
 [JsonSerializable(typeof(UserView[]))]
 [JsonSerializable(typeof(Dictionary<string, string?>))]
+[JsonSerializable(typeof(CreateZoneRequest))]
+[JsonSerializable(typeof(ZoneFileRequest))]
+[JsonSerializable(typeof(ZoneView))]
+[JsonSerializable(typeof(PageOf<ZoneView>))]
+[JsonSerializable(typeof(ZoneRecordRequest))]
+[JsonSerializable(typeof(ZoneRecordView))]
+[JsonSerializable(typeof(PageOf<ZoneRecordView>))]
+[JsonSerializable(typeof(ZoneRecordChangeView))]
+[JsonSerializable(typeof(ZoneSerialView))]
 public sealed partial class ContractsJson : JsonSerializerContext
 {
     /// <summary>Options matching the wire format (snake_case), for code outside the agent.</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Grains.Interfaces.Zones;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -90,6 +91,7 @@ public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IE
             BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message, Type = ProblemTypes.Validation },
             NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
             ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
+            ZoneValidationException z => ZoneProblem(z),
             EnrollmentRefusedException e => new ProblemDetails { Status = 401, Title = "Enrolment refused", Detail = e.Message, Type = ProblemTypes.Enrollment },
             _ => null,
         };
@@ -100,6 +102,25 @@ public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IE
 
         httpContext.Response.StatusCode = details.Status ?? 400;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+    }
+
+    /// <summary>Zone input refused: 400 whose errors name the field (zone_file: one "line N: …" message per error).</summary>
+    private static HttpValidationProblemDetails ZoneProblem(ZoneValidationException z)
+    {
+        var errors = z.Errors.GroupBy(e => e.Field).ToDictionary(g => g.Key, g => g.Select(e => e.ToString()).ToArray(), StringComparer.Ordinal);
+        var problem = new HttpValidationProblemDetails(errors)
+        {
+            Status = 400,
+            Title = z.Errors.Any(e => e.Line > 0) ? "The zone file is not valid" : "The request has invalid fields",
+            Detail = z.Message + (z.Truncated ? $" (only the first {z.Errors.Length} errors are listed)" : string.Empty),
+            Type = ProblemTypes.Validation,
+        };
+        if (z.Truncated)
+        {
+            problem.Extensions["truncated"] = true;
+        }
+
+        return problem;
     }
 
     private static HttpValidationProblemDetails BadJson(JsonException json)

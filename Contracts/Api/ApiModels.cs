@@ -270,3 +270,27 @@ public sealed record DnsRpsPoint(DateTimeOffset Time, double Rps, double Queries
 
 /// <summary>The busiest names of one server (of one zone, or all) over a window: hits and last access.</summary>
 public sealed record DnsTopView(string Server, string? Zone, DateTimeOffset From, DateTimeOffset To, IReadOnlyList<ManagedServers.Contracts.Agent.DnsNameHits> Items);
+
+/// <summary>
+/// Body of POST /api/v1/zones: <c>zone_file</c> (RFC 1035 text) imports; without it a minimal zone is made from
+/// <c>primary_ns</c> (default ns1.&lt;zone&gt;.), <c>email</c> (default hostmaster@&lt;zone&gt;) and <c>default_ttl</c> (3600).
+/// </summary>
+public sealed record CreateZoneRequest(string? Name, string? ZoneFile = null, string? PrimaryNs = null, string? Email = null, int? DefaultTtl = null);
+
+/// <summary>Body of PUT /api/v1/zones/{zone}/file.</summary>
+public sealed record ZoneFileRequest(string? ZoneFile);
+
+/// <summary>A zone as the REST API shows it: serial, record count, SHA-256 and size of the canonical text, stored gzip size.</summary>
+public sealed record ZoneView(string Name, long Serial, int RecordCount, string Sha256, long Size, long GzipSize, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>Body of POST /api/v1/zones/{zone}/records and PUT …/records/{id}: name relative ("www", "@") or absolute, type, TTL (default: the SOA's), data in zone-file form.</summary>
+public sealed record ZoneRecordRequest(string? Name, string? Type, long? Ttl = null, string? Data = null);
+
+/// <summary>One record: stable id (hash of owner, type and data), absolute owner name, type, TTL, canonical data.</summary>
+public sealed record ZoneRecordView(string Id, string Name, string Type, int Ttl, string Data);
+
+/// <summary>A record change: the record as stored and the zone's new SOA serial.</summary>
+public sealed record ZoneRecordChangeView(ZoneRecordView Record, long Serial);
+
+/// <summary>The zone's SOA serial after a change (record delete).</summary>
+public sealed record ZoneSerialView(long Serial);

@@ -1,28 +1,81 @@
+using System.Globalization;
+
 namespace ManagedServers.Grains.Interfaces.Zones;
 
-/// <summary>Zone names as keys: lower case, no trailing dot (the root zone is not served).</summary>
+/// <summary>
+/// The one spelling of a zone name everyone uses as the zone grain's key, in URLs and in listings: lower case ASCII
+/// (IDNs in their xn-- form), no trailing dot, 1–253 characters, labels of 1–63 letters, digits, '-' or '_'.
+/// </summary>
 public static class ZoneNames
 {
-    /// <summary>The key of <paramref name="input"/>, or why it is not a zone name.</summary>
-    public static bool TryNormalize(string? input, out string name, out string error)
+    private static readonly IdnMapping Idn = new() { AllowUnassigned = false, UseStd3AsciiRules = false };
+
+    /// <summary>The normalised name, or false with a reason when <paramref name="name"/> is not a valid zone name.</summary>
+    public static bool TryNormalize(string? name, out string normalized, out string error)
     {
-        name = (input ?? string.Empty).Trim().TrimEnd('.').ToLowerInvariant();
-        error = string.Empty;
-        if (name.Length is 0 or > 253)
+        normalized = string.Empty;
+        var text = name?.Trim() ?? string.Empty;
+        if (text.EndsWith('.'))
         {
-            error = $"'{input}' is not a zone name: 1 to 253 characters, e.g. example.test";
+            text = text[..^1];
+        }
+
+        if (text.Length == 0)
+        {
+            error = "is required: a domain name such as example.com";
             return false;
         }
 
-        foreach (var label in name.Split('.'))
+        if (text.Any(c => c > 127))
         {
-            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-' || !label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            try
             {
-                error = $"'{input}' is not a zone name: labels of 1 to 63 letters, digits, '-' or '_', separated by dots";
+                text = Idn.GetAscii(text);
+            }
+            catch (ArgumentException)
+            {
+                error = $"'{name}' is not a valid internationalised domain name";
                 return false;
             }
         }
 
+        text = text.ToLowerInvariant();
+        if (text.Length > 253)
+        {
+            error = "is longer than 253 characters";
+            return false;
+        }
+
+        foreach (var label in text.Split('.'))
+        {
+            if (label.Length is 0 or > 63)
+            {
+                error = $"'{name}' is not a domain name: every label must have 1 to 63 characters";
+                return false;
+            }
+
+            foreach (var c in label)
+            {
+                if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+                {
+                    error = $"'{name}' is not a domain name: use letters, digits, '-' and '_' in dot-separated labels";
+                    return false;
+                }
+            }
+
+            if (label[0] == '-' || label[^1] == '-')
+            {
+                error = $"'{name}' is not a domain name: a label may not start or end with '-'";
+                return false;
+            }
+        }
+
+        normalized = text;
+        error = string.Empty;
         return true;
     }
+
+    /// <summary>The normalised name; throws <see cref="ArgumentException"/> when it is not a valid zone name.</summary>
+    public static string Normalize(string? name) =>
+        TryNormalize(name, out var normalized, out var error) ? normalized : throw new ArgumentException(error, nameof(name));
 }

@@ -15,6 +15,12 @@ if (args is ["dns", ..])
         args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 15);
 }
 
+// dotnet run -c Release --project bench/Benchmarks -- zones [records]   (one timed zone import: parse, validate, render, gzip)
+if (args is ["zones", ..])
+{
+    return ManagedServers.Benchmarks.ZoneBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
+}
+
 if (args is ["services", ..])
 {
     return await ManagedServers.Benchmarks.ServiceStartBench.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -104,6 +105,83 @@ internal sealed class FakeApi : IAsyncDisposable
         return server;
     }
 
+    /// <summary>Zones by name: the view and the zone-file text as imported.</summary>
+    public ConcurrentDictionary<string, (ZoneView View, string Text)> Zones { get; } = new();
+
+    /// <summary>Records added through POST /zones/{zone}/records.</summary>
+    public ConcurrentDictionary<string, ZoneRecordView> ZoneRecords { get; } = new();
+
+    private void MapZones(RouteGroupBuilder api)
+    {
+        static ZoneView View(string name, long serial, string text) => new(name, serial, text.Split('\n').Length, "00", text.Length, text.Length / 4, Now, Now);
+        IResult Import(string name, string? text, bool replace)
+        {
+            // The fake refuses a file with "BAD" on a line, the way the real API does: one "line N: …" per error on zone_file.
+            var lines = (text ?? string.Empty).Split('\n');
+            var errors = lines.Select((l, i) => (l, i)).Where(x => x.l.Contains("BAD", StringComparison.Ordinal)).Select(x => $"line {x.i + 1}: A record 'www': '{x.l.Split(' ').Last()}' is not an IPv4 address").ToArray();
+            if (errors.Length > 0)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["zone_file"] = errors }, title: "The zone file is not valid");
+            }
+
+            if (!replace && Zones.ContainsKey(name))
+            {
+                return Results.Problem(title: "Conflict", detail: $"zone '{name}' already exists", statusCode: 409);
+            }
+
+            var serial = Zones.TryGetValue(name, out var old) ? old.View.Serial + 1 : 1;
+            Zones[name] = (View(name, serial, text ?? string.Empty), text ?? string.Empty);
+            return replace ? Results.Json(Zones[name].View, ContractsJson.WireOptions) : Results.Json(Zones[name].View, ContractsJson.WireOptions, statusCode: 201);
+        }
+
+        api.MapPost("/zones", async (HttpRequest request) =>
+        {
+            var body = (await request.ReadFromJsonAsync<CreateZoneRequest>(ContractsJson.WireOptions))!;
+            return Import(body.Name!, body.ZoneFile, replace: false);
+        });
+        api.MapPut("/zones/{zone}/file", async (string zone, HttpRequest request) =>
+            Zones.ContainsKey(zone)
+                ? Import(zone, (await request.ReadFromJsonAsync<ZoneFileRequest>(ContractsJson.WireOptions))!.ZoneFile, replace: true)
+                : Results.Problem(title: "Not Found", detail: $"zone '{zone}' not found", statusCode: 404));
+        api.MapGet("/zones", () => Results.Json(new PageOf<ZoneView>([.. Zones.Values.Select(z => z.View).OrderBy(z => z.Name)], Zones.Count, 1, 20), ContractsJson.WireOptions));
+        api.MapGet("/zones/{zone}", (string zone) => Zones.TryGetValue(zone, out var z)
+            ? Results.Json(z.View, ContractsJson.WireOptions)
+            : Results.Problem(title: "Not Found", detail: $"zone '{zone}' not found", statusCode: 404));
+        api.MapGet("/zones/{zone}/export", (string zone) => Zones.TryGetValue(zone, out var z)
+            ? Results.Text(z.Text, "text/dns")
+            : Results.Problem(title: "Not Found", detail: $"zone '{zone}' not found", statusCode: 404));
+        api.MapDelete("/zones/{zone}", (string zone) => Zones.TryRemove(zone, out _)
+            ? Results.NoContent()
+            : Results.Problem(title: "Not Found", detail: $"zone '{zone}' not found", statusCode: 404));
+        api.MapGet("/zones/{zone}/records", (string zone) =>
+            Results.Json(new PageOf<ZoneRecordView>([.. ZoneRecords.Values.OrderBy(r => r.Id)], ZoneRecords.Count, 1, 100), ContractsJson.WireOptions));
+        api.MapPost("/zones/{zone}/records", async (string zone, HttpRequest request) =>
+        {
+            var body = (await request.ReadFromJsonAsync<ZoneRecordRequest>(ContractsJson.WireOptions))!;
+            if (body.Type == "A" && body.Data?.StartsWith("300.", StringComparison.Ordinal) == true)
+            {
+                return Results.ValidationProblem(new Dictionary<string, string[]> { ["data"] = [$"A record '{body.Name}': '{body.Data}' is not an IPv4 address"] });
+            }
+
+            var record = new ZoneRecordView($"r{ZoneRecords.Count + 1}", $"{body.Name}.{zone}.", body.Type!, (int)(body.Ttl ?? 3600), body.Data!);
+            ZoneRecords[record.Id] = record;
+            var (view, text) = Zones[zone];
+            Zones[zone] = (view with { Serial = view.Serial + 1 }, text);
+            return Results.Json(new ZoneRecordChangeView(record, view.Serial + 1), ContractsJson.WireOptions, statusCode: 201);
+        });
+        api.MapDelete("/zones/{zone}/records/{id}", (string zone, string id) =>
+        {
+            if (!ZoneRecords.TryRemove(id, out _))
+            {
+                return Results.Problem(title: "Not Found", detail: $"record '{id}' not found in zone '{zone}'", statusCode: 404);
+            }
+
+            var (view, text) = Zones[zone];
+            Zones[zone] = (view with { Serial = view.Serial + 1 }, text);
+            return Results.Json(new ZoneSerialView(view.Serial + 1), ContractsJson.WireOptions);
+        });
+    }
+
     private void Map(WebApplication app)
     {
         app.Use(async (ctx, next) =>
@@ -121,6 +199,7 @@ internal sealed class FakeApi : IAsyncDisposable
         });
 
         var api = app.MapGroup("/api/v1");
+        MapZones(api);
 
         api.MapPost("/tokens", async (HttpRequest request) =>
         {

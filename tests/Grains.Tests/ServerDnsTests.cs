@@ -1,0 +1,225 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+using System.Text.Json;
+using ManagedServers.Contracts;
+using ManagedServers.Grains.Interfaces.Dns;
+using ManagedServers.Grains.Interfaces.Zones;
+using Orleans.TestingHost;
+
+namespace ManagedServers.Grains.Tests;
+
+/// <summary>
+/// A DNS server's zones and pushes on a three-silo cluster, with the agent played by the test: assignment checks, the
+/// dns.apply a push sends (only changed zones; config pushes only missing ones), versions made from what the agent
+/// reports live, a failed push changing nothing, a revert, and a replayed result making no second version.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ServerDnsTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private TestCluster Cluster => fixture.Cluster;
+
+    private IServerJobsGrain Jobs(string id) => Cluster.Client.GetGrain<IServerJobsGrain>(id);
+
+    private IServerDnsGrain Dns(string id) => Cluster.Client.GetGrain<IServerDnsGrain>(id);
+
+    private IManagedServerGrain Server(string id) => Cluster.Client.GetGrain<IManagedServerGrain>(id);
+
+    private async Task<string> CreateServerAsync(ServerKind kind = ServerKind.Dns)
+    {
+        var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
+        await Server(id).CreateAsync(new ServerDefinition("dns-" + id[4..12], kind, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + id));
+        await Server(id).RecordCertificateAsync("serial-" + id, DateTimeOffset.UtcNow.AddHours(1));
+        return id;
+    }
+
+    private async Task<string> CreateZoneAsync(string? name = null, string www = "192.0.2.1")
+    {
+        name ??= $"z{Guid.NewGuid():N}"[..12] + ".test";
+        await Cluster.Client.GetGrain<IZoneGrain>(name).CreateAsync(new ZoneCreate(ZoneFile(name, www)));
+        return name;
+    }
+
+    private static string ZoneFile(string zone, string www) =>
+        $"$ORIGIN {zone}.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 192.0.2.53\nwww IN A {www}\n";
+
+    /// <summary>Installs a dns service the way the agent would answer it, with <paramref name="listen"/>.</summary>
+    private async Task InstallDnsAsync(string id, params string[] listen)
+    {
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, Listen: [.. listen]));
+        var command = await TakeOneAsync(id);
+        Assert.Equal(listen, command.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
+        var status = new ServiceStatus(ServiceKinds.Dns, ServiceStates.Running, DateTimeOffset.UtcNow, 0, "3.2.6", RuntimeNames.Exec, null, listen[0]);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow,
+            Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(status, ["installed"]), ContractsJson.Default.ServiceCommandOutput)));
+        Assert.Equal(JobState.Succeeded, (await Jobs(id).GetJobAsync(job.Id))!.State);
+    }
+
+    private async Task<AgentCommand> TakeOneAsync(string id)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var commands = await Server(id).WaitForCommandsAsync(TimeSpan.FromSeconds(5));
+            if (!commands.IsEmpty)
+            {
+                return Assert.Single(commands);
+            }
+        }
+
+        throw new TimeoutException($"no command for {id}");
+    }
+
+    /// <summary>Starts a push and returns its job and the dns.apply the agent receives.</summary>
+    private async Task<(JobSnapshot Job, AgentCommand Command, DnsApplyArgs Args)> PushAsync(string id, JobRequest request)
+    {
+        var job = await Jobs(id).StartJobAsync(request);
+        var command = await TakeOneAsync(id);
+        Assert.Equal(CommandKinds.DnsApply, command.Kind);
+        return (job, command, command.Args!.Value.Deserialize(ContractsJson.Default.DnsApplyArgs)!);
+    }
+
+    /// <summary>The agent's answer: every zone of the spec answers its serial; knot.conf names the zones.</summary>
+    private async Task AnswerAsync(string id, AgentCommand command, DnsApplyArgs args, bool success = true, bool rolledBack = false)
+    {
+        var conf = "# knot.conf\n" + string.Join('\n', args.Config.Listen.Select(l => "listen: " + l)) + "\n" + string.Join('\n', args.Config.Zones.Select(z => "zone: " + z.Name)) + "\n";
+        var output = new DnsApplyOutput(args.Version, rolledBack, conf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, z.Serial))], ["validated", "switched", "reloaded", "health check passed"]);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, success, DateTimeOffset.UtcNow, success ? null : "health check failed: rolled back",
+            JsonSerializer.SerializeToElement(output, ContractsJson.Default.DnsApplyOutput)));
+    }
+
+    [Fact]
+    public async Task Zones_are_assigned_to_dns_servers_only_and_must_exist()
+    {
+        var dhcp = await CreateServerAsync(ServerKind.Dhcp);
+        var zone = await CreateZoneAsync();
+        var wrong = await Assert.ThrowsAsync<ConflictException>(() => Dns(dhcp).SetZonesAsync([zone]));
+        Assert.Contains("only DNS servers", wrong.Message, StringComparison.Ordinal);
+
+        var id = await CreateServerAsync();
+        var missing = await Assert.ThrowsAsync<NotFoundException>(() => Dns(id).SetZonesAsync([zone, "nowhere.test"]));
+        Assert.Contains("nowhere.test", missing.Message, StringComparison.Ordinal);
+        Assert.Empty((await Dns(id).GetDnsAsync()).Zones); // nothing changed
+
+        var dns = await Dns(id).SetZonesAsync([zone]);
+        var assigned = Assert.Single(dns.Zones);
+        Assert.Equal((zone, (long?)null), (assigned.Name, assigned.AppliedSerial));
+        Assert.NotNull(assigned.Serial);
+        Assert.True(await Dns(id).IsZoneAssignedAsync(zone));
+        Assert.False(await Dns(id).IsZoneAssignedAsync("other.test"));
+
+        // A push needs a dns service.
+        var noService = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.PushZones, ServiceKinds.Dns)));
+        Assert.Contains("add it first", noService.Message, StringComparison.Ordinal);
+        Assert.Empty(await Jobs(id).ListJobsAsync());
+    }
+
+    [Fact]
+    public async Task Pushes_send_what_changed_and_record_versions_from_what_the_agent_reports_live()
+    {
+        var id = await CreateServerAsync();
+        await InstallDnsAsync(id, "127.0.0.1@15353");
+        var first = await CreateZoneAsync();
+        await Dns(id).SetZonesAsync([first]);
+
+        // First push: the zone goes inline (small), with its serial and checksums.
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        Assert.Equal(["127.0.0.1@15353"], args.Config.Listen);
+        var file = Assert.Single(args.Files);
+        Assert.Equal(first, file.Zone);
+        Assert.Null(file.Url);
+        var text = Gunzip(Convert.FromBase64String(file.GzipBase64!));
+        Assert.Equal(file.Sha256, Convert.ToHexStringLower(SHA256.HashData(text)));
+        Assert.Equal(file.Size, text.Length);
+        Assert.Equal(file.Serial, Assert.Single(args.Config.Zones).Serial);
+        await AnswerAsync(id, command, args);
+        var done = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.True(done.State == JobState.Succeeded, done.Error);
+        Assert.Equal(1, JsonDocument.Parse(done.ResultJson!).RootElement.GetProperty("config_version").GetInt32());
+        Assert.Contains(done.Steps, s => s.Message == "agent: health check passed");
+        Assert.Equal(file.Serial, Assert.Single((await Dns(id).GetDnsAsync()).Zones).AppliedSerial);
+
+        // The same result again (a redelivery) makes no second version.
+        await AnswerAsync(id, command, args);
+        Assert.Single(await Dns(id).ListConfigVersionsAsync());
+
+        // A change to the zone: push-zones sends it alone; the knot.conf is the same, so the version stays 1.
+        await Cluster.Client.GetGrain<IZoneGrain>(first).ReplaceAsync(ZoneFile(first, "192.0.2.99"));
+        var second = await CreateZoneAsync();
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        Assert.Equal([first], args.Files.Select(f => f.Zone)); // the second zone is not assigned yet
+        Assert.True(args.Files[0].Serial > file.Serial);
+        await AnswerAsync(id, command, args);
+        Assert.Equal("False", JsonDocument.Parse((await Jobs(id).GetJobAsync(job.Id))!.ResultJson!).RootElement.GetProperty("config_changed").ToString());
+        Assert.Single(await Dns(id).ListConfigVersionsAsync());
+        var pushedSerial = args.Files[0].Serial;
+
+        // A second zone and another change to the first: push-config sends only the missing zone; the first stays at
+        // its live serial. The knot.conf changes: version 2.
+        await Dns(id).SetZonesAsync([first, second]);
+        await Cluster.Client.GetGrain<IZoneGrain>(first).ReplaceAsync(ZoneFile(first, "192.0.2.100"));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushConfig, ServiceKinds.Dns));
+        Assert.Equal([second], args.Files.Select(f => f.Zone));
+        Assert.Equal(pushedSerial, args.Config.Zones.Single(z => z.Name == first).Serial);
+        await AnswerAsync(id, command, args);
+        var versions = await Dns(id).ListConfigVersionsAsync();
+        Assert.Equal([2, 1], versions.Select(v => v.Number));
+        Assert.True(versions[0].Live);
+        var firstNow = (await Dns(id).GetDnsAsync()).Zones.Single(z => z.Name == first);
+        Assert.NotEqual(firstNow.Serial, firstNow.AppliedSerial); // changed since, not sent by the config push
+
+        // A failed push (the agent rolled back): nothing changes.
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns, Full: true));
+        Assert.Equal(2, args.Files.Count);
+        await AnswerAsync(id, command, args, success: false, rolledBack: true);
+        var failed = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.Equal(JobState.Failed, failed.State);
+        Assert.Contains(failed.Steps, s => s.Message.Contains("rolled back: version 2 stays live", StringComparison.Ordinal));
+        Assert.Equal(pushedSerial, (await Dns(id).GetDnsAsync()).Zones.Single(x => x.Name == first).AppliedSerial);
+        Assert.Equal(2, (await Dns(id).ListConfigVersionsAsync()).Length);
+
+        // Revert to version 1: only the first zone; on success the assignment follows, as version 3.
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, ConfigVersion: 1));
+        Assert.Equal([first], args.Config.Zones.Select(x => x.Name));
+        Assert.Empty(args.Files); // the first zone is live already
+        await AnswerAsync(id, command, args);
+        var dns = await Dns(id).GetDnsAsync();
+        Assert.Equal([first], dns.Zones.Select(x => x.Name));
+        Assert.Equal(3, dns.LiveVersion);
+        var v3 = (await Dns(id).GetConfigVersionAsync(3))!;
+        var v1 = (await Dns(id).GetConfigVersionAsync(1))!;
+        Assert.Equal(v1.KnotConf, v3.KnotConf);
+
+        // An unknown version is refused before anything is queued.
+        await Assert.ThrowsAsync<NotFoundException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, ConfigVersion: 99)));
+    }
+
+    [Fact]
+    public async Task A_large_zone_is_streamed_not_sent_inline_and_listen_entries_survive_an_update()
+    {
+        var id = await CreateServerAsync();
+        await InstallDnsAsync(id, "127.0.0.1@25353", "::1@25353");
+        var zone = $"big{Guid.NewGuid():N}"[..12] + ".test";
+        var records = string.Join('\n', Enumerable.Range(0, 20_000).Select(i => $"h{i} IN TXT \"{Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}\""));
+        await Cluster.Client.GetGrain<IZoneGrain>(zone).CreateAsync(new ZoneCreate(ZoneFile(zone, "192.0.2.1") + records + "\n"));
+        await Dns(id).SetZonesAsync([zone]);
+        var (_, push, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        var file = Assert.Single(args.Files);
+        Assert.Null(file.GzipBase64);
+        Assert.Equal(AgentApi.ZoneFile(zone, file.Serial), file.Url);
+
+        // An update of the dns service without listen entries keeps the server's.
+        await Server(id).CompleteCommandAsync(new CommandResult(push.CommandId, false, DateTimeOffset.UtcNow, "not applied"));
+        await Jobs(id).StartJobAsync(new JobRequest(JobKind.UpdateService, ServiceKinds.Dns, "3.2.7"));
+        var update = await TakeOneAsync(id);
+        Assert.Equal(["127.0.0.1@25353", "::1@25353"], update.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
+    }
+
+    private static byte[] Gunzip(byte[] gzip)
+    {
+        using var input = new GZipStream(new MemoryStream(gzip), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+}

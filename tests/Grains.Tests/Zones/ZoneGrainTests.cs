@@ -1,0 +1,127 @@
+using ManagedServers.Grains.Interfaces.Zones;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.TestingHost;
+
+namespace ManagedServers.Grains.Tests.Zones;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ZoneGrainTests(ClusterFixture fixture)
+{
+    private TestCluster Cluster => fixture.Cluster;
+
+    private static string NewZone() => $"z{Guid.NewGuid():N}"[..13] + ".test";
+
+    private static string File(string zone, uint serial, string extra = "") =>
+        $"$ORIGIN {zone}.\n$TTL 300\n@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n{extra}";
+
+    private IZoneGrain Zone(string name) => Cluster.Client.GetGrain<IZoneGrain>(name);
+
+    [Fact]
+    public async Task Every_change_bumps_the_serial()
+    {
+        var name = NewZone();
+        var zone = Zone(name);
+        var created = await zone.CreateAsync(new ZoneCreate(File(name, 100)));
+        Assert.Equal(100, created.Serial);
+        Assert.Equal(3, created.RecordCount);
+
+        var added = await zone.AddRecordAsync(new ZoneRecordInput("www", "A", 60, "192.0.2.80"));
+        Assert.Equal(101, added.Serial);
+        Assert.Equal($"www.{name}.", added.Record.Name);
+        Assert.Equal(60, added.Record.Ttl);
+
+        var updated = await zone.UpdateRecordAsync(added.Record.Id, new ZoneRecordInput("www", "A", null, "192.0.2.81"));
+        Assert.Equal(102, updated.Serial);
+        Assert.Equal(300, updated.Record.Ttl); // the SOA's TTL by default
+        Assert.Null(await zone.GetRecordAsync(added.Record.Id));
+        Assert.Equal("192.0.2.81", (await zone.GetRecordAsync(updated.Record.Id))!.Data);
+
+        Assert.Equal(103, await zone.DeleteRecordAsync(updated.Record.Id));
+
+        // Re-import: a lower serial in the file → current + 1; a higher one is kept.
+        Assert.Equal(104, (await zone.ReplaceAsync(File(name, 5))).Serial);
+        Assert.Equal(2024010101, (await zone.ReplaceAsync(File(name, 2024010101))).Serial);
+
+        var text = await zone.ExportAsync();
+        Assert.Contains("2024010101", text, StringComparison.Ordinal);
+        var blob = (await zone.GetFileAsync())!;
+        Assert.Equal(2024010101, blob.Serial);
+        Assert.Equal(text, Grains.Zones.ZoneText.Unpack(blob.Gzip));
+    }
+
+    [Fact]
+    public async Task Validation_refuses_and_changes_nothing()
+    {
+        var name = NewZone();
+        var zone = Zone(name);
+        var bad = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.CreateAsync(new ZoneCreate(File(name, 1, "www A 300.1.1.1\nwww CNAME x.test.\n"))));
+        Assert.Equal(["line 6: A record 'www': '300.1.1.1' is not an IPv4 address"], bad.Errors.Select(e => e.ToString()));
+        Assert.Null(await zone.GetSummaryAsync());
+
+        await zone.CreateAsync(new ZoneCreate(File(name, 1, "www A 192.0.2.80\n")));
+        var before = await zone.GetSummaryAsync();
+
+        bad = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.ReplaceAsync(File(name, 9, "www A 192.0.2.80\nwww CNAME x.test.\n")));
+        Assert.StartsWith("line 7: CNAME 'www' beside other data", bad.Errors.Single().ToString(), StringComparison.Ordinal);
+
+        var field = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.AddRecordAsync(new ZoneRecordInput("www", "CNAME", null, "x.test.")));
+        Assert.Equal("type", field.Errors.Single().Field);
+        field = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.AddRecordAsync(new ZoneRecordInput("www", "AAAA", null, "nope")));
+        Assert.Equal("data", field.Errors.Single().Field);
+        await Assert.ThrowsAsync<ConflictException>(() => zone.AddRecordAsync(new ZoneRecordInput("www", "A", null, "192.0.2.80")));
+        await Assert.ThrowsAsync<ConflictException>(() => zone.CreateAsync(new ZoneCreate(null)));
+
+        var ns = (await zone.ListRecordsAsync(new ZoneRecordQuery("@", "NS", 0, 10))).Items.Single();
+        var last = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.DeleteRecordAsync(ns.Id));
+        Assert.Contains("at least one NS", last.Errors.Single().Message, StringComparison.Ordinal);
+
+        Assert.Equal(before, await zone.GetSummaryAsync());
+    }
+
+    [Fact]
+    public async Task Minimal_zone_survives_deactivation_and_lists_from_the_catalog()
+    {
+        var name = NewZone();
+        var zone = Zone(name);
+        var created = await zone.CreateAsync(new ZoneCreate(null, Email: "dns.admin@example.org", DefaultTtl: 600));
+        Assert.Equal(2, created.RecordCount);
+        await zone.AddRecordAsync(new ZoneRecordInput("@", "MX", null, "10 mail"));
+        var summary = await zone.GetSummaryAsync();
+
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(summary, await zone.GetSummaryAsync());
+        var text = (await zone.ExportAsync())!;
+        Assert.Contains($"@\t600\tIN\tSOA\tns1.{name}. dns\\.admin.example.org. ", text, StringComparison.Ordinal);
+        Assert.Contains($"\t600\tIN\tMX\t10 mail.{name}.", text, StringComparison.Ordinal);
+        var records = await zone.ListRecordsAsync(new ZoneRecordQuery(null, null, 0, 100));
+        Assert.Equal(3, records.Total);
+
+        var shards = await ZoneCatalog.AskAllAsync(Cluster.Client, s => s.QueryAsync(new ZoneQuery(name, ZoneSort.Name, false, 10)));
+        Assert.Equal(summary, shards.SelectMany(s => s.Items).Single());
+
+        await zone.DeleteAsync();
+        Assert.Null(await zone.GetSummaryAsync());
+        shards = await ZoneCatalog.AskAllAsync(Cluster.Client, s => s.QueryAsync(new ZoneQuery(name, ZoneSort.Name, false, 10)));
+        Assert.Empty(shards.SelectMany(s => s.Items));
+        await Assert.ThrowsAsync<NotFoundException>(() => zone.DeleteAsync());
+    }
+
+    [Fact]
+    public async Task A_large_zone_is_stored_and_read_back_from_sqlite()
+    {
+        var name = NewZone();
+        var zone = Zone(name);
+        var text = File(name, 1, string.Concat(Enumerable.Range(0, 200_000).Select(i => $"h{i} A 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")));
+        var created = await zone.CreateAsync(new ZoneCreate(text));
+        Assert.Equal(200_003, created.RecordCount);
+
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        Assert.Equal(created, await zone.GetSummaryAsync());
+        var change = await zone.AddRecordAsync(new ZoneRecordInput("new", "TXT", null, "\"hello\""));
+        Assert.Equal(2, change.Serial);
+        Assert.Equal(1, (await zone.ListRecordsAsync(new ZoneRecordQuery("h199999", "A", 0, 10))).Total);
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>/api/v1/zones end to end through a real silo, on each storage mode.</summary>
+public abstract class ZonesApiTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "ms-zones-" + Guid.NewGuid().ToString("N")[..10]);
+    private SiloProcess _silo = null!;
+
+    protected abstract IDictionary<string, string> StorageArgs { get; }
+
+    protected virtual Task CleanupStorageAsync() => Task.CompletedTask;
+
+    private HttpClient Http => _silo.Http;
+
+    private string Url(string path) => _silo.BaseUrl + "/api/v1/zones" + path;
+
+    public async Task InitializeAsync()
+    {
+        _silo = new SiloProcess(Path.Combine(_dir, "silo"), StorageArgs);
+        await _silo.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _silo.DisposeAsync();
+        await CleanupStorageAsync();
+        try
+        {
+            Directory.Delete(_dir, true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string ZoneFile(string zone, string extra = "") =>
+        $"$ORIGIN {zone}.\n$TTL 300\n@ SOA ns1 hostmaster 10 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.1\n{extra}";
+
+    private async Task<JsonElement> JsonAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement;
+    }
+
+    [Fact]
+    public async Task Zone_lifecycle_through_the_api()
+    {
+        using (var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("Example.Test.", ZoneFile("example.test")), ContractsJson.WireOptions))
+        {
+            var zone = await JsonAsync(created, HttpStatusCode.Created);
+            Assert.Equal("/api/v1/zones/example.test", created.Headers.Location?.OriginalString);
+            Assert.Equal("example.test", zone.GetProperty("name").GetString());
+            Assert.Equal(10, zone.GetProperty("serial").GetInt64());
+            Assert.Equal(3, zone.GetProperty("record_count").GetInt32());
+        }
+
+        using (var again = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("example.test"), ContractsJson.WireOptions))
+        {
+            await JsonAsync(again, HttpStatusCode.Conflict);
+        }
+
+        using (var minimal = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("minimal.test", PrimaryNs: "ns.example.test"), ContractsJson.WireOptions))
+        {
+            await JsonAsync(minimal, HttpStatusCode.Created);
+        }
+
+        using (var bad = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("bad.test", ZoneFile("bad.test", "www A 300.1.1.1\nx -1 A 192.0.2.1\n")), ContractsJson.WireOptions))
+        {
+            var problem = await JsonAsync(bad, HttpStatusCode.BadRequest);
+            Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
+            var messages = problem.GetProperty("errors").GetProperty("zone_file").EnumerateArray().Select(e => e.GetString()).ToList();
+            Assert.Equal(["line 6: A record 'www': '300.1.1.1' is not an IPv4 address", "line 7: bad TTL '-1': a TTL cannot be negative"], messages);
+        }
+
+        using (var badName = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("not a name!"), ContractsJson.WireOptions))
+        {
+            Assert.True((await JsonAsync(badName, HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("name", out _));
+        }
+
+        using (var missing = await Http.GetAsync(Url("/bad.test")))
+        {
+            await JsonAsync(missing, HttpStatusCode.NotFound);
+        }
+
+        // Listing from the catalog.
+        var list = await JsonAsync(await Http.GetAsync(Url("?q=.test&sort=-name&per_page=1")), HttpStatusCode.OK);
+        Assert.Equal(2, list.GetProperty("total").GetInt32());
+        Assert.Equal("minimal.test", list.GetProperty("items")[0].GetProperty("name").GetString());
+
+        // Records: add, list, get, update, delete; each bumps the serial.
+        using var add = await Http.PostAsJsonAsync(Url("/example.test/records"), new ZoneRecordRequest("www", "A", 60, "192.0.2.80"), ContractsJson.WireOptions);
+        var change = await JsonAsync(add, HttpStatusCode.Created);
+        Assert.Equal(11, change.GetProperty("serial").GetInt64());
+        var id = change.GetProperty("record").GetProperty("id").GetString()!;
+        Assert.EndsWith($"/records/{id}", add.Headers.Location?.OriginalString, StringComparison.Ordinal);
+
+        using (var badRecord = await Http.PostAsJsonAsync(Url("/example.test/records"), new ZoneRecordRequest("www", "AAAA", 5_000_000_000, "nope"), ContractsJson.WireOptions))
+        {
+            var errors = (await JsonAsync(badRecord, HttpStatusCode.BadRequest)).GetProperty("errors");
+            Assert.True(errors.TryGetProperty("ttl", out _), errors.ToString());
+        }
+
+        var records = await JsonAsync(await Http.GetAsync(Url("/example.test/records?type=A&per_page=10")), HttpStatusCode.OK);
+        Assert.Equal(2, records.GetProperty("total").GetInt32());
+        var one = await JsonAsync(await Http.GetAsync(Url($"/example.test/records/{id}")), HttpStatusCode.OK);
+        Assert.Equal("www.example.test.", one.GetProperty("name").GetString());
+
+        using var put = await Http.PutAsJsonAsync(Url($"/example.test/records/{id}"), new ZoneRecordRequest("www", "A", 60, "192.0.2.81"), ContractsJson.WireOptions);
+        var updated = await JsonAsync(put, HttpStatusCode.OK);
+        Assert.Equal(12, updated.GetProperty("serial").GetInt64());
+        var newId = updated.GetProperty("record").GetProperty("id").GetString();
+
+        var deleted = await JsonAsync(await Http.DeleteAsync(Url($"/example.test/records/{newId}")), HttpStatusCode.OK);
+        Assert.Equal(13, deleted.GetProperty("serial").GetInt64());
+
+        // Replace the file, then export it.
+        using var replace = await Http.PutAsJsonAsync(Url("/example.test/file"), new ZoneFileRequest(ZoneFile("example.test", "mail MX 10 mx.other.test.\n")), ContractsJson.WireOptions);
+        Assert.Equal(14, (await JsonAsync(replace, HttpStatusCode.OK)).GetProperty("serial").GetInt64());
+        using var export = await Http.GetAsync(Url("/example.test/export"));
+        Assert.Equal(HttpStatusCode.OK, export.StatusCode);
+        Assert.Equal("text/dns", export.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("example.test.zone", export.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var text = await export.Content.ReadAsStringAsync();
+        Assert.StartsWith("$ORIGIN example.test.\n$TTL 300\n@\t300\tIN\tSOA\tns1.example.test. hostmaster.example.test. 14 ", text, StringComparison.Ordinal);
+        Assert.Contains("mail\t300\tIN\tMX\t10 mx.other.test.", text, StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync(Url("/example.test"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Http.GetAsync(Url("/example.test"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_names_the_zone_routes()
+    {
+        var document = await Http.GetStringAsync(_silo.BaseUrl + "/api/v1/openapi.json");
+        foreach (var name in new[] { "ListZones", "CreateZone", "GetZone", "DeleteZone", "ReplaceZoneFile", "ExportZone", "ListZoneRecords", "AddZoneRecord", "GetZoneRecord", "UpdateZoneRecord", "DeleteZoneRecord" })
+        {
+            Assert.Contains($"\"operationId\": \"{name}\"", document, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Reads_need_a_token_and_writes_need_write()
+    {
+        using var anonymous = new HttpClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync(Url(string.Empty))).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("x.test"), ContractsJson.WireOptions)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_million_record_zone_imports_end_to_end()
+    {
+        var sb = new StringBuilder(35_000_000).Append(ZoneFile("big.test"));
+        for (var i = 0; i < 999_997; i++)
+        {
+            sb.Append('h').Append(i).Append(" A 10.").Append((i >> 16) & 255).Append('.').Append((i >> 8) & 255).Append('.').Append(i & 255).Append('\n');
+        }
+
+        var clock = Stopwatch.StartNew();
+        using var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("big.test", sb.ToString()), ContractsJson.WireOptions);
+        var zone = await JsonAsync(created, HttpStatusCode.Created);
+        var import = clock.Elapsed;
+        Assert.Equal(1_000_000, zone.GetProperty("record_count").GetInt32());
+
+        clock.Restart();
+        using var export = await Http.GetAsync(Url("/big.test/export"));
+        var text = await export.Content.ReadAsStringAsync();
+        var exportTime = clock.Elapsed;
+        Assert.Equal(zone.GetProperty("size").GetInt64(), Encoding.UTF8.GetByteCount(text));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"1M-record import through the API: {import.TotalSeconds:F2} s (gzip {zone.GetProperty("gzip_size").GetInt64() / 1e6:F1} MB of {zone.GetProperty("size").GetInt64() / 1e6:F1} MB); export {exportTime.TotalSeconds:F2} s"));
+        Assert.True(import < TimeSpan.FromSeconds(30), $"import took {import}"); // a liveness bound on a shared machine; the figure is printed
+    }
+}
+
+/// <summary>The embedded default: SQLite.</summary>
+public sealed class SqliteZonesApiTests(ITestOutputHelper output) : ZonesApiTests(output)
+{
+    protected override IDictionary<string, string> StorageArgs { get; } = new Dictionary<string, string>();
+}
+
+/// <summary>Cluster mode: PostgreSQL grain storage.</summary>
+public sealed class PostgresZonesApiTests(ITestOutputHelper output) : ZonesApiTests(output)
+{
+    private readonly string _database = TestPostgres.NewDatabaseName("ms_zones_");
+
+    protected override IDictionary<string, string> StorageArgs => new Dictionary<string, string>
+    {
+        ["ConnectionStrings:Postgres"] = TestPostgres.ConnectionString(_database),
+        ["Orleans:ClusterId"] = _database,
+    };
+
+    protected override Task CleanupStorageAsync() => TestPostgres.DropAsync(_database);
+}
