@@ -19,6 +19,9 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private IGrainTimer? _jobTimer;
     private bool _jobsDirty;
 
+    /// <summary>The agent's completion time of the result being handled (see <see cref="ObserveServices"/>).</summary>
+    private DateTimeOffset _resultCompletedAt;
+
     private ServerJobsState J => jobsStore.State;
 
     private async Task SaveJobsAsync()
@@ -245,6 +248,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent's result for a job's command: true when a job took it (then the job keeps the output).</summary>
     private bool OnJobResult(CommandResult result, string? output)
     {
+        _resultCompletedAt = result.CompletedAt;
         if (J.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job)
         {
             return false;
@@ -314,6 +318,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         SetServices(services);
+        if (S.ServicesReportedAt is not { } reported || reported < _resultCompletedAt)
+        {
+            S.ServicesReportedAt = _resultCompletedAt;
+        }
+
         OnDnsServiceResult(job);
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
     }
@@ -405,13 +414,20 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
     }
 
-    /// <summary>Services as the agent reports them in a heartbeat; true when anything changed (then the caller saves).</summary>
-    private bool ObserveServices(IReadOnlyList<ServiceStatus>? reported)
+    /// <summary>
+    /// Services as the agent reports them in a heartbeat; true when anything changed (then the caller saves). A heartbeat
+    /// the agent sent before the result of a service job (both by the agent's clock) is older news than that result: a
+    /// heartbeat built just before an install finished must not take the new service away again.
+    /// </summary>
+    private bool ObserveServices(IReadOnlyList<ServiceStatus>? reported, DateTimeOffset sentAt)
     {
-        if (reported is null)
+        // (More than 5 min older: the agent's clock went back; take it rather than ignore the agent until it catches up.)
+        if (reported is null || (S.ServicesReportedAt is { } last && sentAt < last && last - sentAt < TimeSpan.FromMinutes(5)))
         {
             return false;
         }
+
+        S.ServicesReportedAt = sentAt;
 
         var services = reported.Select(ToSnapshot).ToList();
         if (services.OrderBy(s => s.Kind, StringComparer.Ordinal).SequenceEqual(S.Services))

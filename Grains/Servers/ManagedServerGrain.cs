@@ -543,7 +543,7 @@ public sealed partial class ManagedServerGrain(
         S.Versions = MergeVersions(S.Versions, item);
         var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
         S.MetricsAddress = item.MetricsAddress;
-        var servicesChanged = ObserveServices(item.Services);
+        var servicesChanged = ObserveServices(item.Services, item.SentAt);
         ObserveProgress(item.Progress);
         if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
         {

@@ -79,6 +79,10 @@ public sealed class ManagedServerState
     /// <summary>The server's services, from the last job that touched each and from the agent's heartbeats.</summary>
     [Id(24)]
     public List<ServiceSnapshot> Services { get; set; } = [];
+
+    /// <summary>When the agent reported <see cref="Services"/> (its clock: a heartbeat's sent time or a service job result's completion).</summary>
+    [Id(25)]
+    public DateTimeOffset? ServicesReportedAt { get; set; }
 }
 
 /// <summary>

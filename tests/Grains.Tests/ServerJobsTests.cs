@@ -254,6 +254,26 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_heartbeat_sent_before_an_install_result_does_not_take_the_new_service_away()
+    {
+        var id = await CreateAsync(ServerKind.Dhcp);
+        var stream = Cluster.Client.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id));
+        var boot = Guid.NewGuid();
+        var builtBefore = DateTimeOffset.UtcNow;
+        await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4));
+        var command = await TakeOneAsync(id);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, builtBefore.AddSeconds(1), Output: Output(Running(ServiceKinds.Dhcp4, "2.2.0"))));
+
+        // The agent built this heartbeat (no services yet) before the install finished; it arrives after the result.
+        await stream.OnNextAsync(new Heartbeat(id, Guid.NewGuid(), boot, 1, builtBefore, "1.0", 5, "h", "Debian", Services: []));
+        var afterStale = await WaitAsync(id, s => s.LastHeartbeat is not null);
+        Assert.Equal([ServiceKinds.Dhcp4], afterStale.Services.Select(s => s.Kind));
+        await stream.OnNextAsync(new Heartbeat(id, Guid.NewGuid(), boot, 2, builtBefore.AddSeconds(2), "1.0", 6, "h", "Debian", Services: [Running(ServiceKinds.Dhcp4, "2.2.0") with { RestartCount = 1 }]));
+        var snapshot = await WaitAsync(id, s => s.LastHeartbeat is not null && s.Services.Length == 1 && s.Services[0].RestartCount == 1);
+        Assert.Equal(ServiceKinds.Dhcp4, snapshot.Services[0].Kind); // the later heartbeat counts
+    }
+
+    [Fact]
     public async Task A_job_whose_silo_dies_mid_action_finishes_after_failover_once()
     {
         // Create servers until one lives on a secondary silo; start a job there and let the "agent" take it.
