@@ -48,6 +48,31 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
             Assert.Equal("192.0.2.1", await AddressOfAsync(port, "www." + zone));
             var serial = await SerialOfAsync(port, zone);
 
+            // DNS monitoring through the control plane: per-name hits equal the queries sent (dnstap → agent → silo).
+            await SendAsync(HttpMethod.Put, "/api/v1/settings/monitoring", new JsonObject { ["dns_interval_seconds"] = 2 }, HttpStatusCode.OK);
+            var since = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            var top = $"/api/v1/monitoring/dns/top?server={server.Id}&zone={zone}&n=50&from={Uri.EscapeDataString(since)}";
+            await WaitAsync(
+                async () =>
+                {
+                    await Client(port).QueryAsync("probe." + zone, QueryType.A); // until the pipeline is seen to count
+                    return await SendAsync(HttpMethod.Get, top, null, HttpStatusCode.OK);
+                },
+                t => Hits(t, "probe." + zone) > 0,
+                "dnstap hits reaching the control plane",
+                agent);
+            var sent = new Dictionary<string, int> { ["www." + zone] = 7, ["mail." + zone] = 3, ["nothere." + zone] = 2 };
+            foreach (var (name, count) in sent)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    await Client(port).QueryAsync(name, QueryType.A);
+                }
+            }
+
+            var counted = await WaitAsync(() => SendAsync(HttpMethod.Get, top, null, HttpStatusCode.OK), t => sent.All(q => Hits(t, q.Key) >= q.Value), "hits for www, mail, nothere", agent);
+            Assert.Equal(sent, sent.ToDictionary(q => q.Key, q => (int)Hits(counted, q.Key)));
+
             // A changed record: the zone's serial moves; push-zones sends it (the configuration stays version 1).
             await SendAsync(HttpMethod.Put, $"/api/v1/zones/{zone}/file", new JsonObject { ["zone_file"] = ZoneFile(zone, 10, "192.0.2.99") }, HttpStatusCode.OK);
             var changed = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
@@ -126,6 +151,10 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
         Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
     }
+
+    private static long Hits(JsonElement top, string name) => top.GetProperty("items").EnumerateArray()
+        .Where(i => i.GetProperty("name").GetString()!.TrimEnd('.') == name)
+        .Sum(i => i.GetProperty("hits").GetInt64());
 
     private static string Describe(JobView job, ChildProcess agent) =>
         $"{job.Kind} {job.State}: {job.Error}\n{string.Join('\n', job.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}";
