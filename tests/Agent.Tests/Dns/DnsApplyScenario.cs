@@ -89,7 +89,7 @@ internal static class DnsApplyScenario
         // An invalid configuration: refused by the agent before Knot sees it.
         var confBefore = await File.ReadAllTextAsync(conf);
         var badConfig = await Assert.ThrowsAsync<DnsApplyException>(() => applier.ApplyAsync(Args(2, 6, "192.0.2.20", listen: ["127.0.0.1@99999"]), CancellationToken.None));
-        Assert.Equal("configuration refused: listen entry '127.0.0.1@99999': port '99999' is not 1-65535", badConfig.Message);
+        Assert.Equal("configuration refused: listen entry '127.0.0.1@99999': the port after '@' must be a number between 1 and 65535", badConfig.Message);
         Assert.Equal(confBefore, await File.ReadAllTextAsync(conf));
 
         // A health check that fails (the spec's serial is not the file's): rolled back, the old content answers.

@@ -56,7 +56,7 @@ public sealed class DnsApplyTests(ITestOutputHelper output)
         var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, RuntimeNames.Exec, Listen: [$"127.0.0.1@{p1}", $"::1@{p2}"]), CancellationToken.None);
         Assert.Equal($"127.0.0.1:{p1}, [::1]:{p2}", installed.Service!.Listen);
         var bad = await Assert.ThrowsAsync<ManagedServers.Agent.Services.ServiceCommandException>(() => host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, RuntimeNames.Exec, Listen: ["localhost@53"]), CancellationToken.None));
-        Assert.Equal("listen entry 'localhost@53': 'localhost' is not an IPv4 or IPv6 address", bad.Message);
+        Assert.Equal("listen entry 'localhost@53' is not an address or address@port (e.g. 127.0.0.1@15353, ::1@53)", bad.Message);
 
         var text = DnsApplyScenario.ZoneText(DnsApplyScenario.Zone, 11, "192.0.2.11");
         plane.ZoneFiles[(DnsApplyScenario.Zone, 11)] = DnsApplyScenario.Gzip(text);
