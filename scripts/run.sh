@@ -56,11 +56,22 @@ for _ in $(seq 1 60); do
   [ "$state" = "running" ] && break; sleep 1
 done
 
+# Waits (up to 60 s) for a job to succeed or fail.
+wait_job() {
+  for _ in $(seq 1 60); do
+    job_state=$(curl -fs "${auth[@]}" "$url/api/v1/jobs/$1" | sed -E 's/.*"state":"([^"]+)".*/\1/')
+    [ "$job_state" = "succeeded" ] && return 0
+    [ "$job_state" = "failed" ] && return 1
+    sleep 1
+  done
+  return 1
+}
+
 # A DNS service on the demo server (the agent runs the host's knotd: exec runtime), answering on 127.0.0.1:5353.
-dns_note="no DNS service (install Debian's knot package, then: msctl services add demo-dns dns --listen 127.0.0.1 --port 5353)"
+dns_note="no DNS service (install Debian's knot package, then: msctl services add demo-dns dns --listen 127.0.0.1@5353)"
 if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/knotd ]; }; then
-  # DNS monitoring (per-name hit counts) needs mod-dnstap beside the host's knot; dnsperf is handy to load it.
-  dns_missing=(); for p in knot-module-dnstap dnsperf; do dpkg -s "$p" >/dev/null 2>&1 || dns_missing+=("$p"); done
+  # DNS monitoring (per-name hit counts) needs mod-dnstap beside the host's knot, zone pushes kzonecheck; dnsperf is handy to load it.
+  dns_missing=(); for p in knot-module-dnstap knot-dnssecutils dnsperf; do dpkg -s "$p" >/dev/null 2>&1 || dns_missing+=("$p"); done
   if [ ${#dns_missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     log "installing ${dns_missing[*]}"
@@ -69,13 +80,19 @@ if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/k
   fi
   if [ "$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services")" = "[]" ]; then
     log "installing a DNS service on demo-dns (knotd on 127.0.0.1:5353)"
-    job=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"kind":"dns","listen_address":"127.0.0.1","port":5353}' "$url/api/v1/servers/$id/services" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
-    for _ in $(seq 1 30); do
-      job_state=$(curl -fs "${auth[@]}" "$url/api/v1/jobs/$job" | sed -E 's/.*"state":"([^"]+)".*/\1/')
-      [ "$job_state" = "succeeded" ] || [ "$job_state" = "failed" ] && break; sleep 1
-    done
+    job=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"kind":"dns","listen":["127.0.0.1@5353"]}' "$url/api/v1/servers/$id/services" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
+    wait_job "$job"
   fi
-  dns_note="$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services" | grep -q '"state":"running"' && echo "Knot answers on 127.0.0.1:5353 (try: kdig @127.0.0.1 -p 5353 . SOA)" || echo "the DNS service is not running yet: msctl services list demo-dns; msctl jobs list --server demo-dns")"
+  # A demo zone, imported, assigned and pushed (validated, switched atomically, health-checked by the agent).
+  if ! curl -fs "${auth[@]}" "$url/api/v1/zones/demo.test" >/dev/null; then
+    log "importing zone demo.test and pushing it to demo-dns"
+    zone_file=$'$ORIGIN demo.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n'
+    curl -fs "${auth[@]}" -H 'content-type: application/json' -d "{\"name\":\"demo.test\",\"zone_file\":$(printf '%s' "$zone_file" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}" "$url/api/v1/zones" >/dev/null \
+      && curl -fs "${auth[@]}" -X PUT -H 'content-type: application/json' -d '["demo.test"]' "$url/api/v1/servers/$id/zones" >/dev/null \
+      && wait_job "$(curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/push-zones" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')" \
+      || log "the demo zone was not pushed: msctl jobs list --server demo-dns"
+  fi
+  dns_note="$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services" | grep -q '"state":"running"' && echo "Knot answers on 127.0.0.1:5353 (try: kdig @127.0.0.1 -p 5353 www.demo.test)" || echo "the DNS service is not running yet: msctl services list demo-dns; msctl jobs list --server demo-dns")"
 fi
 
 cat <<MSG

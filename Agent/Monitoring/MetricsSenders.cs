@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Running;
 using ManagedServers.Agent.Transport;
@@ -26,16 +27,33 @@ internal interface IMetricsSender
 /// <summary>HTTPS push: POST to the control plane over mTLS; a 200 means the samples are stored.</summary>
 internal sealed class HttpsMetricsSender(AgentConnection connection, AgentExit exit) : IMetricsSender
 {
+    public Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken) =>
+        HttpsBatchPost.SendAsync(connection, exit, AgentApi.Metrics, batch, ContractsJson.Default.MetricsBatch, cancellationToken);
+}
+
+/// <summary>AMQP push of system samples (see <see cref="AmqpConfirmedBatches"/>).</summary>
+internal sealed class AmqpMetricsSender(AmqpAgentService amqp, TimeProvider time) : IMetricsSender
+{
+    private readonly AmqpConfirmedBatches _batches = new(amqp, time, AmqpTopology.MetricsKind, "the batch");
+
+    public Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken) =>
+        _batches.SendAsync(batch.BatchId, () => JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch), cancellationToken);
+}
+
+/// <summary>One batch POSTed over mTLS, the answer sorted into <see cref="SendOutcome"/> (system samples and DNS intervals alike).</summary>
+internal static class HttpsBatchPost
+{
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    public async Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken)
+    public static async Task<(SendOutcome Outcome, string? Error)> SendAsync<T>(
+        AgentConnection connection, AgentExit exit, string route, T batch, JsonTypeInfo<T> type, CancellationToken cancellationToken)
     {
-        var uri = connection.Resolve(AgentApi.Metrics);
+        var uri = connection.Resolve(route);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
         try
         {
-            using var content = JsonContent.Create(batch, ContractsJson.Default.MetricsBatch);
+            using var content = JsonContent.Create(batch, type);
             using var response = await connection.Client.PostAsync(uri, content, timeout.Token);
             if (response.IsSuccessStatusCode)
             {
@@ -63,20 +81,19 @@ internal sealed class HttpsMetricsSender(AgentConnection connection, AgentExit e
 
 /// <summary>
 /// AMQP push: published persistent with a publisher confirm; the confirm means the broker has it. A batch sent again
-/// after a timeout (same <see cref="MetricsBatch.BatchId"/>) waits for the copy already in the outbox instead of
-/// queueing another, so a broker outage does not fill the outbox with copies of one batch.
+/// after a timeout (same batch id) waits for the copy already in the outbox instead of queueing another, so a broker
+/// outage does not fill the outbox with copies of one batch.
 /// </summary>
-internal sealed class AmqpMetricsSender(AmqpAgentService amqp, TimeProvider time) : IMetricsSender
+internal sealed class AmqpConfirmedBatches(AmqpAgentService amqp, TimeProvider time, string kind, string what)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private (Guid BatchId, Task Confirmed)? _pending;
 
-    public async Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken)
+    public async Task<(SendOutcome Outcome, string? Error)> SendAsync(Guid batchId, Func<byte[]> body, CancellationToken cancellationToken)
     {
-        if (_pending is not { } pending || pending.BatchId != batch.BatchId)
+        if (_pending is not { } pending || pending.BatchId != batchId)
         {
-            var body = JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch);
-            pending = (batch.BatchId, await amqp.QueueConfirmedAsync(AmqpTopology.MetricsKind, body, batch.BatchId.ToString("N"), cancellationToken));
+            pending = (batchId, await amqp.QueueConfirmedAsync(kind, body(), batchId.ToString("N"), cancellationToken));
             _pending = pending;
         }
 
@@ -88,12 +105,12 @@ internal sealed class AmqpMetricsSender(AmqpAgentService amqp, TimeProvider time
         }
         catch (TimeoutException)
         {
-            return (SendOutcome.Failed, $"RabbitMQ did not confirm the batch within {Timeout.TotalSeconds:0} s");
+            return (SendOutcome.Failed, $"RabbitMQ did not confirm {what} within {Timeout.TotalSeconds:0} s");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _pending = null; // pushed out of the full outbox: queue it again next time
-            return (SendOutcome.Failed, "the batch was dropped from the full outbox while RabbitMQ was away");
+            return (SendOutcome.Failed, $"{what} was dropped from the full outbox while RabbitMQ was away");
         }
     }
 }

@@ -24,22 +24,8 @@ public static class DnsMonitoringEndpoints
         return app;
     }
 
-    private static (DateTimeOffset From, DateTimeOffset To) Window(FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, TimeProvider time, TimeSpan span)
-    {
-        if (string.IsNullOrWhiteSpace(server))
-        {
-            errors.Add("server", "is required: the server id");
-        }
-
-        var end = to ?? time.GetUtcNow();
-        var start = from ?? end - span;
-        if (start >= end)
-        {
-            errors.Add("from", $"must be before 'to' ({end:O})");
-        }
-
-        return (start, end);
-    }
+    private static (DateTimeOffset From, DateTimeOffset To) Window(FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, TimeProvider time, TimeSpan span) =>
+        MonitoringEndpoints.Window(errors, server, from, to, time, span);
 
     private static async Task<bool> ExistsAsync(IGrainFactory grains, string server) => await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is not null;
 
@@ -72,15 +58,7 @@ public static class DnsMonitoringEndpoints
     {
         var errors = new FieldErrors();
         var window = Window(errors, server, from, to, time, TimeSpan.FromDays(1));
-        var stepSeconds = step ?? (window.To - window.From > TimeSpan.FromDays(2) ? Resolutions.Hour : Resolutions.Minute);
-        if (stepSeconds < Resolutions.Minute || stepSeconds % Resolutions.Minute != 0 || stepSeconds > 31 * 86_400)
-        {
-            errors.Add("step", "must be a whole number of minutes in seconds (60, 300, 3600, …), at most 31 days");
-        }
-        else if ((window.To - window.From).TotalSeconds / stepSeconds > 20_000)
-        {
-            errors.Add("step", $"gives {(int)((window.To - window.From).TotalSeconds / stepSeconds)} buckets; use a larger step (at most 20000 buckets)");
-        }
+        var stepSeconds = MonitoringEndpoints.AggregateStep(errors, window, step);
 
         if (errors.Any)
         {
@@ -93,12 +71,7 @@ public static class DnsMonitoringEndpoints
         }
 
         var buckets = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsAggregatesAsync(window.From, window.To, stepSeconds);
-        return TypedResults.Ok(new AggregateSamplesView(
-            server!,
-            stepSeconds,
-            window.From,
-            window.To,
-            [.. buckets.Select(b => new AggregatePointView(b.Start, b.Metrics.ToDictionary(m => m.Key, m => new AggregateValue(m.Value.Min, m.Value.Avg, m.Value.Max, m.Value.Last, m.Value.Count), StringComparer.Ordinal)))]));
+        return TypedResults.Ok(MonitoringEndpoints.ToAggregateView(server!, stepSeconds, window, buckets));
     }
 
     public static async Task<Results<Ok<DnsRpsView>, ValidationProblem, ProblemHttpResult>> RpsAsync(

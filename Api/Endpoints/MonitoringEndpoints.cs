@@ -73,15 +73,7 @@ public static class MonitoringEndpoints
     {
         var errors = new FieldErrors();
         var (window, filter) = ReadWindow(errors, server, from, to, metric, time, TimeSpan.FromDays(1));
-        var stepSeconds = step ?? (window.To - window.From > TimeSpan.FromDays(2) ? Resolutions.Hour : Resolutions.Minute);
-        if (stepSeconds < Resolutions.Minute || stepSeconds % Resolutions.Minute != 0 || stepSeconds > 31 * 86_400)
-        {
-            errors.Add("step", "must be a whole number of minutes in seconds (60, 300, 3600, …), at most 31 days");
-        }
-        else if ((window.To - window.From).TotalSeconds / stepSeconds > 20_000)
-        {
-            errors.Add("step", $"gives {(int)((window.To - window.From).TotalSeconds / stepSeconds)} buckets; use a larger step (at most 20000 buckets)");
-        }
+        var stepSeconds = AggregateStep(errors, window, step);
 
         if (errors.Any)
         {
@@ -94,16 +86,34 @@ public static class MonitoringEndpoints
         }
 
         var buckets = await grains.GetGrain<IServerMetricsGrain>(server!).GetAggregatesAsync(window.From, window.To, stepSeconds, filter);
-        return TypedResults.Ok(new AggregateSamplesView(
-            server!,
-            stepSeconds,
-            window.From,
-            window.To,
-            [.. buckets.Select(b => new AggregatePointView(b.Start, b.Metrics.ToDictionary(m => m.Key, m => new AggregateValue(m.Value.Min, m.Value.Avg, m.Value.Max, m.Value.Last, m.Value.Count), StringComparer.Ordinal)))]));
+        return TypedResults.Ok(ToAggregateView(server!, stepSeconds, window, buckets));
     }
 
-    private static ((DateTimeOffset From, DateTimeOffset To) Window, MetricFilter Filter) ReadWindow(
-        FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, string? metric, TimeProvider time, TimeSpan defaultSpan)
+    /// <summary>The bucket width of an aggregate query: <paramref name="step"/>, or a minute (an hour for windows over two days).</summary>
+    internal static int AggregateStep(FieldErrors errors, (DateTimeOffset From, DateTimeOffset To) window, int? step)
+    {
+        var stepSeconds = step ?? (window.To - window.From > TimeSpan.FromDays(2) ? Resolutions.Hour : Resolutions.Minute);
+        if (stepSeconds < Resolutions.Minute || stepSeconds % Resolutions.Minute != 0 || stepSeconds > 31 * 86_400)
+        {
+            errors.Add("step", "must be a whole number of minutes in seconds (60, 300, 3600, …), at most 31 days");
+        }
+        else if ((window.To - window.From).TotalSeconds / stepSeconds > 20_000)
+        {
+            errors.Add("step", $"gives {(int)((window.To - window.From).TotalSeconds / stepSeconds)} buckets; use a larger step (at most 20000 buckets)");
+        }
+
+        return stepSeconds;
+    }
+
+    internal static AggregateSamplesView ToAggregateView(string server, int stepSeconds, (DateTimeOffset From, DateTimeOffset To) window, IEnumerable<AggregateBucket> buckets) => new(
+        server,
+        stepSeconds,
+        window.From,
+        window.To,
+        [.. buckets.Select(b => new AggregatePointView(b.Start, b.Metrics.ToDictionary(m => m.Key, m => new AggregateValue(m.Value.Min, m.Value.Avg, m.Value.Max, m.Value.Last, m.Value.Count), StringComparer.Ordinal)))]);
+
+    /// <summary>The <c>server</c> and time window every monitoring read takes (default: <paramref name="defaultSpan"/> up to now).</summary>
+    internal static (DateTimeOffset From, DateTimeOffset To) Window(FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, TimeProvider time, TimeSpan defaultSpan)
     {
         if (string.IsNullOrWhiteSpace(server))
         {
@@ -117,6 +127,13 @@ public static class MonitoringEndpoints
             errors.Add("from", $"must be before 'to' ({end:O})");
         }
 
+        return (start, end);
+    }
+
+    private static ((DateTimeOffset From, DateTimeOffset To) Window, MetricFilter Filter) ReadWindow(
+        FieldErrors errors, string? server, DateTimeOffset? from, DateTimeOffset? to, string? metric, TimeProvider time, TimeSpan defaultSpan)
+    {
+        var (start, end) = Window(errors, server, from, to, time, defaultSpan);
         var filter = MetricFilter.Parse(metric);
         foreach (var pattern in filter.Patterns.IsDefault ? [] : filter.Patterns)
         {
