@@ -59,7 +59,8 @@ done
 # Waits (up to 60 s) for a job to succeed or fail.
 wait_job() {
   for _ in $(seq 1 60); do
-    job_state=$(curl -fs "${auth[@]}" "$url/api/v1/jobs/$1" | sed -E 's/.*"state":"([^"]+)".*/\1/')
+    # The job's own state is the first "state" in its JSON (its result may carry a service's state).
+    job_state=$(curl -fs "${auth[@]}" "$url/api/v1/jobs/$1" | grep -o '"state":"[a-z_]*"' | head -n 1 | cut -d'"' -f4)
     [ "$job_state" = "succeeded" ] && return 0
     [ "$job_state" = "failed" ] && return 1
     sleep 1
@@ -81,13 +82,13 @@ if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/k
   if [ "$(curl -fs "${auth[@]}" "$url/api/v1/servers/$id/services")" = "[]" ]; then
     log "installing a DNS service on demo-dns (knotd on 127.0.0.1:5353)"
     job=$(curl -fs "${auth[@]}" -H 'content-type: application/json' -d '{"kind":"dns","listen":["127.0.0.1@5353"]}' "$url/api/v1/servers/$id/services" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')
-    wait_job "$job"
+    wait_job "$job" || log "the DNS service was not installed: msctl jobs show $job"
   fi
   # A demo zone, imported, assigned and pushed (validated, switched atomically, health-checked by the agent).
   if ! curl -fs "${auth[@]}" "$url/api/v1/zones/demo.test" >/dev/null; then
     log "importing zone demo.test and pushing it to demo-dns"
-    zone_file=$'$ORIGIN demo.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n'
-    curl -fs "${auth[@]}" -H 'content-type: application/json' -d "{\"name\":\"demo.test\",\"zone_file\":$(printf '%s' "$zone_file" | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}" "$url/api/v1/zones" >/dev/null \
+    zone_json='{"name":"demo.test","zone_file":"$ORIGIN demo.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n"}'
+    curl -fs "${auth[@]}" -H 'content-type: application/json' -d "$zone_json" "$url/api/v1/zones" >/dev/null \
       && curl -fs "${auth[@]}" -X PUT -H 'content-type: application/json' -d '["demo.test"]' "$url/api/v1/servers/$id/zones" >/dev/null \
       && wait_job "$(curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/push-zones" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')" \
       || log "the demo zone was not pushed: msctl jobs list --server demo-dns"

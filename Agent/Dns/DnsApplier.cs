@@ -63,13 +63,17 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
             throw Refused($"no zone file for {string.Join(", ", missing)} (none sent and none on this server)", steps, layout);
         }
 
-        if (previous is not null && previous.Version == args.Version && !confChanged && changed.Count == 0 && SameSpec(previous.Spec, args.Config))
+        // A version is a knot.conf: a change of zone content alone keeps the live version's number (as the control plane does).
+        var version = confChanged || previous is null ? args.Version : previous.Version;
+        if (previous is not null && !confChanged && changed.Count == 0 && SameSpec(previous.Spec, args.Config))
         {
-            steps.Add($"version {args.Version} is already live (same configuration, same zone files): nothing to do");
-            return Output(args.Version, false, liveConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, z.Serial))], steps);
+            steps.Add($"version {version} is already live (same configuration, same zone files): nothing to do");
+            return Output(version, false, liveConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, z.Serial))], steps);
         }
 
-        steps.Add(previous is null ? $"applying version {args.Version} (none applied before)" : $"applying version {args.Version} over version {previous.Version}");
+        steps.Add(previous is null ? $"applying version {version} (none applied before)"
+            : confChanged ? $"applying version {version} over version {previous.Version}"
+            : $"applying zone changes to version {version} (knot.conf unchanged)");
         if (args.Config.Dnstap && !dnstap)
         {
             steps.Add($"dnstap: this knotd ({record.Version}) has no mod-dnstap (package knot-module-dnstap): rendered without it");
@@ -127,7 +131,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         DeleteDirectory(staging);
         steps.Add($"switched: knot.conf {(confChanged ? "replaced" : "unchanged")}, {(staged.Count == 0 ? "no zone file changed" : "zone files " + string.Join(", ", staged.Keys))} (previous kept as .prev)");
         var state = new DnsAppliedState(
-            args.Version,
+            version,
             args.Config,
             [.. args.Config.Zones.Select(z => args.Files.FirstOrDefault(f => f.Zone == z.Name) is { } f ? new DnsAppliedFile(f.Zone, f.Serial, f.Sha256, f.Size) : liveFiles.GetValueOrDefault(z.Name)).OfType<DnsAppliedFile>()]);
 
@@ -135,8 +139,8 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         {
             DnsAppliedStore.Write(layout, state);
             steps.Add("dns is not running: not reloaded, no health check; the change takes effect when it starts");
-            logger.DnsApplied(args.Version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
-            return Output(args.Version, false, candidateConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, null, "not running"))], steps);
+            logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
+            return Output(version, false, candidateConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, null, "not running"))], steps);
         }
 
         // 3. Reload and health-check; roll back on failure.
@@ -164,9 +168,9 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
                 {
                     DnsAppliedStore.Write(layout, state);
                     steps.Add(string.Create(CultureInfo.InvariantCulture, $"health check: {args.Config.Zones.Count} zone(s) answer their serial on {endpoint} ({watch.ElapsedMilliseconds} ms)"));
-                    steps.Add(string.Create(CultureInfo.InvariantCulture, $"version {args.Version} is live ({total.ElapsedMilliseconds} ms)"));
-                    logger.DnsApplied(args.Version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
-                    return Output(args.Version, false, candidateConf, zones, steps);
+                    steps.Add(string.Create(CultureInfo.InvariantCulture, $"version {version} is live ({total.ElapsedMilliseconds} ms)"));
+                    logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
+                    return Output(version, false, candidateConf, zones, steps);
                 }
 
                 failure = "health check failed: " + failure;
@@ -184,7 +188,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         steps.Add(failure);
         var rollback = await RollBackAsync(runtime, layout, switched, previous, ServiceConfigs.DnsListen(record), restart, steps);
         var message = $"{failure}; {rollback}";
-        logger.DnsApplyRolledBack(args.Version, message);
+        logger.DnsApplyRolledBack(version, message);
         throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps));
     }
 
