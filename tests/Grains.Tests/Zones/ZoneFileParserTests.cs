@@ -88,6 +88,33 @@ public sealed class ZoneFileParserTests
         Assert.Contains("x\t3600\tIN\tTYPE65534\t\\# 3 ABCDEF", lines);
     }
 
+    /// <summary>
+    /// A second, independent implementation reads our export: ARSoft.Tools.Net's master-file parser (a well-kept .NET DNS
+    /// library; too slow and too terse in its errors to be the import path, see docs/dependencies.md) finds the same
+    /// records — owner, type, TTL, and the addresses of A/AAAA.
+    /// </summary>
+    [Fact]
+    public void A_dns_library_reads_the_export_as_the_same_records()
+    {
+        var text = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+        var parsed = Parse(text);
+        Assert.True(parsed.Ok, string.Join("\n", parsed.Errors));
+        using var export = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ZoneText.Render(parsed.Apex, parsed.Records)));
+        var library = ARSoft.Tools.Net.Dns.Zone.ParseMasterFile(ARSoft.Tools.Net.DomainName.Parse("example.test"), export);
+
+        static string Key(string owner, int type, int ttl) => $"{owner.TrimEnd('.').ToLowerInvariant()} {type} {ttl}";
+        Assert.Equal(
+            parsed.Records.Select(r => Key(r.Owner, r.Type, r.Ttl)).Order(StringComparer.Ordinal),
+            library.Select(r => Key(r.Name.ToString(), (int)r.RecordType, r.TimeToLive)).Order(StringComparer.Ordinal));
+        foreach (var a in library.OfType<ARSoft.Tools.Net.Dns.ARecord>())
+        {
+            Assert.Contains(parsed.Records, r => r.Type == RecordTypes.A && r.Data == a.Address.ToString());
+        }
+
+        var aaaa = Assert.Single(library.OfType<ARSoft.Tools.Net.Dns.AaaaRecord>());
+        Assert.Equal(System.Net.IPAddress.Parse("2001:db8::1"), aaaa.Address);
+    }
+
     [Fact]
     public void Pack_matches_render_and_unpacks()
     {
