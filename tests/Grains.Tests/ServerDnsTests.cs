@@ -55,20 +55,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.Equal(JobState.Succeeded, (await Jobs(id).GetJobAsync(job.Id))!.State);
     }
 
-    private async Task<AgentCommand> TakeOneAsync(string id)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            var commands = await Server(id).WaitForCommandsAsync(TimeSpan.FromSeconds(5));
-            if (!commands.IsEmpty)
-            {
-                return Assert.Single(commands);
-            }
-        }
-
-        throw new TimeoutException($"no command for {id}");
-    }
+    private Task<AgentCommand> TakeOneAsync(string id) => Server(id).TakeOneAsync(Patience);
 
     /// <summary>Starts a push and returns its job and the dns.apply the agent receives.</summary>
     private async Task<(JobSnapshot Job, AgentCommand Command, DnsApplyArgs Args)> PushAsync(string id, JobRequest request)

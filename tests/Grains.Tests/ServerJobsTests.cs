@@ -42,20 +42,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     private static ServiceStatus Running(string kind, string version) =>
         new(kind, ServiceStates.Running, DateTimeOffset.UtcNow, 0, version, RuntimeNames.Exec, null, "127.0.0.1:5353");
 
-    private async Task<AgentCommand> TakeOneAsync(string id)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        while (DateTime.UtcNow < deadline)
-        {
-            var commands = await Server(id).WaitForCommandsAsync(TimeSpan.FromSeconds(5));
-            if (!commands.IsEmpty)
-            {
-                return Assert.Single(commands);
-            }
-        }
-
-        throw new TimeoutException($"no command for {id}");
-    }
+    private Task<AgentCommand> TakeOneAsync(string id) => Server(id).TakeOneAsync(Patience);
 
     private async Task<JobSnapshot> WaitForJobAsync(string id, string jobId, Func<JobSnapshot, bool> condition)
     {
