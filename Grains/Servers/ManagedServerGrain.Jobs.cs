@@ -534,8 +534,18 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         Changed(job);
     }
 
+    /// <summary>A finished dns.apply job no longer needs its arguments (they may carry inline zone files): not kept in the history.</summary>
+    private static void ForgetDnsArgs(JobEntry job)
+    {
+        if (job.CommandKind == CommandKinds.DnsApply)
+        {
+            job.CommandArgsJson = null;
+        }
+    }
+
     private void Succeed(JobEntry job)
     {
+        ForgetDnsArgs(job);
         job.State = JobState.Succeeded;
         job.Progress = 100;
         job.FinishedAt = time.GetUtcNow();
@@ -546,6 +556,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void Fail(JobEntry job, string error)
     {
+        ForgetDnsArgs(job);
         job.State = JobState.Failed;
         job.Error = error;
         job.FinishedAt = time.GetUtcNow();

@@ -444,6 +444,11 @@ public sealed partial class ManagedServerGrain(
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
+        if (entry.Kind == CommandKinds.DnsApply)
+        {
+            entry.ArgsJson = null; // inline zone files: not kept in the command history once answered
+        }
+
         var output = result.Output is { } element ? element.GetRawText() : null;
         if (OnJobResult(result, output))
         {
