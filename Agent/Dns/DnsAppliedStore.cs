@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ManagedServers.Agent.Services;
@@ -27,20 +28,40 @@ internal static class DnsAppliedStore
 
     public static string PathOf(ServiceLayout layout) => System.IO.Path.Combine(layout.DataDirectory, FileName);
 
-    /// <summary>The applied state, or null when nothing was applied (or the file is unreadable: treated as nothing applied).</summary>
+    /// <summary>
+    /// The applied state, or null when nothing was applied (or the file is unreadable: treated as nothing applied). Read
+    /// on every service status and heartbeat, so the parsed state is kept until the file changes (one stat per call).
+    /// </summary>
     public static DnsAppliedState? Read(ServiceLayout layout)
     {
         var path = PathOf(layout);
+        var info = new FileInfo(path);
+        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : default;
+        if (Cache.TryGetValue(path, out var cached) && cached.Stamp == stamp)
+        {
+            return cached.State;
+        }
+
+        DnsAppliedState? state;
         try
         {
-            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), DnsAppliedJson.Default.DnsAppliedState) : null;
+            state = info.Exists ? JsonSerializer.Deserialize(File.ReadAllBytes(path), DnsAppliedJson.Default.DnsAppliedState) : null;
         }
         catch (JsonException)
         {
-            return null;
+            state = null;
         }
+
+        Cache[path] = (stamp, state);
+        return state;
     }
 
-    public static void Write(ServiceLayout layout, DnsAppliedState state) =>
-        AtomicFile.WriteAllBytes(PathOf(layout), JsonSerializer.SerializeToUtf8Bytes(state, DnsAppliedJson.Default.DnsAppliedState), AtomicFile.OwnerOnly);
+    public static void Write(ServiceLayout layout, DnsAppliedState state)
+    {
+        var path = PathOf(layout);
+        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(state, DnsAppliedJson.Default.DnsAppliedState), AtomicFile.OwnerOnly);
+        Cache.TryRemove(path, out _); // the next read parses what was written, whatever the file system's time resolution
+    }
+
+    private static readonly ConcurrentDictionary<string, ((DateTime Time, long Length) Stamp, DnsAppliedState? State)> Cache = new(StringComparer.Ordinal);
 }

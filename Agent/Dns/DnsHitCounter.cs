@@ -91,8 +91,16 @@ internal sealed class DnsHitCounter(int maxNames)
     {
         // Past the bound: the hit is kept per parent (the name minus its first label), so a zone's total stays right.
         var dot = name.IndexOf('.');
-        var parent = dot < 0 ? "." : name[(dot + 1)..].ToString();
-        CollectionsMarshal.GetValueRefOrAddDefault(_current.OverflowHits, parent, out _)++;
+        var parent = dot < 0 ? "." : name[(dot + 1)..];
+        var overflow = _current.OverflowHits.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (overflow.TryGetValue(parent, out var hits))
+        {
+            overflow[parent] = hits + 1; // a parent seen before: no string made for this hit
+        }
+        else
+        {
+            _current.OverflowHits[parent.ToString()] = 1;
+        }
     }
 
     /// <summary>Hands out the counts so far and starts an empty interval.</summary>

@@ -27,30 +27,9 @@ internal sealed class KnotControlStatsReader(KnotControl control) : IKnotStatsRe
     }
 }
 
-/// <summary>The zones the DNS service serves: those of the configuration <c>dns.apply</c> last applied (re-read when it changes).</summary>
+/// <summary>The zones the DNS service serves: those of the configuration <c>dns.apply</c> last applied.</summary>
 internal sealed class AppliedZoneSource(ServiceManagerOptions options) : IDnsZoneSource
 {
-    private readonly Lock _lock = new();
-    private DateTime _readAt;
-    private IReadOnlyCollection<string> _zones = [];
-
-    public IReadOnlyCollection<string> Zones
-    {
-        get
-        {
-            var layout = ServiceLayout.For(options.ServicesRoot, ServiceKinds.Dns);
-            var path = DnsAppliedStore.PathOf(layout);
-            var written = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : DateTime.MinValue;
-            lock (_lock)
-            {
-                if (written != _readAt)
-                {
-                    _zones = DnsAppliedStore.Read(layout)?.Spec.Zones.Select(z => z.Name).ToArray() ?? [];
-                    _readAt = written;
-                }
-
-                return _zones;
-            }
-        }
-    }
+    public IReadOnlyCollection<string> Zones =>
+        DnsAppliedStore.Read(ServiceLayout.For(options.ServicesRoot, ServiceKinds.Dns))?.Spec.Zones.Select(z => z.Name).ToArray() ?? [];
 }

@@ -84,6 +84,11 @@ internal sealed partial class DnstapServer : IAsyncDisposable
             _closed.Clear();
         }
 
+        if (counters.Length == 1)
+        {
+            return counters[0].Swap(); // the usual case (one knotd connection): no merge copy
+        }
+
         var total = new DnsHitSnapshot();
         foreach (var counter in counters)
         {

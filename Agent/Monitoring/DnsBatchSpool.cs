@@ -62,14 +62,29 @@ internal sealed class DnsBatchSpool
         lock (_lock)
         {
             _names.Add(name);
+            var dropped = 0;
             while (_names.Count > MaxBatches)
             {
                 var oldest = _names.Min!;
                 _names.Remove(oldest);
                 File.Delete(Path.Combine(Directory, oldest));
-                _droppedTotal++;
-                AtomicFile.WriteAllText(_droppedFile, _droppedTotal.ToString(CultureInfo.InvariantCulture), AtomicFile.OwnerOnly);
+                dropped++;
             }
+
+            if (dropped > 0)
+            {
+                CountDropped(dropped);
+            }
+        }
+    }
+
+    /// <summary>Counts dropped intervals and keeps the count on disk (one write, however many were dropped).</summary>
+    private void CountDropped(int count)
+    {
+        lock (_lock)
+        {
+            Interlocked.Add(ref _droppedTotal, count);
+            AtomicFile.WriteAllText(_droppedFile, DroppedTotal.ToString(CultureInfo.InvariantCulture), AtomicFile.OwnerOnly);
         }
     }
 
@@ -102,7 +117,7 @@ internal sealed class DnsBatchSpool
             }
 
             Remove(name);
-            Interlocked.Increment(ref _droppedTotal);
+            CountDropped(1); // unreadable: dropped, and counted across restarts like the others
         }
     }
 

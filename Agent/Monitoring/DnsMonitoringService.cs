@@ -26,7 +26,7 @@ internal sealed partial class DnsMonitoringService(
     AgentRunOptions options,
     TimeProvider time,
     ILogger<DnsMonitoringService> logger,
-    Func<string, IKnotStatsReader>? statsReaderFactory = null,
+    IKnotStatsReader statsReader,
     IDnsZoneSource? zoneSource = null) : BackgroundService
 {
     private static readonly TimeSpan ServiceCheck = TimeSpan.FromSeconds(5);
@@ -88,8 +88,7 @@ internal sealed partial class DnsMonitoringService(
             KnotStats? current = null;
             try
             {
-                var reader = (statsReaderFactory ?? DefaultReader)(ServiceLayout.For(serviceOptions.ServicesRoot, ServiceKinds.Dns).ControlSocket);
-                current = KnotStats.Parse(await reader.ReadAsync(stoppingToken));
+                current = KnotStats.Parse(await statsReader.ReadAsync(stoppingToken));
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -112,8 +111,6 @@ internal sealed partial class DnsMonitoringService(
             }
         }
     }
-
-    private static KnotcStatsReader DefaultReader(string controlSocket) => new KnotcStatsReader(controlSocket);
 
     private void EnsureDnstap()
     {

@@ -151,7 +151,7 @@ internal static class AgentHost
             sp.GetRequiredService<AgentRunOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DnsMonitoringService>>(),
-            statsReaderFactory: _ => new ManagedServers.Agent.Dns.KnotControlStatsReader(sp.GetRequiredService<ManagedServers.Agent.Dns.KnotControl>()),
+            new ManagedServers.Agent.Dns.KnotControlStatsReader(sp.GetRequiredService<ManagedServers.Agent.Dns.KnotControl>()),
             zoneSource: new ManagedServers.Agent.Dns.AppliedZoneSource(sp.GetRequiredService<ServiceManagerOptions>())));
         if (options.MetricsListen is { } metricsListen)
         {

@@ -562,7 +562,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
-    private async Task CreateFromRecordAsync(IServiceRuntime runtime, InstalledService record, List<string>? steps, CancellationToken cancellationToken)
+    private async Task CreateFromRecordAsync(IServiceRuntime runtime, InstalledService record, StepLog? steps, CancellationToken cancellationToken)
     {
         var spec = ExistingSpec(record);
         await runtime.CreateAsync(spec, cancellationToken);

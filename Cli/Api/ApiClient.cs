@@ -260,7 +260,7 @@ internal sealed class ApiClient : IDisposable
 
     private static string Escape(string segment) => Uri.EscapeDataString(segment);
 
-    private static string QueryString(params (string Name, string? Value)[] parameters)
+    internal static string QueryString(params (string Name, string? Value)[] parameters)
     {
         var parts = parameters
             .Where(p => !string.IsNullOrEmpty(p.Value))

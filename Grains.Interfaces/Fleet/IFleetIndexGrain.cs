@@ -112,16 +112,8 @@ public static class FleetIndex
     public static int ShardOf(string serverId) => ManagedServers.Contracts.Agent.AmqpTopology.PartitionOf(serverId, ShardCount);
 
     /// <summary>Asks every shard at once (scatter) and returns their answers in shard order (gather).</summary>
-    public static Task<T[]> AskAllAsync<T>(IGrainFactory grains, Func<IFleetIndexGrain, Task<T>> ask)
-    {
-        var tasks = new Task<T>[ShardCount];
-        for (var shard = 0; shard < tasks.Length; shard++)
-        {
-            tasks[shard] = ask(grains.GetGrain<IFleetIndexGrain>(shard));
-        }
-
-        return Task.WhenAll(tasks);
-    }
+    public static Task<T[]> AskAllAsync<T>(IGrainFactory grains, Func<IFleetIndexGrain, Task<T>> ask) =>
+        Shards.AskAllAsync(grains, ShardCount, ask);
 }
 
 /// <summary>Sort orders for server listings, shared by the shards and the API's merge step.</summary>

@@ -77,14 +77,6 @@ public static class ZoneCatalog
     }
 
     /// <summary>Asks every shard at once and returns their answers in shard order.</summary>
-    public static Task<T[]> AskAllAsync<T>(IGrainFactory grains, Func<IZoneCatalogGrain, Task<T>> ask)
-    {
-        var tasks = new Task<T>[ShardCount];
-        for (var shard = 0; shard < tasks.Length; shard++)
-        {
-            tasks[shard] = ask(grains.GetGrain<IZoneCatalogGrain>(shard));
-        }
-
-        return Task.WhenAll(tasks);
-    }
+    public static Task<T[]> AskAllAsync<T>(IGrainFactory grains, Func<IZoneCatalogGrain, Task<T>> ask) =>
+        Shards.AskAllAsync(grains, ShardCount, ask);
 }

@@ -251,6 +251,8 @@ public sealed partial class ZoneGrain(
         }
     }
 
+    private const int MaxRecordsInMemory = 100_000;
+
     private List<ZoneRecord> Records()
     {
         EnsureExists();
@@ -262,11 +264,16 @@ public sealed partial class ZoneGrain(
                 throw new InvalidOperationException($"zone '{Name}': the stored text does not parse: {parsed.Errors[0]}");
             }
 
-            _records = [.. parsed.Records];
+            List<ZoneRecord> records = [.. parsed.Records];
+            _records = Cacheable(records);
+            return records;
         }
 
         return _records;
     }
+
+    /// <summary>The records to keep between calls: big zones are not held in memory but parsed again when record CRUD asks.</summary>
+    private static List<ZoneRecord>? Cacheable(List<ZoneRecord> records) => records.Count <= MaxRecordsInMemory ? records : null;
 
     private List<ZoneRecord> ParseOrThrow(string text)
     {
@@ -386,9 +393,16 @@ public sealed partial class ZoneGrain(
 
     private static int IndexOf(List<ZoneRecord> records, string id)
     {
+        // Ids are 16 lower-case hex digits; anything else matches no record.
+        if (id.Length != 16 || id.Any(char.IsAsciiLetterUpper)
+            || !ulong.TryParse(id, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hash))
+        {
+            return -1;
+        }
+
         for (var i = 0; i < records.Count; i++)
         {
-            if (records[i].Id == id)
+            if (records[i].IdHash == hash)
             {
                 return i;
             }
@@ -438,7 +452,7 @@ public sealed partial class ZoneGrain(
         S.Size = packed.Size;
         S.Gzip = packed.Gzip;
         await store.WriteStateAsync();
-        _records = records.Count <= 100_000 ? records : null; // big zones: parsed again when record CRUD asks
+        _records = Cacheable(records);
         await Catalog.UpsertAsync(Summary());
     }
 

@@ -13,7 +13,10 @@ public readonly record struct ZoneRecord(string Owner, ushort Type, int Ttl, str
     /// The record's stable id: 16 hex digits of a 64-bit FNV-1a hash of owner, type and data (not the TTL). The SOA's id
     /// leaves the data out, so it stays the same while the serial moves.
     /// </summary>
-    public string Id
+    public string Id => IdHash.ToString("x16", CultureInfo.InvariantCulture);
+
+    /// <summary>The hash behind <see cref="Id"/>: compared as a number when looking a record up (no string per record).</summary>
+    public ulong IdHash
     {
         get
         {
@@ -25,7 +28,7 @@ public readonly record struct ZoneRecord(string Owner, ushort Type, int Ttl, str
                 hash = Mix(hash, Data);
             }
 
-            return hash.ToString("x16", CultureInfo.InvariantCulture);
+            return hash;
         }
     }
 

@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Services;
+using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ManagedServers.Benchmarks;
@@ -57,29 +59,26 @@ internal static partial class DnsMonitoringBench
 
     private static async Task<Round> RoundAsync(string dir, bool monitoring, int seconds)
     {
-        foreach (var stale in new[] { "db", "knot.sock", "dnstap.sock" })
+        var layout = new ServiceLayout(ServiceKinds.Dns, dir);
+        foreach (var stale in new[] { layout.RunDirectory, Path.Combine(layout.DataDirectory, "timers"), Path.Combine(layout.DataDirectory, "journal") })
         {
-            var path = Path.Combine(dir, stale);
-            if (Directory.Exists(path))
+            if (Directory.Exists(stale))
             {
-                Directory.Delete(path, true);
-            }
-            else if (File.Exists(path))
-            {
-                File.Delete(path);
+                Directory.Delete(stale, true);
             }
         }
 
+        layout.CreateDirectories();
         var port = FreePort();
-        var config = Path.Combine(dir, "knot.conf");
-        File.WriteAllText(config, Config(dir, port, monitoring));
-        await using var reader = monitoring ? DnstapServer.Start(Path.Combine(dir, "dnstap.sock"), NullLogger.Instance) : null;
+        var config = layout.ConfigFile;
+        File.WriteAllText(config, Config(layout, port, monitoring));
+        await using var reader = monitoring ? DnstapServer.Start(KnotConf.DnstapSocket(layout), NullLogger.Instance) : null;
         using var knotd = Process.Start(new ProcessStartInfo(File.Exists("/usr/sbin/knotd") ? "/usr/sbin/knotd" : "knotd", ["-c", config]) { RedirectStandardError = true })!;
         knotd.ErrorDataReceived += (_, _) => { };
         knotd.BeginErrorReadLine();
         try
         {
-            var stats = new KnotcStatsReader(Path.Combine(dir, "knot.sock"));
+            var stats = new KnotcStatsReader(layout.ControlSocket);
             for (var i = 0; i < 100 && !await AnswersAsync(port); i++)
             {
                 await Task.Delay(100);
@@ -143,38 +142,20 @@ internal static partial class DnsMonitoringBench
             names.Add($"missing{i}.bench.test A"); // NXDOMAIN
         }
 
-        File.WriteAllText(Path.Combine(dir, "bench.test.zone"), zone.ToString());
+        var layout = new ServiceLayout(ServiceKinds.Dns, dir);
+        layout.CreateDirectories();
+        Directory.CreateDirectory(KnotConf.ZonesPath(layout));
+        File.WriteAllText(KnotConf.ZoneFilePath(layout, "bench.test"), zone.ToString());
         File.WriteAllLines(Path.Combine(dir, "queries.txt"), names);
         return names.Count;
     }
 
-    private static string Config(string dir, int port, bool monitoring) => $"""
-        server:
-            rundir: "{dir}"
-            listen: 127.0.0.1@{port}
-        control:
-            listen: "{dir}/knot.sock"
-        database:
-            storage: "{dir}/db"
-        log:
-          - target: stderr
-            any: error
-        {(monitoring ? $"""
-        mod-stats:
-          - id: default
-        mod-dnstap:
-          - id: tap
-            sink: "unix:{dir}/dnstap.sock"
-            log-queries: off
-            log-responses: on
-        """ : string.Empty)}
-        template:
-          - id: default
-            storage: "{dir}"
-        {(monitoring ? "    global-module: [ mod-stats/default, mod-dnstap/tap ]\n    module: mod-stats/default" : string.Empty)}
-        zone:
-          - domain: bench.test
-        """;
+    /// <summary>The knot.conf the agent renders: WITH loads mod-stats and mod-dnstap, WITHOUT loads neither.</summary>
+    private static string Config(ServiceLayout layout, int port, bool monitoring) => KnotConf.Render(
+        new DnsConfigSpec([$"127.0.0.1@{port}"], [new DnsZoneSpec("bench.test", 1)], Statistics: monitoring, Dnstap: monitoring),
+        layout,
+        [],
+        dnstapAvailable: true);
 
     private static async Task<bool> AnswersAsync(int port)
     {

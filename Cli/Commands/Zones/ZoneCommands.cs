@@ -43,7 +43,7 @@ internal sealed class ListZonesCommand(CliHost host) : ApiCommand<ListZonesSetti
 {
     protected override async Task<int> RunAsync(ApiClient api, ListZonesSettings settings, CancellationToken cancellationToken)
     {
-        var query = ZoneApi.Query(("q", settings.Query), ("page", settings.Page?.ToString(CultureInfo.InvariantCulture)), ("per_page", settings.PerPage?.ToString(CultureInfo.InvariantCulture)), ("sort", settings.Sort));
+        var query = ApiClient.QueryString(("q", settings.Query), ("page", settings.Page?.ToString(CultureInfo.InvariantCulture)), ("per_page", settings.PerPage?.ToString(CultureInfo.InvariantCulture)), ("sort", settings.Sort));
         var result = await api.SendAsync<PageOf<ZoneView>>(HttpMethod.Get, "zones" + query, null, cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
@@ -259,7 +259,7 @@ internal sealed class ListRecordsCommand(CliHost host) : ApiCommand<ListRecordsS
 {
     protected override async Task<int> RunAsync(ApiClient api, ListRecordsSettings settings, CancellationToken cancellationToken)
     {
-        var query = ZoneApi.Query(("name", settings.Name), ("type", settings.Type), ("page", settings.Page?.ToString(CultureInfo.InvariantCulture)), ("per_page", (settings.PerPage ?? 100).ToString(CultureInfo.InvariantCulture)));
+        var query = ApiClient.QueryString(("name", settings.Name), ("type", settings.Type), ("page", settings.Page?.ToString(CultureInfo.InvariantCulture)), ("per_page", (settings.PerPage ?? 100).ToString(CultureInfo.InvariantCulture)));
         var result = await api.SendAsync<PageOf<ZoneRecordView>>(HttpMethod.Get, ZoneApi.Path(settings.Zone) + "/records" + query, null, cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
@@ -329,12 +329,6 @@ internal sealed class DeleteRecordCommand(CliHost host) : ApiCommand<DeleteRecor
 internal static class ZoneApi
 {
     public static string Path(string zone) => "zones/" + Uri.EscapeDataString(zone.Trim().TrimEnd('.'));
-
-    public static string Query(params (string Name, string? Value)[] parameters)
-    {
-        var parts = parameters.Where(p => !string.IsNullOrEmpty(p.Value)).Select(p => $"{p.Name}={Uri.EscapeDataString(p.Value!)}").ToList();
-        return parts.Count == 0 ? string.Empty : "?" + string.Join('&', parts);
-    }
 
     public static string Size(long bytes) => bytes switch
     {

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using DnsClient;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Services;
 using ManagedServers.Agent.Tests.Services;
+using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ManagedServers.Agent.Tests.Dns;
@@ -28,40 +30,19 @@ public sealed class KnotDnstapTests : IAsyncDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    internal static string KnotConf(string dir, int port, bool monitoring) => $"""
-        server:
-            rundir: "{dir}"
-            listen: 127.0.0.1@{port}
-        control:
-            listen: "{dir}/knot.sock"
-        database:
-            storage: "{dir}/db"
-        log:
-          - target: stderr
-            any: warning
-        {(monitoring ? $"""
-        mod-stats:
-          - id: default
-        mod-dnstap:
-          - id: tap
-            sink: "unix:{dir}/dnstap.sock"
-            log-queries: off
-            log-responses: on
-        """ : string.Empty)}
-        template:
-          - id: default
-            storage: "{dir}"
-        {(monitoring ? "    global-module: [ mod-stats/default, mod-dnstap/tap ]\n    module: mod-stats/default" : string.Empty)}
-        zone:
-          - domain: example.com
-          - domain: example.net
-        """;
+    /// <summary>The knot.conf the agent renders (mod-stats and mod-dnstap on), for the zones of <see cref="WriteZones"/>.</summary>
+    private static string Render(ServiceLayout layout, int port) => KnotConf.Render(
+        new DnsConfigSpec([$"127.0.0.1@{port}"], [new DnsZoneSpec("example.com", 1), new DnsZoneSpec("example.net", 1)]),
+        layout,
+        [],
+        dnstapAvailable: true);
 
-    internal static void WriteZones(string dir)
+    private static void WriteZones(ServiceLayout layout)
     {
+        Directory.CreateDirectory(KnotConf.ZonesPath(layout));
         foreach (var zone in new[] { "example.com", "example.net" })
         {
-            File.WriteAllText(Path.Combine(dir, zone + ".zone"), $"""
+            File.WriteAllText(KnotConf.ZoneFilePath(layout, zone), $"""
                 $ORIGIN {zone}.
                 $TTL 300
                 @ SOA ns1 hostmaster 1 3600 600 86400 300
@@ -89,13 +70,15 @@ public sealed class KnotDnstapTests : IAsyncDisposable
     public async Task Hit_counts_and_counters_match_the_queries_sent()
     {
         var port = ServiceTestHost.FreePort();
-        WriteZones(_dir);
-        var config = Path.Combine(_dir, "knot.conf");
-        File.WriteAllText(config, KnotConf(_dir, port, monitoring: true));
-        await using var reader = DnstapServer.Start(Path.Combine(_dir, "dnstap.sock"), NullLogger.Instance);
+        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        layout.CreateDirectories();
+        WriteZones(layout);
+        var config = layout.ConfigFile;
+        File.WriteAllText(config, Render(layout, port));
+        await using var reader = DnstapServer.Start(KnotConf.DnstapSocket(layout), NullLogger.Instance);
         _knotd = StartKnotd(config);
         var dns = new LookupClient(new LookupClientOptions(new NameServer(IPAddress.Loopback, port)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromSeconds(2), ContinueOnDnsError = true });
-        var stats = new KnotcStatsReader(Path.Combine(_dir, "knot.sock"));
+        var stats = new KnotcStatsReader(layout.ControlSocket);
         for (var i = 0; i < 100 && !(await AnswersAsync(dns) && reader.Connections > 0); i++)
         {
             await Task.Delay(100);
@@ -177,7 +160,7 @@ public sealed class KnotDnstapTests : IAsyncDisposable
 
     private async Task RunKnotcAsync(string command)
     {
-        using var process = Process.Start("knotc", ["-s", Path.Combine(_dir, "knot.sock"), "-b", command]);
+        using var process = Process.Start("knotc", ["-s", new ServiceLayout(ServiceKinds.Dns, _dir).ControlSocket, "-b", command]);
         await process.WaitForExitAsync();
         Assert.Equal(0, process.ExitCode);
     }

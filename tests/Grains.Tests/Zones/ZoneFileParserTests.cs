@@ -35,6 +35,9 @@ public sealed class ZoneFileParserTests
         host PTR www.example.test.
         """;
 
+    /// <summary><see cref="AllTypes"/> without its line outside the zone: every type, all valid.</summary>
+    private static readonly string AllTypesInZone = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+
     private static ZoneParseResult Parse(string text, string zone = "example.test") => ZoneFileParser.Parse(text, zone);
 
     private static string OneError(string text)
@@ -47,7 +50,7 @@ public sealed class ZoneFileParserTests
     [Fact]
     public void Parses_every_type_to_canonical_data()
     {
-        var text = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+        var text = AllTypesInZone;
         var result = Parse(text);
         Assert.True(result.Ok, string.Join("\n", result.Errors));
         string Data(string owner, ushort type) => Assert.Single(result.Records, r => r.Owner == owner && r.Type == type).Data;
@@ -71,7 +74,7 @@ public sealed class ZoneFileParserTests
     [Fact]
     public void Export_then_import_gives_the_same_records_and_the_same_text()
     {
-        var text = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+        var text = AllTypesInZone;
         var first = Parse(text);
         Assert.True(first.Ok, string.Join("\n", first.Errors));
         var exported = ZoneText.Render(first.Apex, first.Records);
@@ -96,7 +99,7 @@ public sealed class ZoneFileParserTests
     [Fact]
     public void A_dns_library_reads_the_export_as_the_same_records()
     {
-        var text = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+        var text = AllTypesInZone;
         var parsed = Parse(text);
         Assert.True(parsed.Ok, string.Join("\n", parsed.Errors));
         using var export = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ZoneText.Render(parsed.Apex, parsed.Records)));
@@ -295,7 +298,7 @@ public sealed class ZoneFileParserTests
             return;
         }
 
-        var text = AllTypes.Replace("1.2.0.192.in-addr.arpa. ; outside? no: below the apex it is not\n", string.Empty, StringComparison.Ordinal);
+        var text = AllTypesInZone;
         var parsed = Parse(text);
         var path = Path.Combine(Path.GetTempPath(), $"ms-zone-{Guid.NewGuid():N}.zone");
         File.WriteAllText(path, ZoneText.Render(parsed.Apex, parsed.Records));
