@@ -32,12 +32,7 @@ public static class ApiSetup
             };
         });
         services.AddExceptionHandler<DomainExceptionHandler>();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "ManagedServers API";
-            doc.Info.Description = "Control plane for fleets of Knot DNS, Kea DHCP and backup servers. People authenticate with `Authorization: Bearer <token>`; agents with their mTLS client certificate.";
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(ApiDocument.Configure);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CertificateIssuer>();
         services.AddSingleton<AgentListenerTls>();
@@ -64,7 +59,7 @@ public static class ApiSetup
         app.UseAuthorization();
 
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
-        app.MapScalarApiReference("/api/docs", o => o.WithTitle("ManagedServers API").WithOpenApiRoutePattern(OpenApiPath)).AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", ApiDocument.ConfigureDocsPage).AllowAnonymous();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
 
         app.MapServersApi();
