@@ -27,6 +27,9 @@ bin() { echo "$root/$1/bin/Release/net10.0/$2"; }
 if curl -fs "$url/healthz" >/dev/null 2>&1; then
   echo "error: something already listens on $url (stop it first)" >&2; exit 1
 fi
+# Keeps the logs of the last runs: silo.log.1 is the previous run's, up to silo.log.5.
+rotate_log() { local f=$1 i; for i in 4 3 2 1; do [ -e "$f.$i" ] && mv -f "$f.$i" "$f.$((i + 1))"; done; [ -e "$f" ] && mv -f "$f" "$f.1"; return 0; }
+rotate_log "$data/silo.log"; rotate_log "$data/agent.log"
 log "starting the silo + API ($url, agents on $agent_url, data in $data)"
 dotnet "$(bin Silo ManagedServers.Silo.dll)" --urls "$url" --AgentUrls "$agent_url" --DataDir "$data" > "$data/silo.log" 2>&1 &
 silo_pid=$!
@@ -108,7 +111,7 @@ cat <<MSG
     CLI:          dotnet $(bin Cli msctl.dll) login --url $url --user admin
                   dotnet $(bin Cli msctl.dll) servers list
                   dotnet $(bin Cli msctl.dll) services list demo-dns
-    Logs:         $data/silo.log, $data/agent.log
+    Logs:         $data/silo.log, $data/agent.log (earlier runs: .1 … .5)
 
 MSG
 if $detach; then

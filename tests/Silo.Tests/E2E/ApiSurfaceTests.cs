@@ -1,10 +1,34 @@
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Silo.Tests.E2E;
 
-/// <summary>What a person meets first on a real silo: the OpenAPI document and the docs page.</summary>
+/// <summary>What a person meets first on a real silo: its log, the OpenAPI document and the docs page.</summary>
 public sealed class ApiSurfaceTests() : SiloTestBase("surface")
 {
+    [Fact]
+    public async Task The_silo_log_opens_with_what_an_operator_needs()
+    {
+        await Silo.Http.GetStringAsync(Silo.BaseUrl + "/api/v1/servers"); // a few grains placed
+        var log = Silo.Output;
+        Assert.DoesNotContain("Configuration Orleans.", log, StringComparison.Ordinal); // the option dump
+        Assert.DoesNotContain("Overriding address(es)", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("Polly", log, StringComparison.Ordinal);
+        Assert.Contains("Now listening on: " + Silo.BaseUrl, log, StringComparison.Ordinal);
+        var lines = log.Split('\n').Length;
+        Assert.True(lines < 100, $"{lines} lines at start:\n{log}");
+
+        // The watchdog's stall warning cannot be caused on purpose; the silo's own settings keep its category quiet.
+        var settings = new ConfigurationBuilder().AddJsonFile(Path.Combine(Path.GetDirectoryName(Build.SiloDll)!, "appsettings.json")).Build();
+        using var loggers = LoggerFactory.Create(b => b.AddConfiguration(settings.GetSection("Logging")).AddProvider(new NullProvider()));
+        Assert.False(loggers.CreateLogger("Orleans.Runtime.Watchdog").IsEnabled(LogLevel.Warning));
+        Assert.False(loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Warning));
+        Assert.True(loggers.CreateLogger("Microsoft.AspNetCore.Server.Kestrel").IsEnabled(LogLevel.Error));
+        Assert.True(loggers.CreateLogger("Orleans.Runtime.Silo").IsEnabled(LogLevel.Information));
+        Assert.True(loggers.CreateLogger("ManagedServers.Grains.Servers.ManagedServerGrain").IsEnabled(LogLevel.Information));
+    }
+
     [Fact]
     public async Task The_openapi_document_leaves_out_the_dashboard_and_puts_the_agent_endpoints_last()
     {
@@ -56,5 +80,24 @@ public sealed class ApiSurfaceTests() : SiloTestBase("surface")
         }
 
         throw new Xunit.Sdk.XunitException("no configuration object in the docs page:\n" + page);
+    }
+}
+
+/// <summary>A provider whose loggers take every level, so only the configured filters decide.</summary>
+internal sealed class NullProvider : ILoggerProvider, ILogger
+{
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+    }
+
+    public void Dispose()
+    {
     }
 }
