@@ -38,7 +38,27 @@ cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; kill "$silo_pi
 $detach || trap cleanup EXIT INT TERM
 for _ in $(seq 1 120); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$data/silo.log" >&2; exit 1; }; sleep 0.5; done
 
-token=$(curl -fs -u "admin:$MANAGEDSERVERS_ADMIN_PASSWORD" -H 'content-type: application/json' -d '{"name":"run.sh"}' "$url/api/v1/tokens" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+# The API token: the one saved in .data/run.sh.token while it works and has more than a day left; else a new one (the
+# control plane's default lifetime, 30 days unless Tokens:DefaultLifetime says otherwise), and every other "run.sh"
+# token (earlier runs') is revoked, so tokens do not pile up.
+token_file="$data/run.sh.token"
+token=""
+if [ -s "$token_file" ]; then
+  saved=$(cat "$token_file"); saved_id=${saved#mst_}; saved_id=${saved_id%%_*}
+  if tokens_json=$(curl -fs -H "Authorization: Bearer $saved" "$url/api/v1/tokens"); then
+    expires=$(printf '%s' "$tokens_json" | grep -o "\"id\":\"$saved_id\"[^}]*" | grep -o '"expires_at":"[^"]*"' | cut -d'"' -f4 || true)
+    if [ -z "$expires" ] || [ "$(date -d "$expires" +%s)" -gt $(( $(date +%s) + 86400 )) ]; then token=$saved; fi
+  fi
+fi
+if [ -z "$token" ]; then
+  token=$(curl -fs -u "admin:$MANAGEDSERVERS_ADMIN_PASSWORD" -H 'content-type: application/json' -d '{"name":"run.sh"}' "$url/api/v1/tokens" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+  (umask 077; printf '%s\n' "$token" > "$token_file")
+  token_id=${token#mst_}; token_id=${token_id%%_*}
+  for old_id in $(curl -fs -H "Authorization: Bearer $token" "$url/api/v1/tokens" | grep -o '"id":"[0-9a-f]*","name":"run.sh"' | cut -d'"' -f4); do
+    [ "$old_id" = "$token_id" ] || curl -fs -X DELETE -H "Authorization: Bearer $token" "$url/api/v1/tokens/$old_id" >/dev/null || true
+  done
+fi
+token_expires=$(curl -fs -H "Authorization: Bearer $token" "$url/api/v1/tokens" | grep -o "\"id\":\"${token_id:-$saved_id}\"[^}]*" | grep -o '"expires_at":"[^"]*"' | cut -d'"' -f4 || true)
 auth=(-H "Authorization: Bearer $token")
 id=$(curl -fs "${auth[@]}" "$url/api/v1/servers?q=demo-dns" | grep -o '"id":"[^"]*","name":"demo-dns"' | head -n 1 | sed -E 's/"id":"([^"]+)".*/\1/' || true)
 if [ -z "$id" ]; then
@@ -106,7 +126,7 @@ cat <<MSG
     Agents:       $agent_url (mTLS)
     Dashboard:    $url/dashboard/ (Orleans; log in as admin)
     Admin:        user 'admin', password '$MANAGEDSERVERS_ADMIN_PASSWORD'
-    API token:    $token
+    API token:    $token (expires ${token_expires:-never}; saved in $token_file, reused by the next run)
     Demo server:  demo-dns ($id) is $state; $dns_note
     CLI:          dotnet $(bin Cli msctl.dll) login --url $url --user admin
                   dotnet $(bin Cli msctl.dll) servers list

@@ -296,5 +296,13 @@ public static class AuthNames
     public const string Agent = "agent";
     public const string ServerIdClaim = "ms:server_id";
 
+    private const string FailureKey = "ms:auth-failure";
+
+    /// <summary>Why the credentials sent were refused (one sentence, the 401's detail), set by the scheme that refused them.</summary>
+    public static void SetFailure(HttpContext context, string detail) => context.Items[FailureKey] = detail;
+
+    /// <summary>The reason a scheme gave for refusing the request's credentials, or null when none were sent.</summary>
+    public static string? FailureOf(HttpContext context) => context.Items.TryGetValue(FailureKey, out var detail) ? detail as string : null;
+
     public static ImmutableArray<string> PeopleGroups { get; } = [Groups.Admins, Groups.Viewers];
 }

@@ -24,6 +24,9 @@ internal sealed class FakeApi : IAsyncDisposable
     public CreateServerRequest? LastCreate { get; private set; }
 
     public const string GoodToken = "good-token";
+
+    /// <summary>The 401 detail of a bearer token the control plane does not take (as the real API words it).</summary>
+    public const string NotValidDetail = "the token is not valid (revoked, or not issued by this control plane): create a new one (POST /api/v1/tokens, or 'msctl login')";
     public const string User = "admin";
     public const string Password = "s3cret";
 
@@ -191,7 +194,8 @@ internal sealed class FakeApi : IAsyncDisposable
             var isTokenCreation = ctx.Request.Method == "POST" && ctx.Request.Path == "/api/v1/tokens";
             if (!IsAuthorized(ctx.Request.Headers.Authorization.ToString(), allowBasic: isTokenCreation))
             {
-                await Results.Problem(title: "Unauthorized", statusCode: 401).ExecuteAsync(ctx);
+                var bearer = ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal);
+                await Results.Problem(title: "Unauthorized", detail: bearer ? NotValidDetail : null, statusCode: 401).ExecuteAsync(ctx);
                 return;
             }
 
@@ -208,14 +212,21 @@ internal sealed class FakeApi : IAsyncDisposable
             var id = $"tok-{Interlocked.Increment(ref _nextId):D4}";
             var secret = $"secret-{id}";
             ValidTokens[secret] = true;
-            var expires = body.ExpiresInDays is { } d ? Now.AddDays(d) : (DateTimeOffset?)null;
+            var expires = TokenLifetimes.TryParse(body.ExpiresIn ?? "30d", out var lifetime) && lifetime is { } l ? Now + l : (DateTimeOffset?)null;
             Tokens[id] = new TokenView(id, body.Name ?? "default", User, Now, expires, null);
             return Results.Json(new CreatedToken(secret, id, body.Name ?? "default", User, expires), ContractsJson.WireOptions, statusCode: 201);
         });
         api.MapGet("/tokens", () => Results.Json(Tokens.Values.OrderBy(t => t.Id).ToArray(), ContractsJson.WireOptions));
-        api.MapDelete("/tokens/{id}", (string id) => Tokens.TryRemove(id, out _)
-            ? Results.NoContent()
-            : Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404));
+        api.MapDelete("/tokens/{id}", (string id) =>
+        {
+            if (!Tokens.TryRemove(id, out _))
+            {
+                return Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404);
+            }
+
+            ValidTokens.TryRemove($"secret-{id}", out _);
+            return Results.NoContent();
+        });
 
         api.MapGet("/settings/rabbitmq", () => Results.Json(RabbitMq, ContractsJson.WireOptions));
         api.MapPut("/settings/rabbitmq", async (HttpRequest request) =>

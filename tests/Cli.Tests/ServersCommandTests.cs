@@ -281,7 +281,7 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
         var run = await Cli.RunAsync("servers", "list");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal("error: not authenticated (run 'msctl login')", run.ErrorLine);
+        Assert.Equal("error: not authenticated: the token is not valid (revoked, or not issued by this control plane): create a new one (POST /api/v1/tokens, or msctl login)", run.ErrorLine);
         Assert.Equal("", run.Stdout);
     }
 
