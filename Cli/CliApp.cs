@@ -126,8 +126,10 @@ internal static class CliApp
                     .WithExample("servers", "debug-bundle", "dns-01")
                     .WithExample("servers", "debug-bundle", "dns-01", "-f", "/tmp/dns-01.tar.gz");
                 servers.AddCommand<ServerZonesCommand>("zones")
-                    .WithDescription("The zones assigned to a DNS server, live serial against current; --set assigns exactly the zones given.")
+                    .WithDescription("The zones assigned to a DNS server, live serial against current; --add/--remove assign or unassign the zones given, --set assigns exactly those.")
                     .WithExample("servers", "zones", "dns-01")
+                    .WithExample("servers", "zones", "dns-01", "--add", "example.test")
+                    .WithExample("servers", "zones", "dns-01", "--remove", "old.example.test")
                     .WithExample("servers", "zones", "dns-01", "--set", "example.test,example.org");
                 servers.AddCommand<PushZonesCommand>("push-zones")
                     .WithDescription("Send the zones changed since the server's last applied version (--full: all): validated, atomic, health-checked, rolled back on failure.")

@@ -111,8 +111,70 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>Zones by name: the view and the zone-file text as imported.</summary>
     public ConcurrentDictionary<string, (ZoneView View, string Text)> Zones { get; } = new();
 
+    /// <summary>Zones assigned to each server (GET/PUT /servers/{id}/zones, POST/DELETE /servers/{id}/zones/{zone}).</summary>
+    public ConcurrentDictionary<string, SortedSet<string>> ServerZones { get; } = new();
+
     /// <summary>Records added through POST /zones/{zone}/records.</summary>
     public ConcurrentDictionary<string, ZoneRecordView> ZoneRecords { get; } = new();
+
+    private void MapServerZones(RouteGroupBuilder api)
+    {
+        SortedSet<string> Of(string id) => ServerZones.GetOrAdd(id, _ => new SortedSet<string>(StringComparer.Ordinal));
+        IResult View(string id)
+        {
+            lock (Of(id))
+            {
+                var zones = Of(id).Select(z => new ServerZoneView(z, Zones.TryGetValue(z, out var v) ? v.View.Serial : null, null, null, "not_pushed")).ToList();
+                return Results.Json(new ServerDnsView(id, zones, [], null), ContractsJson.WireOptions);
+            }
+        }
+
+        IResult ZoneNotFound(string zone) => Results.Problem(title: "Not found", detail: $"zone '{zone}' not found", statusCode: 404);
+
+        api.MapGet("/servers/{id}/zones", (string id) => Servers.ContainsKey(id) ? View(id) : NotFound(id));
+        api.MapPut("/servers/{id}/zones", async (string id, HttpRequest request) =>
+        {
+            var names = await request.ReadFromJsonAsync<string[]>(ContractsJson.WireOptions) ?? [];
+            if (names.FirstOrDefault(n => !Zones.ContainsKey(n)) is { } missing)
+            {
+                return ZoneNotFound(missing);
+            }
+
+            lock (Of(id))
+            {
+                Of(id).Clear();
+                Of(id).UnionWith(names);
+            }
+
+            return View(id);
+        });
+        api.MapPost("/servers/{id}/zones/{zone}", (string id, string zone) =>
+        {
+            if (!Zones.ContainsKey(zone))
+            {
+                return ZoneNotFound(zone);
+            }
+
+            lock (Of(id))
+            {
+                Of(id).Add(zone);
+            }
+
+            return View(id);
+        });
+        api.MapDelete("/servers/{id}/zones/{zone}", (string id, string zone) =>
+        {
+            lock (Of(id))
+            {
+                if (!Of(id).Remove(zone) && !Zones.ContainsKey(zone))
+                {
+                    return ZoneNotFound(zone);
+                }
+            }
+
+            return View(id);
+        });
+    }
 
     private void MapZones(RouteGroupBuilder api)
     {
@@ -204,6 +266,7 @@ internal sealed class FakeApi : IAsyncDisposable
 
         var api = app.MapGroup("/api/v1");
         MapZones(api);
+        MapServerZones(api);
 
         api.MapPost("/tokens", async (HttpRequest request) =>
         {
