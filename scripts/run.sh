@@ -112,7 +112,7 @@ if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/k
     log "importing zone demo.test and pushing it to demo-dns"
     zone_json='{"name":"demo.test","zone_file":"$ORIGIN demo.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n"}'
     curl -fs "${auth[@]}" -H 'content-type: application/json' -d "$zone_json" "$url/api/v1/zones" >/dev/null \
-      && curl -fs "${auth[@]}" -X PUT -H 'content-type: application/json' -d '["demo.test"]' "$url/api/v1/servers/$id/zones" >/dev/null \
+      && curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/zones/demo.test" >/dev/null \
       && wait_job "$(curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/push-zones" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')" \
       || log "the demo zone was not pushed: msctl jobs list --server demo-dns"
   fi
