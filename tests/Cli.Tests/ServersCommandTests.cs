@@ -15,7 +15,7 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);
-        foreach (var expected in new[] { "Name", "Id", "Kind", "State", "Last heartbeat", "Requests (2m)", "Monitor", "DNS", "DHCP" })
+        foreach (var expected in new[] { "NAME", "ID", "KIND", "STATE", "LAST HEARTBEAT", "REQUESTS 2 MIN", "MONITOR", "DNS", "DHCP" })
         {
             Assert.Contains(expected, run.Stdout);
         }

@@ -74,7 +74,7 @@ internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesS
             return;
         }
 
-        var table = new Table().RoundedBorder().AddColumns("ZONE", "SERIAL", "LIVE SERIAL", "APPLIED", "STATE");
+        var table = Tables.Create("Zone", "Serial", "Live serial", "Applied", "State");
         var now = Host.Time.GetUtcNow();
         foreach (var z in dns.Zones)
         {
@@ -91,7 +91,7 @@ internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesS
                 })));
         }
 
-        console.Write(table);
+        Tables.Write(Host, table);
         var pending = dns.Zones.Count(z => z.State is "changed" or "not_pushed");
         console.MarkupLineInterpolated($"Configuration version live: [bold]{(dns.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "none")}[/]; listen: {(dns.Listen.Count == 0 ? "port 53 on all addresses" : string.Join(", ", dns.Listen))}.");
         if (pending > 0)
@@ -167,7 +167,7 @@ internal sealed class ConfigVersionsCommand(CliHost host) : ApiCommand<ServerIdS
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().RoundedBorder().AddColumns("VERSION", "APPLIED", "JOB", "ZONES", "SHA-256", "LIVE");
+            var table = Tables.Create("Version", "Applied", "Job", "Zones", "SHA-256", "Live");
             foreach (var v in result.Value)
             {
                 table.AddRow(
@@ -179,7 +179,7 @@ internal sealed class ConfigVersionsCommand(CliHost host) : ApiCommand<ServerIdS
                     new Text(v.Live ? "live" : string.Empty, new Style(Color.Green)));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         });
         return ExitCodes.Ok;
     }
