@@ -301,7 +301,7 @@ internal static class CliApp
 
     /// <summary>A 401 in one line: the control plane's reason (expired, not valid, no credentials), pointing at msctl login.</summary>
     private static string UnauthorizedLine(string? detail) =>
-        string.IsNullOrWhiteSpace(detail) ? "not authenticated (run 'msctl login')"
+        string.IsNullOrWhiteSpace(detail) || detail.StartsWith("no credentials", StringComparison.Ordinal) ? "not authenticated (run 'msctl login')"
         : detail.Contains("msctl login", StringComparison.Ordinal) ? $"not authenticated: {detail.Replace("'msctl login'", "msctl login", StringComparison.Ordinal)}"
         : $"not authenticated: {detail} (run 'msctl login')";
 

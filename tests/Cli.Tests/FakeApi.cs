@@ -257,7 +257,8 @@ internal sealed class FakeApi : IAsyncDisposable
             if (!IsAuthorized(ctx.Request.Headers.Authorization.ToString(), allowBasic: isTokenCreation))
             {
                 var bearer = ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal);
-                await Results.Problem(title: "Unauthorized", detail: bearer ? NotValidDetail : null, statusCode: 401).ExecuteAsync(ctx);
+                var detail = bearer ? NotValidDetail : "no credentials: send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')";
+                await Results.Problem(title: "Unauthorized", detail: detail, statusCode: 401).ExecuteAsync(ctx);
                 return;
             }
 
