@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Broker;
 using ManagedServers.Api.Endpoints;
@@ -25,19 +26,16 @@ public static class ApiSetup
         {
             ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Status switch
             {
-                401 => "send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')",
+                401 => AuthNames.FailureOf(ctx.HttpContext) ?? "no credentials: send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')",
+                415 => UnsupportedMediaType(ctx.HttpContext),
                 403 => "your groups do not allow this action",
                 404 => $"no resource at {ctx.HttpContext.Request.Path}",
                 _ => null,
             };
         });
         services.AddExceptionHandler<DomainExceptionHandler>();
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
-        {
-            doc.Info.Title = "ManagedServers API";
-            doc.Info.Description = "Control plane for fleets of Knot DNS, Kea DHCP and backup servers. People authenticate with `Authorization: Bearer <token>`; agents with their mTLS client certificate.";
-            return Task.CompletedTask;
-        }));
+        services.AddOpenApi(ApiDocument.Configure);
+        TokenOptions.Register(services);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CertificateIssuer>();
         services.AddSingleton<AgentListenerTls>();
@@ -56,6 +54,15 @@ public static class ApiSetup
         return services;
     }
 
+    /// <summary>A body in a format the endpoint does not take (a form, text): say what it takes.</summary>
+    private static string UnsupportedMediaType(HttpContext context)
+    {
+        var accepts = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.ContentTypes;
+        var expected = accepts is { Count: > 0 } ? string.Join(" or ", accepts) : "application/json";
+        var sent = context.Request.ContentType is { Length: > 0 } type ? $"'{type}'" : "no Content-Type";
+        return $"send {expected} (with 'Content-Type: {expected.Split(' ')[0]}'), not {sent}";
+    }
+
     public static WebApplication UseManagedServersApi(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -64,7 +71,7 @@ public static class ApiSetup
         app.UseAuthorization();
 
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
-        app.MapScalarApiReference("/api/docs", o => o.WithTitle("ManagedServers API").WithOpenApiRoutePattern(OpenApiPath)).AllowAnonymous();
+        app.MapScalarApiReference("/api/docs", ApiDocument.ConfigureDocsPage).AllowAnonymous();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
 
         app.MapServersApi();
@@ -82,11 +89,24 @@ public static class ApiSetup
         return app;
     }
 
+    /// <summary>
+    /// The API's JSON: snake_case, enums as strings, the source-generated contracts. A field a request type does not
+    /// have is refused (400 naming it: a typo such as "comunication" must not be ignored), except in the messages agents
+    /// send (<see cref="Contracts.Agent"/>), which a newer agent may extend before its control plane is upgraded.
+    /// </summary>
     public static void ConfigureJson(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         options.TypeInfoResolverChain.Insert(0, Contracts.ContractsJson.Default);
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.TypeInfoResolver = options.TypeInfoResolver!.WithAddedModifier(static info =>
+        {
+            if (info.Kind == JsonTypeInfoKind.Object && info.Type.Namespace == typeof(Contracts.Agent.Heartbeat).Namespace)
+            {
+                info.UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip;
+            }
+        });
     }
 }

@@ -85,7 +85,7 @@ internal static class CliApp
                 .WithExample("login", "--url", "https://cp.example.org", "--user", "admin")
                 .WithExample("login", "--url", "https://cp.example.org", "--token", "TOKEN");
             config.AddCommand<LogoutCommand>("logout")
-                .WithDescription("Forget the saved login (deletes the config file; the token stays valid until revoked).")
+                .WithDescription("Forget the saved login: revokes the token 'msctl login' made and deletes the config file.")
                 .WithExample("logout");
 
             config.AddBranch("servers", servers =>
@@ -126,8 +126,10 @@ internal static class CliApp
                     .WithExample("servers", "debug-bundle", "dns-01")
                     .WithExample("servers", "debug-bundle", "dns-01", "-f", "/tmp/dns-01.tar.gz");
                 servers.AddCommand<ServerZonesCommand>("zones")
-                    .WithDescription("The zones assigned to a DNS server, live serial against current; --set assigns exactly the zones given.")
+                    .WithDescription("The zones assigned to a DNS server, live serial against current; --add/--remove assign or unassign the zones given, --set assigns exactly those.")
                     .WithExample("servers", "zones", "dns-01")
+                    .WithExample("servers", "zones", "dns-01", "--add", "example.test")
+                    .WithExample("servers", "zones", "dns-01", "--remove", "old.example.test")
                     .WithExample("servers", "zones", "dns-01", "--set", "example.test,example.org");
                 servers.AddCommand<PushZonesCommand>("push-zones")
                     .WithDescription("Send the zones changed since the server's last applied version (--full: all): validated, atomic, health-checked, rolled back on failure.")
@@ -260,7 +262,8 @@ internal static class CliApp
                 tokens.SetDescription("Manage your API tokens.");
                 tokens.AddCommand<CreateTokenCommand>("create")
                     .WithDescription("Create an API token (for scripts and CI); it is shown only once.")
-                    .WithExample("tokens", "create", "--name", "ci", "--expires-in-days", "30");
+                    .WithExample("tokens", "create", "--name", "ci", "--expires", "30d")
+                    .WithExample("tokens", "create", "--name", "monitoring", "--expires", "never");
                 tokens.AddCommand<ListTokensCommand>("list")
                     .WithAlias("ls")
                     .WithDescription("List your API tokens (never their secrets).")
@@ -278,7 +281,7 @@ internal static class CliApp
     {
         var (message, code) = ex switch
         {
-            ApiException { Status: HttpStatusCode.Unauthorized } => ("not authenticated (run 'msctl login')", ExitCodes.Error),
+            ApiException { Status: HttpStatusCode.Unauthorized } unauthorized => (UnauthorizedLine(unauthorized.Detail), ExitCodes.Error),
             ApiException api => (api.Message, ExitCodes.Error),
             ApiUnreachableException unreachable => (unreachable.Message, ExitCodes.Unreachable),
             CliException cli => (cli.Message, cli.ExitCode),
@@ -295,6 +298,12 @@ internal static class CliApp
         host.Error.Flush();
         return code;
     }
+
+    /// <summary>A 401 in one line: the control plane's reason (expired, not valid, no credentials), pointing at msctl login.</summary>
+    private static string UnauthorizedLine(string? detail) =>
+        string.IsNullOrWhiteSpace(detail) || detail.StartsWith("no credentials", StringComparison.Ordinal) ? "not authenticated (run 'msctl login')"
+        : detail.Contains("msctl login", StringComparison.Ordinal) ? $"not authenticated: {detail.Replace("'msctl login'", "msctl login", StringComparison.Ordinal)}"
+        : $"not authenticated: {detail} (run 'msctl login')";
 
     private static string Version =>
         typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";

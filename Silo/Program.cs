@@ -7,7 +7,9 @@ using ManagedServers.Silo.Pull;
 using ManagedServers.Silo.Telemetry;
 using Orleans.Dashboard;
 
-var builder = WebApplication.CreateBuilder(args);
+// The content root is the silo's own directory, so its appsettings.json (log levels) applies wherever it is started
+// from (run.sh starts it from the repository root); relative paths such as DataDir stay relative to the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // Microsoft.Data.Sqlite has no real async I/O: its "async" calls block a pool thread for the write
 // and fsync. Let the pool grow without the hill-climbing delay so those waits do not queue requests.

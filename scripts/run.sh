@@ -27,6 +27,9 @@ bin() { echo "$root/$1/bin/Release/net10.0/$2"; }
 if curl -fs "$url/healthz" >/dev/null 2>&1; then
   echo "error: something already listens on $url (stop it first)" >&2; exit 1
 fi
+# Keeps the logs of the last runs: silo.log.1 is the previous run's, up to silo.log.5.
+rotate_log() { local f=$1 i; for i in 4 3 2 1; do [ -e "$f.$i" ] && mv -f "$f.$i" "$f.$((i + 1))"; done; [ -e "$f" ] && mv -f "$f" "$f.1"; return 0; }
+rotate_log "$data/silo.log"; rotate_log "$data/agent.log"
 log "starting the silo + API ($url, agents on $agent_url, data in $data)"
 dotnet "$(bin Silo ManagedServers.Silo.dll)" --urls "$url" --AgentUrls "$agent_url" --DataDir "$data" > "$data/silo.log" 2>&1 &
 silo_pid=$!
@@ -35,7 +38,27 @@ cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; kill "$silo_pi
 $detach || trap cleanup EXIT INT TERM
 for _ in $(seq 1 120); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; kill -0 "$silo_pid" 2>/dev/null || { tail -n 30 "$data/silo.log" >&2; exit 1; }; sleep 0.5; done
 
-token=$(curl -fs -u "admin:$MANAGEDSERVERS_ADMIN_PASSWORD" -H 'content-type: application/json' -d '{"name":"run.sh"}' "$url/api/v1/tokens" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+# The API token: the one saved in .data/run.sh.token while it works and has more than a day left; else a new one (the
+# control plane's default lifetime, 30 days unless Tokens:DefaultLifetime says otherwise), and every other "run.sh"
+# token (earlier runs') is revoked, so tokens do not pile up.
+token_file="$data/run.sh.token"
+token=""
+if [ -s "$token_file" ]; then
+  saved=$(cat "$token_file"); saved_id=${saved#mst_}; saved_id=${saved_id%%_*}
+  if tokens_json=$(curl -fs -H "Authorization: Bearer $saved" "$url/api/v1/tokens"); then
+    expires=$(printf '%s' "$tokens_json" | grep -o "\"id\":\"$saved_id\"[^}]*" | grep -o '"expires_at":"[^"]*"' | cut -d'"' -f4 || true)
+    if [ -z "$expires" ] || [ "$(date -d "$expires" +%s)" -gt $(( $(date +%s) + 86400 )) ]; then token=$saved; fi
+  fi
+fi
+if [ -z "$token" ]; then
+  token=$(curl -fs -u "admin:$MANAGEDSERVERS_ADMIN_PASSWORD" -H 'content-type: application/json' -d '{"name":"run.sh"}' "$url/api/v1/tokens" | sed -E 's/.*"token":"([^"]+)".*/\1/')
+  (umask 077; printf '%s\n' "$token" > "$token_file")
+  token_id=${token#mst_}; token_id=${token_id%%_*}
+  for old_id in $(curl -fs -H "Authorization: Bearer $token" "$url/api/v1/tokens" | grep -o '"id":"[0-9a-f]*","name":"run.sh"' | cut -d'"' -f4); do
+    [ "$old_id" = "$token_id" ] || curl -fs -X DELETE -H "Authorization: Bearer $token" "$url/api/v1/tokens/$old_id" >/dev/null || true
+  done
+fi
+token_expires=$(curl -fs -H "Authorization: Bearer $token" "$url/api/v1/tokens" | grep -o "\"id\":\"${token_id:-$saved_id}\"[^}]*" | grep -o '"expires_at":"[^"]*"' | cut -d'"' -f4 || true)
 auth=(-H "Authorization: Bearer $token")
 id=$(curl -fs "${auth[@]}" "$url/api/v1/servers?q=demo-dns" | grep -o '"id":"[^"]*","name":"demo-dns"' | head -n 1 | sed -E 's/"id":"([^"]+)".*/\1/' || true)
 if [ -z "$id" ]; then
@@ -89,7 +112,7 @@ if [ "$state" = "running" ] && { command -v knotd >/dev/null || [ -x /usr/sbin/k
     log "importing zone demo.test and pushing it to demo-dns"
     zone_json='{"name":"demo.test","zone_file":"$ORIGIN demo.test.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\nns1 IN A 127.0.0.1\nwww IN A 192.0.2.80\n"}'
     curl -fs "${auth[@]}" -H 'content-type: application/json' -d "$zone_json" "$url/api/v1/zones" >/dev/null \
-      && curl -fs "${auth[@]}" -X PUT -H 'content-type: application/json' -d '["demo.test"]' "$url/api/v1/servers/$id/zones" >/dev/null \
+      && curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/zones/demo.test" >/dev/null \
       && wait_job "$(curl -fs "${auth[@]}" -X POST "$url/api/v1/servers/$id/push-zones" | sed -E 's/.*"job_id":"([^"]+)".*/\1/')" \
       || log "the demo zone was not pushed: msctl jobs list --server demo-dns"
   fi
@@ -103,12 +126,12 @@ cat <<MSG
     Agents:       $agent_url (mTLS)
     Dashboard:    $url/dashboard/ (Orleans; log in as admin)
     Admin:        user 'admin', password '$MANAGEDSERVERS_ADMIN_PASSWORD'
-    API token:    $token
+    API token:    $token (expires ${token_expires:-never}; saved in $token_file, reused by the next run)
     Demo server:  demo-dns ($id) is $state; $dns_note
     CLI:          dotnet $(bin Cli msctl.dll) login --url $url --user admin
                   dotnet $(bin Cli msctl.dll) servers list
                   dotnet $(bin Cli msctl.dll) services list demo-dns
-    Logs:         $data/silo.log, $data/agent.log
+    Logs:         $data/silo.log, $data/agent.log (earlier runs: .1 … .5)
 
 MSG
 if $detach; then

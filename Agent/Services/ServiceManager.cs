@@ -224,9 +224,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             throw new ServiceCommandException($"unknown service kind '{args.Kind}' (known: {string.Join(", ", ServiceKinds.All)})", steps);
         }
 
-        if (args.Runtime is not (RuntimeNames.Docker or RuntimeNames.Exec))
+        if (args.Runtime is not (RuntimeNames.Docker or RuntimeNames.Exec or RuntimeNames.Auto))
         {
-            throw new ServiceCommandException($"unknown runtime '{args.Runtime}' (known: {RuntimeNames.Docker}, {RuntimeNames.Exec})", steps);
+            throw new ServiceCommandException($"unknown runtime '{args.Runtime}' (known: {RuntimeNames.Docker}, {RuntimeNames.Exec}, {RuntimeNames.Auto})", steps);
         }
 
         if (args.Port is < 1 or > 65535)
@@ -265,7 +265,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var runtime = await UseRuntimeAsync(args.Runtime, steps);
+            var runtime = await UseRuntimeAsync(args.Runtime, steps, cancellationToken);
             var version = await Step(steps, () => runtime.ResolveVersionAsync(kind, args.Version, cancellationToken));
             steps.Add(args.Version is null ? $"resolved version {version} (newest on this host)" : $"version {version} is on this host");
             var existing = TryEntry(kind);
@@ -692,16 +692,55 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
-    /// <summary>The runtime for an install: the agent's one runtime; a different one is refused.</summary>
-    private async Task<IServiceRuntime> UseRuntimeAsync(string requested, StepLog steps)
+    /// <summary>The runtime for an install: the agent's one runtime; a different one is refused; "auto" chooses.</summary>
+    private async Task<IServiceRuntime> UseRuntimeAsync(string requested, StepLog steps, CancellationToken cancellationToken)
     {
         var current = RuntimeName;
+        if (requested == RuntimeNames.Auto)
+        {
+            if (current is not null)
+            {
+                steps.Add($"runtime: {current} (the one this agent's services use)");
+                return await EnsureRuntimeAsync(current);
+            }
+
+            return await ChooseRuntimeAsync(steps, cancellationToken);
+        }
+
         if (current is not null && current != requested)
         {
             throw new ServiceCommandException($"this agent runs its services with the {current} runtime; cannot install with {requested} (one runtime per agent: remove every service first to switch)", steps);
         }
 
         return await EnsureRuntimeAsync(requested);
+    }
+
+    /// <summary>"auto" on an agent with no service yet: docker where its Docker engine answers (within 5 s), else exec.</summary>
+    private async Task<IServiceRuntime> ChooseRuntimeAsync(StepLog steps, CancellationToken cancellationToken)
+    {
+        var docker = await EnsureRuntimeAsync(RuntimeNames.Docker);
+        RuntimeHealth health;
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            try
+            {
+                health = await docker.CheckAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                health = new RuntimeHealth(false, "the Docker engine did not answer within 5 s");
+            }
+        }
+
+        if (health.Healthy)
+        {
+            steps.Add($"runtime: docker ({health.Description})");
+            return docker;
+        }
+
+        steps.Add($"runtime: exec (docker is not available on this server: {health.Description})");
+        return await EnsureRuntimeAsync(RuntimeNames.Exec);
     }
 
     private async Task<IServiceRuntime> EnsureRuntimeAsync(string name)

@@ -54,7 +54,7 @@ public sealed class TokenAuthenticationHandler(
 
         if (!Secrets.TryParseToken(header.Parameter, out var id, out var secret))
         {
-            return AuthenticateResult.Fail("malformed token");
+            return Refuse("the token is not valid: it is not a ManagedServers API token (those start with 'mst_')");
         }
 
         var cacheKey = Secrets.Sha256Hex(header.Parameter);
@@ -64,12 +64,14 @@ public sealed class TokenAuthenticationHandler(
             return Success(hit.User);
         }
 
-        var userName = await grains.GetGrain<IApiTokenGrain>(id).ValidateAsync(Secrets.Sha256Hex(secret));
-        var user = userName is null ? null : await grains.GetGrain<IUserGrain>(userName).GetAsync();
+        var check = await grains.GetGrain<IApiTokenGrain>(id).CheckAsync(Secrets.Sha256Hex(secret));
+        var user = check.User is null ? null : await grains.GetGrain<IUserGrain>(check.User).GetAsync();
         if (user is null)
         {
             Cache.TryRemove(cacheKey, out _);
-            return AuthenticateResult.Fail("invalid, expired or revoked token");
+            return Refuse(check.Status == TokenStatus.Expired
+                ? $"the token has expired (at {check.ExpiresAt:u}): create a new one (POST /api/v1/tokens, or 'msctl login')"
+                : $"the token is not valid (revoked, or not issued by this control plane): create a new one (POST /api/v1/tokens, or 'msctl login')");
         }
 
         if (Cache.Count > 10_000)
@@ -77,8 +79,15 @@ public sealed class TokenAuthenticationHandler(
             Cache.Clear();
         }
 
-        Cache[cacheKey] = (user, now + CacheTtl);
+        // Cached a few seconds, never past the token's expiry.
+        Cache[cacheKey] = (user, check.ExpiresAt is { } expires && expires < now + CacheTtl ? expires : now + CacheTtl);
         return Success(user);
+    }
+
+    private AuthenticateResult Refuse(string detail)
+    {
+        AuthNames.SetFailure(Context, detail);
+        return AuthenticateResult.Fail(detail);
     }
 
     private AuthenticateResult Success(UserRecord user) =>
@@ -109,13 +118,13 @@ public sealed class BasicAuthenticationHandler(
         }
         catch (FormatException)
         {
-            return AuthenticateResult.Fail("malformed basic credentials");
+            return Refuse("the Basic credentials are not base64 of 'user:password'");
         }
 
         var colon = decoded.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0)
         {
-            return AuthenticateResult.Fail("malformed basic credentials");
+            return Refuse("the Basic credentials are not base64 of 'user:password'");
         }
 
         var name = decoded[..colon].ToLowerInvariant();
@@ -124,10 +133,16 @@ public sealed class BasicAuthenticationHandler(
         // Server users have no password and never log in as people.
         if (user?.PasswordHash is null || !Secrets.VerifyPassword(decoded[(colon + 1)..], user.PasswordHash))
         {
-            return AuthenticateResult.Fail("wrong user name or password");
+            return Refuse("wrong user name or password");
         }
 
         return AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name));
+    }
+
+    private AuthenticateResult Refuse(string detail)
+    {
+        AuthNames.SetFailure(Context, detail);
+        return AuthenticateResult.Fail(detail);
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -20,8 +20,8 @@ public static partial class AgentEndpoints
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var agent = app.MapGroup("/").WithTags("Agents").RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
-        app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags("Agents").AllowAnonymous().AddEndpointFilter(TlsOnly)
+        var agent = app.MapGroup("/").WithTags(ApiDocument.AgentTag).RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
+        app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags(ApiDocument.AgentTag).AllowAnonymous().AddEndpointFilter(TlsOnly)
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
         agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
         agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");

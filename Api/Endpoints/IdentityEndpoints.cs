@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Identity;
+using Microsoft.Extensions.Options;
 
 namespace ManagedServers.Api.Endpoints;
 
@@ -12,7 +13,7 @@ public static class IdentityEndpoints
     {
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Tokens");
         tokens.MapPost("/", CreateTokenAsync).RequireAuthorization(AuthNames.TokenCreation)
-            .WithName("CreateToken").WithSummary("Create an API token (HTTP Basic or Bearer); the token is shown once");
+            .WithName("CreateToken").WithSummary("Create an API token (HTTP Basic or Bearer); the token is shown once. expires_in: \"30d\", \"12h\", … or \"never\" (default: Tokens:DefaultLifetime, 30d)");
         tokens.MapGet("/", ListTokensAsync).RequireAuthorization(AuthNames.PeopleRead).WithName("ListTokens").WithSummary("Your tokens (never their secrets)");
         tokens.MapDelete("/{tokenId}", RevokeTokenAsync).RequireAuthorization(AuthNames.PeopleRead).WithName("RevokeToken").WithSummary("Revoke one of your tokens (admins: any)");
 
@@ -23,12 +24,13 @@ public static class IdentityEndpoints
     }
 
     public static async Task<Results<Created<CreatedToken>, ValidationProblem>> CreateTokenAsync(
-        ClaimsPrincipal user, IGrainFactory grains, TimeProvider time, CreateTokenRequest? body = null)
+        ClaimsPrincipal user, IGrainFactory grains, TimeProvider time, IOptions<TokenOptions> options, CreateTokenRequest? body = null)
     {
         var errors = new FieldErrors();
-        if (body?.ExpiresInDays is { } days && (days < 1 || days > 3650))
+        var lifetime = options.Value.Lifetime;
+        if (body?.ExpiresIn is { } expiresIn && !TokenLifetimes.TryParse(expiresIn, out lifetime))
         {
-            errors.Add("expires_in_days", "must be between 1 and 3650");
+            errors.Add("expires_in", $"'{expiresIn}' is not {TokenLifetimes.Hint}");
         }
 
         if (body?.Name is { Length: > 100 })
@@ -44,7 +46,7 @@ public static class IdentityEndpoints
         var owner = user.Identity!.Name!;
         var (token, id, secretHash) = Secrets.NewToken();
         var now = time.GetUtcNow();
-        DateTimeOffset? expires = body?.ExpiresInDays is { } d ? now.AddDays(d) : null;
+        DateTimeOffset? expires = lifetime is { } l ? now + l : null;
         var name = string.IsNullOrWhiteSpace(body?.Name) ? $"token-{id[..6]}" : body.Name.Trim();
         await grains.GetGrain<IApiTokenGrain>(id).CreateAsync(new ApiTokenRecord(id, name, owner, secretHash, now, expires, null));
         await grains.GetGrain<IUserGrain>(owner).AddTokenAsync(id);

@@ -23,6 +23,10 @@ public static class ServerDnsEndpoints
             .WithSummary("Zones assigned to a DNS server: serial now, serial live on the server, in_sync | changed | not_pushed | deleted");
         write.MapPut("/zones", SetZonesAsync).WithName("SetServerZones")
             .WithSummary("Assign exactly these zones (a JSON array of names); they reach the server with the next push");
+        write.MapPost("/zones/{zone}", AssignZoneAsync).WithName("AssignServerZone")
+            .WithSummary("Assign one more zone, keeping the others (again: no change); it reaches the server with the next push");
+        write.MapDelete("/zones/{zone}", UnassignZoneAsync).WithName("UnassignServerZone")
+            .WithSummary("Unassign one zone, keeping the others (not assigned: no change); the next push stops serving it");
         write.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
             .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job)");
         write.MapPost("/push-zones", PushZonesAsync).WithName("PushZones")
@@ -63,12 +67,31 @@ public static class ServerDnsEndpoints
             }
         }
 
-        if (names.Count > 10_000)
+        if (names.Count > ServerDnsLimits.MaxZones)
         {
-            errors.Add("body", "at most 10000 zones per server");
+            errors.Add("body", $"at most {ServerDnsLimits.MaxZones} zones per server");
         }
 
         return errors.Any ? errors.ToProblem() : TypedResults.Ok(ToView(await grains.GetGrain<IServerDnsGrain>(id).SetZonesAsync([.. names])));
+    }
+
+    public static Task<Results<Ok<ServerDnsView>, ValidationProblem>> AssignZoneAsync(string id, string zone, IGrainFactory grains) =>
+        OneZoneAsync(zone, name => grains.GetGrain<IServerDnsGrain>(id).AssignZoneAsync(name));
+
+    public static Task<Results<Ok<ServerDnsView>, ValidationProblem>> UnassignZoneAsync(string id, string zone, IGrainFactory grains) =>
+        OneZoneAsync(zone, name => grains.GetGrain<IServerDnsGrain>(id).UnassignZoneAsync(name));
+
+    /// <summary>Assign or unassign one zone named in the path (normalised: case, trailing dot); a bad name is 400 <c>errors.zone</c>.</summary>
+    private static async Task<Results<Ok<ServerDnsView>, ValidationProblem>> OneZoneAsync(string zone, Func<string, Task<ServerDnsSnapshot>> change)
+    {
+        if (!ZoneNames.TryNormalize(zone, out var name, out var error))
+        {
+            var errors = new FieldErrors();
+            errors.Add("zone", error);
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(ToView(await change(name)));
     }
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(

@@ -87,7 +87,7 @@ public static partial class ServersEndpoints
             errors.Add("kind", $"unknown kind '{body.Kind}': use one of {ServerMapping.Choices<ServerKind>()}");
         }
 
-        var runtime = ParseOptional(body.Runtime, AgentRuntime.Docker, "runtime", errors);
+        var runtime = ParseOptional(body.Runtime, AgentRuntime.Auto, "runtime", errors);
         var communication = string.IsNullOrWhiteSpace(body.Communication)
             ? await DefaultCommunicationAsync(grains)
             : ParseOptional(body.Communication, CommunicationMode.Push, "communication", errors);
@@ -170,7 +170,7 @@ public static partial class ServersEndpoints
             ValidateName(name, errors);
         }
 
-        AgentRuntime? runtime = body.Runtime is null ? null : ParseOptional(body.Runtime, AgentRuntime.Docker, "runtime", errors);
+        AgentRuntime? runtime = body.Runtime is null ? null : ParseOptional(body.Runtime, AgentRuntime.Auto, "runtime", errors);
         CommunicationMode? communication = body.Communication is null ? null : ParseOptional(body.Communication, CommunicationMode.Push, "communication", errors);
         ValidateAddress(body.Address, "address", errors);
         ValidateIp(body.MonitoringApiIp, "monitoring_api_ip", errors);

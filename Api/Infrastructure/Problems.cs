@@ -81,13 +81,13 @@ public sealed class FieldErrors
 }
 
 /// <summary>Maps domain exceptions and unreadable bodies to problem details, in one place.</summary>
-public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+public sealed partial class DomainExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
         var details = exception switch
         {
-            BadHttpRequestException { InnerException: JsonException json } => BadJson(json),
+            BadHttpRequestException { InnerException: JsonException json } => BadJson(json, httpContext),
             BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message, Type = ProblemTypes.Validation },
             NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
             ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
@@ -123,8 +123,13 @@ public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IE
         return problem;
     }
 
-    private static HttpValidationProblemDetails BadJson(JsonException json)
+    private static HttpValidationProblemDetails BadJson(JsonException json, HttpContext httpContext)
     {
+        if (UnknownMember().Match(json.Message) is { Success: true } unknown)
+        {
+            return UnknownField(json, unknown.Groups["name"].Value, unknown.Groups["type"].Value, httpContext);
+        }
+
         var field = JsonPathToField(json.Path);
         var message = json.Message.Split(" Path:", 2)[0];
         if (message.Contains("could not be converted", StringComparison.Ordinal))
@@ -139,6 +144,104 @@ public sealed class DomainExceptionHandler(IProblemDetailsService problems) : IE
             Type = ProblemTypes.Validation,
         };
     }
+
+    /// <summary>
+    /// A field the request type does not have (<see cref="System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow"/>):
+    /// 400 naming it where it is, with the closest field the type has ("did you mean …?") or the fields it has.
+    /// </summary>
+    private static HttpValidationProblemDetails UnknownField(JsonException json, string name, string typeName, HttpContext httpContext)
+    {
+        var parent = JsonPathToField(json.Path);
+        if (parent.EndsWith(name, StringComparison.Ordinal))
+        {
+            parent = parent[..^name.Length].TrimEnd('.');
+        }
+
+        var field = parent is "body" or "" ? name : $"{parent}.{name}";
+        var known = KnownFields(httpContext, typeName);
+        var closest = known.Select(k => (Name: k, Distance: EditDistance(name, k))).Where(k => k.Distance <= Math.Max(2, name.Length / 4)).OrderBy(k => k.Distance).FirstOrDefault().Name;
+        var hint = closest is not null ? $"; did you mean '{closest}'?"
+            : known.Count > 0 ? $"; the fields are {string.Join(", ", known)}"
+            : string.Empty;
+        var message = $"unknown field{hint}";
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = 400,
+            Title = "The request has an unknown field",
+            Detail = $"{field}: {message} (nothing was changed)",
+            Type = ProblemTypes.Validation,
+        };
+    }
+
+    /// <summary>The JSON names of the type named <paramref name="typeName"/>, found from the endpoint's body type down its properties.</summary>
+    private static List<string> KnownFields(HttpContext httpContext, string typeName)
+    {
+        // The exception handler has cleared the request's endpoint; its feature keeps the one that failed.
+        var endpoint = httpContext.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? httpContext.GetEndpoint();
+        var root = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+        var options = httpContext.RequestServices.GetService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>()?.Value.SerializerOptions;
+        if (root is null || options is null)
+        {
+            return [];
+        }
+
+        var seen = new HashSet<Type>();
+        var queue = new Queue<Type>([root]);
+        while (queue.TryDequeue(out var type) && seen.Count < 100)
+        {
+            if (!seen.Add(type) || !options.TryGetTypeInfo(type, out var info))
+            {
+                continue;
+            }
+
+            if (info.Kind == System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object)
+            {
+                if (type.FullName == typeName)
+                {
+                    return [.. info.Properties.Where(p => p.Set is not null || p.AssociatedParameter is not null).Select(p => p.Name)];
+                }
+
+                foreach (var property in info.Properties)
+                {
+                    queue.Enqueue(property.PropertyType);
+                }
+            }
+            else if (info.ElementType is { } element)
+            {
+                queue.Enqueue(element);
+            }
+        }
+
+        return [];
+    }
+
+    /// <summary>Levenshtein distance, for "did you mean".</summary>
+    internal static int EditDistance(string a, string b)
+    {
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (var j = 0; j <= b.Length; j++)
+        {
+            previous[j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = char.ToLowerInvariant(a[i - 1]) == char.ToLowerInvariant(b[j - 1]) ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^The JSON property '(?<name>.*)' could not be mapped to any \.NET member contained in type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex UnknownMember();
 
     /// <summary>"$.versions.dns" → "versions.dns"; "$" or none → "body".</summary>
     internal static string JsonPathToField(string? path)
@@ -192,6 +295,14 @@ public static class AuthNames
     public const string TokenCreation = "token-creation";
     public const string Agent = "agent";
     public const string ServerIdClaim = "ms:server_id";
+
+    private const string FailureKey = "ms:auth-failure";
+
+    /// <summary>Why the credentials sent were refused (one sentence, the 401's detail), set by the scheme that refused them.</summary>
+    public static void SetFailure(HttpContext context, string detail) => context.Items[FailureKey] = detail;
+
+    /// <summary>The reason a scheme gave for refusing the request's credentials, or null when none were sent.</summary>
+    public static string? FailureOf(HttpContext context) => context.Items.TryGetValue(FailureKey, out var detail) ? detail as string : null;
 
     public static ImmutableArray<string> PeopleGroups { get; } = [Groups.Admins, Groups.Viewers];
 }

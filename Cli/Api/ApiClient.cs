@@ -164,6 +164,12 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<ServerDnsView>> SetServerZonesAsync(string serverId, IReadOnlyList<string> zones, CancellationToken ct) =>
         SendAsync<ServerDnsView>(HttpMethod.Put, $"servers/{Escape(serverId)}/zones", JsonContent.Create(zones.ToArray(), options: ContractsJson.WireOptions), ct);
 
+    public Task<ApiResult<ServerDnsView>> AssignServerZoneAsync(string serverId, string zone, CancellationToken ct) =>
+        SendAsync<ServerDnsView>(HttpMethod.Post, $"servers/{Escape(serverId)}/zones/{Escape(zone)}", null, ct);
+
+    public Task<ApiResult<ServerDnsView>> UnassignServerZoneAsync(string serverId, string zone, CancellationToken ct) =>
+        SendAsync<ServerDnsView>(HttpMethod.Delete, $"servers/{Escape(serverId)}/zones/{Escape(zone)}", null, ct);
+
     public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, CancellationToken ct) =>
         SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), null, ct);
 

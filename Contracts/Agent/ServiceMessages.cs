@@ -30,6 +30,9 @@ public static class RuntimeNames
 {
     public const string Docker = "docker";
     public const string Exec = "exec";
+
+    /// <summary>In <c>service.install</c>: the runtime the agent already uses, else docker where its engine answers, else exec.</summary>
+    public const string Auto = "auto";
 }
 
 /// <summary>

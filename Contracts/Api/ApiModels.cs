@@ -55,8 +55,46 @@ public sealed record UpdateServerRequest(
 /// <summary>One page of a list (JSON: items, total, page, per_page).</summary>
 public sealed record PageOf<T>(IReadOnlyList<T> Items, int Total, int Page, int PerPage);
 
-/// <summary>Body of POST /api/v1/tokens.</summary>
-public sealed record CreateTokenRequest(string? Name = null, int? ExpiresInDays = null);
+/// <summary>
+/// Body of POST /api/v1/tokens. <see cref="ExpiresIn"/>: a lifetime such as "12h", "30d", "1w", or "never"; left out,
+/// the control plane's default (<c>Tokens:DefaultLifetime</c>, 30 days unless changed). See <see cref="TokenLifetimes"/>.
+/// </summary>
+public sealed record CreateTokenRequest(string? Name = null, string? ExpiresIn = null);
+
+/// <summary>Token lifetimes as the API and the CLI write them: a duration (<see cref="Durations"/>) or "never".</summary>
+public static class TokenLifetimes
+{
+    public const string Never = "never";
+
+    /// <summary>The shortest lifetime: one second.</summary>
+    public static readonly TimeSpan Min = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest finite lifetime: 3650 days.</summary>
+    public static readonly TimeSpan Max = TimeSpan.FromDays(3650);
+
+    public const string Hint = "a duration such as 12h, 30d or 1w (at most 3650d), or 'never'";
+
+    /// <summary>Parses a lifetime: true with null for "never", true with the duration for 1s–3650d, false otherwise.</summary>
+    public static bool TryParse(string? text, out TimeSpan? lifetime)
+    {
+        lifetime = null;
+        if (string.Equals(text?.Trim(), Never, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (Durations.TryParse(text, Max, out var duration) && duration >= Min)
+        {
+            lifetime = duration;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>"30d", "12h", or "never".</summary>
+    public static string Format(TimeSpan? lifetime) => lifetime is { } l ? Durations.Format(l) : Never;
+}
 
 /// <summary>A freshly created API token. <see cref="Token"/> is shown once and stored only as a hash.</summary>
 public sealed record CreatedToken(string Token, string Id, string Name, string User, DateTimeOffset? ExpiresAt);

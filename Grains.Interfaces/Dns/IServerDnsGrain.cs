@@ -20,6 +20,20 @@ public interface IServerDnsGrain : IGrainWithStringKey
     /// </summary>
     Task<ServerDnsSnapshot> SetZonesAsync(ImmutableArray<string> zones);
 
+    /// <summary>
+    /// Assigns one more zone (lower case, no trailing dot), keeping the others; assigning an assigned zone changes
+    /// nothing. Nothing reaches the server until a push. Throws <see cref="Servers.ConflictException"/> when the server
+    /// is not a DNS server and <see cref="Servers.NotFoundException"/> naming the zone when it does not exist.
+    /// </summary>
+    Task<ServerDnsSnapshot> AssignZoneAsync(string zone);
+
+    /// <summary>
+    /// Unassigns one zone, keeping the others (the next push stops serving it); unassigning a zone that is not assigned
+    /// changes nothing. Throws <see cref="Servers.NotFoundException"/> naming the zone when it is neither assigned nor
+    /// exists (a typo), and <see cref="Servers.ConflictException"/> when the server is not a DNS server.
+    /// </summary>
+    Task<ServerDnsSnapshot> UnassignZoneAsync(string zone);
+
     /// <summary>True when <paramref name="zone"/> is assigned to the server (an agent may fetch only its own zones).</summary>
     [ReadOnly]
     Task<bool> IsZoneAssignedAsync(string zone);
@@ -31,6 +45,13 @@ public interface IServerDnsGrain : IGrainWithStringKey
     /// <summary>One applied configuration version with its rendered knot.conf, or null.</summary>
     [ReadOnly]
     Task<DnsConfigVersion?> GetConfigVersionAsync(int number);
+}
+
+/// <summary>Bounds of a server's DNS side.</summary>
+public static class ServerDnsLimits
+{
+    /// <summary>Zones one server may be assigned.</summary>
+    public const int MaxZones = 10_000;
 }
 
 /// <summary>

@@ -24,11 +24,15 @@ public enum ServerState
     Unreachable,
 }
 
-/// <summary>How the agent runs the server's services.</summary>
+/// <summary>
+/// How the agent runs the server's services. <see cref="Auto"/> (the default): the agent chooses at the first service
+/// install, <see cref="Docker"/> where its Docker engine answers, else <see cref="Exec"/>; the server keeps that choice.
+/// </summary>
 public enum AgentRuntime
 {
     Docker,
     Exec,
+    Auto,
 }
 
 /// <summary>

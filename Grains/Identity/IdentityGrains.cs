@@ -144,19 +144,21 @@ public sealed class ApiTokenGrain(
         await store.WriteStateAsync();
     }
 
-    public async Task<string?> ValidateAsync(string secretSha256)
+    public async Task<string?> ValidateAsync(string secretSha256) => (await CheckAsync(secretSha256)).User;
+
+    public async Task<TokenCheck> CheckAsync(string secretSha256)
     {
         var record = store.State.Record;
         if (record is null
             || !SecretHash.Equal(record.SecretSha256, secretSha256))
         {
-            return null;
+            return new TokenCheck(TokenStatus.NotValid, null, null);
         }
 
         var now = time.GetUtcNow();
         if (record.ExpiresAt is { } expires && expires <= now)
         {
-            return null;
+            return new TokenCheck(TokenStatus.Expired, null, expires);
         }
 
         if (record.LastUsedAt is null || now - record.LastUsedAt > LastUsedResolution)
@@ -165,7 +167,7 @@ public sealed class ApiTokenGrain(
             await store.WriteStateAsync();
         }
 
-        return record.User;
+        return new TokenCheck(TokenStatus.Valid, record.User, record.ExpiresAt);
     }
 
     public Task<ApiTokenRecord?> GetAsync() => Task.FromResult(store.State.Record);

@@ -42,18 +42,13 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
     public async Task<ServerDnsSnapshot> SetZonesAsync(ImmutableArray<string> zones)
     {
-        var definition = RequireDefinition();
-        if (definition.Kind != ServerKind.Dns)
-        {
-            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers serve zones") { Field = "kind" };
-        }
-
+        RequireDnsServer();
         var names = zones.IsDefault ? [] : zones.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var summaries = await Task.WhenAll(names.Select(n => GrainFactory.GetGrain<IZoneGrain>(n).GetSummaryAsync()));
         var missing = names.Where((_, i) => summaries[i] is null).ToList();
         if (missing.Count > 0)
         {
-            throw new NotFoundException($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
+            throw ZonesNotFound(missing);
         }
 
         if (!names.SequenceEqual(D.Zones))
@@ -65,6 +60,59 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
         return await SnapshotDnsAsync(summaries.ToDictionary(s => s!.Name, s => (long?)s!.Serial, StringComparer.Ordinal));
     }
+
+    public async Task<ServerDnsSnapshot> AssignZoneAsync(string zone)
+    {
+        RequireDnsServer();
+        if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
+        {
+            throw ZonesNotFound([zone]);
+        }
+
+        var at = D.Zones.BinarySearch(zone, StringComparer.Ordinal);
+        if (at < 0 && D.Zones.Count >= ServerDnsLimits.MaxZones)
+        {
+            throw new ConflictException($"server '{RequireDefinition().Name}' has {D.Zones.Count} zones assigned: at most {ServerDnsLimits.MaxZones} per server");
+        }
+
+        if (at < 0)
+        {
+            D.Zones.Insert(~at, zone);
+            await SaveDnsAsync();
+            LogZoneAssigned(logger, Id, zone, D.Zones.Count);
+        }
+
+        return await SnapshotDnsAsync();
+    }
+
+    public async Task<ServerDnsSnapshot> UnassignZoneAsync(string zone)
+    {
+        RequireDnsServer();
+        if (D.Zones.Remove(zone))
+        {
+            await SaveDnsAsync();
+            LogZoneUnassigned(logger, Id, zone, D.Zones.Count);
+        }
+        else if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
+        {
+            throw new NotFoundException($"zone '{zone}' not found: it is not assigned to server '{RequireDefinition().Name}' and does not exist");
+        }
+
+        return await SnapshotDnsAsync();
+    }
+
+    /// <summary>Only DNS servers serve zones.</summary>
+    private void RequireDnsServer()
+    {
+        var definition = RequireDefinition();
+        if (definition.Kind != ServerKind.Dns)
+        {
+            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers serve zones") { Field = "kind" };
+        }
+    }
+
+    private static NotFoundException ZonesNotFound(List<string> missing) =>
+        new($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
 
     public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(S.Exists && D.Zones.Contains(zone));
 
@@ -290,6 +338,12 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Server {ServerId}: {Count} zones assigned")]
     private static partial void LogZonesAssigned(ILogger logger, string serverId, int count);
+
+    [LoggerMessage(EventId = 1051, Level = LogLevel.Information, Message = "Server {ServerId}: zone {Zone} assigned ({Count} in all)")]
+    private static partial void LogZoneAssigned(ILogger logger, string serverId, string zone, int count);
+
+    [LoggerMessage(EventId = 1052, Level = LogLevel.Information, Message = "Server {ServerId}: zone {Zone} unassigned ({Count} left)")]
+    private static partial void LogZoneUnassigned(ILogger logger, string serverId, string zone, int count);
 }
 
 /// <summary>The DNS side of a server (see <see cref="IServerDnsGrain"/>), a persistent state of its own.</summary>

@@ -204,6 +204,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         // A DNS service keeps its listen entries across updates unless the request names new ones.
         IReadOnlyList<string>? listen = request.Listen is { } l ? [.. l] : job.Service == ServiceKinds.Dns && D.Listen.Count > 0 ? [.. D.Listen] : null;
         string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
+        if (job.Kind is JobKind.AddService && definition.Runtime == AgentRuntime.Auto)
+        {
+            Step(job, "runtime: the agent chooses (docker where its Docker engine answers, else exec); the server keeps its choice");
+        }
+
         return job.Kind switch
         {
             JobKind.AddService or JobKind.UpdateService => (CommandKinds.ServiceInstall, JsonSerializer.Serialize(
@@ -444,6 +449,14 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     {
         services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
         S.Services = services;
+
+        // A server on the "auto" runtime keeps the one its agent chose at the first install.
+        if (S.Definition is { Runtime: AgentRuntime.Auto } definition
+            && services.Select(s => s.Runtime).FirstOrDefault(r => r is RuntimeNames.Docker or RuntimeNames.Exec) is { } chosen)
+        {
+            S.Definition = definition with { Runtime = chosen == RuntimeNames.Docker ? AgentRuntime.Docker : AgentRuntime.Exec };
+        }
+
         string? VersionOf(string kind) => services.Find(x => x.Kind == kind)?.Version;
         S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
     }

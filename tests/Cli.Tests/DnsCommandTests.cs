@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Contracts.Api;
 
 namespace ManagedServers.Cli.Tests;
 
@@ -45,6 +46,61 @@ public sealed class DnsCommandTests() : FakeApiTests(useApi: true)
         var names = json.RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("name").GetString()).ToList();
         Assert.Equal(["www.example.com", "mail.example.com"], names);
         Assert.Equal("example.com", json.RootElement.GetProperty("zone").GetString());
+    }
+
+    private void AddZone(string name) =>
+        Api.Zones[name] = (new ZoneView(name, 7, 3, "00", 100, 40, FakeApi.Now, FakeApi.Now), string.Empty);
+
+    [Fact]
+    public async Task Zones_add_and_remove_change_only_the_zones_named()
+    {
+        var server = Api.AddServer("dns1");
+        AddZone("demo.test");
+        AddZone("example.test");
+        AddZone("old.test");
+        Api.ServerZones[server.Id] = new SortedSet<string>(["demo.test", "old.test"], StringComparer.Ordinal);
+
+        var add = await Cli.RunAsync("servers", "zones", "dns1", "--add", "example.test");
+
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Contains($"POST /api/v1/servers/{server.Id}/zones/example.test", Api.Requests);
+        Assert.DoesNotContain(Api.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal));
+        Assert.Equal(["demo.test", "example.test", "old.test"], Api.ServerZones[server.Id]);
+        foreach (var zone in new[] { "demo.test", "example.test", "old.test" })
+        {
+            Assert.Contains(zone, add.Stdout);
+        }
+
+        var remove = await Cli.RunAsync("servers", "zones", "dns1", "--remove", "old.test", "-o", "json");
+
+        Assert.True(remove.ExitCode == 0, remove.ToString());
+        Assert.Contains($"DELETE /api/v1/servers/{server.Id}/zones/old.test", Api.Requests);
+        using var json = JsonDocument.Parse(remove.Stdout);
+        Assert.Equal(["demo.test", "example.test"], json.RootElement.GetProperty("zones").EnumerateArray().Select(z => z.GetProperty("zone").GetString()));
+    }
+
+    [Fact]
+    public async Task Zones_add_of_a_zone_that_does_not_exist_is_one_error_line()
+    {
+        Api.AddServer("dns1");
+
+        var run = await Cli.RunAsync("servers", "zones", "dns1", "--add", "nowhere.test");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("error: Not found: zone 'nowhere.test' not found", run.ErrorLine);
+    }
+
+    [Theory]
+    [InlineData("--set", "a.test", "--add", "b.test")]
+    [InlineData("--add", ",")]
+    public async Task Zones_options_that_do_not_go_together_are_usage_errors(params string[] options)
+    {
+        Api.AddServer("dns1");
+
+        var run = await Cli.RunAsync(["servers", "zones", "dns1", .. options]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.DoesNotContain(Api.Requests, r => r.Contains("/zones", StringComparison.Ordinal));
     }
 
     [Fact]

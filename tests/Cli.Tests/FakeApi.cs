@@ -24,6 +24,9 @@ internal sealed class FakeApi : IAsyncDisposable
     public CreateServerRequest? LastCreate { get; private set; }
 
     public const string GoodToken = "good-token";
+
+    /// <summary>The 401 detail of a bearer token the control plane does not take (as the real API words it).</summary>
+    public const string NotValidDetail = "the token is not valid (revoked, or not issued by this control plane): create a new one (POST /api/v1/tokens, or 'msctl login')";
     public const string User = "admin";
     public const string Password = "s3cret";
 
@@ -108,8 +111,70 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>Zones by name: the view and the zone-file text as imported.</summary>
     public ConcurrentDictionary<string, (ZoneView View, string Text)> Zones { get; } = new();
 
+    /// <summary>Zones assigned to each server (GET/PUT /servers/{id}/zones, POST/DELETE /servers/{id}/zones/{zone}).</summary>
+    public ConcurrentDictionary<string, SortedSet<string>> ServerZones { get; } = new();
+
     /// <summary>Records added through POST /zones/{zone}/records.</summary>
     public ConcurrentDictionary<string, ZoneRecordView> ZoneRecords { get; } = new();
+
+    private void MapServerZones(RouteGroupBuilder api)
+    {
+        SortedSet<string> Of(string id) => ServerZones.GetOrAdd(id, _ => new SortedSet<string>(StringComparer.Ordinal));
+        IResult View(string id)
+        {
+            lock (Of(id))
+            {
+                var zones = Of(id).Select(z => new ServerZoneView(z, Zones.TryGetValue(z, out var v) ? v.View.Serial : null, null, null, "not_pushed")).ToList();
+                return Results.Json(new ServerDnsView(id, zones, [], null), ContractsJson.WireOptions);
+            }
+        }
+
+        IResult ZoneNotFound(string zone) => Results.Problem(title: "Not found", detail: $"zone '{zone}' not found", statusCode: 404);
+
+        api.MapGet("/servers/{id}/zones", (string id) => Servers.ContainsKey(id) ? View(id) : NotFound(id));
+        api.MapPut("/servers/{id}/zones", async (string id, HttpRequest request) =>
+        {
+            var names = await request.ReadFromJsonAsync<string[]>(ContractsJson.WireOptions) ?? [];
+            if (names.FirstOrDefault(n => !Zones.ContainsKey(n)) is { } missing)
+            {
+                return ZoneNotFound(missing);
+            }
+
+            lock (Of(id))
+            {
+                Of(id).Clear();
+                Of(id).UnionWith(names);
+            }
+
+            return View(id);
+        });
+        api.MapPost("/servers/{id}/zones/{zone}", (string id, string zone) =>
+        {
+            if (!Zones.ContainsKey(zone))
+            {
+                return ZoneNotFound(zone);
+            }
+
+            lock (Of(id))
+            {
+                Of(id).Add(zone);
+            }
+
+            return View(id);
+        });
+        api.MapDelete("/servers/{id}/zones/{zone}", (string id, string zone) =>
+        {
+            lock (Of(id))
+            {
+                if (!Of(id).Remove(zone) && !Zones.ContainsKey(zone))
+                {
+                    return ZoneNotFound(zone);
+                }
+            }
+
+            return View(id);
+        });
+    }
 
     private void MapZones(RouteGroupBuilder api)
     {
@@ -191,7 +256,9 @@ internal sealed class FakeApi : IAsyncDisposable
             var isTokenCreation = ctx.Request.Method == "POST" && ctx.Request.Path == "/api/v1/tokens";
             if (!IsAuthorized(ctx.Request.Headers.Authorization.ToString(), allowBasic: isTokenCreation))
             {
-                await Results.Problem(title: "Unauthorized", statusCode: 401).ExecuteAsync(ctx);
+                var bearer = ctx.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal);
+                var detail = bearer ? NotValidDetail : "no credentials: send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')";
+                await Results.Problem(title: "Unauthorized", detail: detail, statusCode: 401).ExecuteAsync(ctx);
                 return;
             }
 
@@ -200,6 +267,7 @@ internal sealed class FakeApi : IAsyncDisposable
 
         var api = app.MapGroup("/api/v1");
         MapZones(api);
+        MapServerZones(api);
 
         api.MapPost("/tokens", async (HttpRequest request) =>
         {
@@ -208,14 +276,21 @@ internal sealed class FakeApi : IAsyncDisposable
             var id = $"tok-{Interlocked.Increment(ref _nextId):D4}";
             var secret = $"secret-{id}";
             ValidTokens[secret] = true;
-            var expires = body.ExpiresInDays is { } d ? Now.AddDays(d) : (DateTimeOffset?)null;
+            var expires = TokenLifetimes.TryParse(body.ExpiresIn ?? "30d", out var lifetime) && lifetime is { } l ? Now + l : (DateTimeOffset?)null;
             Tokens[id] = new TokenView(id, body.Name ?? "default", User, Now, expires, null);
             return Results.Json(new CreatedToken(secret, id, body.Name ?? "default", User, expires), ContractsJson.WireOptions, statusCode: 201);
         });
         api.MapGet("/tokens", () => Results.Json(Tokens.Values.OrderBy(t => t.Id).ToArray(), ContractsJson.WireOptions));
-        api.MapDelete("/tokens/{id}", (string id) => Tokens.TryRemove(id, out _)
-            ? Results.NoContent()
-            : Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404));
+        api.MapDelete("/tokens/{id}", (string id) =>
+        {
+            if (!Tokens.TryRemove(id, out _))
+            {
+                return Results.Problem(title: "Not Found", detail: $"no token {id}", statusCode: 404);
+            }
+
+            ValidTokens.TryRemove($"secret-{id}", out _);
+            return Results.NoContent();
+        });
 
         api.MapGet("/settings/rabbitmq", () => Results.Json(RabbitMq, ContractsJson.WireOptions));
         api.MapPut("/settings/rabbitmq", async (HttpRequest request) =>

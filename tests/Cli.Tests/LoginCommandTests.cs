@@ -49,6 +49,49 @@ public sealed class LoginCommandTests() : FakeApiTests(useApi: false)
     }
 
     [Fact]
+    public async Task Login_Again_RevokesTheTokenTheFirstLoginMade_AndLogoutRevokesTheLast()
+    {
+        Cli.Env["MANAGEDSERVERS_PASSWORD"] = FakeApi.Password;
+        Assert.Equal(0, (await Cli.RunAsync("login", "--url", Api.Url, "--user", FakeApi.User)).ExitCode);
+        var first = Assert.Single(Api.Tokens.Keys);
+
+        var again = await Cli.RunAsync("login", "--url", Api.Url, "--user", FakeApi.User, "--expires", "7d");
+
+        Assert.True(again.ExitCode == 0, again.ToString());
+        var second = Assert.Single(Api.Tokens.Keys);
+        Assert.NotEqual(first, second);
+        Assert.Contains($"DELETE /api/v1/tokens/{first}", Api.Requests);
+        Assert.Equal($"Bearer secret-{second}", Api.Authorizations.Last()); // revoked with the new token
+        Assert.Equal("7d", Api.TokenRequests.Last().ExpiresIn);
+        Assert.Contains($"(id {first}) is revoked", again.Stdout);
+        Assert.False(Api.ValidTokens.ContainsKey($"secret-{first}"));
+
+        var logout = await Cli.RunAsync("logout");
+
+        Assert.True(logout.ExitCode == 0, logout.ToString());
+        Assert.Empty(Api.Tokens);
+        Assert.Contains($"(id {second}) is revoked", logout.Stdout);
+    }
+
+    [Fact]
+    public async Task A_token_given_with_token_is_never_revoked()
+    {
+        Cli.Env["MANAGEDSERVERS_PASSWORD"] = FakeApi.Password;
+        Assert.Equal(0, (await Cli.RunAsync("login", "--url", Api.Url, "--user", FakeApi.User)).ExitCode);
+        var made = Assert.Single(Api.Tokens.Keys);
+
+        // Switching to one's own token revokes the one msctl made; that own token survives a later login and logout.
+        Assert.Equal(0, (await Cli.RunAsync("login", "--url", Api.Url, "--token", FakeApi.GoodToken)).ExitCode);
+        Assert.Empty(Api.Tokens);
+        Assert.Contains($"DELETE /api/v1/tokens/{made}", Api.Requests);
+        var logout = await Cli.RunAsync("logout");
+        Assert.True(logout.ExitCode == 0, logout.ToString());
+        Assert.Contains("stays valid", logout.Stdout);
+        Assert.True(Api.ValidTokens.ContainsKey(FakeApi.GoodToken));
+        Assert.Single(Api.Requests, r => r.StartsWith("DELETE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task SavedToken_IsNotSentToAnotherUrl()
     {
         var login = await Cli.RunAsync("login", "--url", Api.Url, "--token", FakeApi.GoodToken);
@@ -78,7 +121,7 @@ public sealed class LoginCommandTests() : FakeApiTests(useApi: false)
         var run = await Cli.RunAsync("login", "--url", Api.Url, "--token", "nope");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal("error: login failed: the control plane rejected the token", run.ErrorLine);
+        Assert.Equal($"error: login failed: {FakeApi.NotValidDetail}", run.ErrorLine);
         Assert.False(File.Exists(Cli.ConfigFile));
     }
 

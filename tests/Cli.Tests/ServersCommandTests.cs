@@ -15,7 +15,7 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);
-        foreach (var expected in new[] { "Name", "Id", "Kind", "State", "Last heartbeat", "Requests (2m)", "Monitor", "DNS", "DHCP" })
+        foreach (var expected in new[] { "NAME", "ID", "KIND", "STATE", "LAST HEARTBEAT", "REQUESTS 2 MIN", "MONITOR", "DNS", "DHCP" })
         {
             Assert.Contains(expected, run.Stdout);
         }
@@ -281,7 +281,7 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
         var run = await Cli.RunAsync("servers", "list");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal("error: not authenticated (run 'msctl login')", run.ErrorLine);
+        Assert.Equal("error: not authenticated: the token is not valid (revoked, or not issued by this control plane): create a new one (POST /api/v1/tokens, or msctl login)", run.ErrorLine);
         Assert.Equal("", run.Stdout);
     }
 

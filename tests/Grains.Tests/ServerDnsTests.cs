@@ -102,6 +102,33 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task One_zone_is_assigned_or_unassigned_keeping_the_others()
+    {
+        var id = await CreateServerAsync();
+        var (a, b) = (await CreateZoneAsync(), await CreateZoneAsync());
+        await Dns(id).SetZonesAsync([a]);
+
+        Assert.Equal(new[] { a, b }.Order(StringComparer.Ordinal), (await Dns(id).AssignZoneAsync(b)).Zones.Select(z => z.Name));
+        Assert.Equal(new[] { a, b }.Order(StringComparer.Ordinal), (await Dns(id).AssignZoneAsync(b)).Zones.Select(z => z.Name)); // again: no change
+
+        var missing = await Assert.ThrowsAsync<NotFoundException>(() => Dns(id).AssignZoneAsync("nowhere.test"));
+        Assert.Contains("zone not found: nowhere.test", missing.Message, StringComparison.Ordinal);
+        var typo = await Assert.ThrowsAsync<NotFoundException>(() => Dns(id).UnassignZoneAsync("nowhere.test"));
+        Assert.Contains("'nowhere.test'", typo.Message, StringComparison.Ordinal);
+
+        Assert.Equal([b], (await Dns(id).UnassignZoneAsync(a)).Zones.Select(z => z.Name));
+        Assert.Equal([b], (await Dns(id).UnassignZoneAsync(a)).Zones.Select(z => z.Name)); // again: no change
+        Assert.False(await Dns(id).IsZoneAssignedAsync(a));
+
+        // A zone deleted since it was assigned can still be unassigned.
+        await Cluster.Client.GetGrain<IZoneGrain>(b).DeleteAsync();
+        Assert.Empty((await Dns(id).UnassignZoneAsync(b)).Zones);
+
+        var dhcp = await CreateServerAsync(ServerKind.Dhcp);
+        Assert.Contains("only DNS servers", (await Assert.ThrowsAsync<ConflictException>(() => Dns(dhcp).AssignZoneAsync(a))).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Pushes_send_what_changed_and_record_versions_from_what_the_agent_reports_live()
     {
         var id = await CreateServerAsync();

@@ -54,12 +54,12 @@ internal sealed class DnsTopCommand(CliHost host) : ApiCommand<DnsTopSettings>(h
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().RoundedBorder()
-                .AddColumn(new TableColumn("#").RightAligned())
-                .AddColumn(new TableColumn("NAME").NoWrap())
-                .AddColumn(new TableColumn("ZONE").NoWrap())
-                .AddColumn(new TableColumn("HITS").RightAligned())
-                .AddColumn("LAST ACCESS");
+            var table = Tables.Create(
+                Tables.Column("#", right: true),
+                Tables.Column("Name", noWrap: true),
+                Tables.Column("Zone", noWrap: true),
+                Tables.Column("Hits", right: true),
+                Tables.Column("Last access"));
             var rank = 0;
             foreach (var item in view.Items)
             {
@@ -72,7 +72,7 @@ internal sealed class DnsTopCommand(CliHost host) : ApiCommand<DnsTopSettings>(h
             }
 
             Host.Console.MarkupLineInterpolated($"Top names of [bold]{server.Name}[/]{(zone is null ? string.Empty : " in " + zone)}, last {settings.Since.Trim()}:");
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         });
         return ExitCodes.Ok;
     }

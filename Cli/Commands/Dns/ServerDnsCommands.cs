@@ -13,20 +13,54 @@ namespace ManagedServers.Cli.Commands.Dns;
 
 internal sealed class ServerZonesSettings : ServerIdSettings
 {
+    [CommandOption("--add <ZONES>")]
+    [Description("Assign these zones too (comma-separated), keeping the others; they reach the server with the next push")]
+    public string? Add { get; init; }
+
+    [CommandOption("--remove <ZONES>")]
+    [Description("Unassign these zones (comma-separated), keeping the others; the next push stops serving them")]
+    public string? Remove { get; init; }
+
     [CommandOption("--set <ZONES>")]
-    [Description("Assign exactly these zones (comma-separated; \"\" unassigns all); they reach the server with the next push")]
+    [Description("Assign exactly these zones (comma-separated; \"\" unassigns all), unassigning every other one")]
     public string? Set { get; init; }
+
+    public override ValidationResult Validate() =>
+        base.Validate() is { Successful: false } invalid ? invalid
+        : Set is not null && (Add is not null || Remove is not null) ? ValidationResult.Error("use --set alone, or --add/--remove")
+        : Add is not null && Names(Add).Length == 0 ? ValidationResult.Error("--add needs at least one zone name")
+        : Remove is not null && Names(Remove).Length == 0 ? ValidationResult.Error("--remove needs at least one zone name")
+        : ValidationResult.Success();
+
+    public static string[] Names(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
-/// <summary>msctl servers zones SERVER [--set a,b]: the zones assigned and whether each is live at its serial.</summary>
+/// <summary>
+/// msctl servers zones SERVER [--add a,b] [--remove c] [--set a,b]: the zones assigned and whether each is live at its
+/// serial; --add and --remove change only the zones named, --set replaces the whole assignment.
+/// </summary>
 internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesSettings>(host)
 {
     protected override async Task<int> RunAsync(ApiClient api, ServerZonesSettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
-        var result = settings.Set is { } set
-            ? await api.SetServerZonesAsync(server.Id, set.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), cancellationToken)
-            : await api.GetServerZonesAsync(server.Id, cancellationToken);
+        ApiResult<ServerDnsView>? result = null;
+        if (settings.Set is { } set)
+        {
+            result = await api.SetServerZonesAsync(server.Id, ServerZonesSettings.Names(set), cancellationToken);
+        }
+
+        foreach (var zone in settings.Add is { } add ? ServerZonesSettings.Names(add) : [])
+        {
+            result = await api.AssignServerZoneAsync(server.Id, zone, cancellationToken);
+        }
+
+        foreach (var zone in settings.Remove is { } remove ? ServerZonesSettings.Names(remove) : [])
+        {
+            result = await api.UnassignServerZoneAsync(server.Id, zone, cancellationToken);
+        }
+
+        result ??= await api.GetServerZonesAsync(server.Id, cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () => Render(server, result.Value));
         return ExitCodes.Ok;
     }
@@ -36,11 +70,11 @@ internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesS
         var console = Host.Console;
         if (dns.Zones.Count == 0)
         {
-            console.MarkupLineInterpolated($"[bold]{server.Name}[/] serves no zones yet. Assign some with: [bold]msctl servers zones {server.Name} --set example.test[/], then [bold]msctl servers push-zones {server.Name}[/]");
+            console.MarkupLineInterpolated($"[bold]{server.Name}[/] serves no zones yet. Assign some with: [bold]msctl servers zones {server.Name} --add example.test[/], then [bold]msctl servers push-zones {server.Name}[/]");
             return;
         }
 
-        var table = new Table().RoundedBorder().AddColumns("ZONE", "SERIAL", "LIVE SERIAL", "APPLIED", "STATE");
+        var table = Tables.Create("Zone", "Serial", "Live serial", "Applied", "State");
         var now = Host.Time.GetUtcNow();
         foreach (var z in dns.Zones)
         {
@@ -57,7 +91,7 @@ internal sealed class ServerZonesCommand(CliHost host) : ApiCommand<ServerZonesS
                 })));
         }
 
-        console.Write(table);
+        Tables.Write(Host, table);
         var pending = dns.Zones.Count(z => z.State is "changed" or "not_pushed");
         console.MarkupLineInterpolated($"Configuration version live: [bold]{(dns.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "none")}[/]; listen: {(dns.Listen.Count == 0 ? "port 53 on all addresses" : string.Join(", ", dns.Listen))}.");
         if (pending > 0)
@@ -133,7 +167,7 @@ internal sealed class ConfigVersionsCommand(CliHost host) : ApiCommand<ServerIdS
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().RoundedBorder().AddColumns("VERSION", "APPLIED", "JOB", "ZONES", "SHA-256", "LIVE");
+            var table = Tables.Create("Version", "Applied", "Job", "Zones", "SHA-256", "Live");
             foreach (var v in result.Value)
             {
                 table.AddRow(
@@ -145,7 +179,7 @@ internal sealed class ConfigVersionsCommand(CliHost host) : ApiCommand<ServerIdS
                     new Text(v.Live ? "live" : string.Empty, new Style(Color.Green)));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         });
         return ExitCodes.Ok;
     }

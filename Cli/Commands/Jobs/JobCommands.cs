@@ -37,10 +37,14 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().RoundedBorder()
-                .AddColumn(new TableColumn("JOB").NoWrap())
-                .AddColumn(new TableColumn("KIND").NoWrap())
-                .AddColumns("SERVICE", "STATE", "PROGRESS", "CREATED", "ERROR");
+            var table = Tables.Create(
+                Tables.Column("Job", noWrap: true),
+                Tables.Column("Kind", noWrap: true),
+                Tables.Column("Service"),
+                Tables.Column("State"),
+                Tables.Column("Progress"),
+                Tables.Column("Created"),
+                Tables.Column("Error"));
             foreach (var job in result.Value.Items)
             {
                 table.AddRow(
@@ -53,7 +57,7 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
                     new Text(OutputFormat.OrNone(job.Error), job.Error is null ? Style.Plain : new Style(Color.Red)));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         });
         return ExitCodes.Ok;
     }

@@ -199,12 +199,12 @@ internal sealed class SystemReport(
 
     private void RenderTable(List<Row> rows)
     {
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("Metric")
-            .AddColumn(new TableColumn("now").RightAligned())
-            .AddColumn(new TableColumn("min").RightAligned())
-            .AddColumn(new TableColumn("avg").RightAligned())
-            .AddColumn(new TableColumn("max").RightAligned());
+        var table = Tables.Create(
+            Tables.Column("Metric"),
+            Tables.Column("Now", right: true),
+            Tables.Column("Min", right: true),
+            Tables.Column("Avg", right: true),
+            Tables.Column("Max", right: true));
         foreach (var row in rows)
         {
             var s = row.Series;
@@ -216,7 +216,7 @@ internal sealed class SystemReport(
                 new Text(Format(s.Max, row.Unit)));
         }
 
-        host.Console.Write(table);
+        Tables.Write(host, table);
     }
 
     private void RenderCharts(List<Row> rows)

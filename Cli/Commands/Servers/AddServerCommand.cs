@@ -26,7 +26,7 @@ internal sealed class AddServerSettings : OutputSettings
     public string? Os { get; init; }
 
     [CommandOption("--runtime <RUNTIME>")]
-    [Description("How components run: [green]docker[/] or [green]exec[/]")]
+    [Description("How components run: [green]docker[/], [green]exec[/] or [green]auto[/] (the default: the agent picks docker where Docker answers, else exec)")]
     public string? Runtime { get; init; }
 
     [CommandOption("--communication <MODE>")]

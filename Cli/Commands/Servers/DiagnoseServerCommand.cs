@@ -37,7 +37,7 @@ internal sealed class DiagnoseServerCommand(CliHost host) : ApiCommand<DiagnoseS
 
         if (settings.Output == OutputMode.Table)
         {
-            var table = new Table().RoundedBorder().AddColumns("CHECK", "RESULT", "FINDING", "HINT");
+            var table = Tables.Create("Check", "Result", "Finding", "Hint");
             foreach (var check in report.Checks)
             {
                 table.AddRow(
@@ -52,7 +52,7 @@ internal sealed class DiagnoseServerCommand(CliHost host) : ApiCommand<DiagnoseS
                     OutputFormat.Cell(check.Hint));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         }
 
         var failed = report.Checks.Count(c => c.Status == CheckStatuses.Fail);

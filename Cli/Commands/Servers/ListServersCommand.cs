@@ -64,16 +64,16 @@ internal sealed class ListServersCommand(CliHost host) : ApiCommand<ListServersS
         }
 
         var now = Host.Time.GetUtcNow();
-        var table = new Table().Border(TableBorder.Rounded)
-            .AddColumn("Name")
-            .AddColumn("Id")
-            .AddColumn("Kind")
-            .AddColumn("State")
-            .AddColumn("Last heartbeat")
-            .AddColumn(new TableColumn("Requests (2m)").RightAligned())
-            .AddColumn("Monitor")
-            .AddColumn("DNS")
-            .AddColumn("DHCP");
+        var table = Tables.Create(
+            Tables.Column("Name"),
+            Tables.Column("Id"),
+            Tables.Column("Kind"),
+            Tables.Column("State"),
+            Tables.Column("Last heartbeat"),
+            Tables.Column("Requests 2 min", right: true),
+            Tables.Column("Monitor"),
+            Tables.Column("DNS"),
+            Tables.Column("DHCP"));
         foreach (var s in page.Items)
         {
             table.AddRow(
@@ -88,7 +88,7 @@ internal sealed class ListServersCommand(CliHost host) : ApiCommand<ListServersS
                 OutputFormat.Cell(s.Versions?.Dhcp4 ?? s.Versions?.Dhcp6));
         }
 
-        console.Write(table);
+        Tables.Write(Host, table);
         var perPage = page.PerPage > 0 ? page.PerPage : page.Items.Count;
         var first = ((page.Page - 1) * perPage) + 1;
         var last = first + page.Items.Count - 1;

@@ -36,12 +36,15 @@ internal static class ServiceTable
         }
 
         var now = host.Time.GetUtcNow();
-        var table = new Table().RoundedBorder()
-            .AddColumns("SERVICE", "STATE", "SINCE", "RESTARTS")
-            .AddColumn(new TableColumn("VERSION").NoWrap())
-            .AddColumn("RUNTIME")
-            .AddColumn(new TableColumn("LISTEN").NoWrap())
-            .AddColumn("ERROR");
+        var table = Tables.Create(
+            Tables.Column("Service"),
+            Tables.Column("State"),
+            Tables.Column("Since"),
+            Tables.Column("Restarts"),
+            Tables.Column("Version", noWrap: true),
+            Tables.Column("Runtime"),
+            Tables.Column("Listen", noWrap: true),
+            Tables.Column("Error"));
         foreach (var s in services)
         {
             table.AddRow(
@@ -55,7 +58,7 @@ internal static class ServiceTable
                 new Text(OutputFormat.OrNone(s.Error), s.Error is null ? Style.Plain : new Style(Color.Red)));
         }
 
-        console.Write(table);
+        Tables.Write(host, table);
     }
 
     private static Text ServiceState(string state) => new(state, new Style(state switch

@@ -13,13 +13,14 @@ internal sealed class CreateTokenSettings : OutputSettings
     [Description("A name to recognise the token by (default: chosen by the server)")]
     public string? Name { get; init; }
 
-    [CommandOption("--expires-in-days <DAYS>")]
-    [Description("Lifetime in days (default: the server's default)")]
-    public int? ExpiresInDays { get; init; }
+    [CommandOption("--expires <LIFETIME>")]
+    [Description("Lifetime: 12h, 30d, 1w … or 'never' (default: the control plane's, 30d unless changed)")]
+    public string? Expires { get; init; }
 
     public override ValidationResult Validate() =>
         base.Validate() is { Successful: false } invalid ? invalid
-        : ExpiresInDays is < 1 ? ValidationResult.Error("--expires-in-days must be 1 or more") : ValidationResult.Success();
+        : Expires is not null && !TokenLifetimes.TryParse(Expires, out _) ? ValidationResult.Error($"invalid --expires '{Expires}': {TokenLifetimes.Hint}")
+        : ValidationResult.Success();
 }
 
 /// <summary>msctl tokens create.</summary>
@@ -27,7 +28,7 @@ internal sealed class CreateTokenCommand(CliHost host) : ApiCommand<CreateTokenS
 {
     protected override async Task<int> RunAsync(ApiClient api, CreateTokenSettings settings, CancellationToken cancellationToken)
     {
-        var result = await api.CreateTokenAsync(new CreateTokenRequest(settings.Name, settings.ExpiresInDays), cancellationToken);
+        var result = await api.CreateTokenAsync(new CreateTokenRequest(settings.Name, settings.Expires), cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
             var t = result.Value;

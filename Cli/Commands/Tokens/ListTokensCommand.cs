@@ -19,8 +19,7 @@ internal sealed class ListTokensCommand(CliHost host) : ApiCommand<OutputSetting
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().Border(TableBorder.Rounded)
-                .AddColumns("Id", "Name", "User", "Created", "Expires", "Last used");
+            var table = Tables.Create("Id", "Name", "User", "Created", "Expires", "Last used");
             foreach (var t in result.Value)
             {
                 table.AddRow(
@@ -32,7 +31,7 @@ internal sealed class ListTokensCommand(CliHost host) : ApiCommand<OutputSetting
                     OutputFormat.Cell(OutputFormat.Ago(t.LastUsedAt, now)));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
         });
         return ExitCodes.Ok;
     }

@@ -54,15 +54,15 @@ internal sealed class ListZonesCommand(CliHost host) : ApiCommand<ListZonesSetti
             }
 
             var now = Host.Time.GetUtcNow();
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("Zone").AddColumn(new TableColumn("Serial").RightAligned())
-                .AddColumn(new TableColumn("Records").RightAligned()).AddColumn(new TableColumn("Size").RightAligned()).AddColumn("Updated");
+            var table = Tables.Create(
+                Tables.Column("Zone"), Tables.Column("Serial", right: true), Tables.Column("Records", right: true), Tables.Column("Size", right: true), Tables.Column("Updated"));
             foreach (var z in result.Value.Items)
             {
                 table.AddRow(new Text(z.Name, new Style(decoration: Decoration.Bold)), OutputFormat.Cell(z.Serial.ToString(CultureInfo.InvariantCulture)),
                     OutputFormat.Cell(z.RecordCount.ToString("N0", CultureInfo.InvariantCulture)), OutputFormat.Cell(ZoneApi.Size(z.Size)), OutputFormat.Cell(OutputFormat.Ago(z.UpdatedAt, now)));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
             Host.Console.MarkupLineInterpolated($"[grey]{result.Value.Items.Count} of {result.Value.Total}[/]");
         });
         return ExitCodes.Ok;
@@ -263,13 +263,13 @@ internal sealed class ListRecordsCommand(CliHost host) : ApiCommand<ListRecordsS
         var result = await api.SendAsync<PageOf<ZoneRecordView>>(HttpMethod.Get, ZoneApi.Path(settings.Zone) + "/records" + query, null, cancellationToken);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("Id").AddColumn("Name").AddColumn(new TableColumn("TTL").RightAligned()).AddColumn("Type").AddColumn("Data");
+            var table = Tables.Create(Tables.Column("Id"), Tables.Column("Name"), Tables.Column("TTL", right: true), Tables.Column("Type"), Tables.Column("Data"));
             foreach (var r in result.Value.Items)
             {
                 table.AddRow(OutputFormat.Cell(r.Id), OutputFormat.Cell(r.Name), OutputFormat.Cell(r.Ttl.ToString(CultureInfo.InvariantCulture)), OutputFormat.Cell(r.Type), OutputFormat.Cell(r.Data));
             }
 
-            Host.Console.Write(table);
+            Tables.Write(Host, table);
             Host.Console.MarkupLineInterpolated($"[grey]{result.Value.Items.Count} of {result.Value.Total}[/]");
         });
         return ExitCodes.Ok;

@@ -160,6 +160,67 @@ public sealed class BadInputTests() : SiloTestBase("bad")
         Assert.Equal(HttpStatusCode.OK, beat.StatusCode);
     }
 
+    [Fact]
+    public async Task An_unknown_field_is_refused_by_name_on_people_endpoints_and_tolerated_from_agents()
+    {
+        var server = await Silo.CreateServerAsync("unknown-fields");
+        var cases = new (HttpMethod Method, string Path, string Body, string Field, string Hint)[]
+        {
+            (HttpMethod.Post, "/api/v1/servers", """{"name":"typo","kind":"dns","comunication":"pull"}""", "comunication", "did you mean 'communication'?"),
+            (HttpMethod.Patch, $"/api/v1/servers/{server.Id}", """{"os":"Debian 13","adress":"10.0.0.1"}""", "adress", "did you mean 'address'?"),
+            (HttpMethod.Put, "/api/v1/settings/monitoring", """{"heartbeat_interval_seconds":10,"dns_intervall_seconds":30}""", "dns_intervall_seconds", "did you mean 'dns_interval_seconds'?"),
+            (HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", """{"kind":"dns","listen":["127.0.0.1@5353"],"colour":"blue"}""", "colour", "the fields are "),
+            (HttpMethod.Post, "/api/v1/zones", """{"name":"typo.test","zonefile":"x"}""", "zonefile", "did you mean 'zone_file'?"),
+            (HttpMethod.Post, "/api/v1/tokens", """{"nmae":"typo"}""", "nmae", "did you mean 'name'?"),
+        };
+        foreach (var (method, path, body, field, hint) in cases)
+        {
+            using var request = new HttpRequestMessage(method, Silo.BaseUrl + path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+            using var response = await Silo.Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {path}: {(int)response.StatusCode} {text}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(text);
+            var messages = problem.RootElement.GetProperty("errors").GetProperty(field).EnumerateArray().Select(m => m.GetString()!).ToList();
+            Assert.Contains(messages, m => m.StartsWith("unknown field", StringComparison.Ordinal) && m.Contains(hint, StringComparison.Ordinal));
+            Assert.Contains(field, problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // Nothing changed.
+        using (var list = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers?q=typo"))
+        {
+            Assert.Equal(0, (await list.Content.ReadFromJsonAsync<PageOf<ServerView>>(ContractsJson.WireOptions))!.Total);
+        }
+
+        Assert.Equal("Debian 12", (await Silo.GetServerAsync(server.Id))!.Os);
+        Assert.Empty((await Silo.GetServerAsync(server.Id))!.Services ?? []);
+        Assert.Equal(HttpStatusCode.NotFound, (await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/zones/typo.test")).StatusCode);
+        var settings = await Silo.Http.GetFromJsonAsync<JsonElement>($"{Silo.BaseUrl}/api/v1/settings/monitoring");
+        Assert.NotEqual(10, settings.GetProperty("heartbeat_interval_seconds").GetInt32());
+
+        // An agent newer than its control plane may send fields this one does not know: its heartbeat is still taken.
+        var state = Path.Combine(Dir, "unknown-fields");
+        var (code, output) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "unknown-bundle")), state);
+        Assert.True(code == 0, output);
+        using var agent = AgentTls.ClientFor(state, $"https://127.0.0.1:{Silo.AgentPort}");
+        var beat = JsonSerializer.SerializeToNode(AgentTls.Beat(server.Id), ContractsJson.Default.Heartbeat)!.AsObject();
+        beat["a_field_from_a_newer_agent"] = 1;
+        using var posted = await agent.PostAsync(AgentApi.Heartbeat, new StringContent(beat.ToJsonString(), Encoding.UTF8, "application/json"));
+        Assert.True(posted.StatusCode == HttpStatusCode.OK, await posted.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_json_is_415_saying_what_to_send()
+    {
+        using var form = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/servers", new FormUrlEncodedContent(new Dictionary<string, string> { ["name"] = "form", ["kind"] = "dns" }));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Equal("application/problem+json", form.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(await form.Content.ReadAsStringAsync());
+        Assert.Equal("send application/json (with 'Content-Type: application/json'), not 'application/x-www-form-urlencoded'", problem.RootElement.GetProperty("detail").GetString());
+        using var list = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers?q=form");
+        Assert.Equal(0, (await list.Content.ReadFromJsonAsync<PageOf<ServerView>>(ContractsJson.WireOptions))!.Total);
+    }
+
     private static void AssertNothingEnrolled(string stateDir) =>
         Assert.False(File.Exists(Path.Combine(stateDir, "cert.pem")) || File.Exists(Path.Combine(stateDir, "key.pem")), "a refused enrolment left files in " + stateDir);
 }

@@ -352,7 +352,11 @@ public static class AgentProcess
 /// <summary>msctl as a process against a silo, with its config under <c>dir</c> and the silo's URL (and token, if asked).</summary>
 public static class Msctl
 {
-    public static async Task<(int Code, string Out)> RunAsync(SiloProcess silo, string dir, bool withToken, params string[] args)
+    public static Task<(int Code, string Out)> RunAsync(SiloProcess silo, string dir, bool withToken, params string[] args) =>
+        RunWithTokenAsync(silo, dir, withToken ? silo.Token : null, args);
+
+    /// <summary>msctl with <paramref name="token"/> in MANAGEDSERVERS_TOKEN (null: none; the saved login, if any, is used).</summary>
+    public static async Task<(int Code, string Out)> RunWithTokenAsync(SiloProcess silo, string dir, string? token, params string[] args)
     {
         var env = new Dictionary<string, string>
         {
@@ -361,9 +365,9 @@ public static class Msctl
             ["MANAGEDSERVERS_URL"] = silo.BaseUrl,
             ["MANAGEDSERVERS_PASSWORD"] = SiloProcess.AdminPassword,
         };
-        if (withToken)
+        if (token is not null)
         {
-            env["MANAGEDSERVERS_TOKEN"] = silo.Token;
+            env["MANAGEDSERVERS_TOKEN"] = token;
         }
 
         using var process = new ChildProcess(Build.CliDll, args, env);

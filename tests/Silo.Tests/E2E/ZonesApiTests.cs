@@ -138,6 +138,53 @@ public abstract class ZonesApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task One_zone_is_assigned_to_a_server_or_unassigned_keeping_the_others()
+    {
+        foreach (var zone in new[] { "demo.test", "example.test" })
+        {
+            using var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest(zone, ZoneFile(zone)), ContractsJson.WireOptions);
+            await JsonAsync(created, HttpStatusCode.Created);
+        }
+
+        var server = await _silo.CreateServerAsync("assign-dns");
+        var zones = $"{_silo.BaseUrl}/api/v1/servers/{server.Id}/zones";
+        static List<string?> Names(JsonElement view) => [.. view.GetProperty("zones").EnumerateArray().Select(z => z.GetProperty("zone").GetString())];
+
+        using (var set = await Http.PutAsJsonAsync(zones, new[] { "demo.test" }, ContractsJson.WireOptions))
+        {
+            Assert.Equal(["demo.test"], Names(await JsonAsync(set, HttpStatusCode.OK)));
+        }
+
+        // Adding one keeps the others; twice is the same; the name is normalised.
+        Assert.Equal(["demo.test", "example.test"], Names(await JsonAsync(await Http.PostAsync($"{zones}/Example.Test.", null), HttpStatusCode.OK)));
+        Assert.Equal(["demo.test", "example.test"], Names(await JsonAsync(await Http.PostAsync($"{zones}/example.test", null), HttpStatusCode.OK)));
+
+        // A zone that does not exist: 404 naming it; a bad name: 400 naming the field; nothing changes.
+        using (var missing = await Http.PostAsync($"{zones}/nowhere.test", null))
+        {
+            var problem = await JsonAsync(missing, HttpStatusCode.NotFound);
+            Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("nowhere.test", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.True((await JsonAsync(await Http.PostAsync($"{zones}/bad_name!", null), HttpStatusCode.BadRequest)).GetProperty("errors").TryGetProperty("zone", out _));
+        Assert.Contains("nowhere.test", (await JsonAsync(await Http.DeleteAsync($"{zones}/nowhere.test"), HttpStatusCode.NotFound)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // Removing one keeps the others; twice is the same.
+        Assert.Equal(["example.test"], Names(await JsonAsync(await Http.DeleteAsync($"{zones}/demo.test"), HttpStatusCode.OK)));
+        Assert.Equal(["example.test"], Names(await JsonAsync(await Http.DeleteAsync($"{zones}/demo.test"), HttpStatusCode.OK)));
+        Assert.Equal(["example.test"], Names(await JsonAsync(await Http.GetAsync(zones), HttpStatusCode.OK)));
+
+        // The same through msctl: --add keeps the zone assigned already.
+        var (code, output) = await Msctl.RunAsync(_silo, _dir, true, "servers", "zones", "assign-dns", "--add", "demo.test");
+        Assert.True(code == 0, output);
+        Assert.Equal(["demo.test", "example.test"], Names(await JsonAsync(await Http.GetAsync(zones), HttpStatusCode.OK)));
+        (code, output) = await Msctl.RunAsync(_silo, _dir, true, "servers", "zones", "assign-dns", "--remove", "nowhere.test");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: Not found: zone 'nowhere.test' not found", output.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_openapi_document_names_the_zone_routes()
     {
         var document = await Http.GetStringAsync(_silo.BaseUrl + "/api/v1/openapi.json");
