@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using DnsClient;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Services;
@@ -272,24 +271,13 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
     /// <summary>Every zone answers SOA with its serial, retried until <see cref="HealthTimeout"/> (+ <paramref name="extra"/>); the failure text is empty when all do.</summary>
     private async Task<(IReadOnlyList<DnsZoneState> Zones, string Failure)> HealthCheckAsync(IPEndPoint endpoint, IReadOnlyList<DnsZoneSpec> zones, CancellationToken cancellationToken, TimeSpan extra = default)
     {
-        var client = new LookupClient(new LookupClientOptions(new NameServer(endpoint))
-        {
-            UseCache = false,
-            Retries = 0,
-            Timeout = TimeSpan.FromSeconds(1),
-            ThrowDnsErrors = false,
-            UseTcpFallback = true,
-            Recursion = false,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-        });
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var states = new List<DnsZoneState>();
             foreach (var zone in zones)
             {
-                states.Add(await QuerySerialAsync(client, zone.Name, cancellationToken));
+                states.Add(await QuerySerialAsync(endpoint, zone.Name, cancellationToken));
             }
 
             var wrong = zones.Zip(states).Where(p => p.Second.Serial != p.First.Serial).ToList();
@@ -310,20 +298,13 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
     }
 
-    private static async Task<DnsZoneState> QuerySerialAsync(LookupClient client, string zone, CancellationToken cancellationToken)
+    /// <summary>The zone's SOA serial, asked from the agent's probe socket (so DNS monitoring does not count it as a hit).</summary>
+    private static async Task<DnsZoneState> QuerySerialAsync(IPEndPoint endpoint, string zone, CancellationToken cancellationToken)
     {
-        try
-        {
-            var response = await client.QueryAsync(zone, QueryType.SOA, QueryClass.IN, cancellationToken);
-            var soa = response.Answers.SoaRecords().FirstOrDefault();
-            return soa is not null
-                ? new DnsZoneState(zone, soa.Serial)
-                : new DnsZoneState(zone, null, ServiceProbes.Mnemonic((int)response.Header.ResponseCode));
-        }
-        catch (Exception e) when (e is DnsResponseException or System.Net.Sockets.SocketException)
-        {
-            return new DnsZoneState(zone, null, e.Message);
-        }
+        var answer = await AgentDnsProbe.Shared.QuerySoaAsync(endpoint, zone, TimeSpan.FromSeconds(1), cancellationToken);
+        return answer.Serial is { } serial ? new DnsZoneState(zone, serial)
+            : answer.Answered ? new DnsZoneState(zone, null, answer.RcodeText)
+            : new DnsZoneState(zone, null, answer.Error);
     }
 
     private sealed record Switched(bool Conf, IReadOnlyList<(string Zone, string Live, bool HadPrevious)> Zones);

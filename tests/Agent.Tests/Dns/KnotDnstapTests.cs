@@ -146,6 +146,72 @@ public sealed class KnotDnstapTests : IAsyncDisposable
         Assert.Equal(4 + KnotStats.Responses(reset.Server), KnotStats.Responses(KnotStats.Delta(after.Server, afterReload.Server)));
     }
 
+    /// <summary>
+    /// The agent's own queries (install/start waits and diagnostics: <see cref="ServiceProbes.DnsAsync"/>; health checks
+    /// after an apply and the diagnostics' zone probes: <see cref="AgentDnsProbe.QuerySoaAsync"/>) reach knotd and its
+    /// dnstap like any query, and are left out of the hits; a real client's queries of the same names are counted.
+    /// </summary>
+    [Fact]
+    public async Task The_agents_own_probes_are_not_counted_as_hits_while_real_queries_are()
+    {
+        var port = ServiceTestHost.FreePort();
+        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        layout.CreateDirectories();
+        WriteZones(layout);
+        File.WriteAllText(layout.ConfigFile, Render(layout, port));
+        await using var reader = DnstapServer.Start(KnotConf.DnstapSocket(layout), NullLogger.Instance);
+        _knotd = StartKnotd(layout.ConfigFile);
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+        for (var i = 0; i < 100 && !((await AgentDnsProbe.Shared.QuerySoaAsync(server, "example.com", TimeSpan.FromSeconds(1), CancellationToken.None)).Serial == 1 && reader.Connections > 0); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(reader.Connections > 0, "knotd did not connect to the dnstap socket");
+        for (var quiet = 0; quiet < 2;)
+        {
+            await Task.Delay(1000);
+            quiet = reader.Snapshot().FramesSeen == 0 ? quiet + 1 : 0;
+        }
+
+        // 5 root probes and 4 zone SOA probes by the agent, interleaved with 3 real SOA queries and 2 real A queries.
+        var dns = new LookupClient(new LookupClientOptions(new NameServer(server)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromSeconds(2), ContinueOnDnsError = true });
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True((await ServiceProbes.DnsAsync(server, CancellationToken.None)).Ok);
+            if (i < 4)
+            {
+                Assert.Equal(1, (await AgentDnsProbe.Shared.QuerySoaAsync(server, "example.com", TimeSpan.FromSeconds(2), CancellationToken.None)).Serial);
+            }
+
+            if (i < 3)
+            {
+                await dns.QueryAsync("example.com", QueryType.SOA);
+            }
+
+            if (i < 2)
+            {
+                await dns.QueryAsync("www.example.net", QueryType.A);
+            }
+        }
+
+        var hits = new DnsHitSnapshot();
+        for (var i = 0; i < 200 && hits.FramesSeen < 14; i++)
+        {
+            await Task.Delay(50);
+            hits.Add(reader.Snapshot());
+        }
+
+        await Task.Delay(1500); // nothing more may come
+        hits.Add(reader.Snapshot());
+        Assert.Equal(14, hits.FramesSeen);
+        Assert.Equal(9, hits.FramesOwn);
+        Assert.Equal(3, hits.Names["example.com"].Hits);
+        Assert.Equal(2, hits.Names["www.example.net"].Hits);
+        Assert.False(hits.Names.ContainsKey("."), "the agent's root probes were counted");
+        Assert.Equal(2, hits.Names.Count);
+    }
+
     private static async Task<bool> AnswersAsync(LookupClient dns)
     {
         try
