@@ -94,6 +94,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             : new ServiceEndpoints(null, Layout(kind).ControlSocket);
     }
 
+    public IReadOnlyList<DnsZoneSpec> DnsZones() =>
+        TryRecord(ServiceKinds.Dns) is not null && Dns.DnsAppliedStore.Read(Layout(ServiceKinds.Dns)) is { } applied ? applied.Spec.Zones : [];
+
     public async Task<string> ReadLogTailAsync(string kind, int maxBytes, CancellationToken cancellationToken) =>
         TryRecord(kind) is not null && Runtime is { } runtime ? await runtime.ReadLogTailAsync(kind, maxBytes, cancellationToken) : string.Empty;
 

@@ -73,7 +73,7 @@ public sealed class DebugBundleTests(ITestOutputHelper output)
         using var temp = new TempDir();
         var state = new StateDirectory(temp.Path);
         state.EnsureCreated();
-        var runner = new DiagnosticsRunner([], [new ServiceChecks(new FakeServiceInventory())], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
+        var runner = new DiagnosticsRunner([], [new ServiceChecks(new FakeServiceInventory(), "srv-test")], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
         await runner.RunAsync(CancellationToken.None);
         Directory.CreateDirectory(temp.Combine("logs"));
         File.WriteAllText(temp.Combine("logs", "agent.log"), "newest line\n");
