@@ -106,8 +106,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             : new RuntimeHealth(true, "no runtime in use yet (no service installed)");
 
     /// <summary>
-    /// At agent start: takes over what runs (containers are adopted as they are; exec children left by a previous agent
-    /// are stopped), removes leftovers of kinds not installed, and starts what should run.
+    /// At agent start: adopts what a previous agent left running (containers as they are; exec processes when they are
+    /// the ones their process file describes), removes leftovers of kinds not installed, and starts what should run.
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
@@ -639,7 +639,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     /// <summary>
     /// Starts a service that is not running after removing the pid files its daemon left (knotd and Kea refuse to
     /// start while their pid file names a live process, and in a container that pid, 1, is always alive).
-    /// The agent's own <c>agent.pid</c> (exec runtime) stays.
+    /// An older agent's <c>agent.pid</c> stays for the exec runtime to check.
     /// </summary>
     private async Task StartCleanAsync(IServiceRuntime runtime, string kind, CancellationToken cancellationToken)
     {
@@ -649,7 +649,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         {
             foreach (var file in Directory.EnumerateFiles(run, "*.pid"))
             {
-                if (Path.GetFileName(file) != "agent.pid")
+                if (Path.GetFileName(file) != ExecRuntime.LegacyPidFileName)
                 {
                     File.Delete(file);
                 }
