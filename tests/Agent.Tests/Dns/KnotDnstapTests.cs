@@ -215,6 +215,43 @@ public sealed class KnotDnstapTests : IAsyncLifetime
         Assert.Equal(2, hits.Names.Count);
     }
 
+    /// <summary>
+    /// An agent restart replaces the dnstap reader while knotd (which outlives the agent) keeps running: knotd connects to
+    /// the new socket by itself, and the new reader counts again.
+    /// </summary>
+    [Fact]
+    public async Task A_knotd_left_running_reconnects_to_the_next_agents_reader()
+    {
+        var port = ServiceTestHost.FreePort();
+        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        layout.CreateDirectories();
+        WriteZones(layout);
+        File.WriteAllText(layout.ConfigFile, Render(layout, port));
+        var first = DnstapServer.Start(KnotConf.DnstapSocket(layout), NullLogger.Instance);
+        _knotd = StartKnotd(layout.ConfigFile);
+        var dns = new LookupClient(new LookupClientOptions(new NameServer(IPAddress.Loopback, port)) { UseCache = false, Retries = 0, Timeout = TimeSpan.FromSeconds(2), ContinueOnDnsError = true });
+        for (var i = 0; i < 100 && !(await AnswersAsync(dns) && first.Connections > 0); i++)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.True(first.Connections > 0, "knotd did not connect to the first reader");
+        await first.DisposeAsync(); // the agent stops
+
+        await using var second = DnstapServer.Start(KnotConf.DnstapSocket(layout), NullLogger.Instance);
+        var watch = Stopwatch.StartNew();
+        var hits = new DnsHitSnapshot();
+        while (watch.Elapsed < TimeSpan.FromSeconds(60) && !hits.Names.ContainsKey("www.example.com"))
+        {
+            await dns.QueryAsync("www.example.com", QueryType.A);
+            await Task.Delay(250);
+            hits.Add(second.Snapshot());
+        }
+
+        Assert.True(hits.Names.ContainsKey("www.example.com"), $"knotd did not reconnect to the new reader within 60 s ({second.Connections} connections)");
+        Assert.False(_knotd.HasExited);
+    }
+
     private static async Task<bool> AnswersAsync(LookupClient dns)
     {
         try
