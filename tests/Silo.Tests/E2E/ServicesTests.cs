@@ -377,6 +377,29 @@ public sealed class ServicesTests() : SiloTestBase("svc")
         }
     }
 
+    /// <summary>
+    /// Kills every exec-runtime daemon (knotd, kea) whose command line names a path under <paramref name="directory"/>:
+    /// services outlive their agent, so a test's daemons go with the test, whatever happened.
+    /// </summary>
+    internal static void KillDaemonsUnder(string directory)
+    {
+        foreach (var pid in Directory.EnumerateDirectories("/proc")
+            .Select(d => int.TryParse(Path.GetFileName(d), out var p) ? p : 0)
+            .Where(p => p > 0)
+            .Where(p => TryRead($"/proc/{p}/cmdline") is var line && line.Contains(directory, StringComparison.Ordinal)
+                && (line.Contains("knotd ", StringComparison.Ordinal) || line.Contains("kea-dhcp", StringComparison.Ordinal))))
+        {
+            try
+            {
+                Process.GetProcessById(pid).Kill();
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                // gone meanwhile
+            }
+        }
+    }
+
     internal static void CleanUp(string serverId)
     {
         foreach (var id in Docker("ps", "-aq", "--filter", $"label=io.managedservers.server={serverId}").Split('\n', StringSplitOptions.RemoveEmptyEntries))
