@@ -26,6 +26,9 @@ internal sealed class AgentInfo
     /// <summary>PRETTY_NAME from /etc/os-release, or the runtime's OS description.</summary>
     public static string? Os { get; } = ReadOs("/etc/os-release");
 
+    /// <summary>The kernel release (what <c>uname -r</c> prints), from <c>/proc/sys/kernel/osrelease</c>; null when unreadable.</summary>
+    public static string? Kernel { get; } = ReadFirstLine("/proc/sys/kernel/osrelease");
+
     /// <summary>New for every agent process, so the control plane can tell restarts apart.</summary>
     public Guid BootId { get; } = Guid.NewGuid();
 
@@ -138,6 +141,19 @@ internal sealed class AgentInfo
         catch (System.Net.Sockets.SocketException)
         {
             return Environment.MachineName;
+        }
+    }
+
+    private static string? ReadFirstLine(string file)
+    {
+        try
+        {
+            var line = File.Exists(file) ? File.ReadLines(file).FirstOrDefault()?.Trim() : null;
+            return string.IsNullOrEmpty(line) ? null : line;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

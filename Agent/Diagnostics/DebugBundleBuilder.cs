@@ -126,7 +126,7 @@ internal sealed partial class DebugBundleBuilder(StateDirectory state, IServiceI
             writer.WriteString("agent_version", AgentInfo.Version);
             writer.WriteString("hostname", AgentInfo.Hostname ?? Environment.MachineName);
             writer.WriteString("os", AgentInfo.Os ?? RuntimeInformation.OSDescription);
-            writer.WriteString("kernel", RuntimeInformation.OSDescription);
+            writer.WriteString("kernel", AgentInfo.Kernel); // the release, as uname -r prints it; the OS name is "os"
             writer.WriteString("architecture", RuntimeInformation.OSArchitecture.ToString());
             writer.WriteString("dotnet", RuntimeInformation.FrameworkDescription);
             writer.WriteString("runtime", inventory.RuntimeName);

@@ -12,7 +12,7 @@ internal static class DiagnosticsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the checks, <see cref="DiagnosticsRunner"/>, <see cref="DebugBundleBuilder"/>, the two command handlers and
-    /// the rolling log file <c>STATE_DIR/logs/agent.log</c>. Expects <see cref="Http.AgentConnection"/>,
+    /// the rolling log file <c>STATE_DIR/logs/agent.log</c>. Expects <see cref="Http.AgentConnection"/>, <see cref="Running.AgentRuntimeSettings"/>,
     /// <see cref="Running.RenewalSchedule"/> and <see cref="TimeProvider"/>; registers an empty
     /// <see cref="IServiceInventory"/> unless one is registered.
     /// </summary>
@@ -22,7 +22,7 @@ internal static class DiagnosticsServiceCollectionExtensions
 
         services.TryAddSingleton<IServiceInventory, EmptyServiceInventory>();
         services.AddSingleton<ControlPlaneProbe>();
-        services.AddSingleton<IDiagnosticCheckSource, ServiceChecks>();
+        services.AddSingleton<IDiagnosticCheckSource>(sp => new ServiceChecks(sp.GetRequiredService<IServiceInventory>(), sp.GetRequiredService<Running.AgentRuntimeSettings>().ServerId));
         services.AddSingleton<IDiagnosticCheck>(_ => new DiskSpaceCheck("/", "/"));
         services.AddSingleton<IDiagnosticCheck>(_ => new DiskSpaceCheck("state directory", state.Path));
         services.AddSingleton<IDiagnosticCheck, ControlPlaneCheck>();

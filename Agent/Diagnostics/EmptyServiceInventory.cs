@@ -14,6 +14,8 @@ internal sealed class EmptyServiceInventory : IServiceInventory
 
     public ServiceEndpoints? Endpoints(string kind) => null;
 
+    public IReadOnlyList<DnsZoneSpec> DnsZones() => [];
+
     public Task<string> ReadLogTailAsync(string kind, int maxBytes, CancellationToken cancellationToken) => Task.FromResult("");
 
     public Task<RuntimeHealth> CheckRuntimeAsync(CancellationToken cancellationToken) => Task.FromResult(new RuntimeHealth(false, "no runtime"));

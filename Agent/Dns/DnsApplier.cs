@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
-using DnsClient;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Services;
@@ -51,7 +50,11 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         var previous = DnsAppliedStore.Read(layout);
         var liveConf = File.Exists(layout.ConfigFile) ? await File.ReadAllTextAsync(layout.ConfigFile, cancellationToken) : string.Empty;
         var dnstap = await Tool(steps, layout, () => DnsModules.HasDnstapAsync(runtime, layout, record.Version, cancellationToken));
-        var candidateConf = KnotConf.Render(args.Config, layout, ServiceConfigs.DnsListen(record), dnstap);
+        // Listen entries: the spec's when it names some (a listen change), else those live now.
+        var liveListen = ServiceConfigs.DnsEffectiveListen(layout, record);
+        var newListen = KnotConf.EffectiveListen(args.Config, liveListen);
+        var listenChanged = !newListen.SequenceEqual(liveListen, StringComparer.Ordinal);
+        var candidateConf = KnotConf.Render(args.Config, layout, liveListen, dnstap);
         var liveFiles = (previous?.Files ?? []).ToDictionary(f => f.Zone, StringComparer.Ordinal);
         var changed = args.Files
             .Where(f => !(liveFiles.TryGetValue(f.Zone, out var live) && live.Sha256 == f.Sha256 && live.Size == f.Size && new FileInfo(KnotConf.ZoneFilePath(layout, f.Zone)) is { Exists: true } info && info.Length == f.Size))
@@ -138,16 +141,16 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         if (!(await runtime.InspectAsync(ServiceKinds.Dns, cancellationToken)).Running)
         {
             DnsAppliedStore.Write(layout, state);
-            steps.Add("dns is not running: not reloaded, no health check; the change takes effect when it starts");
+            manager.SetDnsListenHeld(newListen);
+            steps.Add("dns is not running: not reloaded, no health check; the change takes effect when it starts"
+                + (listenChanged ? $" (then it listens on {DnsListen.Display(newListen)})" : string.Empty));
             logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
             return Output(version, false, candidateConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, null, "not running"))], steps);
         }
 
-        // 3. Reload and health-check; roll back on failure.
-        var newListen = KnotConf.EffectiveListen(args.Config, ServiceConfigs.DnsListen(record));
-        var oldListen = previous is null ? ServiceConfigs.DnsListen(record) : KnotConf.EffectiveListen(previous.Spec, ServiceConfigs.DnsListen(record));
-        var restart = !newListen.SequenceEqual(oldListen, StringComparer.Ordinal);
-        var endpoint = ServiceConfigs.DnsProbeEndpoint(newListen);
+        // 3. Reload (restart for new listen entries) and health-check; roll back on failure.
+        var restart = listenChanged;
+        var endpoint = ServiceConfigs.DnsProbeEndpoint(newListen[0]);
 
         // A zone new in this configuration is loaded by the configuration reload itself; a zone-reload after it would
         // load it a second time (measured: 3.2 s more for a 1M-record zone). The health check is what proves it loaded.
@@ -159,6 +162,11 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
             var reloadError = restart
                 ? await RestartAsync(runtime, steps, cancellationToken)
                 : await ReloadAsync(confChanged, [.. staged.Keys.Where(z => args.Config.Zones.Any(c => c.Name == z) && !(confChanged && IsNew(z)))], steps, cancellationToken);
+            if (reloadError is null && restart)
+            {
+                reloadError = await ListenAnswersAsync(runtime, record.Version, newListen, "the new listen entries", steps, cancellationToken);
+            }
+
             if (reloadError is null)
             {
                 var watch = Stopwatch.StartNew();
@@ -167,10 +175,11 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
                 if (failure.Length == 0)
                 {
                     DnsAppliedStore.Write(layout, state);
+                    manager.SetDnsListenHeld(newListen);
                     steps.Add(string.Create(CultureInfo.InvariantCulture, $"health check: {args.Config.Zones.Count} zone(s) answer their serial on {endpoint} ({watch.ElapsedMilliseconds} ms)"));
                     steps.Add(string.Create(CultureInfo.InvariantCulture, $"version {version} is live ({total.ElapsedMilliseconds} ms)"));
                     logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
-                    return Output(version, false, candidateConf, zones, steps);
+                    return Output(version, false, candidateConf, zones, steps) with { Listen = newListen, Service = manager.Status(ServiceKinds.Dns) };
                 }
 
                 failure = "health check failed: " + failure;
@@ -186,10 +195,10 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
 
         steps.Add(failure);
-        var rollback = await RollBackAsync(runtime, layout, switched, previous, ServiceConfigs.DnsListen(record), restart, steps);
+        var rollback = await RollBackAsync(runtime, record.Version, layout, switched, previous, liveListen, restart, steps);
         var message = $"{failure}; {rollback}";
         logger.DnsApplyRolledBack(version, message);
-        throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps));
+        throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps) with { Service = manager.Status(ServiceKinds.Dns) });
     }
 
     /// <summary>Validates one staged zone file: kzonecheck when the runtime has it, else <c>knotc zone-check</c> against a check configuration.</summary>
@@ -272,24 +281,13 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
     /// <summary>Every zone answers SOA with its serial, retried until <see cref="HealthTimeout"/> (+ <paramref name="extra"/>); the failure text is empty when all do.</summary>
     private async Task<(IReadOnlyList<DnsZoneState> Zones, string Failure)> HealthCheckAsync(IPEndPoint endpoint, IReadOnlyList<DnsZoneSpec> zones, CancellationToken cancellationToken, TimeSpan extra = default)
     {
-        var client = new LookupClient(new LookupClientOptions(new NameServer(endpoint))
-        {
-            UseCache = false,
-            Retries = 0,
-            Timeout = TimeSpan.FromSeconds(1),
-            ThrowDnsErrors = false,
-            UseTcpFallback = true,
-            Recursion = false,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-        });
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             var states = new List<DnsZoneState>();
             foreach (var zone in zones)
             {
-                states.Add(await QuerySerialAsync(client, zone.Name, cancellationToken));
+                states.Add(await QuerySerialAsync(endpoint, zone.Name, cancellationToken));
             }
 
             var wrong = zones.Zip(states).Where(p => p.Second.Serial != p.First.Serial).ToList();
@@ -310,20 +308,13 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
     }
 
-    private static async Task<DnsZoneState> QuerySerialAsync(LookupClient client, string zone, CancellationToken cancellationToken)
+    /// <summary>The zone's SOA serial, asked from the agent's probe socket (so DNS monitoring does not count it as a hit).</summary>
+    private static async Task<DnsZoneState> QuerySerialAsync(IPEndPoint endpoint, string zone, CancellationToken cancellationToken)
     {
-        try
-        {
-            var response = await client.QueryAsync(zone, QueryType.SOA, QueryClass.IN, cancellationToken);
-            var soa = response.Answers.SoaRecords().FirstOrDefault();
-            return soa is not null
-                ? new DnsZoneState(zone, soa.Serial)
-                : new DnsZoneState(zone, null, ServiceProbes.Mnemonic((int)response.Header.ResponseCode));
-        }
-        catch (Exception e) when (e is DnsResponseException or System.Net.Sockets.SocketException)
-        {
-            return new DnsZoneState(zone, null, e.Message);
-        }
+        var answer = await AgentDnsProbe.Shared.QuerySoaAsync(endpoint, zone, TimeSpan.FromSeconds(1), cancellationToken);
+        return answer.Serial is { } serial ? new DnsZoneState(zone, serial)
+            : answer.Answered ? new DnsZoneState(zone, null, answer.RcodeText)
+            : new DnsZoneState(zone, null, answer.Error);
     }
 
     private sealed record Switched(bool Conf, IReadOnlyList<(string Zone, string Live, bool HadPrevious)> Zones);
@@ -363,7 +354,25 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         return new Switched(confChanged, zones);
     }
 
-    private async Task<string> RollBackAsync(IServiceRuntime runtime, ServiceLayout layout, Switched switched, DnsAppliedState? previous, IReadOnlyList<string> defaultListen, bool restart, StepLog steps)
+    /// <summary>
+    /// After a restart for new listen entries: every entry answers (any DNS answer), or the reason it does not (knotd
+    /// exited: its last output, e.g. a port in use; or no answer in time). Null when all answer.
+    /// </summary>
+    private async Task<string?> ListenAnswersAsync(IServiceRuntime runtime, string version, IReadOnlyList<string> listen, string what, StepLog steps, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await manager.WaitDnsAnsweringHeldAsync(runtime, version, listen, steps, cancellationToken);
+            steps.Add($"listening on {DnsListen.Display(listen)}: every entry answers");
+            return null;
+        }
+        catch (ServiceCommandException e)
+        {
+            return $"{what} ({DnsListen.Display(listen)}) do not answer: {e.Message}";
+        }
+    }
+
+    private async Task<string> RollBackAsync(IServiceRuntime runtime, string version, ServiceLayout layout, Switched switched, DnsAppliedState? previous, IReadOnlyList<string> liveListen, bool restart, StepLog steps)
     {
         var to = previous is null ? "the configuration before (no version applied yet)" : $"version {previous.Version}";
         try
@@ -390,6 +399,11 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
             var reloadError = restart
                 ? await RestartAsync(runtime, steps, CancellationToken.None)
                 : await ReloadAsync(switched.Conf, [.. switched.Zones.Select(z => z.Zone).Where(z => oldZones.Any(o => o.Name == z))], steps, CancellationToken.None);
+            if (reloadError is null && restart)
+            {
+                reloadError = await ListenAnswersAsync(runtime, version, liveListen, "the previous listen entries", steps, CancellationToken.None);
+            }
+
             if (reloadError is not null)
             {
                 return $"rolling back to {to} failed: {reloadError}";
@@ -397,7 +411,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
 
             if (previous is not null)
             {
-                var endpoint = ServiceConfigs.DnsProbeEndpoint(KnotConf.EffectiveListen(previous.Spec, defaultListen));
+                var endpoint = ServiceConfigs.DnsProbeEndpoint(liveListen[0]);
                 var (_, failure) = await HealthCheckAsync(endpoint, oldZones, CancellationToken.None);
                 if (failure.Length > 0)
                 {

@@ -18,6 +18,9 @@ internal sealed class DnsHitSnapshot
 
     public long FramesUnparsable { get; set; }
 
+    /// <summary>Responses to the agent's own probes (<see cref="AgentDnsProbe"/>): seen (in <see cref="FramesSeen"/>) but not counted as hits.</summary>
+    public long FramesOwn { get; set; }
+
     /// <summary>Hits of names not counted by name because the interval already held the most distinct names allowed.</summary>
     public Dictionary<string, long> OverflowHits { get; } = new(StringComparer.Ordinal);
 
@@ -26,6 +29,7 @@ internal sealed class DnsHitSnapshot
     {
         FramesSeen += other.FramesSeen;
         FramesUnparsable += other.FramesUnparsable;
+        FramesOwn += other.FramesOwn;
         foreach (var (name, hits) in other.Names)
         {
             ref var mine = ref CollectionsMarshal.GetValueRefOrAddDefault(Names, name, out _);
@@ -58,6 +62,9 @@ internal sealed class DnsHitCounter(int maxNames)
 
     /// <summary>Counts an unparsable frame (caller holds <see cref="Lock"/>).</summary>
     public void CountUnparsable() => _current.FramesUnparsable++;
+
+    /// <summary>Counts a response to one of the agent's own probes (caller holds <see cref="Lock"/>).</summary>
+    public void CountOwn() => _current.FramesOwn++;
 
     /// <summary>Counts a hit of <paramref name="name"/> (caller holds <see cref="Lock"/>).</summary>
     public void CountName(ReadOnlySpan<char> name, long timeSec)

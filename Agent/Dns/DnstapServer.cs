@@ -304,7 +304,7 @@ internal sealed partial class DnstapServer : IAsyncDisposable
                 var frame = buffer.AsSpan(start + 4, (int)length);
                 start += 4 + (int)length;
                 counter.CountFrame();
-                if (!DnstapWire.TryReadMessage(frame, out var dns, out var response, out var timeSec))
+                if (!DnstapWire.TryReadMessage(frame, out var dns, out var response, out var timeSec, out var client, out var clientPort))
                 {
                     counter.CountUnparsable();
                     continue;
@@ -313,6 +313,12 @@ internal sealed partial class DnstapServer : IAsyncDisposable
                 if (!response)
                 {
                     continue; // queries are not counted (knot.conf logs responses only)
+                }
+
+                if (AgentDnsProbe.IsOwnQuery(client, clientPort))
+                {
+                    counter.CountOwn(); // the agent's own probe (health check, diagnostics): not a hit
+                    continue;
                 }
 
                 var nameLength = DnstapWire.ReadQuestion(dns, name, out _, out _);

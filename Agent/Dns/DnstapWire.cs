@@ -24,10 +24,13 @@ internal static class DnstapWire
 
     public static ReadOnlySpan<byte> ContentType => "protobuf:dnstap.Dnstap"u8;
 
-    // dnstap.proto: Dnstap.message = 14 (Message); Message.type = 1, query_time_sec = 8, query_message = 10,
-    // response_time_sec = 12, response_message = 14. Message.Type: odd = query, even = response (AUTH_RESPONSE = 2).
+    // dnstap.proto: Dnstap.message = 14 (Message); Message.type = 1, query_address = 4, query_port = 6,
+    // query_time_sec = 8, query_message = 10, response_time_sec = 12, response_message = 14. Message.Type: odd = query,
+    // even = response (AUTH_RESPONSE = 2).
     private const int DnstapMessageField = 14;
     private const int MessageTypeField = 1;
+    private const int QueryAddressField = 4;
+    private const int QueryPortField = 6;
     private const int QueryTimeSecField = 8;
     private const int QueryMessageField = 10;
     private const int ResponseTimeSecField = 12;
@@ -90,13 +93,16 @@ internal static class DnstapWire
 
     /// <summary>
     /// Finds the DNS message of a dnstap payload: the response when there is one (else the query), whether it is a
-    /// response, and the time (Unix seconds; 0 when absent). False when the payload is not a dnstap message.
+    /// response, the time (Unix seconds; 0 when absent), and the client's address (4 or 16 bytes; empty when absent)
+    /// and port (0 when absent). False when the payload is not a dnstap message.
     /// </summary>
-    public static bool TryReadMessage(ReadOnlySpan<byte> dnstap, out ReadOnlySpan<byte> dns, out bool response, out long timeSec)
+    public static bool TryReadMessage(ReadOnlySpan<byte> dnstap, out ReadOnlySpan<byte> dns, out bool response, out long timeSec, out ReadOnlySpan<byte> queryAddress, out uint queryPort)
     {
         dns = default;
         response = false;
         timeSec = 0;
+        queryAddress = default;
+        queryPort = 0;
         if (!TryFindField(dnstap, DnstapMessageField, out var message))
         {
             return false;
@@ -132,6 +138,10 @@ internal static class DnstapWire
                     {
                         responseTime = (long)value;
                     }
+                    else if (field == QueryPortField)
+                    {
+                        queryPort = (uint)value;
+                    }
 
                     break;
                 case 2:
@@ -147,6 +157,10 @@ internal static class DnstapWire
                     else if (field == ResponseMessageField)
                     {
                         answer = message[..(int)length];
+                    }
+                    else if (field == QueryAddressField)
+                    {
+                        queryAddress = message[..(int)length];
                     }
 
                     message = message[(int)length..];
@@ -344,11 +358,21 @@ internal static class DnstapWire
         return [.. message];
     }
 
-    /// <summary>A dnstap AUTH_RESPONSE payload around <paramref name="dns"/>, for tests and the benchmark.</summary>
-    public static byte[] BuildDnstap(ReadOnlySpan<byte> dns, long timeSec)
+    /// <summary>A dnstap AUTH_RESPONSE payload around <paramref name="dns"/> (from a client, when given), for tests and the benchmark.</summary>
+    public static byte[] BuildDnstap(ReadOnlySpan<byte> dns, long timeSec, System.Net.IPEndPoint? client = null)
     {
         var message = new List<byte>();
         message.AddRange([(1 << 3) | 0, 2]); // type = AUTH_RESPONSE
+        if (client is not null)
+        {
+            var address = client.Address.GetAddressBytes();
+            message.Add((QueryAddressField << 3) | 2);
+            AddVarint(message, (ulong)address.Length);
+            message.AddRange(address);
+            message.Add((QueryPortField << 3) | 0);
+            AddVarint(message, (ulong)client.Port);
+        }
+
         message.Add((12 << 3) | 0);
         AddVarint(message, (ulong)timeSec);
         message.Add((14 << 3) | 2);

@@ -3,52 +3,41 @@ using System.Text;
 namespace ManagedServers.Agent.Runtime;
 
 /// <summary>
-/// A captured-output log that never grows past about twice <see cref="MaxBytes"/>: when the file reaches the bound it
-/// becomes <c>FILE.1</c> (replacing the previous one) and writing starts again. Thread-safe.
+/// A service's output file, written by the daemon itself (its stdout and stderr are the file, opened for appending),
+/// kept near <see cref="DefaultMaxBytes"/> by the agent: past the bound it is copied to <c>FILE.1</c> (replacing the
+/// previous one) and truncated in place, so the daemon goes on writing at its start ("copytruncate": what the daemon
+/// writes between the copy and the truncation is lost).
 /// </summary>
-internal sealed class BoundedLogFile : IDisposable
+internal static class BoundedLogFile
 {
     public const long DefaultMaxBytes = 1024 * 1024;
 
-    private readonly Lock _lock = new();
-    private FileStream _stream;
-
-    public BoundedLogFile(string path, long maxBytes = DefaultMaxBytes)
+    /// <summary>Appends a line of the agent's own (e.g. "agent started …") to the file.</summary>
+    public static void AppendLine(string path, string line)
     {
-        Path = path;
-        MaxBytes = maxBytes;
-        _stream = Open(path);
+        using var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete });
+        stream.Write(Encoding.UTF8.GetBytes(line + "\n"));
     }
 
-    public string Path { get; }
-
-    public long MaxBytes { get; }
-
-    public string PreviousPath => Path + ".1";
-
-    public void Write(ReadOnlySpan<byte> bytes)
+    /// <summary>Rotates <paramref name="path"/> when it has grown past <paramref name="maxBytes"/>; true when it did.</summary>
+    public static bool RotateIfLarge(string path, long maxBytes = DefaultMaxBytes)
     {
-        lock (_lock)
+        try
         {
-            if (_stream.Length + bytes.Length > MaxBytes && _stream.Length > 0)
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length <= maxBytes)
             {
-                _stream.Dispose();
-                File.Move(Path, PreviousPath, overwrite: true);
-                _stream = Open(Path);
+                return false;
             }
 
-            _stream.Write(bytes);
-            _stream.Flush();
+            File.Copy(path, path + ".1", overwrite: true);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+            stream.SetLength(0);
+            return true;
         }
-    }
-
-    public void WriteLine(string line) => Write(Encoding.UTF8.GetBytes(line + "\n"));
-
-    public void Dispose()
-    {
-        lock (_lock)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            _stream.Dispose();
+            return false; // tried again at the next pass
         }
     }
 
@@ -68,14 +57,11 @@ internal sealed class BoundedLogFile : IDisposable
             var take = (int)Math.Min(stream.Length, remaining);
             stream.Seek(-take, SeekOrigin.End);
             var buffer = new byte[take];
-            await stream.ReadExactlyAsync(buffer, cancellationToken);
-            parts.Insert(0, buffer);
-            remaining -= take;
+            var read = await stream.ReadAtLeastAsync(buffer, take, throwOnEndOfStream: false, cancellationToken); // truncated meanwhile: less
+            parts.Insert(0, buffer[..read]);
+            remaining -= read;
         }
 
         return Encoding.UTF8.GetString([.. parts.SelectMany(p => p)]);
     }
-
-    private static FileStream Open(string path) =>
-        new(path, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite | FileShare.Delete });
 }

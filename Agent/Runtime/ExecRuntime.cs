@@ -1,26 +1,38 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using ManagedServers.Agent.Services;
+using ManagedServers.Agent.State;
 using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Runtime;
 
 /// <summary>
-/// Runs the host-installed <c>knotd</c>, <c>kea-dhcp4</c> and <c>kea-dhcp6</c> as child processes of the agent.
-/// Output (stdout and stderr) goes to <c>SERVICE_DIR/log/KIND.log</c>, rotated at 1 MiB with one old file kept.
-/// The child's pid is written to <c>SERVICE_DIR/run/agent.pid</c>.
+/// Runs the host-installed <c>knotd</c>, <c>kea-dhcp4</c> and <c>kea-dhcp6</c> as processes that <b>outlive the
+/// agent</b>: started in a session of their own with their output appended straight to <c>SERVICE_DIR/log/KIND.log</c>
+/// (<see cref="DetachedProcess"/>; rotated at 1 MiB by the agent, one old file kept), so stopping, restarting or
+/// upgrading the agent leaves them serving. What runs is described in <c>SERVICE_DIR/run/exec-process.json</c> (pid,
+/// start time from <c>/proc/PID/stat</c>, boot id, executable, command line).
 /// <para>
-/// When the agent dies: .NET cannot set <c>PR_SET_PDEATHSIG</c> on a child (and the signal would follow the forking
-/// thread, not the process, so a retired thread-pool thread would kill the service). Instead, a child left behind is
-/// found through its pid file at the next agent start (<see cref="AdoptAsync"/>: the pid's <c>/proc/PID/cmdline</c>
-/// must still be the service binary with this service's config), stopped, and started again under the new agent.
-/// Under systemd the unit's default <c>KillMode=control-group</c> also stops the children with the agent. On a
-/// graceful agent stop (<see cref="DisposeAsync"/>) the children are stopped: nothing would supervise them.
+/// A restarted agent <b>adopts</b> the process that file describes (<see cref="AdoptAsync"/>) when it is that very
+/// process — same boot, same pid and start time (so a reused pid is not taken for it), running the executable and the
+/// command line this service would be started with — and supervises it by polling <c>/proc</c> (it is not the new
+/// agent's child: its death is seen as the pid gone, a zombie or another start time; its exit status is unknown).
+/// A process that is this service but not as described (another executable after a package upgrade, another command
+/// line, or the <c>run/agent.pid</c> of an older agent) is stopped and the service started afresh. A graceful agent
+/// stop (<see cref="DisposeAsync"/>) leaves the services running.
 /// </para>
 /// </summary>
 internal sealed class ExecRuntime : IServiceRuntime
 {
+    /// <summary>The description of the running process, in the service's run directory.</summary>
+    public const string ProcessFileName = "exec-process.json";
+
+    /// <summary>An older agent's pid file (pid only): such a process is stopped, not adopted.</summary>
+    public const string LegacyPidFileName = "agent.pid";
+
     private static readonly string[] DefaultSearchDirectories = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"];
 
     private readonly string? _binDirectory;
@@ -99,7 +111,7 @@ internal sealed class ExecRuntime : IServiceRuntime
         lock (_lock)
         {
             spec = _specs.GetValueOrDefault(kind) ?? throw new ServiceRuntimeException($"{kind} was not created");
-            if (_children.TryGetValue(kind, out var running) && !running.Process.HasExited)
+            if (_children.TryGetValue(kind, out var running) && IsAlive(running))
             {
                 return;
             }
@@ -107,51 +119,18 @@ internal sealed class ExecRuntime : IServiceRuntime
 
         await StopStaleAsync(spec, cancellationToken);
         var binary = FindBinary(spec.Command[0]) ?? throw new ServiceRuntimeException($"{spec.Command[0]} is not installed on this host");
-        var logDirectory = Path.Combine(spec.ServiceDirectory, "log");
-        Directory.CreateDirectory(logDirectory);
-        var log = new BoundedLogFile(LogPath(spec));
-        var info = new ProcessStartInfo(binary)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            WorkingDirectory = spec.ServiceDirectory,
-        };
-        foreach (var arg in spec.Command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (name, value) in spec.Environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new ServiceRuntimeException($"{binary} did not start");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            log.Dispose();
-            throw new ServiceRuntimeException($"cannot start {binary}: {e.Message}", e);
-        }
-
-        process.StandardInput.Close();
+        Directory.CreateDirectory(Path.Combine(spec.ServiceDirectory, "log"));
+        var log = LogPath(spec);
+        BoundedLogFile.RotateIfLarge(log);
+        string[] argv = [binary, .. spec.Command.Skip(1)];
+        var pid = DetachedProcess.Spawn(binary, argv, spec.Environment, spec.ServiceDirectory, log);
         var startedAt = DateTimeOffset.UtcNow;
-        log.WriteLine($"--- {startedAt:O} agent started {string.Join(' ', spec.Command)} (pid {process.Id})");
-        var pumps = Task.WhenAll(PumpAsync(process.StandardOutput.BaseStream, log), PumpAsync(process.StandardError.BaseStream, log));
-        File.WriteAllText(PidPath(spec), process.Id.ToString(CultureInfo.InvariantCulture) + "\n");
+        var child = new Child(pid, DetachedProcess.Identify(pid)?.StartTicks ?? -1, startedAt, Ours: true);
+        BoundedLogFile.AppendLine(log, $"--- {startedAt:O} agent started {string.Join(' ', spec.Command)} (pid {pid})");
+        WriteProcessFile(spec, new ExecProcessState(pid, child.StartTicks, DetachedProcess.BootId, binary, argv, startedAt));
         lock (_lock)
         {
-            if (_children.Remove(kind, out var old))
-            {
-                old.Dispose();
-            }
-
-            _children[kind] = new Child(process, startedAt, log, pumps);
+            _children[kind] = child;
         }
     }
 
@@ -163,24 +142,50 @@ internal sealed class ExecRuntime : IServiceRuntime
             child = _children.GetValueOrDefault(kind);
         }
 
-        if (child is null || child.Process.HasExited)
+        if (child is not null)
+        {
+            await StopAsync(kind, child, grace, cancellationToken);
+        }
+    }
+
+    /// <summary>SIGTERM to the process, SIGKILL to its process group after <paramref name="grace"/>; each only while it still is that process.</summary>
+    private async Task StopAsync(string kind, Child child, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        if (!IsAlive(child))
         {
             return;
         }
 
-        ProcessSignals.Send(child.Process.Id, ProcessSignals.SigTerm);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(grace);
-        try
+        ProcessSignals.Send(child.Pid, ProcessSignals.SigTerm);
+        if (await ExitsWithinAsync(child, grace, cancellationToken))
         {
-            await child.Process.WaitForExitAsync(timeout.Token);
+            return;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+
+        _logger.ServiceKilledAfterGrace(kind, child.Pid, grace.TotalSeconds);
+        if (IsAlive(child))
         {
-            _logger.ServiceKilledAfterGrace(kind, child.Process.Id, grace.TotalSeconds);
-            child.Process.Kill();
-            await child.Process.WaitForExitAsync(cancellationToken);
+            ProcessSignals.Send(-child.Pid, ProcessSignals.SigKill); // its own process group (session leader): helpers too
+            ProcessSignals.Send(child.Pid, ProcessSignals.SigKill);
         }
+
+        await ExitsWithinAsync(child, TimeSpan.FromSeconds(10), cancellationToken);
+    }
+
+    private async Task<bool> ExitsWithinAsync(Child child, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        while (IsAlive(child))
+        {
+            if (watch.Elapsed >= limit)
+            {
+                return false;
+            }
+
+            await Task.Delay(20, cancellationToken);
+        }
+
+        return true;
     }
 
     public async Task RestartAsync(string kind, TimeSpan grace, CancellationToken cancellationToken)
@@ -191,27 +196,28 @@ internal sealed class ExecRuntime : IServiceRuntime
 
     public Task<RuntimeState> InspectAsync(string kind, CancellationToken cancellationToken)
     {
+        ServiceSpec? spec;
+        Child? child;
         lock (_lock)
         {
-            if (!_specs.TryGetValue(kind, out var spec))
-            {
-                return Task.FromResult(new RuntimeState(false, false));
-            }
-
-            if (!_children.TryGetValue(kind, out var child))
-            {
-                return Task.FromResult(new RuntimeState(true, false, Version: spec.Version));
-            }
-
-            if (!child.Process.HasExited)
-            {
-                return Task.FromResult(new RuntimeState(true, true, StartedAt: child.StartedAt, Version: spec.Version));
-            }
-
-            var code = child.Process.ExitCode;
-            var error = code > 128 ? $"killed by signal {code - 128}" : $"exited with code {code}";
-            return Task.FromResult(new RuntimeState(true, false, code, error, child.StartedAt, spec.Version));
+            spec = _specs.GetValueOrDefault(kind);
+            child = _children.GetValueOrDefault(kind);
         }
+
+        if (spec is null)
+        {
+            return Task.FromResult(new RuntimeState(false, false));
+        }
+
+        BoundedLogFile.RotateIfLarge(LogPath(spec)); // the supervision pass asks every second: the log's bound is kept here
+        if (child is null)
+        {
+            return Task.FromResult(new RuntimeState(true, false, Version: spec.Version));
+        }
+
+        return Task.FromResult(IsAlive(child)
+            ? new RuntimeState(true, true, StartedAt: child.StartedAt, Version: spec.Version)
+            : new RuntimeState(true, false, child.ExitCode, child.Ended, child.StartedAt, spec.Version));
     }
 
     /// <summary>The pid of a running child (tests kill it to simulate a crash), or null.</summary>
@@ -219,7 +225,7 @@ internal sealed class ExecRuntime : IServiceRuntime
     {
         lock (_lock)
         {
-            return _children.TryGetValue(kind, out var child) && !child.Process.HasExited ? child.Process.Id : null;
+            return _children.TryGetValue(kind, out var child) && IsAlive(child) ? child.Pid : null;
         }
     }
 
@@ -239,29 +245,56 @@ internal sealed class ExecRuntime : IServiceRuntime
         await StopAsync(kind, TimeSpan.FromSeconds(10), cancellationToken);
         lock (_lock)
         {
-            if (_children.Remove(kind, out var child))
-            {
-                child.Dispose();
-            }
-
+            _children.Remove(kind);
             if (_specs.Remove(kind, out var spec))
             {
-                TryDelete(PidPath(spec));
+                TryDelete(ProcessPath(spec));
             }
         }
     }
 
     public async Task<bool> AdoptAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
-        // A process left by a previous agent cannot be waited for nor its output captured: stop it; the caller starts
-        // the service again.
-        await StopStaleAsync(spec, cancellationToken);
         lock (_lock)
         {
             _specs[spec.Kind] = spec;
         }
 
+        if (ReadProcessFile(spec) is { } state)
+        {
+            var reason = WhyNotAdopted(spec, state);
+            if (reason is null)
+            {
+                lock (_lock)
+                {
+                    _children[spec.Kind] = new Child(state.Pid, state.StartTicks, state.StartedAt, Ours: false);
+                }
+
+                _logger.ServiceProcessAdopted(spec.Kind, state.Pid, state.StartedAt);
+                return true;
+            }
+
+            _logger.ServiceProcessNotAdopted(spec.Kind, state.Pid, reason);
+        }
+
+        // Not adopted: a process that still is this service is stopped; the caller starts the service again.
+        await StopStaleAsync(spec, cancellationToken);
         return false;
+    }
+
+    /// <summary>Null when the described process is running as this service would be started now; else why it is not adopted.</summary>
+    private string? WhyNotAdopted(ServiceSpec spec, ExecProcessState state)
+    {
+        var binary = FindBinary(spec.Command[0]);
+        string[] argv = binary is null ? [] : [binary, .. spec.Command.Skip(1)];
+        var running = DetachedProcess.Identify(state.Pid);
+        return state.BootId != DetachedProcess.BootId ? "the host rebooted since"
+            : running is not { Alive: true } ? "it no longer runs"
+            : running.StartTicks != state.StartTicks ? "the pid now belongs to another process (another start time)"
+            : binary is null ? $"{spec.Command[0]} is no longer installed"
+            : running.Executable != binary || state.Executable != binary ? $"it runs {running.Executable ?? "an unreadable executable"}, not {binary} (upgraded or moved)"
+            : !running.CommandLine.SequenceEqual(argv, StringComparer.Ordinal) || !state.CommandLine.SequenceEqual(argv, StringComparer.Ordinal) ? "its command line is not this service's"
+            : null;
     }
 
     public Task RemoveOrphansAsync(IReadOnlyCollection<string> installedKinds, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -304,35 +337,16 @@ internal sealed class ExecRuntime : IServiceRuntime
     public Task<ToolResult> RunToolInVersionAsync(string kind, string version, string serviceDirectory, IReadOnlyList<string> argv, TimeSpan timeout, CancellationToken cancellationToken) =>
         RunToolAsync(kind, argv, timeout, cancellationToken);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Leaves the services running (they outlive the agent; the next agent adopts them) and forgets them.</summary>
+    public ValueTask DisposeAsync()
     {
-        string[] kinds;
         lock (_lock)
         {
-            kinds = [.. _children.Keys];
-        }
-
-        foreach (var kind in kinds)
-        {
-            try
-            {
-                await StopAsync(kind, TimeSpan.FromSeconds(5), CancellationToken.None);
-            }
-            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-            {
-                _logger.ServiceStopFailed(kind, e.Message);
-            }
-        }
-
-        lock (_lock)
-        {
-            foreach (var child in _children.Values)
-            {
-                child.Dispose();
-            }
-
             _children.Clear();
+            _specs.Clear();
         }
+
+        return ValueTask.CompletedTask;
     }
 
     internal static string DaemonOf(string kind) => kind switch
@@ -389,65 +403,97 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
     }
 
+    /// <summary>
+    /// Stops a process an earlier agent left for this service and that is not this runtime's child now: the one its
+    /// process file describes (same boot, pid and start time), or the one an older agent's <c>agent.pid</c> names when its
+    /// command line is still this service's (pids are reused). Then forgets both files.
+    /// </summary>
     private async Task StopStaleAsync(ServiceSpec spec, CancellationToken cancellationToken)
     {
-        var pidFile = PidPath(spec);
-        if (!File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture, out var pid))
+        var stale = new List<Child>();
+        if (ReadProcessFile(spec) is { } state && state.BootId == DetachedProcess.BootId
+            && DetachedProcess.Identify(state.Pid) is { Alive: true } running && running.StartTicks == state.StartTicks)
         {
-            return;
+            stale.Add(new Child(state.Pid, state.StartTicks, state.StartedAt, Ours: false));
         }
 
-        lock (_lock)
+        var legacy = Path.Combine(spec.ServiceDirectory, "run", LegacyPidFileName);
+        if (File.Exists(legacy) && int.TryParse(File.ReadAllText(legacy).Trim(), CultureInfo.InvariantCulture, out var pid)
+            && DetachedProcess.Identify(pid) is { Alive: true } old
+            && old.CommandLine.Count > 0 && Path.GetFileName(old.CommandLine[0]) == Path.GetFileName(spec.Command[0]) && spec.Command.Skip(1).All(old.CommandLine.Contains))
         {
-            if (_children.TryGetValue(spec.Kind, out var own) && own.Process.Id == pid)
-            {
-                return; // ours (exited or not): not stale
-            }
+            stale.Add(new Child(pid, old.StartTicks, DateTimeOffset.UtcNow, Ours: false));
         }
 
-        // Only a process that still is this service (same binary name, same config) is killed: pids are reused.
-        var cmdline = ProcessSignals.CommandLine(pid);
-        var isOurs = cmdline is not null
-            && Path.GetFileName(cmdline[0]) == Path.GetFileName(spec.Command[0])
-            && spec.Command.Skip(1).All(cmdline.Contains);
-        if (isOurs)
+        foreach (var process in stale)
         {
-            _logger.StaleServiceProcess(spec.Kind, pid);
-            ProcessSignals.Send(pid, ProcessSignals.SigTerm);
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (ProcessSignals.CommandLine(pid) is not null && DateTime.UtcNow < deadline)
+            lock (_lock)
             {
-                await Task.Delay(50, cancellationToken);
-            }
-
-            if (ProcessSignals.CommandLine(pid) is not null)
-            {
-                ProcessSignals.Send(pid, ProcessSignals.SigKill);
-                while (ProcessSignals.CommandLine(pid) is not null && DateTime.UtcNow < deadline.AddSeconds(5))
+                if (_children.TryGetValue(spec.Kind, out var own) && own.Pid == process.Pid && own.StartTicks == process.StartTicks)
                 {
-                    await Task.Delay(50, cancellationToken);
+                    continue; // ours now
                 }
             }
+
+            _logger.StaleServiceProcess(spec.Kind, process.Pid);
+            await StopAsync(spec.Kind, process, TimeSpan.FromSeconds(10), cancellationToken);
         }
 
-        TryDelete(pidFile);
-    }
-
-    private static async Task PumpAsync(Stream source, BoundedLogFile log)
-    {
-        var buffer = new byte[8192];
-        try
+        TryDelete(legacy);
+        lock (_lock)
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer)) > 0)
+            if (!(_children.TryGetValue(spec.Kind, out var own) && IsAlive(own)))
             {
-                log.Write(buffer.AsSpan(0, read));
+                TryDelete(ProcessPath(spec));
             }
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+    }
+
+    /// <summary>
+    /// Whether <paramref name="child"/> still runs; the first time it is found gone, how it ended is kept: the exit
+    /// status when it was this process's child (reaped here), else only that it ended.
+    /// </summary>
+    private static bool IsAlive(Child child)
+    {
+        lock (child)
         {
+            if (child.Ended is not null)
+            {
+                return false;
+            }
+
+            if (child.Ours && DetachedProcess.TryReap(child.Pid, out var how, out var code))
+            {
+                (child.Ended, child.ExitCode) = (how, code);
+                return false;
+            }
+
+            if (DetachedProcess.Identify(child.Pid) is { Alive: true } running && running.StartTicks == child.StartTicks)
+            {
+                return true;
+            }
+
+            DetachedProcess.TryReap(child.Pid, out _, out _); // a zombie child: reaped now
+            child.Ended = child.Ours ? "exited (its exit status was not seen)" : "exited (it was started by an earlier agent process: its exit status is unknown)";
+            return false;
         }
     }
+
+    private static ExecProcessState? ReadProcessFile(ServiceSpec spec)
+    {
+        try
+        {
+            var path = ProcessPath(spec);
+            return File.Exists(path) ? JsonSerializer.Deserialize(File.ReadAllBytes(path), ExecProcessJson.Default.ExecProcessState) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteProcessFile(ServiceSpec spec, ExecProcessState state) =>
+        AtomicFile.WriteAllBytes(ProcessPath(spec), JsonSerializer.SerializeToUtf8Bytes(state, ExecProcessJson.Default.ExecProcessState), AtomicFile.OwnerOnly);
 
     private static async Task<(int ExitCode, string Output)> RunToEndAsync(string binary, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -486,7 +532,7 @@ internal sealed class ExecRuntime : IServiceRuntime
         return text.Length > 2000 ? text[..2000] + "…" : text;
     }
 
-    private static string PidPath(ServiceSpec spec) => Path.Combine(spec.ServiceDirectory, "run", "agent.pid");
+    private static string ProcessPath(ServiceSpec spec) => Path.Combine(spec.ServiceDirectory, "run", ProcessFileName);
 
     private static string LogPath(ServiceSpec spec) => Path.Combine(spec.ServiceDirectory, "log", spec.Kind + ".log");
 
@@ -501,13 +547,20 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
     }
 
-    private sealed record Child(Process Process, DateTimeOffset StartedAt, BoundedLogFile Log, Task Pumps) : IDisposable
+    /// <summary>A service process: this runtime's child (<paramref name="Ours"/>: it can be reaped) or adopted. Guarded by its own lock.</summary>
+    private sealed record Child(int Pid, long StartTicks, DateTimeOffset StartedAt, bool Ours)
     {
-        public void Dispose()
-        {
-            Pumps.Wait(TimeSpan.FromSeconds(2));
-            Process.Dispose();
-            Log.Dispose();
-        }
+        /// <summary>How it ended, once seen gone; null while it runs.</summary>
+        public string? Ended { get; set; }
+
+        public int? ExitCode { get; set; }
     }
+
 }
+
+/// <summary>What <c>run/exec-process.json</c> says about the process of a service (see <see cref="ExecRuntime"/>).</summary>
+internal sealed record ExecProcessState(int Pid, long StartTicks, string BootId, string Executable, IReadOnlyList<string> CommandLine, DateTimeOffset StartedAt);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, WriteIndented = true)]
+[JsonSerializable(typeof(ExecProcessState))]
+internal sealed partial class ExecProcessJson : JsonSerializerContext;

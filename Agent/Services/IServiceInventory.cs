@@ -21,6 +21,12 @@ internal interface IServiceInventory
     /// <summary>Where a service answers: DNS listen endpoint, Kea control socket; null when not installed.</summary>
     ServiceEndpoints? Endpoints(string kind);
 
+    /// <summary>
+    /// The zones the DNS service was given by the last <c>dns.apply</c> that took effect, with the serial each must
+    /// answer; empty when none was applied (or no DNS service is installed).
+    /// </summary>
+    IReadOnlyList<DnsZoneSpec> DnsZones();
+
     /// <summary>The last <paramref name="maxBytes"/> bytes of a service's log (container log or captured process output).</summary>
     Task<string> ReadLogTailAsync(string kind, int maxBytes, CancellationToken cancellationToken);
 

@@ -42,32 +42,32 @@ internal sealed record ServiceLayout(string Kind, string Directory)
 /// <summary>Generates each service's configuration and command line (identical for both runtimes).</summary>
 internal static class ServiceConfigs
 {
-    public const int DefaultDnsPort = 53;
-
     private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     /// <summary>Kea's hook libraries, the same path on the host and in the image (Debian multiarch).</summary>
     public static string KeaHooksDirectory { get; } = FindKeaHooks();
 
     /// <summary>The DNS listen addresses: the configured one, or all IPv4 and IPv6 addresses.</summary>
-    public static IReadOnlyList<string> DnsListen(string? address, int? port)
-    {
-        var p = port ?? DefaultDnsPort;
-        return address is null ? [$"0.0.0.0@{p}", $"::@{p}"] : [$"{address}@{p}"];
-    }
+    public static IReadOnlyList<string> DnsListen(string? address, int? port) => Contracts.Agent.DnsListen.FromAddressAndPort(address, port);
 
     /// <summary>The DNS listen entries of an installed service: its <see cref="InstalledService.Listen"/> list, else address and port.</summary>
     public static IReadOnlyList<string> DnsListen(InstalledService record) =>
         record.Listen is { Count: > 0 } listen ? listen : DnsListen(record.ListenAddress, record.Port);
 
-    /// <summary>What knot.conf listens on: the last applied spec's entries when it names some, else the install's.</summary>
+    /// <summary>
+    /// What knot.conf listens on: the service's own listen entries when it has some (set by the install that named
+    /// them and by every <c>dns.apply</c> that changed them), else the last applied spec's, else the install's address
+    /// and port (services installed before entries were recorded).
+    /// </summary>
     public static IReadOnlyList<string> DnsEffectiveListen(ServiceLayout layout, InstalledService record) =>
-        Dns.DnsAppliedStore.Read(layout) is { } applied ? Dns.KnotConf.EffectiveListen(applied.Spec, DnsListen(record)) : DnsListen(record);
+        record.Listen is { Count: > 0 } listen ? listen
+        : Dns.DnsAppliedStore.Read(layout) is { } applied ? Dns.KnotConf.EffectiveListen(applied.Spec, DnsListen(record))
+        : DnsListen(record);
 
-    /// <summary>Where to probe DNS: the first listen entry, loopback when it is a wildcard address.</summary>
-    public static IPEndPoint DnsProbeEndpoint(IReadOnlyList<string> listen)
+    /// <summary>Where to probe a DNS listen entry: its address and port, loopback when it is a wildcard address.</summary>
+    public static IPEndPoint DnsProbeEndpoint(string listen)
     {
-        var endpoint = Dns.KnotConf.ParseListen(listen[0]);
+        var endpoint = Dns.KnotConf.ParseListen(listen);
         var ip = endpoint.Address;
         if (ip.Equals(IPAddress.Any))
         {
@@ -83,20 +83,28 @@ internal static class ServiceConfigs
 
     /// <summary>
     /// Writes the configuration of the service into <paramref name="layout"/> and returns how to run it. DNS: knot.conf
-    /// rendered by <see cref="Dns.KnotConf"/> from the last applied spec (none yet: no zones), with the service's listen
-    /// entries when the spec names none; <paramref name="dnstapAvailable"/>: whether its knotd has mod-dnstap.
+    /// rendered by <see cref="Dns.KnotConf"/> from the last applied spec (none yet: no zones), listening where
+    /// <see cref="DnsEffectiveListen"/> says; <paramref name="dnstapAvailable"/>: whether its knotd has mod-dnstap.
     /// </summary>
     public static ServiceSpec Write(ServiceLayout layout, InstalledService record, bool dnstapAvailable)
     {
         layout.CreateDirectories();
         var text = record.Kind switch
         {
-            ServiceKinds.Dns => Dns.KnotConf.Render(Dns.DnsAppliedStore.Read(layout)?.Spec ?? new DnsConfigSpec([], []), layout, DnsListen(record), dnstapAvailable),
+            ServiceKinds.Dns => RenderKnotConf(layout, record, dnstapAvailable),
             ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6 => KeaConfig(layout, record.Kind),
             _ => throw new ServiceRuntimeException($"unknown service kind '{record.Kind}'"),
         };
         AtomicFile.WriteAllText(layout.ConfigFile, text, AtomicFile.OwnerOnly);
         return SpecOf(layout, record.Kind, record.Version);
+    }
+
+    /// <summary>knot.conf of the last applied spec (none yet: no zones), listening where <see cref="DnsEffectiveListen"/> says.</summary>
+    private static string RenderKnotConf(ServiceLayout layout, InstalledService record, bool dnstapAvailable)
+    {
+        var listen = DnsEffectiveListen(layout, record);
+        var spec = Dns.DnsAppliedStore.Read(layout)?.Spec ?? new DnsConfigSpec([], []);
+        return Dns.KnotConf.Render(spec with { Listen = listen }, layout, listen, dnstapAvailable);
     }
 
     /// <summary>How to run an installed service (its configuration already written).</summary>

@@ -90,9 +90,12 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
 
         return kind == ServiceKinds.Dns
-            ? new ServiceEndpoints(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(kind), record)), Layout(kind).ControlSocket)
+            ? new ServiceEndpoints(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(kind), record)[0]), Layout(kind).ControlSocket)
             : new ServiceEndpoints(null, Layout(kind).ControlSocket);
     }
+
+    public IReadOnlyList<DnsZoneSpec> DnsZones() =>
+        TryRecord(ServiceKinds.Dns) is not null && Dns.DnsAppliedStore.Read(Layout(ServiceKinds.Dns)) is { } applied ? applied.Spec.Zones : [];
 
     public async Task<string> ReadLogTailAsync(string kind, int maxBytes, CancellationToken cancellationToken) =>
         TryRecord(kind) is not null && Runtime is { } runtime ? await runtime.ReadLogTailAsync(kind, maxBytes, cancellationToken) : string.Empty;
@@ -103,8 +106,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             : new RuntimeHealth(true, "no runtime in use yet (no service installed)");
 
     /// <summary>
-    /// At agent start: takes over what runs (containers are adopted as they are; exec children left by a previous agent
-    /// are stopped), removes leftovers of kinds not installed, and starts what should run.
+    /// At agent start: adopts what a previous agent left running (containers as they are; exec processes when they are
+    /// the ones their process file describes), removes leftovers of kinds not installed, and starts what should run.
     /// </summary>
     public async Task ReconcileAsync(CancellationToken cancellationToken)
     {
@@ -569,30 +572,64 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         steps?.Add($"re-created {Describe(runtime, record.Kind)} ({record.Version})");
     }
 
-    private async Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, InstalledService record, StepLog steps, CancellationToken cancellationToken)
+    private Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, InstalledService record, StepLog steps, CancellationToken cancellationToken) =>
+        record.Kind == ServiceKinds.Dns
+            ? WaitDnsAnsweringHeldAsync(runtime, record.Version, ServiceConfigs.DnsEffectiveListen(Layout(record.Kind), record), steps, cancellationToken)
+            : WaitAnsweringOrFailAsync(runtime, record.Kind, record.Version, token => ServiceProbes.KeaStatusAsync(Layout(record.Kind).ControlSocket, token, ProbeTimeout), steps, cancellationToken);
+
+    /// <summary>
+    /// Waits (the DNS gate held) until the DNS service answers on every one of <paramref name="listen"/> (Knot entries;
+    /// a wildcard address is asked on loopback), or throws <see cref="ServiceCommandException"/> saying why: it stopped
+    /// (with its last output, e.g. a port in use), or an entry does not answer within <see cref="ServiceManagerOptions.AnswerTimeout"/>.
+    /// </summary>
+    internal Task WaitDnsAnsweringHeldAsync(IServiceRuntime runtime, string version, IReadOnlyList<string> listen, StepLog steps, CancellationToken cancellationToken) =>
+        WaitAnsweringOrFailAsync(
+            runtime,
+            ServiceKinds.Dns,
+            version,
+            async token =>
+            {
+                ProbeResult? first = null;
+                foreach (var entry in listen)
+                {
+                    var result = await ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(entry), token, ProbeTimeout);
+                    if (!result.Ok)
+                    {
+                        return result;
+                    }
+
+                    first ??= result;
+                }
+
+                return listen.Count == 1 ? first! : first! with { Message = $"{first!.Message} on each of {DnsListen.Display(listen)}" };
+            },
+            steps,
+            cancellationToken);
+
+    private async Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, string kind, string version, Func<CancellationToken, Task<ProbeResult>> probe, StepLog steps, CancellationToken cancellationToken)
     {
         // Real time, not _time: this waits for a real process to answer.
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         ProbeResult? last = null;
         while (true)
         {
-            last = await ProbeAsync(record, cancellationToken);
+            last = await probe(cancellationToken);
             if (last.Ok)
             {
                 steps.Add(string.Create(CultureInfo.InvariantCulture, $"answering after {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds:0.0} s ({ServiceProbes.Describe(last)})"));
                 return;
             }
 
-            var state = await runtime.InspectAsync(record.Kind, cancellationToken);
+            var state = await runtime.InspectAsync(kind, cancellationToken);
             if (!state.Running)
             {
-                var tail = await runtime.ReadLogTailAsync(record.Kind, 600, cancellationToken);
-                throw new ServiceCommandException($"{record.Kind} {record.Version} stopped right after starting ({state.Error ?? "not running"}){(tail.Length > 0 ? "; last output: " + tail.Trim() : string.Empty)}", steps);
+                var tail = await runtime.ReadLogTailAsync(kind, 600, cancellationToken);
+                throw new ServiceCommandException($"{kind} {version} stopped right after starting ({state.Error ?? "not running"}){(tail.Length > 0 ? "; last output: " + tail.Trim() : string.Empty)}", steps);
             }
 
             if (System.Diagnostics.Stopwatch.GetElapsedTime(started) >= _options.AnswerTimeout)
             {
-                throw new ServiceCommandException($"{record.Kind} {record.Version} runs but does not answer after {_options.AnswerTimeout.TotalSeconds:0} s: {last.Message}", steps);
+                throw new ServiceCommandException($"{kind} {version} runs but does not answer after {_options.AnswerTimeout.TotalSeconds:0} s: {last.Message}", steps);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
@@ -602,7 +639,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     /// <summary>
     /// Starts a service that is not running after removing the pid files its daemon left (knotd and Kea refuse to
     /// start while their pid file names a live process, and in a container that pid, 1, is always alive).
-    /// The agent's own <c>agent.pid</c> (exec runtime) stays.
+    /// An older agent's <c>agent.pid</c> stays for the exec runtime to check.
     /// </summary>
     private async Task StartCleanAsync(IServiceRuntime runtime, string kind, CancellationToken cancellationToken)
     {
@@ -612,7 +649,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         {
             foreach (var file in Directory.EnumerateFiles(run, "*.pid"))
             {
-                if (Path.GetFileName(file) != "agent.pid")
+                if (Path.GetFileName(file) != ExecRuntime.LegacyPidFileName)
                 {
                     File.Delete(file);
                 }
@@ -621,11 +658,6 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
         await runtime.StartAsync(kind, cancellationToken);
     }
-
-    private Task<ProbeResult> ProbeAsync(InstalledService record, CancellationToken cancellationToken) =>
-        record.Kind == ServiceKinds.Dns
-            ? ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(record.Kind), record)), cancellationToken, ProbeTimeout)
-            : ServiceProbes.KeaStatusAsync(Layout(record.Kind).ControlSocket, cancellationToken, ProbeTimeout);
 
     private async Task CleanUpAsync(IServiceRuntime runtime, string kind, ServiceLayout layout, bool removeDirectory, StepLog steps)
     {
@@ -835,6 +867,18 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Records the listen entries a <c>dns.apply</c> made live as the DNS service's own (from inside
+    /// <see cref="WithServiceAsync"/>), so a later install or restart keeps them.
+    /// </summary>
+    internal void SetDnsListenHeld(IReadOnlyList<string> listen)
+    {
+        if (TryEntry(ServiceKinds.Dns) is { } entry && !(entry.Record.Listen ?? []).SequenceEqual(listen, StringComparer.Ordinal))
+        {
+            Update(entry, entry.Record with { Listen = [.. listen] });
+        }
+    }
+
     /// <summary>Where services live (<c>STATE_DIR/services</c>).</summary>
     public string ServicesRoot => _options.ServicesRoot;
 
@@ -943,16 +987,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     {
         var r = entry.Record;
         var layout = Layout(r.Kind);
-        string? listen = r.Kind == ServiceKinds.Dns ? string.Join(", ", ServiceConfigs.DnsEffectiveListen(layout, r).Select(ListenText)) : null;
+        string? listen = r.Kind == ServiceKinds.Dns ? DnsListen.Display(ServiceConfigs.DnsEffectiveListen(layout, r)) : null;
         return new ServiceStatus(r.Kind, entry.State, entry.Since, r.RestartCount, r.Version, r.Runtime, entry.Error, listen);
-    }
-
-    /// <summary>Knot's "ADDRESS@PORT" as "ADDRESS:PORT" ("[::]:53" for IPv6).</summary>
-    private static string ListenText(string knot)
-    {
-        var at = knot.LastIndexOf('@');
-        var address = knot[..at];
-        return address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{knot[(at + 1)..]}" : $"{address}:{knot[(at + 1)..]}";
     }
 
     /// <summary>One installed service: its record and what the agent sees now (guarded by the kind's gate, read under the lock).</summary>

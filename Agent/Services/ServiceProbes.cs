@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using DnsClient;
+using ManagedServers.Agent.Dns;
 
 namespace ManagedServers.Agent.Services;
 
@@ -10,9 +10,9 @@ namespace ManagedServers.Agent.Services;
 internal sealed record ProbeResult(bool Ok, string Message, TimeSpan Latency);
 
 /// <summary>
-/// "Is it answering?" checks, shared by <c>service.install</c> and diagnostics. DNS: one UDP query (SOA of the root,
-/// through DnsClient, which can target any address:port); any DNS response counts, REFUSED included (a server with no
-/// zones refuses). Kea: <c>status-get</c> over its unix control socket must return result 0.
+/// "Is it answering?" checks, shared by <c>service.install</c> and diagnostics. DNS: one UDP query (SOA of the root)
+/// from the agent's probe socket (<see cref="AgentDnsProbe"/>, so DNS monitoring leaves it out); any DNS response counts,
+/// REFUSED included (a server with no zones refuses). Kea: <c>status-get</c> over its unix control socket must return result 0.
 /// </summary>
 internal static class ServiceProbes
 {
@@ -20,33 +20,10 @@ internal static class ServiceProbes
 
     public static async Task<ProbeResult> DnsAsync(IPEndPoint endpoint, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
-        var options = new LookupClientOptions(new NameServer(endpoint))
-        {
-            UseCache = false,
-            Retries = 0,
-            Timeout = timeout ?? DefaultTimeout,
-            ThrowDnsErrors = false,
-            ContinueOnDnsError = false,
-            ContinueOnEmptyResponse = false,
-            UseTcpFallback = false,
-            Recursion = false,
-        };
-        var client = new LookupClient(options);
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var response = await client.QueryAsync(".", QueryType.SOA, QueryClass.IN, cancellationToken);
-            var rcode = Mnemonic((int)response.Header.ResponseCode);
-            return new ProbeResult(true, rcode, Stopwatch.GetElapsedTime(started));
-        }
-        catch (DnsResponseException e)
-        {
-            return new ProbeResult(false, $"no answer from {endpoint}: {e.DnsError}", Stopwatch.GetElapsedTime(started));
-        }
-        catch (SocketException e)
-        {
-            return new ProbeResult(false, $"no answer from {endpoint}: {e.Message}", Stopwatch.GetElapsedTime(started));
-        }
+        var answer = await AgentDnsProbe.Shared.QuerySoaAsync(endpoint, ".", timeout ?? DefaultTimeout, cancellationToken);
+        return answer.Answered
+            ? new ProbeResult(true, answer.RcodeText, answer.Latency)
+            : new ProbeResult(false, answer.Error ?? $"no answer from {endpoint}", answer.Latency);
     }
 
     /// <summary><c>{"command":"status-get"}</c> on Kea's control socket; ok when <c>result</c> is 0.</summary>
@@ -116,21 +93,4 @@ internal static class ServiceProbes
     /// <summary>For logs and steps: "REFUSED in 3 ms".</summary>
     public static string Describe(ProbeResult result) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{result.Message} in {result.Latency.TotalMilliseconds:0} ms");
-
-    /// <summary>RFC 1035/2136 mnemonics of DNS response codes.</summary>
-    public static string Mnemonic(int code) => code switch
-    {
-        0 => "NOERROR",
-        1 => "FORMERR",
-        2 => "SERVFAIL",
-        3 => "NXDOMAIN",
-        4 => "NOTIMP",
-        5 => "REFUSED",
-        6 => "YXDOMAIN",
-        7 => "YXRRSET",
-        8 => "NXRRSET",
-        9 => "NOTAUTH",
-        10 => "NOTZONE",
-        _ => "RCODE" + code.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

@@ -44,6 +44,12 @@ internal static partial class ServicesLog
     [LoggerMessage(812, LogLevel.Information, "Service {Kind}: stopping process {Pid} left by a previous agent")]
     public static partial void StaleServiceProcess(this ILogger logger, string kind, int pid);
 
+    [LoggerMessage(814, LogLevel.Information, "Service {Kind}: adopted process {Pid} (running since {StartedAt:u}, left by a previous agent)")]
+    public static partial void ServiceProcessAdopted(this ILogger logger, string kind, int pid, DateTimeOffset startedAt);
+
+    [LoggerMessage(815, LogLevel.Information, "Service {Kind}: process {Pid} of a previous agent not adopted: {Reason}")]
+    public static partial void ServiceProcessNotAdopted(this ILogger logger, string kind, int pid, string reason);
+
     [LoggerMessage(813, LogLevel.Information, "Removing container {Container}: not an installed service")]
     public static partial void OrphanContainerRemoved(this ILogger logger, string container);
 }

@@ -22,7 +22,7 @@ public static partial class ServicesEndpoints
         var write = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(AuthNames.PeopleWrite);
         read.MapGet("/services", ListAsync).WithName("ListServices").WithSummary("The server's services: state, since, restarts, version");
         write.MapPost("/services", AddAsync).WithName("AddService")
-            .WithSummary("Install a service (dns, dhcp4, dhcp6), or update an installed one to another version (202: a job)");
+            .WithSummary("Install a service (dns, dhcp4, dhcp6), update an installed one to another version, or change an installed dns service's listen entries (applied like a push: a new configuration version) (202: a job)");
         write.MapPost("/services/{service}/{action}", ManageAsync).WithName("ManageService")
             .WithSummary("Start, stop or restart a service (202: a job)");
         write.MapDelete("/services/{service}", RemoveAsync).WithName("RemoveService")

@@ -18,6 +18,38 @@ public static class DnsListen
     /// <summary>Knot's default when none are given: port 53 on every IPv4 and IPv6 address.</summary>
     public static IReadOnlyList<string> Default { get; } = [$"0.0.0.0@{DefaultPort}", $"::@{DefaultPort}"];
 
+    /// <summary>
+    /// The entries of the older form <c>listen_address</c>/<c>port</c>: the address at the port (53 when not given), or
+    /// every IPv4 and IPv6 address at the port when no address is given. An address that does not parse is kept as it is
+    /// (callers validate it first).
+    /// </summary>
+    public static IReadOnlyList<string> FromAddressAndPort(string? address, int? port)
+    {
+        var p = (port ?? DefaultPort).ToString(CultureInfo.InvariantCulture);
+        if (address is null)
+        {
+            return [$"0.0.0.0@{p}", $"::@{p}"];
+        }
+
+        return [TryParse($"{address}@{p}", out var canonical, out _, out _) ? canonical : $"{address}@{p}"];
+    }
+
+    /// <summary>An entry as people read it: <c>192.0.2.1@53</c> → <c>192.0.2.1:53</c>, <c>::@53</c> → <c>[::]:53</c>.</summary>
+    public static string Display(string entry)
+    {
+        var at = entry.LastIndexOf('@');
+        if (at < 0)
+        {
+            return entry;
+        }
+
+        var address = entry[..at];
+        return address.Contains(':', StringComparison.Ordinal) ? $"[{address}]:{entry[(at + 1)..]}" : $"{address}:{entry[(at + 1)..]}";
+    }
+
+    /// <summary>Entries as people read them, comma-separated (the form of a service's <c>listen</c> in its status).</summary>
+    public static string Display(IEnumerable<string> entries) => string.Join(", ", entries.Select(Display));
+
     /// <summary>Parses one entry into its canonical form (<c>address@port</c>), or says what is wrong with it.</summary>
     public static bool TryParse(string? entry, out string canonical, out IPEndPoint? endpoint, out string? error)
     {

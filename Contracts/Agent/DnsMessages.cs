@@ -46,11 +46,15 @@ public sealed record DnsZoneState(string Zone, long? Serial, string? Error = nul
 
 /// <summary>
 /// Output of <c>dns.apply</c> (also sent as the result's output when it failed): the version now live, whether the
-/// agent rolled back, the rendered knot.conf now live, each zone's serial as answered, and the steps taken.
+/// agent rolled back, the rendered knot.conf now live, each zone's serial as answered, and the steps taken; once it took
+/// effect on a running service, the listen entries it answers on (each checked when they changed), and the DNS
+/// service's status after it (null from agents before these fields).
 /// </summary>
 public sealed record DnsApplyOutput(
     int LiveVersion,
     bool RolledBack,
     string KnotConf,
     IReadOnlyList<DnsZoneState> Zones,
-    IReadOnlyList<string> Steps);
+    IReadOnlyList<string> Steps,
+    IReadOnlyList<string>? Listen = null,
+    ServiceStatus? Service = null);

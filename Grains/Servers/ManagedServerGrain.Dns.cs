@@ -164,12 +164,55 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         }
     }
 
+    /// <summary>The listen entries a service request names (<c>listen</c>, or the older <c>listen_address</c>/<c>port</c>), or null.</summary>
+    private static IReadOnlyList<string>? RequestedListen(JobRequest request) =>
+        request.Listen is { } listen ? [.. listen]
+        : request.ListenAddress is not null || request.Port is not null ? DnsListen.FromAddressAndPort(request.ListenAddress, request.Port)
+        : null;
+
+    /// <summary>
+    /// The new listen entries when an update of the installed dns service changes them (null: it does not). Such a change
+    /// is applied like a push (<c>dns.apply</c>: validated, knotd restarted, every entry checked, rolled back on failure)
+    /// and is a new configuration version. It keeps the version running: asking for another version at the same time is
+    /// refused (one change at a time, each with its own rollback).
+    /// </summary>
+    private IReadOnlyList<string>? ListenChangeOf(JobRequest request)
+    {
+        if (request.Service != ServiceKinds.Dns || RequestedListen(request) is not { } requested || S.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
+        {
+            return null;
+        }
+
+        // What is live: the agent's report, else what the control plane last made live.
+        var live = service.Listen ?? (D.Listen.Count > 0 ? DnsListen.Display(D.Listen) : null);
+        if (live == DnsListen.Display(requested))
+        {
+            return null;
+        }
+
+        if (request.Version is { } version && version != service.Version)
+        {
+            throw new ConflictException($"the dns service runs {service.Version}: change its version ({version}) and its listen entries ({DnsListen.Display(requested)}) one at a time, each is applied and rolled back on its own") { Field = "version" };
+        }
+
+        return requested;
+    }
+
     /// <summary>
     /// Builds the <c>dns.apply</c> command of a push: the model to serve and the zone files the server lacks. Throws
-    /// (and nothing is stored) when a zone has gone or the version to revert to is unknown.
+    /// (and nothing is stored) when a zone has gone or the version to revert to is unknown. A listen change
+    /// (<paramref name="listenChange"/>) keeps the zones live at their live serials and sends no file.
     /// </summary>
-    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(JobKind kind, JobRequest request)
+    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(JobKind kind, JobRequest request, IReadOnlyList<string>? listenChange = null)
     {
+        if (listenChange is not null)
+        {
+            var live = D.Applied.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => new DnsZoneSpec(z.Key, z.Value.Serial)).ToList();
+            var change = await DnsApplyArgsAsync([.. listenChange], live, []);
+            var from = S.Services.Find(s => s.Kind == ServiceKinds.Dns)?.Listen ?? DnsListen.Display(D.Listen);
+            return (change, $"listen entries {from} → {DnsListen.Display(listenChange)}; {(live.Count == 1 ? "1 zone stays at its" : $"{live.Count} zones stay at their")} live serial; knotd restarts (it binds at start only)");
+        }
+
         var zones = D.Zones;
         var listen = D.Listen;
         if (kind == JobKind.RevertConfig)
@@ -222,13 +265,19 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             }
         }
 
-        await RefreshSettingsAsync();
-        var spec = new DnsConfigSpec([.. listen], specZones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
-        var args = new DnsApplyArgs(D.LastVersion + 1, spec, files);
+        var args = await DnsApplyArgsAsync([.. listen], specZones, files);
         var plan = $"{specZones.Count} zone{(specZones.Count == 1 ? string.Empty : "s")}, {files.Count} to send"
             + (files.Count == 0 ? string.Empty : $" ({string.Join(", ", files.Take(5).Select(f => $"{f.Zone} serial {f.Serial}"))}{(files.Count > 5 ? ", …" : string.Empty)})")
             + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty);
-        return (JsonSerializer.Serialize(args, ContractsJson.Default.DnsApplyArgs), plan);
+        return (args, plan);
+    }
+
+    /// <summary>The <c>dns.apply</c> arguments (JSON) of the next version: the model (modules follow the DNS monitoring setting) and the files to write.</summary>
+    private async Task<string> DnsApplyArgsAsync(IReadOnlyList<string> listen, IReadOnlyList<DnsZoneSpec> zones, IReadOnlyList<DnsZoneFile> files)
+    {
+        await RefreshSettingsAsync();
+        var spec = new DnsConfigSpec(listen, zones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
+        return JsonSerializer.Serialize(new DnsApplyArgs(D.LastVersion + 1, spec, files), ContractsJson.Default.DnsApplyArgs);
     }
 
     /// <summary>
@@ -280,7 +329,16 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         if (job.Kind == JobKind.RevertConfig)
         {
             D.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
-            D.Listen = [.. args.Config.Listen];
+        }
+
+        if (job.Kind is JobKind.RevertConfig or JobKind.UpdateService)
+        {
+            D.Listen = [.. args.Config.Listen]; // a revert or a listen change: these entries are the server's from now on
+        }
+
+        if (result.Service is { } service)
+        {
+            SetService(ServiceKinds.Dns, service);
         }
 
         _dnsDirty = true;
@@ -289,6 +347,8 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         {
             ["config_version"] = D.LiveVersion,
             ["config_changed"] = changed,
+            ["listen"] = result.Listen is { } answering ? new JsonArray([.. answering.Select(e => (JsonNode)JsonValue.Create(e))]) : null,
+            ["service"] = result.Service is { } status ? JsonSerializer.SerializeToNode(status, ContractsJson.Default.ServiceStatus) : null,
             ["zones"] = new JsonArray([.. args.Config.Zones.Select(z => (JsonNode)new JsonObject
             {
                 ["zone"] = z.Name,
@@ -307,6 +367,11 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             if (output is not null && JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput) is { } result)
             {
                 AddAgentSteps(job, result.Steps);
+                if (result.Service is { } service)
+                {
+                    SetService(ServiceKinds.Dns, service);
+                }
+
                 if (result.RolledBack)
                 {
                     Step(job, $"the agent rolled back: version {(D.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");

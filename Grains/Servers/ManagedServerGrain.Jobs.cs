@@ -73,7 +73,10 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         var kind = CheckFits(definition, request);
-        var dnsPlan = kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig ? await PlanDnsApplyAsync(kind, request) : default;
+        var listenChange = kind == JobKind.UpdateService ? ListenChangeOf(request) : null;
+        var dnsPlan = kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig || listenChange is not null
+            ? await PlanDnsApplyAsync(kind, request, listenChange)
+            : default;
         var now = time.GetUtcNow();
         var job = new JobEntry
         {
@@ -202,7 +205,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
     {
         // A DNS service keeps its listen entries across updates unless the request names new ones.
-        IReadOnlyList<string>? listen = request.Listen is { } l ? [.. l] : job.Service == ServiceKinds.Dns && D.Listen.Count > 0 ? [.. D.Listen] : null;
+        IReadOnlyList<string>? listen = job.Service != ServiceKinds.Dns ? null : RequestedListen(request) ?? (D.Listen.Count > 0 ? [.. D.Listen] : null);
         string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
         if (job.Kind is JobKind.AddService && definition.Runtime == AgentRuntime.Auto)
         {
@@ -289,7 +292,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
                 case JobKind.DebugBundle:
                     OnDebugBundle(job, output);
                     break;
-                case JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig:
+                case var _ when job.CommandKind == CommandKinds.DnsApply: // pushes, reverts, listen changes
                     OnDnsApplyResult(job, output);
                     break;
                 default:
@@ -315,19 +318,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             AddAgentSteps(job, parsed.Steps);
         }
 
-        // A new list (not changed in place): callers compare the old one with it.
-        var services = S.Services.Where(s => s.Kind != job.Service).ToList();
-        if (job.Kind != JobKind.RemoveService && parsed?.Service is { } service)
-        {
-            services.Add(ToSnapshot(service));
-        }
-
-        SetServices(services);
-        if (S.ServicesReportedAt is not { } reported || reported < _resultCompletedAt)
-        {
-            S.ServicesReportedAt = _resultCompletedAt;
-        }
-
+        SetService(job.Service!, job.Kind == JobKind.RemoveService ? null : parsed?.Service);
         OnDnsServiceResult(job);
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
     }
@@ -442,6 +433,23 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
         SetServices(services);
         return true;
+    }
+
+    /// <summary>One service as the agent's result reports it (null: gone), as of the result's completion time.</summary>
+    private void SetService(string kind, ServiceStatus? status)
+    {
+        // A new list (not changed in place): callers compare the old one with it.
+        var services = S.Services.Where(s => s.Kind != kind).ToList();
+        if (status is not null)
+        {
+            services.Add(ToSnapshot(status));
+        }
+
+        SetServices(services);
+        if (S.ServicesReportedAt is not { } reported || reported < _resultCompletedAt)
+        {
+            S.ServicesReportedAt = _resultCompletedAt;
+        }
     }
 
     /// <summary>The server's services (sorted by kind), and the record's dns/dhcp4/dhcp6 versions, which follow them.</summary>

@@ -104,6 +104,23 @@ public sealed class DnsCommandTests() : FakeApiTests(useApi: true)
     }
 
     [Fact]
+    public async Task No_hits_yet_says_when_they_arrive_with_the_interval_in_force()
+    {
+        Api.AddServer("dns1");
+        Api.Monitoring = Api.Monitoring with { DnsIntervalSeconds = 30 };
+
+        var run = await Cli.RunAsync("dns", "top", "dns1");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("No DNS hits recorded for dns1 in the last 1h.", run.Stdout);
+        Assert.Contains("Hits arrive once per DNS interval (every 30 s)", run.Stdout);
+
+        Api.Monitoring = Api.Monitoring with { DnsMonitoring = false };
+        run = await Cli.RunAsync("dns", "top", "dns1");
+        Assert.Contains("DNS monitoring is off: turn it on with msctl settings monitoring set --dns-monitoring.", run.Stdout);
+    }
+
+    [Fact]
     public async Task Top_refuses_a_bad_count()
     {
         Api.AddServer("dns1");

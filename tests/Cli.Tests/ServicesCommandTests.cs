@@ -31,6 +31,26 @@ public sealed class ServicesCommandTests() : FakeApiTests(useApi: true)
     }
 
     [Fact]
+    public async Task A_listen_change_ends_with_where_the_service_answers_now()
+    {
+        Api.AddServer("dns-01");
+        var result = JsonSerializer.SerializeToElement(new
+        {
+            config_version = 4,
+            config_changed = true,
+            zones = Array.Empty<object>(),
+            listen = new[] { "127.0.0.1@5354", "::1@5354" },
+            service = new ServiceStatus("dns", "running", FakeApi.Now, 0, "3.2.6-ms1", "docker", null, "127.0.0.1:5354, [::1]:5354"),
+        });
+        Api.NextJobScripts.Enqueue([FakeApi.Job("succeeded", 100, 1, result, steps: ["agent: listening on 127.0.0.1:5354, [::1]:5354: every entry answers", "succeeded"])]);
+
+        var run = await Cli.RunAsync("services", "add", "dns-01", "dns", "--listen", "127.0.0.1@5354,::1@5354");
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("Done: dns answers on 127.0.0.1:5354, [::1]:5354 (each entry checked), configuration version 4.", System.Text.RegularExpressions.Regex.Replace(run.Stdout, @"\s+", " "));
+    }
+
+    [Fact]
     public async Task A_failed_job_is_one_error_line_and_a_non_zero_exit()
     {
         Api.AddServer("dns-01");

@@ -49,11 +49,15 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, Listen: [.. listen]));
         var command = await TakeOneAsync(id);
         Assert.Equal(listen, command.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
-        var status = new ServiceStatus(ServiceKinds.Dns, ServiceStates.Running, DateTimeOffset.UtcNow, 0, "3.2.6", RuntimeNames.Exec, null, listen[0]);
+        var status = Running(listen);
         await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow,
             Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(status, ["installed"]), ContractsJson.Default.ServiceCommandOutput)));
         Assert.Equal(JobState.Succeeded, (await Jobs(id).GetJobAsync(job.Id))!.State);
     }
+
+    /// <summary>The dns service's status as the agent reports it, listening on <paramref name="listen"/>.</summary>
+    private static ServiceStatus Running(IReadOnlyList<string> listen) =>
+        new(ServiceKinds.Dns, ServiceStates.Running, DateTimeOffset.UtcNow, 0, "3.2.6", RuntimeNames.Exec, null, DnsListen.Display(listen));
 
     private Task<AgentCommand> TakeOneAsync(string id) => Server(id).TakeOneAsync(Patience);
 
@@ -70,7 +74,11 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
     private async Task AnswerAsync(string id, AgentCommand command, DnsApplyArgs args, bool success = true, bool rolledBack = false)
     {
         var conf = "# knot.conf\n" + string.Join('\n', args.Config.Listen.Select(l => "listen: " + l)) + "\n" + string.Join('\n', args.Config.Zones.Select(z => "zone: " + z.Name)) + "\n";
-        var output = new DnsApplyOutput(args.Version, rolledBack, conf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, z.Serial))], ["validated", "switched", "reloaded", "health check passed"]);
+        var output = new DnsApplyOutput(args.Version, rolledBack, conf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, z.Serial))], ["validated", "switched", "reloaded", "health check passed"])
+        {
+            Listen = success ? args.Config.Listen : null,
+            Service = success ? Running(args.Config.Listen) : null,
+        };
         await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, success, DateTimeOffset.UtcNow, success ? null : "health check failed: rolled back",
             JsonSerializer.SerializeToElement(output, ContractsJson.Default.DnsApplyOutput)));
     }
@@ -227,6 +235,69 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         await Jobs(id).StartJobAsync(new JobRequest(JobKind.UpdateService, ServiceKinds.Dns, "3.2.7"));
         var update = await TakeOneAsync(id);
         Assert.Equal(["127.0.0.1@25353", "::1@25353"], update.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
+    }
+
+    /// <summary>
+    /// Posting the installed dns service again with other listen entries is a dns.apply (validated, restarted, checked and
+    /// rolled back by the agent like a push) that keeps the live zones and sends no file; once the agent reports the new
+    /// entries answering they are the server's and a new configuration version. The same entries again are no change;
+    /// a failed change changes nothing; a new version together with new entries is refused.
+    /// </summary>
+    [Fact]
+    public async Task A_listen_change_is_applied_like_a_push_and_makes_a_new_configuration_version()
+    {
+        var id = await CreateServerAsync();
+        await InstallDnsAsync(id, "127.0.0.1@15353");
+        var zone = await CreateZoneAsync();
+        await Dns(id).SetZonesAsync([zone]);
+        var (_, push, pushed) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        await AnswerAsync(id, push, pushed);
+        var serial = Assert.Single(pushed.Config.Zones).Serial;
+
+        // The same entries (in the older listen_address/port form): no listen change, the usual install command.
+        await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, ListenAddress: "127.0.0.1", Port: 15353));
+        var same = await TakeOneAsync(id);
+        Assert.Equal(CommandKinds.ServiceInstall, same.Kind);
+        await Server(id).CompleteCommandAsync(new CommandResult(same.CommandId, true, DateTimeOffset.UtcNow,
+            Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(Running(["127.0.0.1@15353"]), ["already installed"]), ContractsJson.Default.ServiceCommandOutput)));
+
+        // New entries: a dns.apply of the next version with the live zones at their live serial, no file.
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.AddService, ServiceKinds.Dns, ListenAddress: "127.0.0.1", Port: 15354));
+        Assert.Equal(JobKind.UpdateService, job.Kind);
+        Assert.Equal(["127.0.0.1@15354"], args.Config.Listen);
+        Assert.Equal([new DnsZoneSpec(zone, serial)], args.Config.Zones);
+        Assert.Empty(args.Files);
+        Assert.Equal(2, args.Version);
+        Assert.Contains(job.Steps, s => s.Message.Contains("listen entries 127.0.0.1:15353 → 127.0.0.1:15354", StringComparison.Ordinal));
+        await AnswerAsync(id, command, args);
+        var done = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.True(done.State == JobState.Succeeded, done.Error);
+        var result = JsonDocument.Parse(done.ResultJson!).RootElement;
+        Assert.Equal(2, result.GetProperty("config_version").GetInt32());
+        Assert.Equal("127.0.0.1@15354", result.GetProperty("listen")[0].GetString());
+        Assert.Equal("127.0.0.1:15354", result.GetProperty("service").GetProperty("listen").GetString());
+        Assert.Equal("127.0.0.1@15354", Assert.Single((await Dns(id).GetDnsAsync()).Listen));
+        Assert.Equal("127.0.0.1@15354", Assert.Single((await Dns(id).GetConfigVersionAsync(2))!.Listen));
+        Assert.Equal("127.0.0.1:15354", Assert.Single((await Server(id).GetAsync())!.Services).Listen);
+
+        // A later push carries the new entries.
+        await Cluster.Client.GetGrain<IZoneGrain>(zone).ReplaceAsync(ZoneFile(zone, "192.0.2.77"));
+        (_, push, pushed) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        Assert.Equal(["127.0.0.1@15354"], pushed.Config.Listen);
+        await AnswerAsync(id, push, pushed);
+
+        // A change the agent rolls back changes nothing here.
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.AddService, ServiceKinds.Dns, Listen: ["127.0.0.1@15355"]));
+        await AnswerAsync(id, command, args, success: false, rolledBack: true);
+        Assert.Equal(JobState.Failed, (await Jobs(id).GetJobAsync(job.Id))!.State);
+        Assert.Equal("127.0.0.1@15354", Assert.Single((await Dns(id).GetDnsAsync()).Listen));
+        Assert.Equal(2, (await Dns(id).ListConfigVersionsAsync()).Length);
+
+        // Another version and other entries at once: refused, nothing queued.
+        var jobs = (await Jobs(id).ListJobsAsync()).Length;
+        var both = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, Version: "3.2.7", Listen: ["127.0.0.1@15356"])));
+        Assert.Contains("one at a time", both.Message, StringComparison.Ordinal);
+        Assert.Equal(jobs, (await Jobs(id).ListJobsAsync()).Length);
     }
 
     private static byte[] Gunzip(byte[] gzip)

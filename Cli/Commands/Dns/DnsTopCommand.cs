@@ -37,6 +37,19 @@ internal sealed class DnsTopSettings : ServerIdSettings
 /// <summary>msctl dns top SERVER: the names a DNS server answered most over a window, with hits and last access.</summary>
 internal sealed class DnsTopCommand(CliHost host) : ApiCommand<DnsTopSettings>(host)
 {
+    /// <summary>The monitoring settings for the empty state's hint, or null when they cannot be read (e.g. no permission).</summary>
+    private static async Task<ManagedServers.Contracts.Api.MonitoringSettingsView?> MonitoringSettingsAsync(ApiClient api, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await api.GetMonitoringSettingsAsync(cancellationToken)).Value;
+        }
+        catch (ApiException)
+        {
+            return null;
+        }
+    }
+
     protected override async Task<int> RunAsync(ApiClient api, DnsTopSettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
@@ -44,12 +57,19 @@ internal sealed class DnsTopCommand(CliHost host) : ApiCommand<DnsTopSettings>(h
         var from = to - settings.Window;
         var zone = string.IsNullOrWhiteSpace(settings.Zone) ? null : settings.Zone.Trim();
         var result = await api.GetDnsTopAsync(server.Id, zone, settings.Count, from, to, cancellationToken);
+        var monitoring = result.Value.Items.Count == 0 && settings.Output == OutputMode.Table ? await MonitoringSettingsAsync(api, cancellationToken) : null;
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
             var view = result.Value;
             if (view.Items.Count == 0)
             {
                 Host.Console.MarkupLineInterpolated($"No DNS hits recorded for [bold]{server.Name}[/]{(zone is null ? string.Empty : " in " + zone)} in the last {settings.Since.Trim()}.");
+                Host.Console.WriteLine(monitoring switch
+                {
+                    { DnsMonitoring: false } => "DNS monitoring is off: turn it on with msctl settings monitoring set --dns-monitoring.",
+                    { } m => string.Create(CultureInfo.InvariantCulture, $"Hits arrive once per DNS interval (every {m.DnsIntervalSeconds} s), after the agent's first full interval; the agent's own health checks are not counted."),
+                    null => "Hits arrive once per DNS interval (60 s by default: msctl settings monitoring), after the agent's first full interval; the agent's own health checks are not counted.",
+                });
                 return;
             }
 

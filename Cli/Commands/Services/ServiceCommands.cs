@@ -4,6 +4,7 @@ using ManagedServers.Cli.Commands.Jobs;
 using ManagedServers.Cli.Commands.Servers;
 using ManagedServers.Cli.Output;
 using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Api;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -76,7 +77,7 @@ internal sealed class AddServiceSettings : ServiceSettings
     public string? Version { get; init; }
 
     [CommandOption("--listen <IP|IP@PORT,...>")]
-    [Description("Where the DNS service answers: an address (with --port), or address@port entries separated by commas, e.g. 127.0.0.1@15353,::1@15353 (default: port 53 on all addresses)")]
+    [Description("Where the DNS service answers: an address (with --port), or address@port entries separated by commas, e.g. 127.0.0.1@15353,::1@15353 (default: port 53 on all addresses). For an installed service: moves it there (knotd restarts, every entry is checked, rolled back if one does not answer; a new configuration version)")]
     public string? Listen { get; init; }
 
     [CommandOption("--port <PORT>")]
@@ -148,6 +149,12 @@ internal static class ServiceJobs
             return;
         }
 
+        if (job.Result is { ValueKind: System.Text.Json.JsonValueKind.Object } result && result.TryGetProperty("config_version", out var configVersion))
+        {
+            SummarizeListenChange(host, job, result, configVersion.GetInt32());
+            return;
+        }
+
         var service = JobFollower.Result(job, ContractsJson.Default.ServiceStatus);
         if (service is null)
         {
@@ -157,5 +164,25 @@ internal static class ServiceJobs
 
         host.Console.MarkupLineInterpolated(
             $"[green]Done[/]: {service.Kind} is [bold]{service.State}[/], version {OutputFormat.OrNone(service.Version)} ({service.Runtime}){(service.Listen is null ? string.Empty : ", on " + service.Listen)}.");
+    }
+
+    /// <summary>A listen change is applied like a push: say where the service answers now (each entry was checked), or that it is not running.</summary>
+    private static void SummarizeListenChange(CliHost host, JobView job, System.Text.Json.JsonElement result, int configVersion)
+    {
+        var answering = result.TryGetProperty("listen", out var listen) && listen.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? listen.EnumerateArray().Select(e => e.GetString() ?? string.Empty).ToList()
+            : [];
+        var service = result.TryGetProperty("service", out var status) && status.ValueKind == System.Text.Json.JsonValueKind.Object
+            ? System.Text.Json.JsonSerializer.Deserialize(status, ContractsJson.Default.ServiceStatus)
+            : null;
+        if (answering.Count > 0)
+        {
+            host.Console.MarkupLineInterpolated(
+                $"[green]Done[/]: {job.Service} answers on [bold]{DnsListen.Display(answering)}[/] (each entry checked), configuration version {configVersion}.");
+            return;
+        }
+
+        host.Console.MarkupLineInterpolated(
+            $"[green]Done[/]: configuration version {configVersion}; {job.Service} is {service?.State ?? "not running"}: it listens on {service?.Listen ?? "the new entries"} once it starts.");
     }
 }

@@ -68,12 +68,30 @@ public sealed class DebugBundleTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Versions_give_the_kernel_release_and_the_os_name_apart()
+    {
+        using var temp = new TempDir();
+        using var ca = TestCa.Create();
+        var state = DiagnosticsTestSupport.EnrolledState(temp.Combine("state"), ca, "https://cp.example:5001");
+
+        var (_, entries) = await BuildAsync(state, Inventory(temp), new DebugBundleArgs());
+
+        using var versions = System.Text.Json.JsonDocument.Parse(entries["versions.json"]);
+        var kernel = versions.RootElement.GetProperty("kernel").GetString();
+        var os = versions.RootElement.GetProperty("os").GetString();
+        Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), kernel); // what uname -r prints
+        var pretty = File.ReadLines("/etc/os-release").Single(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))["PRETTY_NAME=".Length..].Trim('"');
+        Assert.Equal(pretty, os);
+        Assert.NotEqual(os, kernel);
+    }
+
+    [Fact]
     public async Task Last_diagnostics_report_and_agent_logs_are_included()
     {
         using var temp = new TempDir();
         var state = new StateDirectory(temp.Path);
         state.EnsureCreated();
-        var runner = new DiagnosticsRunner([], [new ServiceChecks(new FakeServiceInventory())], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
+        var runner = new DiagnosticsRunner([], [new ServiceChecks(new FakeServiceInventory(), "srv-test")], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
         await runner.RunAsync(CancellationToken.None);
         Directory.CreateDirectory(temp.Combine("logs"));
         File.WriteAllText(temp.Combine("logs", "agent.log"), "newest line\n");

@@ -16,10 +16,11 @@ namespace ManagedServers.Agent.Tests.Diagnostics;
 /// <summary>Each diagnostic check against real parts: knotd, kea-dhcp4, an HTTPS server, the filesystem.</summary>
 public sealed class DiagnosticChecksTests
 {
+    private const string Server = "srv-0123456789abcdef";
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task Dns_service_answering_passes_and_a_port_with_nothing_fails()
+    public async Task Dns_service_with_no_zones_pushed_says_so_and_a_port_with_nothing_fails()
     {
         using var temp = new TempDir();
         var port = FreePort();
@@ -27,7 +28,46 @@ public sealed class DiagnosticChecksTests
         var inventory = new FakeServiceInventory();
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns));
         inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Any, port), null);
-        var check = Assert.Single(new ServiceChecks(inventory).Checks());
+        var check = Assert.Single(new ServiceChecks(inventory, Server).Checks());
+
+        DiagnosticCheck result = null!;
+        await Eventually.TrueAsync(
+            () =>
+            {
+                result = check.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
+                return !result.Message.Contains("no DNS answer", StringComparison.Ordinal) || knot.HasExited;
+            },
+            "knotd to answer",
+            Generous);
+        Assert.True(result.Status == CheckStatuses.Warn, $"{result.Message}\n{knot.Output}");
+        Assert.Equal("service dns", result.Name);
+        Assert.Contains($"answering on 127.0.0.1:{port} (REFUSED in ", result.Message, StringComparison.Ordinal);
+        Assert.Contains("no zones pushed yet", result.Message, StringComparison.Ordinal);
+        Assert.Contains($"msctl servers push-zones {Server}", result.Hint, StringComparison.Ordinal);
+
+        inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Loopback, FreePort()), null);
+        var silent = await Assert.Single(new ServiceChecks(inventory, Server).Checks()).RunAsync(CancellationToken.None);
+        Assert.Equal(CheckStatuses.Fail, silent.Status);
+        Assert.Contains("no DNS answer", silent.Message, StringComparison.Ordinal);
+        Assert.NotNull(silent.Hint);
+    }
+
+    /// <summary>
+    /// The zones the last dns.apply gave the service are probed (not the root): each answering its applied serial is
+    /// listed with it, and each that does not is named with why (REFUSED: not served; another serial).
+    /// </summary>
+    [Fact]
+    public async Task Dns_service_zones_are_probed_and_those_not_answering_their_serial_named()
+    {
+        using var temp = new TempDir();
+        var port = FreePort();
+        var served = Enumerable.Range(0, 24).Select(i => ($"z{i:00}.test", (long)(100 + i))).Append(("old.test", 3L)).ToArray();
+        using var knot = StartKnot(temp.Path, port, served);
+        var inventory = new FakeServiceInventory();
+        inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns));
+        inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Any, port), null);
+        inventory.Zones.AddRange(served.Take(24).Select(z => new DnsZoneSpec(z.Item1, z.Item2)));
+        var check = Assert.Single(new ServiceChecks(inventory, Server).Checks());
 
         DiagnosticCheck result = null!;
         await Eventually.TrueAsync(
@@ -36,19 +76,22 @@ public sealed class DiagnosticChecksTests
                 result = check.RunAsync(CancellationToken.None).GetAwaiter().GetResult();
                 return result.Status == CheckStatuses.Pass || knot.HasExited;
             },
-            "knotd to answer",
+            "knotd to answer its zones",
             Generous);
         Assert.True(result.Status == CheckStatuses.Pass, $"{result.Message}\n{knot.Output}");
-        Assert.Equal("service dns", result.Name);
-        Assert.Contains($"127.0.0.1:{port}", result.Message, StringComparison.Ordinal);
-        Assert.Contains("REFUSED", result.Message, StringComparison.Ordinal);
-        Assert.Contains("serves no zones yet", result.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"running; answering on 127.0.0.1:{port}: 24 of 24 zones answer with the serial applied (z00.test 100, z01.test 101, ", result.Message, StringComparison.Ordinal);
+        Assert.Contains("z09.test 109 and 14 more)", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("REFUSED", result.Message, StringComparison.Ordinal);
 
-        inventory.EndpointsByKind[ServiceKinds.Dns] = new ServiceEndpoints(new IPEndPoint(IPAddress.Loopback, FreePort()), null);
-        var silent = await Assert.Single(new ServiceChecks(inventory).Checks()).RunAsync(CancellationToken.None);
-        Assert.Equal(CheckStatuses.Fail, silent.Status);
-        Assert.Contains("no DNS answer", silent.Message, StringComparison.Ordinal);
-        Assert.NotNull(silent.Hint);
+        // A zone applied at serial 5 answers 3; one applied is not served at all.
+        inventory.Zones.Add(new DnsZoneSpec("old.test", 5));
+        inventory.Zones.Add(new DnsZoneSpec("missing.test", 1));
+        var failing = await Assert.Single(new ServiceChecks(inventory, Server).Checks()).RunAsync(CancellationToken.None);
+        Assert.Equal(CheckStatuses.Fail, failing.Status);
+        Assert.Contains("24 of 26 zones answer with the serial applied", failing.Message, StringComparison.Ordinal);
+        Assert.Contains("2 do not: old.test (serial 3, applied 5), missing.test (REFUSED)", failing.Message, StringComparison.Ordinal);
+        Assert.Contains($"msctl servers push-zones {Server} --full", failing.Hint, StringComparison.Ordinal);
+        Assert.Contains($"msctl servers debug-bundle {Server}", failing.Hint, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -60,7 +103,7 @@ public sealed class DiagnosticChecksTests
         var inventory = new FakeServiceInventory();
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dhcp4));
         inventory.EndpointsByKind[ServiceKinds.Dhcp4] = new ServiceEndpoints(null, socket);
-        var check = Assert.Single(new ServiceChecks(inventory).Checks());
+        var check = Assert.Single(new ServiceChecks(inventory, Server).Checks());
 
         DiagnosticCheck result = null!;
         await Eventually.TrueAsync(
@@ -75,7 +118,7 @@ public sealed class DiagnosticChecksTests
         Assert.Equal("service dhcp4", result.Name);
 
         inventory.EndpointsByKind[ServiceKinds.Dhcp4] = new ServiceEndpoints(null, temp.Combine("none.sock"));
-        var missing = await Assert.Single(new ServiceChecks(inventory).Checks()).RunAsync(CancellationToken.None);
+        var missing = await Assert.Single(new ServiceChecks(inventory, Server).Checks()).RunAsync(CancellationToken.None);
         Assert.Equal(CheckStatuses.Fail, missing.Status);
         Assert.Contains("control socket", missing.Message, StringComparison.Ordinal);
     }
@@ -84,15 +127,26 @@ public sealed class DiagnosticChecksTests
     public async Task Service_states_and_no_services()
     {
         var inventory = new FakeServiceInventory();
-        var none = Assert.Single(new ServiceChecks(inventory).Checks());
+        var none = Assert.Single(new ServiceChecks(inventory, Server).Checks());
         Assert.Equal(new DiagnosticCheck("services", CheckStatuses.Pass, "no services installed"), await none.RunAsync(CancellationToken.None));
 
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns) with { State = ServiceStates.Failed, Error = "exited with code 1", RestartCount = 3 });
         inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dhcp4) with { State = ServiceStates.Stopped });
-        var results = await Task.WhenAll(new ServiceChecks(inventory).Checks().Select(c => c.RunAsync(CancellationToken.None)));
+        var results = await Task.WhenAll(new ServiceChecks(inventory, Server).Checks().Select(c => c.RunAsync(CancellationToken.None)));
         Assert.Equal(CheckStatuses.Fail, results[0].Status);
         Assert.Contains("exited with code 1", results[0].Message, StringComparison.Ordinal);
+        Assert.Contains($"msctl servers debug-bundle {Server}", results[0].Hint, StringComparison.Ordinal);
         Assert.Equal(CheckStatuses.Warn, results[1].Status);
+        Assert.Equal($"if it should run, start it: msctl services start {Server} dhcp4", results[1].Hint);
+
+        // Hints name what a person types, never the agent's internal command names.
+        inventory.Services.Clear();
+        inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dns));
+        inventory.Services.Add(FakeServiceInventory.Running(ServiceKinds.Dhcp4));
+        var unknown = await Task.WhenAll(new ServiceChecks(inventory, Server).Checks().Select(c => c.RunAsync(CancellationToken.None)));
+        Assert.Equal($"install it again so the agent records where it listens: msctl services add {Server} dns", unknown[0].Hint);
+        Assert.Equal($"install it again so the agent records its control socket: msctl services add {Server} dhcp4", unknown[1].Hint);
+        Assert.All(results.Concat(unknown), r => Assert.DoesNotMatch(@"service\.(start|install|restart)", r.Hint ?? string.Empty));
     }
 
     [Theory]
@@ -270,7 +324,7 @@ public sealed class DiagnosticChecksTests
             new LambdaCheck("throws", _ => throw new InvalidOperationException("boom")),
             new LambdaCheck("fine", _ => Task.FromResult(Check.Pass("fine", "ok"))),
         };
-        var runner = new DiagnosticsRunner(checks, [new ServiceChecks(new FakeServiceInventory())], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
+        var runner = new DiagnosticsRunner(checks, [new ServiceChecks(new FakeServiceInventory(), Server)], state, TimeProvider.System, NullLogger<DiagnosticsRunner>.Instance);
 
         var started = DateTime.UtcNow;
         var report = await runner.RunAsync(CancellationToken.None);

@@ -40,6 +40,10 @@ internal sealed class FakeServiceInventory : IServiceInventory
 
     public ServiceEndpoints? Endpoints(string kind) => EndpointsByKind.GetValueOrDefault(kind);
 
+    public List<DnsZoneSpec> Zones { get; } = [];
+
+    public IReadOnlyList<DnsZoneSpec> DnsZones() => Zones;
+
     public Task<string> ReadLogTailAsync(string kind, int maxBytes, CancellationToken cancellationToken)
     {
         var log = Logs.GetValueOrDefault(kind, "");
@@ -113,11 +117,11 @@ internal static class DiagnosticsTestSupport
     /// <summary>A UDP and TCP port on 127.0.0.1 that was free a moment ago.</summary>
     public static int FreePort() => Services.ServiceTestHost.FreePort();
 
-    /// <summary>knotd with no zones on 127.0.0.1:<paramref name="port"/>, running in <paramref name="dir"/>.</summary>
-    public static TestProcess StartKnot(string dir, int port)
+    /// <summary>knotd on 127.0.0.1:<paramref name="port"/>, running in <paramref name="dir"/>, serving <paramref name="zones"/> (none: it refuses everything).</summary>
+    public static TestProcess StartKnot(string dir, int port, params (string Zone, long Serial)[] zones)
     {
         var conf = Path.Combine(dir, "knot.conf");
-        File.WriteAllText(conf, $"""
+        var text = new System.Text.StringBuilder($"""
             server:
                 listen: 127.0.0.1@{port}
                 rundir: {dir}
@@ -126,7 +130,26 @@ internal static class DiagnosticsTestSupport
             log:
               - target: stderr
                 any: info
+
             """);
+        if (zones.Length > 0)
+        {
+            text.Append("zone:\n");
+            foreach (var (zone, serial) in zones)
+            {
+                File.WriteAllText(Path.Combine(dir, zone + ".zone"), $"""
+                    $ORIGIN {zone}.
+                    $TTL 300
+                    @ SOA ns1 hostmaster {serial} 3600 600 86400 300
+                    @ NS ns1
+                    ns1 A 192.0.2.53
+
+                    """);
+                text.Append($"  - domain: {zone}\n    file: {Path.Combine(dir, zone + ".zone")}\n    zonefile-sync: -1\n    journal-content: none\n");
+            }
+        }
+
+        File.WriteAllText(conf, text.ToString());
         return new TestProcess(KnotD, $"-c {conf}");
     }
 

@@ -112,9 +112,45 @@ internal static class DnsApplyScenario
         var again = await applier.ApplyAsync(v4Args, CancellationToken.None);
         Assert.Equal("version 4 is already live (same configuration, same zone files): nothing to do", Assert.Single(again.Steps));
 
+        // A listen change: knotd restarts on the new entry (it binds at start only), which answers; the old one does not.
+        var moved = ServiceTestHost.FreePort();
+        var v5 = await applier.ApplyAsync(v4Args with { Version = 5, Config = v4Args.Config with { Listen = [$"127.0.0.1@{moved}"] } }, CancellationToken.None);
+        Assert.Equal([$"127.0.0.1@{moved}"], v5.Listen);
+        Assert.Contains($"listening on 127.0.0.1:{moved}: every entry answers", v5.Steps);
+        Assert.Equal($"127.0.0.1:{moved}", v5.Service!.Listen);
+        Assert.Equal(["192.0.2.40"], await QueryAsync(new IPEndPoint(IPAddress.Loopback, moved), "www.example.test"));
+        Assert.False(await ServiceTestHost.DnsAnswersAsync(port), "the old listen entry still answers");
+        (port, endpoint) = (moved, new IPEndPoint(IPAddress.Loopback, moved));
+
+        // An entry that cannot be bound (the port is taken): knotd exits, the agent says why and goes back to the
+        // entry that answered, with the previous configuration.
+        var busy = ServiceTestHost.FreePort();
+        using (var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, busy)))
+        {
+            var tcp = new System.Net.Sockets.TcpListener(IPAddress.Loopback, busy);
+            tcp.Start();
+            try
+            {
+                var taken = await Assert.ThrowsAsync<DnsApplyException>(() => applier.ApplyAsync(v4Args with { Version = 6, Config = v4Args.Config with { Listen = [$"127.0.0.1@{busy}"] } }, CancellationToken.None));
+                Assert.StartsWith($"the new listen entries (127.0.0.1:{busy}) do not answer: dns ", taken.Message, StringComparison.Ordinal);
+                Assert.Contains("address already in use", taken.Message, StringComparison.Ordinal);
+                Assert.EndsWith("rolled back to version 5", taken.Message, StringComparison.Ordinal);
+                Assert.True(taken.Output.RolledBack);
+                Assert.Equal($"127.0.0.1:{moved}", taken.Output.Service!.Listen);
+            }
+            finally
+            {
+                tcp.Stop();
+            }
+        }
+
+        Assert.Equal(["192.0.2.40"], await QueryAsync(endpoint, "www.example.test"));
+        Assert.Equal(endpoint, host.Manager.Endpoints(ServiceKinds.Dns)!.Dns);
+        Assert.Contains($"127.0.0.1@{moved}", await File.ReadAllTextAsync(conf), StringComparison.Ordinal);
+
         // Stopped: written, validated and switched; takes effect on start.
         await host.Manager.StopAsync(ServiceKinds.Dns, CancellationToken.None);
-        var stopped = await applier.ApplyAsync(Args(5, 9, "192.0.2.50"), CancellationToken.None);
+        var stopped = await applier.ApplyAsync(Args(7, 9, "192.0.2.50"), CancellationToken.None);
         Assert.Contains("dns is not running: not reloaded, no health check; the change takes effect when it starts", stopped.Steps);
         await host.Manager.StartAsync(ServiceKinds.Dns, CancellationToken.None);
         await ServiceTestHost.EventuallyAsync(async () => (await QueryAsync(endpoint, "www.example.test")).SequenceEqual(["192.0.2.50"]), "v5 answers after start", TimeSpan.FromSeconds(15));

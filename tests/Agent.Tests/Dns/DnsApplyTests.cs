@@ -78,6 +78,15 @@ public sealed class DnsApplyTests(ITestOutputHelper output)
         await applier.ApplyAsync(new DnsApplyArgs(3, new DnsConfigSpec([$"127.0.0.1@{p3}"], [new DnsZoneSpec(DnsApplyScenario.Zone, 11)]), [file]), CancellationToken.None);
         Assert.Equal(["192.0.2.11"], await DnsApplyScenario.QueryAsync(new IPEndPoint(IPAddress.Loopback, p3), "www.example.test"));
         Assert.Equal(new IPEndPoint(IPAddress.Loopback, p3), host.Manager.Endpoints(ServiceKinds.Dns)!.Dns);
+
+        // Removed, then installed again with other entries: the install's entries are where it listens (the applied
+        // zones are served again), not those of the last apply.
+        await host.Manager.RemoveAsync(ServiceKinds.Dns, CancellationToken.None);
+        var p4 = ServiceTestHost.FreePort();
+        var again = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, RuntimeNames.Exec, Listen: [$"127.0.0.1@{p4}"]), CancellationToken.None);
+        Assert.Equal($"127.0.0.1:{p4}", again.Service!.Listen);
+        Assert.Equal(["192.0.2.11"], await DnsApplyScenario.QueryAsync(new IPEndPoint(IPAddress.Loopback, p4), "www.example.test"));
+        Assert.False(await ServiceTestHost.DnsAnswersAsync(p3), "it still listens where the last apply said");
     }
 
     /// <summary>Not a timed assertion: set MS_DNS_BENCH=1 to apply a 1,000,000-record zone on exec and print each step's time.</summary>

@@ -129,6 +129,32 @@ public sealed class DnstapServerTests : IDisposable
     }
 
     [Fact]
+    public async Task Responses_to_the_agents_own_probe_socket_are_seen_but_not_counted()
+    {
+        var path = Path.Combine(_dir, "dnstap.sock");
+        await using var server = DnstapServer.Start(path, NullLogger.Instance);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
+        await socket.SendAsync(DnstapWire.Control(DnstapWire.ControlReady, DnstapWire.ContentType));
+        Assert.Equal(DnstapWire.ControlAccept, await ReadControlAsync(socket));
+        await socket.SendAsync(DnstapWire.Control(DnstapWire.ControlStart, DnstapWire.ContentType));
+
+        var probePort = AgentDnsProbe.Shared.Port;
+        var otherPort = probePort == 40000 ? 40001 : 40000;
+        byte[] From(string address, int port) =>
+            DnstapWire.Data(DnstapWire.BuildDnstap(DnstapWire.BuildResponse("example.com", 6, 0), 1_700_000_000, new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), port)));
+        await socket.SendAsync(From("127.0.0.1", probePort)); // the agent's probe over IPv4: not a hit
+        await socket.SendAsync(From("::1", probePort)); // over IPv6: not a hit
+        await socket.SendAsync(From("127.0.0.1", otherPort)); // another local client: a hit
+        await socket.SendAsync(From("192.0.2.7", probePort)); // a remote client that happens to use the same port: a hit
+
+        var snapshot = await WaitForFramesAsync(server, 4);
+        Assert.Equal(4, snapshot.FramesSeen);
+        Assert.Equal(2, snapshot.FramesOwn);
+        Assert.Equal(2, snapshot.Names["example.com"].Hits);
+    }
+
+    [Fact]
     public async Task A_writer_offering_another_content_type_is_closed()
     {
         var path = Path.Combine(_dir, "dnstap.sock");

@@ -68,24 +68,100 @@ public sealed class ExecServiceTests
         Assert.Equal("dhcp6 is not installed on this server (install it with service.install first)", notInstalled.Error);
     }
 
+    /// <summary>
+    /// An agent that stops leaves knotd running (its own session, output in a file, not stopped at dispose); the next
+    /// one adopts that very process (same pid, not restarted) and still supervises it: killed, it is restarted and counted.
+    /// </summary>
     [Fact]
-    public async Task A_new_agent_stops_the_child_a_previous_one_left_and_starts_it_again()
+    public async Task A_new_agent_adopts_the_process_a_previous_one_left_and_supervises_it()
     {
         await using var host = new ServiceTestHost();
-        await using var first = host.NewManager();
         var port = ServiceTestHost.FreePort();
+        var first = host.NewManager();
         await first.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, RuntimeNames.Exec, null, "127.0.0.1", port), CancellationToken.None);
-        var oldPid = ((ExecRuntime)first.Runtime!).ProcessId(ServiceKinds.Dns)!.Value;
+        var pid = ((ExecRuntime)first.Runtime!).ProcessId(ServiceKinds.Dns)!.Value;
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var session = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[3]; // field 6: its own session
+        Assert.Equal(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), session);
+        string? Fd(int fd) => new FileInfo($"/proc/{pid}/fd/{fd}").LinkTarget;
+        Assert.Equal("/dev/null", Fd(0));
+        var log = Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "log", "dns.log");
+        Assert.Equal((log, log), (Fd(1), Fd(2))); // output straight to its log file: no pipe the agent holds
+        Assert.DoesNotContain(Directory.EnumerateFiles($"/proc/{pid}/fd").Select(f => new FileInfo(f).LinkTarget), t => t?.StartsWith("pipe:", StringComparison.Ordinal) == true);
+
+        await first.DisposeAsync(); // the agent stops
+        await Task.Delay(500);
+        Assert.True(await ServiceTestHost.DnsAnswersAsync(port), "knotd stopped with its agent");
 
         await using var second = host.NewManager();
         await second.ReconcileAsync(CancellationToken.None);
-
-        var newPid = ((ExecRuntime)second.Runtime!).ProcessId(ServiceKinds.Dns);
-        Assert.NotNull(newPid);
-        Assert.NotEqual(oldPid, newPid);
-        Assert.Null(ProcessSignals.CommandLine(oldPid));
+        Assert.Equal(pid, ((ExecRuntime)second.Runtime!).ProcessId(ServiceKinds.Dns));
         Assert.Equal(ServiceStates.Running, second.Status(ServiceKinds.Dns)!.State);
-        await ServiceTestHost.EventuallyAsync(() => ServiceTestHost.DnsAnswersAsync(port), "the new child answers");
-        Assert.Equal(newPid.ToString(), File.ReadAllText(Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "run", "agent.pid")).Trim());
+        Assert.Equal(0, second.Status(ServiceKinds.Dns)!.RestartCount);
+
+        // Still supervised: not its child any more, its death is seen through /proc.
+        Assert.True(ProcessSignals.Send(pid, ProcessSignals.SigKill));
+        await ServiceTestHost.EventuallyAsync(
+            async () =>
+            {
+                await second.SuperviseOnceAsync(CancellationToken.None);
+                return second.Status(ServiceKinds.Dns) is { State: ServiceStates.Running, RestartCount: 1 };
+            },
+            "the adopted knotd restarted after it was killed");
+        var restarted = ((ExecRuntime)second.Runtime!).ProcessId(ServiceKinds.Dns);
+        Assert.NotNull(restarted);
+        Assert.NotEqual(pid, restarted);
+        await ServiceTestHost.EventuallyAsync(() => ServiceTestHost.DnsAnswersAsync(port), "the new knotd answers");
+    }
+
+    /// <summary>
+    /// A process file whose pid now belongs to another process (another start time: the pid was reused) is not adopted:
+    /// that process is left alone and the service is started afresh.
+    /// </summary>
+    [Fact]
+    public async Task A_reused_pid_is_not_adopted()
+    {
+        await using var host = new ServiceTestHost();
+        var port = ServiceTestHost.FreePort();
+        var first = host.NewManager();
+        await first.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, RuntimeNames.Exec, null, "127.0.0.1", port), CancellationToken.None);
+        var pid = ((ExecRuntime)first.Runtime!).ProcessId(ServiceKinds.Dns)!.Value;
+        await first.DisposeAsync();
+        ServiceTestHost.KillDaemonsOf(host.StateDirectory);
+
+        // The pid now names an unrelated process (this test's sleep), as when the kernel reuses a pid.
+        using var other = System.Diagnostics.Process.Start("sleep", "60");
+        try
+        {
+            var file = Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "run", ExecRuntime.ProcessFileName);
+            var state = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllBytes(file), ExecProcessJson.Default.ExecProcessState)!;
+            Assert.Equal(pid, state.Pid);
+            File.WriteAllBytes(file, System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(state with { Pid = other.Id }, ExecProcessJson.Default.ExecProcessState));
+
+            await using var second = host.NewManager();
+            await second.ReconcileAsync(CancellationToken.None);
+
+            var started = ((ExecRuntime)second.Runtime!).ProcessId(ServiceKinds.Dns);
+            Assert.NotNull(started);
+            Assert.NotEqual(other.Id, started);
+            Assert.False(other.HasExited, "the unrelated process was killed");
+            await ServiceTestHost.EventuallyAsync(() => ServiceTestHost.DnsAnswersAsync(port), "the service started afresh answers");
+        }
+        finally
+        {
+            other.Kill();
+        }
+    }
+
+    [Theory]
+    [InlineData("knotd")]
+    [InlineData("odd) name (x")]
+    public void Stat_fields_are_counted_after_the_command_name(string comm)
+    {
+        // Fields 3 (state) to 22 (start time); the command name may hold spaces and parentheses.
+        var stat = $"4242 ({comm}) S 1 4242 4242 0 -1 4194560 2100 0 0 0 5 3 0 0 20 0 9 0 987654 12345678 600 18446744073709551615";
+        Assert.Equal(('S', 987654L), DetachedProcess.ParseStat(stat));
+        Assert.Null(DetachedProcess.ParseStat("4242 (knotd"));
+        Assert.Equal(DetachedProcess.Identify(Environment.ProcessId)!.StartTicks, DetachedProcess.ParseStat(File.ReadAllText("/proc/self/stat"))!.Value.StartTicks);
     }
 }

@@ -10,7 +10,8 @@ namespace ManagedServers.Agent.Tests.Services;
 
 /// <summary>
 /// A real <see cref="ServiceManager"/> (own server id, own state directory under /tmp) with its supervisor running.
-/// Dispose stops exec children and removes every container labelled with this server id.
+/// Dispose kills the exec runtime's daemons of this state directory (they outlive their manager, as they outlive the
+/// agent) and removes every container labelled with this server id.
 /// </summary>
 internal sealed class ServiceTestHost : IAsyncDisposable
 {
@@ -104,6 +105,31 @@ internal sealed class ServiceTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The pids of processes whose command line names <paramref name="directory"/> (the exec runtime's daemons of a state directory).</summary>
+    public static IReadOnlyList<int> DaemonsOf(string directory) => [.. Directory.EnumerateDirectories("/proc")
+        .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+        .Where(pid => pid > 0 && pid != Environment.ProcessId && ProcessSignals.CommandLine(pid) is { } line && line.Any(a => a.StartsWith(directory, StringComparison.Ordinal)))];
+
+    /// <summary>SIGKILLs the daemons of <paramref name="directory"/> and waits until they are gone.</summary>
+    public static void KillDaemonsOf(string directory)
+    {
+        var pids = DaemonsOf(directory);
+        foreach (var pid in pids)
+        {
+            ProcessSignals.Send(pid, ProcessSignals.SigKill);
+        }
+
+        for (var i = 0; i < 100 && DaemonsOf(directory).Count > 0; i++)
+        {
+            Thread.Sleep(20);
+        }
+
+        foreach (var pid in pids)
+        {
+            DetachedProcess.TryReap(pid, out _, out _); // those this test process started: no zombie left
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try
@@ -114,6 +140,7 @@ internal sealed class ServiceTestHost : IAsyncDisposable
         }
         finally
         {
+            KillDaemonsOf(_temp.Path);
             var (_, ids) = await RunAsync("docker", "ps", "-aq", "--filter", $"label=io.managedservers.server={ServerId}");
             foreach (var id in ids.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {

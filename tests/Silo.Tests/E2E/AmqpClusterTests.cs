@@ -59,6 +59,8 @@ public sealed class AmqpClusterTests(ITestOutputHelper output) : IAsyncLifetime
             agent.Dispose();
         }
 
+        ServicesTests.KillDaemonsUnder(_dir); // the exec runtime's daemons outlive their agent
+
         await _siloA.DisposeAsync();
         await _siloB.DisposeAsync();
         await _vhost.DisposeAsync();

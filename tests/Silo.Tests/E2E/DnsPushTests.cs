@@ -21,6 +21,92 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
     [Fact]
     public Task Zones_pushed_to_knot_on_the_exec_runtime_answer() => PushAsync("exec");
 
+    [Fact]
+    public Task A_listen_change_takes_effect_on_the_docker_runtime() => ListenChangeAsync("docker");
+
+    [Fact]
+    public Task A_listen_change_takes_effect_on_the_exec_runtime() => ListenChangeAsync("exec");
+
+    /// <summary>
+    /// A running dns service with a zone: msctl services add with another --listen moves it (the new port answers the
+    /// zone, the old one nothing, a new configuration version, diagnostics find the zone's serial there); a port another
+    /// socket holds cannot be bound: the job fails saying so, and the service stays on the port that answered.
+    /// </summary>
+    private async Task ListenChangeAsync(string runtime)
+    {
+        var server = await Silo.CreateServerAsync($"listen-{runtime}", "dns", runtime);
+        var stateDir = Path.Combine(Dir, "agent-listen-" + runtime);
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        try
+        {
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            var first = Build.FreePort();
+            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{first}"])), agent);
+            Assert.True(install.State == "succeeded", Describe(install, agent));
+            var zone = $"listen-{runtime}.e2e.test";
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = zone, ["zone_file"] = ZoneFile(zone, 10, "192.0.2.1") }, HttpStatusCode.Created);
+            await SendAsync(HttpMethod.Put, $"/api/v1/servers/{server.Id}/zones", new JsonArray(zone), HttpStatusCode.OK);
+            var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-zones"), agent);
+            Assert.True(push.State == "succeeded", Describe(push, agent));
+            Assert.Equal("192.0.2.1", await AddressOfAsync(first, "www." + zone));
+
+            // Another port through msctl: it answers the zone, the old one answers nothing; a new configuration version.
+            var second = Build.FreePort();
+            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "services", "add", server.Name, "dns", "--listen", $"127.0.0.1@{second}");
+            Assert.True(code == 0, output + "\nagent:\n" + agent.Output);
+            var unwrapped = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "); // off a terminal msctl wraps at 80 columns
+            Assert.True(unwrapped.Contains($"Done: dns answers on 127.0.0.1:{second} (each entry checked), configuration version 2.", StringComparison.Ordinal), output);
+            Assert.Equal("192.0.2.1", await AddressOfAsync(second, "www." + zone));
+            Assert.False(await ServicesTests.AnswersAsync(first), "the old port still answers");
+            var dns = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.Equal($"127.0.0.1@{second}", dns.GetProperty("listen")[0].GetString());
+            var versions = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/config-versions", null, HttpStatusCode.OK);
+            Assert.Equal(2, versions[0].GetProperty("version").GetInt32());
+            var services = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/services", null, HttpStatusCode.OK);
+            Assert.Equal($"127.0.0.1:{second}", services[0].GetProperty("listen").GetString());
+
+            // Diagnostics probe the zone where the service now answers, with its serial.
+            var diagnostics = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/diagnostics"), agent);
+            var check = Assert.Single(diagnostics.Result!.Value.Deserialize(ContractsJson.Default.DiagnosticsReport)!.Checks, c => c.Name == "service dns");
+            Assert.True(check.Status == "pass", $"{check.Message} {check.Hint}");
+            Assert.Contains($"answering on 127.0.0.1:{second}: 1 of 1 zone answers with the serial applied ({zone} {await SerialOfAsync(second, zone)})", check.Message, StringComparison.Ordinal);
+
+            // A port another socket holds (the older listen_address/port form): the job fails and says why; the
+            // service stays where it answered, and no version is made.
+            var busy = Build.FreePort();
+            using (var udp = new System.Net.Sockets.UdpClient(new IPEndPoint(IPAddress.Loopback, busy)))
+            {
+                var tcp = new System.Net.Sockets.TcpListener(IPAddress.Loopback, busy);
+                tcp.Start();
+                try
+                {
+                    var taken = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", ListenAddress: "127.0.0.1", Port: busy)), agent);
+                    Assert.True(taken.State == "failed", Describe(taken, agent));
+                    Assert.Contains($"the new listen entries (127.0.0.1:{busy}) do not answer", taken.Error, StringComparison.Ordinal);
+                    Assert.Contains("address already in use", taken.Error, StringComparison.Ordinal);
+                    Assert.Contains("rolled back to version 2", taken.Error, StringComparison.Ordinal);
+                }
+                finally
+                {
+                    tcp.Stop();
+                }
+            }
+
+            Assert.Equal("192.0.2.1", await AddressOfAsync(second, "www." + zone));
+            versions = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/config-versions", null, HttpStatusCode.OK);
+            Assert.Equal((2, true), (versions[0].GetProperty("version").GetInt32(), versions[0].GetProperty("live").GetBoolean()));
+            dns = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.Equal($"127.0.0.1@{second}", dns.GetProperty("listen")[0].GetString());
+        }
+        finally
+        {
+            ServicesTests.CleanUp(server.Id);
+            ServicesTests.KillDaemons("knotd", stateDir);
+        }
+    }
+
     private async Task PushAsync(string runtime)
     {
         var server = await Silo.CreateServerAsync($"dns-{runtime}", "dns", runtime);

@@ -22,6 +22,7 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
 
     public virtual async Task DisposeAsync()
     {
+        ServicesTests.KillDaemonsUnder(Dir); // the exec runtime's daemons outlive their agent
         await Silo.DisposeAsync();
         try
         {
