@@ -76,6 +76,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(CreateZoneRequest))]
 [JsonSerializable(typeof(ZoneFileRequest))]
 [JsonSerializable(typeof(ZoneView))]
+[JsonSerializable(typeof(ZoneImportView))]
 [JsonSerializable(typeof(PageOf<ZoneView>))]
 [JsonSerializable(typeof(ZoneRecordRequest))]
 [JsonSerializable(typeof(ZoneRecordView))]

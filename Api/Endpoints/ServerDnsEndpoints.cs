@@ -138,7 +138,7 @@ public static class ServerDnsEndpoints
     public static async Task<IResult> ZoneFileAsync(string zone, ClaimsPrincipal user, IGrainFactory grains, long? serial = null)
     {
         var serverId = ServersEndpoints.ServerIdOf(user)!;
-        if (!ZoneNames.TryNormalize(zone, out var name, out _) || !await grains.GetGrain<IServerDnsGrain>(serverId).IsZoneAssignedAsync(name))
+        if (!ZoneNames.TryNormalize(ZoneUrl.Name(zone), out var name, out _) || !await grains.GetGrain<IServerDnsGrain>(serverId).IsZoneAssignedAsync(name))
         {
             return Problem.Of(403, "Zone not assigned", $"zone '{zone}' is not assigned to this agent's server", ProblemTypes.Forbidden);
         }
@@ -154,7 +154,7 @@ public static class ServerDnsEndpoints
             return Problem.Of(410, "Zone changed", $"zone '{name}' is at serial {blob.Serial} now, not {wanted}: it changed since the push was made; push again", ProblemTypes.NotFound);
         }
 
-        return TypedResults.File(blob.Gzip, "application/gzip", $"{name}.zone.gz");
+        return TypedResults.File(blob.Gzip, "application/gzip", "zone.gz");
     }
 
     private static ServerDnsView ToView(ServerDnsSnapshot s) => new(s.ServerId, [.. s.Zones.Select(ToView)], s.Listen, s.LiveVersion);

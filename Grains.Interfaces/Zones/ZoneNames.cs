@@ -6,7 +6,7 @@ namespace ManagedServers.Grains.Interfaces.Zones;
 /// The one spelling of a zone name everyone uses as the zone grain's key, in URLs and in listings: lower case ASCII
 /// (IDNs in their xn-- form), no trailing dot, 1–253 characters, labels of 1–63 letters, digits, '-', '_' or '/' (the
 /// '/' of RFC 2317 classless reverse zones such as <c>0/25.2.0.192.in-addr.arpa</c>). The root zone is <c>.</c>.
-/// In URLs a '/' in a zone name is written <c>%2F</c>, and the root zone is <c>%2E</c> (see <see cref="ToUrl"/>).
+/// In URLs a zone name is written as <see cref="ManagedServers.Contracts.Api.ZoneUrl"/> says ('/' as %2F, the root zone as @).
 /// </summary>
 public static class ZoneNames
 {
@@ -89,19 +89,6 @@ public static class ZoneNames
 
     /// <summary>The zone's apex as an absolute name: "example.com." (or "." for the root zone).</summary>
     public static string Apex(string normalized) => normalized == Root ? Root : normalized + ".";
-
-    /// <summary>
-    /// The zone name as one URL path segment: '/' as <c>%2F</c>, and the root zone as <c>%2E</c> (a bare "." is a dot
-    /// segment that clients and servers remove). <see cref="FromUrl"/> reads it back.
-    /// </summary>
-    public static string ToUrl(string normalized) => normalized == Root ? "%2E" : normalized.Replace("/", "%2F", StringComparison.Ordinal);
-
-    /// <summary>
-    /// A zone name from a URL path segment: <c>%2F</c> (either case) is '/', <c>%2E</c> or "@" alone is the root zone.
-    /// The server decodes every other escape, but leaves <c>%2F</c> as it is.
-    /// </summary>
-    public static string FromUrl(string segment) =>
-        segment is "%2E" or "%2e" or "." or "@" ? Root : segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The normalised name; throws <see cref="ArgumentException"/> when it is not a valid zone name.</summary>
     public static string Normalize(string? name) =>

@@ -129,9 +129,13 @@ internal sealed class FakeApi : IAsyncDisposable
                 return Results.Problem(title: "Conflict", detail: $"zone '{name}' already exists", statusCode: 409);
             }
 
+            // A line with "WARN" is accepted with a warning, the way the real API reports what Knot loads but reports.
+            var warnings = lines.Select((l, i) => (l, i)).Where(x => x.l.Contains("WARN", StringComparison.Ordinal)).Select(x => $"line {x.i + 1}: NS record '@': missing glue").ToArray();
             var serial = Zones.TryGetValue(name, out var old) ? old.View.Serial + 1 : 1;
             Zones[name] = (View(name, serial, text ?? string.Empty), text ?? string.Empty);
-            return replace ? Results.Json(Zones[name].View, ContractsJson.WireOptions) : Results.Json(Zones[name].View, ContractsJson.WireOptions, statusCode: 201);
+            var v = Zones[name].View;
+            var imported = new ZoneImportView(v.Name, v.Serial, v.RecordCount, v.Sha256, v.Size, v.GzipSize, v.CreatedAt, v.UpdatedAt, warnings, false);
+            return replace ? Results.Json(imported, ContractsJson.WireOptions) : Results.Json(imported, ContractsJson.WireOptions, statusCode: 201);
         }
 
         api.MapPost("/zones", async (HttpRequest request) =>

@@ -160,7 +160,7 @@ public sealed class KnotAgreementTests(ITestOutputHelper output)
             accepted += ours.Ok ? 1 : 0;
             if (ours.Ok != loads)
             {
-                mismatches.Add($"{zone}: knotd {(loads ? "loads" : "refuses")}, we {(ours.Ok ? "accept" : "refuse")}\n  case: {text[text.IndexOf("ns1 A", StringComparison.Ordinal)..].Replace("\n", "\\n", StringComparison.Ordinal)}\n  ours: {string.Join("; ", ours.Errors)}\n  knot: {messages}");
+                mismatches.Add($"{zone}: knotd {(loads ? "loads" : "refuses")}, we {(ours.Ok ? "accept" : "refuse")}\n  case: {(text.StartsWith(Head.Replace("{0}", zone, StringComparison.Ordinal), StringComparison.Ordinal) ? text[Head.Replace("{0}", zone, StringComparison.Ordinal).Length..] : text).Replace("\n", "\\n", StringComparison.Ordinal)}\n  ours: {string.Join("; ", ours.Errors)}\n  knot: {messages}");
                 continue;
             }
 
