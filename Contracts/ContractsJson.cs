@@ -58,6 +58,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(ServiceView[]))]
 [JsonSerializable(typeof(AddServiceRequest))]
 [JsonSerializable(typeof(JobOptionsRequest))]
+[JsonSerializable(typeof(DnsPushRequest))]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(PageOf<JobView>))]
 [JsonSerializable(typeof(MonitoringSettingsView))]

@@ -24,9 +24,9 @@ public static class ServerDnsEndpoints
         write.MapPut("/zones", SetZonesAsync).WithName("SetServerZones")
             .WithSummary("Assign exactly these zones (a JSON array of names); they reach the server with the next push");
         write.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
-            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job)");
+            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job); {\"atomic\": true}: all zones or none");
         write.MapPost("/push-zones", PushZonesAsync).WithName("PushZones")
-            .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job)");
+            .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job); a zone knotd would not load is named and the others apply, unless {\"atomic\": true}");
         read.MapGet("/config-versions", ListVersionsAsync).WithName("ListConfigVersions").WithSummary("Applied DNS configuration versions, newest first");
         read.MapGet("/config-versions/{version:int}", GetVersionAsync).WithName("GetConfigVersion")
             .WithSummary("One applied configuration version: the model and the knot.conf rendered from it");
@@ -72,24 +72,24 @@ public static class ServerDnsEndpoints
     }
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
-        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait));
+        string id, HttpRequest request, IGrainFactory grains, DnsPushRequest? body = null) =>
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Atomic: body?.Atomic == true));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushZonesAsync(
-        string id, HttpRequest request, IGrainFactory grains, bool? full = null, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true));
+        string id, HttpRequest request, IGrainFactory grains, bool? full = null, DnsPushRequest? body = null) =>
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true, Atomic: body?.Atomic == true));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
         string id, int version, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
 
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body, Func<string?, TimeSpan?, JobRequest> job)
+        string id, HttpRequest request, IGrainFactory grains, int? waitForAgentSeconds, Func<string?, TimeSpan?, JobRequest> job)
     {
         var errors = new FieldErrors();
         var key = ServicesEndpoints.IdempotencyKey(request, errors);
-        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, errors);
-        return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(body?.WaitForAgentSeconds)));
+        ServicesEndpoints.CheckWait(waitForAgentSeconds, errors);
+        return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(waitForAgentSeconds)));
     }
 
     public static async Task<Ok<ConfigVersionView[]>> ListVersionsAsync(string id, IGrainFactory grains)

@@ -164,11 +164,13 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<ServerDnsView>> SetServerZonesAsync(string serverId, IReadOnlyList<string> zones, CancellationToken ct) =>
         SendAsync<ServerDnsView>(HttpMethod.Put, $"servers/{Escape(serverId)}/zones", JsonContent.Create(zones.ToArray(), options: ContractsJson.WireOptions), ct);
 
-    public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, CancellationToken ct) =>
-        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), null, ct);
+    public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, bool atomic, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), PushBody(atomic), ct);
 
-    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, CancellationToken ct) =>
-        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", null, ct);
+    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, bool atomic, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", PushBody(atomic), ct);
+
+    private static JsonContent? PushBody(bool atomic) => atomic ? JsonContent.Create(new DnsPushRequest(Atomic: true), options: ContractsJson.WireOptions) : null;
 
     public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
         SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);

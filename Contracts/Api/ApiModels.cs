@@ -212,6 +212,12 @@ public sealed record AddServiceRequest(
 /// <summary>Optional body of actions that start a job (manage service, diagnostics): how long to wait for an offline agent.</summary>
 public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);
 
+/// <summary>
+/// Optional body of push-zones and push-config: how long to wait for an offline agent, and <c>atomic</c>: apply all the
+/// zones or none (default false: the zones knotd loads are applied and a refused one is named in the job).
+/// </summary>
+public sealed record DnsPushRequest(int? WaitForAgentSeconds = null, bool? Atomic = null);
+
 /// <summary>One line of a job's log.</summary>
 public sealed record JobStepView(DateTimeOffset At, string Message);
 

@@ -176,18 +176,21 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
         await RefreshSettingsAsync();
         var spec = new DnsConfigSpec([.. listen], specZones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
-        var args = new DnsApplyArgs(D.LastVersion + 1, spec, files);
+        var args = new DnsApplyArgs(D.LastVersion + 1, spec, files, request.Atomic);
         var plan = $"{specZones.Count} zone{(specZones.Count == 1 ? string.Empty : "s")}, {files.Count} to send"
             + (files.Count == 0 ? string.Empty : $" ({string.Join(", ", files.Take(5).Select(f => $"{f.Zone} serial {f.Serial}"))}{(files.Count > 5 ? ", …" : string.Empty)})")
-            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty);
+            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty)
+            + (request.Atomic ? "; all or nothing" : string.Empty);
         return (JsonSerializer.Serialize(args, ContractsJson.Default.DnsApplyArgs), plan);
     }
 
     /// <summary>
     /// A succeeded <c>dns.apply</c>: the zones answer with the serials the agent reports; a knot.conf unlike the last
-    /// version's is a new version. Idempotent: a replayed result finds the same knot.conf and serials.
+    /// version's is a new version. Zones the agent refused (knotd would not load them) keep their live serial, or stay
+    /// unserved when they are new; they are named in the steps and the result, and returned (the job then fails, the
+    /// rest being applied). Idempotent: a replayed result finds the same knot.conf and serials.
     /// </summary>
-    private void OnDnsApplyResult(JobEntry job, string? output)
+    private IReadOnlyList<DnsZoneRefusal> OnDnsApplyResult(JobEntry job, string? output)
     {
         var args = JsonSerializer.Deserialize(job.CommandArgsJson ?? "null", ContractsJson.Default.DnsApplyArgs)
             ?? throw new InvalidOperationException("the job has no dns.apply arguments");
@@ -196,9 +199,29 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         AddAgentSteps(job, result.Steps);
 
         var now = time.GetUtcNow();
+        var refused = result.Refused ?? [];
+        var refusedNames = refused.Select(r => r.Zone).ToHashSet(StringComparer.Ordinal);
         var answered = result.Zones.Where(z => z.Serial is not null).ToDictionary(z => z.Zone, z => z.Serial!.Value, StringComparer.Ordinal);
         var applied = new Dictionary<string, AppliedZone>(StringComparer.Ordinal);
-        foreach (var zone in args.Config.Zones)
+        foreach (var r in refused)
+        {
+            var live = D.Applied.GetValueOrDefault(r.Zone);
+            if (live is not null)
+            {
+                applied[r.Zone] = live;
+            }
+
+            Step(job, live is null
+                ? $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; it is not served"
+                : $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; serial {live.Serial} stays live");
+        }
+
+        foreach (var warning in result.Warnings ?? [])
+        {
+            Step(job, $"warning: {warning}");
+        }
+
+        foreach (var zone in args.Config.Zones.Where(z => !refusedNames.Contains(z.Name)))
         {
             var serial = answered.GetValueOrDefault(zone.Name, zone.Serial);
             var previous = D.Applied.GetValueOrDefault(zone.Name);
@@ -220,7 +243,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
                 Sha256 = sha,
                 KnotConf = result.KnotConf,
                 Listen = [.. args.Config.Listen],
-                Zones = [.. args.Config.Zones.Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
+                Zones = [.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
             });
             if (D.Versions.Count > VersionHistory)
             {
@@ -241,14 +264,17 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         {
             ["config_version"] = D.LiveVersion,
             ["config_changed"] = changed,
-            ["zones"] = new JsonArray([.. args.Config.Zones.Select(z => (JsonNode)new JsonObject
+            ["zones"] = new JsonArray([.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => (JsonNode)new JsonObject
             {
                 ["zone"] = z.Name,
                 ["serial"] = applied[z.Name].Serial,
-                ["sent"] = args.Files.Any(f => f.Zone == z.Name),
+                ["sent"] = args.Files.Any(f => f.Zone == z.Name) && !refusedNames.Contains(z.Name),
             })]),
+            ["refused"] = new JsonArray([.. refused.Select(r => (JsonNode)new JsonObject { ["zone"] = r.Zone, ["reason"] = r.Reason })]),
+            ["warnings"] = new JsonArray([.. (result.Warnings ?? []).Select(w => (JsonNode)JsonValue.Create(w))]),
         };
         job.ResultJson = view.ToJsonString();
+        return refused;
     }
 
     /// <summary>A failed <c>dns.apply</c>: say whether the agent rolled back (nothing else changes).</summary>
@@ -259,6 +285,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             if (output is not null && JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput) is { } result)
             {
                 AddAgentSteps(job, result.Steps);
+                if (result.Refused is { Count: > 0 } refused)
+                {
+                    job.ResultJson = new JsonObject
+                    {
+                        ["refused"] = new JsonArray([.. refused.Select(r => (JsonNode)new JsonObject { ["zone"] = r.Zone, ["reason"] = r.Reason })]),
+                    }.ToJsonString();
+                }
+
                 if (result.RolledBack)
                 {
                     Step(job, $"the agent rolled back: version {(D.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
