@@ -370,7 +370,7 @@ public sealed partial class ZoneGrain(
             }
         }
 
-        for (var up = record.Owner; up != Apex && up != "."; )
+        for (var up = record.Owner; up != Apex && up != ".";)
         {
             up = ZoneRules.Parent(up);
             for (var i = FirstOf(records, up); i < records.Count && records[i].Owner == up; i++)

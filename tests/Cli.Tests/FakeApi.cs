@@ -64,6 +64,9 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>The monitoring settings as GET shows them.</summary>
     public MonitoringSettingsView Monitoring { get; set; } = new("10.0.0.1", 15, 4, 24, 30, true, "push", true, 5, true, 60, 1440, 400);
 
+    /// <summary>Bodies of POST /servers/{id}/push-zones ("" without one).</summary>
+    public ConcurrentQueue<string> PushBodies { get; } = new();
+
     /// <summary>Bodies of PUT /settings/monitoring.</summary>
     public ConcurrentQueue<string> MonitoringBodies { get; } = new();
 
@@ -402,6 +405,11 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapPost("/servers/{id}/services/{service}/{action}", (string id, string service, string action) => StartJob(id, action + "_service", service));
         api.MapDelete("/servers/{id}/services/{service}", (string id, string service) => StartJob(id, "remove_service", service));
         api.MapPost("/servers/{id}/diagnostics", (string id) => StartJob(id, "diagnostics", null));
+        api.MapPost("/servers/{id}/push-zones", async (string id, HttpRequest request) =>
+        {
+            PushBodies.Enqueue(await new StreamReader(request.Body).ReadToEndAsync());
+            return StartJob(id, "push_zones", "dns");
+        });
         api.MapGet("/jobs/{jobId}", (string jobId) =>
         {
             if (!JobScripts.TryGetValue(jobId, out var script))
