@@ -185,13 +185,32 @@ public static class RdataText
     /// </summary>
     public static bool AppendName(ReadOnlySpan<byte> wire, StringBuilder sb, bool lower, out int length)
     {
+        Span<char> text = stackalloc char[1024];
+        var n = WriteName(wire, text, lower, out length);
+        if (n < 0)
+        {
+            return false;
+        }
+
+        sb.Append(text[..n]);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes a wire-format name as canonical text, as Knot writes it (knot_dname_to_str: letters, digits, '-', '_', '*'
+    /// and '/' as they are, other punctuation but '#' after a '\', the rest as \DDD), into <paramref name="dest"/> (at
+    /// least 1024 characters); the number of characters, or -1 when the name is malformed.
+    /// </summary>
+    public static int WriteName(ReadOnlySpan<byte> wire, Span<char> dest, bool lower, out int length)
+    {
         length = 0;
+        var n = 0;
         var i = 0;
         while (true)
         {
             if (i >= wire.Length)
             {
-                return false;
+                return -1;
             }
 
             int label = wire[i];
@@ -199,47 +218,46 @@ public static class RdataText
             {
                 if (i == 0)
                 {
-                    sb.Append('.');
+                    dest[n++] = '.';
                 }
 
                 length = i + 1;
-                return length <= 255;
+                return length <= 255 ? n : -1;
             }
 
             if (label > 63 || i + 1 + label > wire.Length)
             {
-                return false;
+                return -1;
             }
 
             for (var k = i + 1; k <= i + label; k++)
             {
-                AppendNameByte(wire[k], sb, lower);
+                var c = wire[k];
+                if (lower && c is >= (byte)'A' and <= (byte)'Z')
+                {
+                    c = (byte)(c + 32);
+                }
+
+                if (char.IsAsciiLetterOrDigit((char)c) || c is (byte)'-' or (byte)'_' or (byte)'*' or (byte)'/')
+                {
+                    dest[n++] = (char)c;
+                }
+                else if (c is > 32 and < 127 && c != (byte)'#')
+                {
+                    dest[n++] = '\\';
+                    dest[n++] = (char)c;
+                }
+                else
+                {
+                    dest[n++] = '\\';
+                    dest[n++] = (char)('0' + (c / 100));
+                    dest[n++] = (char)('0' + (c / 10 % 10));
+                    dest[n++] = (char)('0' + (c % 10));
+                }
             }
 
-            sb.Append('.');
+            dest[n++] = '.';
             i += label + 1;
-        }
-    }
-
-    /// <summary>One octet of a label as Knot writes it (knot_dname_to_str).</summary>
-    public static void AppendNameByte(byte c, StringBuilder sb, bool lower)
-    {
-        if (lower && c is >= (byte)'A' and <= (byte)'Z')
-        {
-            c = (byte)(c + 32);
-        }
-
-        if (char.IsAsciiLetterOrDigit((char)c) || c is (byte)'-' or (byte)'_' or (byte)'*' or (byte)'/')
-        {
-            sb.Append((char)c);
-        }
-        else if (c is > 32 and < 127 && c != (byte)'#')
-        {
-            sb.Append('\\').Append((char)c);
-        }
-        else
-        {
-            AppendDecimalEscape(c, sb);
         }
     }
 

@@ -270,7 +270,7 @@ public sealed partial class ZoneFileParser
         {
             _entryLine = _line;
             var c = _text[_pos];
-            _blankOwner = c is ' ' or '\t';
+            _blankOwner = c is ' ' or '\t' or '('; // Knot: an entry that starts with a blank or '(' has no owner of its own
             ReadTokens();
             if (_entryError is { } tokenError)
             {
@@ -723,9 +723,8 @@ public sealed partial class ZoneFileParser
             return ".";
         }
 
-        _sb.Clear();
-        RdataText.AppendName(wire, _sb, lower, out _);
-        return _sb.ToString();
+        var n = RdataText.WriteName(wire, _scratch, lower, out _);
+        return new string(_scratch, 0, n);
     }
 
     /// <summary>True when the wire name <paramref name="name"/> is <paramref name="ancestor"/> or below it (label-aligned, both lower case).</summary>

@@ -297,27 +297,8 @@ internal sealed class ZoneRules(string apex, ZoneRecord[] records, int[] lines, 
     /// <summary>Knot's glue check (apex and delegations) and its DS check, both warnings: knotd loads such zones.</summary>
     private void CheckGlueAndDs(ZoneRecord[] output, int[] outLines, List<string> outKeys)
     {
-        Lookup? built = null;
-        Lookup Owners()
-        {
-            if (built is null)
-            {
-                var keys = new List<string>();
-                var index = new List<int>();
-                for (var i = 0; i < output.Length; i++)
-                {
-                    if (i == 0 || !ReferenceEquals(outKeys[i], outKeys[i - 1]) && outKeys[i] != outKeys[i - 1])
-                    {
-                        keys.Add(outKeys[i]);
-                        index.Add(i);
-                    }
-                }
-
-                built = new Lookup(apex, output, keys, index);
-            }
-
-            return built;
-        }
+        var lookup = new Lookup(apex, output, outKeys);
+        Lookup Owners() => lookup;
 
         for (var i = 0; i < output.Length; i++)
         {
@@ -400,8 +381,8 @@ internal sealed class ZoneRules(string apex, ZoneRecord[] records, int[] lines, 
         : apex == "." ? owner
         : ZoneFileParser.IsAtOrBelow(owner, apex) ? owner[..^(apex.Length + 1)] : owner;
 
-    /// <summary>Owner lookups over the sorted records by canonical key (binary search).</summary>
-    private sealed class Lookup(string apex, ZoneRecord[] output, List<string> keys, List<int> index)
+    /// <summary>Owner lookups over the sorted records by their canonical keys (binary search; <paramref name="keys"/>[i] is record i's).</summary>
+    private sealed class Lookup(string apex, ZoneRecord[] output, List<string> keys)
     {
         private readonly string _apex = apex;
 
@@ -410,7 +391,7 @@ internal sealed class ZoneRules(string apex, ZoneRecord[] records, int[] lines, 
         {
             var key = ZoneFileParser.CanonicalKey(name);
             var at = LowerBound(key);
-            return at < keys.Count && keys[at] == key ? index[at] : null;
+            return at < keys.Count && keys[at] == key ? at : null;
         }
 
         /// <summary>The name holds records, or names below it do (an empty non-terminal).</summary>

@@ -119,6 +119,12 @@ public sealed class KnotAgreementTests(ITestOutputHelper output)
         "sub NS ns.sub\nns.sub A 192.0.2.5", "sub NS ns.sub", "sub NS ns.other.test.", "@ NS ns2", "sub NS ns\nns A 192.0.2.7",
         "sub NS ns.deep.sub\n*.sub A 192.0.2.8", "www DS 1 8 1 ABCD", "www DS 1 8 3 ABCD",
         "@ SOA ns1 hm 2 2 3 4 5\nsub SOA ns1 hm 1 2 3 4 5",
+
+        // Entry edges.
+        "www TXT a(b", "www TXT a)b", "www TXT \"a\" \"b\"c", "www NSEC next", "www 1W A 192.0.2.2", "www 1s1s A 192.0.2.2", "www 0h A 192.0.2.2",
+        "www A 192.0.2.2 ; comment", "www ( A 192.0.2.2 )", "( www A 192.0.2.2 )", "www A ( 192.0.2.2", "www TXT \"x\" ; ( \"y\"",
+        "www SVCB 1 . alpn=\"h2, h3\"", "www SVCB 1 . key65000=\"\"", "www SVCB 1 . key65000=", "www SVCB 1 . alpn=h2 , port=1",
+        "www SVCB 1 . ALPN=h2", "www SVCB 1 . key001=x", "$ORIGIN Sub.{0}.\nwww NSEC next A\nwww2 LP 10 x",
     ];
 
     /// <summary>Zones without an SOA, or with odd heads: whole files.</summary>
