@@ -132,9 +132,10 @@ internal static class CliApp
                     .WithExample("servers", "zones", "dns-01", "--remove", "old.example.test")
                     .WithExample("servers", "zones", "dns-01", "--set", "example.test,example.org");
                 servers.AddCommand<PushZonesCommand>("push-zones")
-                    .WithDescription("Send the zones changed since the server's last applied version (--full: all): validated, atomic, health-checked, rolled back on failure.")
+                    .WithDescription("Send the zones changed since the server's last applied version (--full: all): validated, switched atomically, health-checked, rolled back on failure. A zone knotd would not load is named and the others apply (--all-or-nothing: none).")
                     .WithExample("servers", "push-zones", "dns-01")
-                    .WithExample("servers", "push-zones", "dns-01", "--full");
+                    .WithExample("servers", "push-zones", "dns-01", "--full")
+                    .WithExample("servers", "push-zones", "dns-01", "--all-or-nothing");
                 servers.AddCommand<PushConfigCommand>("push-config")
                     .WithDescription("Apply the DNS configuration (zones assigned, listen entries, monitoring modules) as a new numbered version.")
                     .WithExample("servers", "push-config", "dns-01");

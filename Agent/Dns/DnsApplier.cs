@@ -86,12 +86,14 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         var staging = Path.Combine(KnotConf.ZonesPath(layout), StagingDirectory);
         ResetDirectory(staging);
         var staged = new Dictionary<string, string>(StringComparer.Ordinal);
+        var refused = new List<DnsZoneRefusal>();
+        var warnings = new List<string>();
         var validated = false;
         try
         {
             foreach (var file in changed)
             {
-                var path = Path.Combine(staging, file.Zone + ".zone");
+                var path = Path.Combine(staging, KnotConf.ZoneFileName(file.Zone));
                 var watch = Stopwatch.StartNew();
                 await FetchAsync(file, path, cancellationToken);
                 staged[file.Zone] = path;
@@ -101,8 +103,44 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
             foreach (var (zone, path) in staged)
             {
                 var watch = Stopwatch.StartNew();
-                var checker = await CheckZoneAsync(runtime, layout, args.Config, zone, path, dnstap, cancellationToken);
-                steps.Add(string.Create(CultureInfo.InvariantCulture, $"{checker} {zone}: valid ({watch.ElapsedMilliseconds} ms)"));
+                var zoneCheck = await CheckZoneAsync(runtime, layout, args.Config, zone, path, dnstap, cancellationToken);
+                if (zoneCheck.Refusal is { } reason)
+                {
+                    refused.Add(new DnsZoneRefusal(zone, reason));
+                    steps.Add($"{zoneCheck.Checker} {zone}: refused, knotd would not load it: {reason}");
+                    continue;
+                }
+
+                warnings.AddRange(zoneCheck.Warnings.Select(w => $"{zone}: {w}"));
+                var verdict = zoneCheck.Warnings.Count == 0 ? "valid" : $"knotd loads it; Knot's optional checks report: {string.Join("; ", zoneCheck.Warnings)}";
+                steps.Add(string.Create(CultureInfo.InvariantCulture, $"{zoneCheck.Checker} {zone}: {verdict} ({watch.ElapsedMilliseconds} ms)"));
+            }
+
+            if (refused.Count > 0)
+            {
+                // Refused zones stay as they are live (or out of knot.conf when new); the others apply, unless all or nothing.
+                var reasons = string.Join("; ", refused.Select(r => $"zone {r.Zone} refused by knotd's load check: {r.Reason}"));
+                if (args.Atomic)
+                {
+                    throw Refused($"{reasons} (all or nothing: no zone applied)", steps, layout, refused);
+                }
+
+                foreach (var r in refused)
+                {
+                    File.Delete(staged[r.Zone]);
+                    staged.Remove(r.Zone);
+                }
+
+                args = WithoutRefused(args, refused, liveFiles, layout);
+                candidateConf = KnotConf.Render(args.Config, layout, liveListen, dnstap);
+                confChanged = !string.Equals(candidateConf, liveConf, StringComparison.Ordinal);
+                version = confChanged || previous is null ? args.Version : previous.Version;
+                if (staged.Count == 0 && !confChanged && previous is not null && SameSpec(previous.Spec, args.Config))
+                {
+                    throw Refused(reasons, steps, layout, refused);
+                }
+
+                steps.Add($"{reasons}; applying the rest");
             }
 
             var candidatePath = layout.ConfigFile + ".new";
@@ -145,7 +183,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
             steps.Add("dns is not running: not reloaded, no health check; the change takes effect when it starts"
                 + (listenChanged ? $" (then it listens on {DnsListen.Display(newListen)})" : string.Empty));
             logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
-            return Output(version, false, candidateConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, null, "not running"))], steps);
+            return Output(version, false, candidateConf, [.. args.Config.Zones.Select(z => new DnsZoneState(z.Name, null, "not running"))], steps, refused, warnings);
         }
 
         // 3. Reload (restart for new listen entries) and health-check; roll back on failure.
@@ -179,7 +217,7 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
                     steps.Add(string.Create(CultureInfo.InvariantCulture, $"health check: {args.Config.Zones.Count} zone(s) answer their serial on {endpoint} ({watch.ElapsedMilliseconds} ms)"));
                     steps.Add(string.Create(CultureInfo.InvariantCulture, $"version {version} is live ({total.ElapsedMilliseconds} ms)"));
                     logger.DnsApplied(version, args.Config.Zones.Count, staged.Count, total.ElapsedMilliseconds);
-                    return Output(version, false, candidateConf, zones, steps) with { Listen = newListen, Service = manager.Status(ServiceKinds.Dns) };
+                    return Output(version, false, candidateConf, zones, steps, refused, warnings) with { Listen = newListen, Service = manager.Status(ServiceKinds.Dns) };
                 }
 
                 failure = "health check failed: " + failure;
@@ -198,38 +236,76 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         var rollback = await RollBackAsync(runtime, record.Version, layout, switched, previous, liveListen, restart, steps);
         var message = $"{failure}; {rollback}";
         logger.DnsApplyRolledBack(version, message);
-        throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps) with { Service = manager.Status(ServiceKinds.Dns) });
+        throw new DnsApplyException(message, Output(previous?.Version ?? 0, true, await ReadOrEmptyAsync(layout.ConfigFile), zones, steps, refused, warnings) with { Service = manager.Status(ServiceKinds.Dns) });
     }
 
-    /// <summary>Validates one staged zone file: kzonecheck when the runtime has it, else <c>knotc zone-check</c> against a check configuration.</summary>
-    private async Task<string> CheckZoneAsync(IServiceRuntime runtime, ServiceLayout layout, DnsConfigSpec spec, string zone, string path, bool dnstap, CancellationToken cancellationToken)
+    /// <summary>How a staged zone file checked: refused (knotd would not load it, with its reason) or loaded, with what Knot's optional checks report.</summary>
+    private sealed record ZoneCheck(string Checker, string? Refusal, IReadOnlyList<string> Warnings);
+
+    /// <summary>
+    /// Checks one staged zone file with <c>kzonecheck</c> (all of Knot's checks). When it reports anything, knotd's own
+    /// load check decides: <c>knotc zone-check</c> against a configuration with this zone, its semantic checks as in the
+    /// live knot.conf (off: only the checks knotd applies on every load). A zone it loads is valid and kzonecheck's
+    /// findings are warnings; one it refuses is refused, with knotd's reason. Without kzonecheck (an image without
+    /// knot-dnssecutils) the load check alone decides.
+    /// </summary>
+    private async Task<ZoneCheck> CheckZoneAsync(IServiceRuntime runtime, ServiceLayout layout, DnsConfigSpec spec, string zone, string path, bool dnstap, CancellationToken cancellationToken)
     {
-        var result = await Tool(null, layout, () => runtime.RunToolAsync(ServiceKinds.Dns, ["kzonecheck", "-v", "-o", zone, path], ToolTimeout, cancellationToken));
-        var checker = "kzonecheck";
-        if (result.ExitCode == ToolResult.NotFound)
+        var all = await Tool(null, layout, () => runtime.RunToolAsync(ServiceKinds.Dns, ["kzonecheck", "-v", "-o", zone, path], ToolTimeout, cancellationToken));
+        if (all.Ok)
         {
-            // The image may lack knot-dnssecutils: knotc zone-check loads the staged file the way knotd would.
-            var checkConf = Path.Combine(layout.ConfDirectory, "zone-check.conf");
-            var files = new Dictionary<string, string>(StringComparer.Ordinal) { [zone] = path };
-            AtomicFile.WriteAllText(checkConf, KnotConf.Render(spec with { Zones = [.. spec.Zones.Where(z => z.Name == zone)] }, layout, ["127.0.0.1@53"], dnstap, files), AtomicFile.OwnerOnly);
-            try
-            {
-                var check = await Tool(null, layout, () => knotc.RunWithConfAsync(checkConf, ["zone-check", zone], ToolTimeout, cancellationToken));
-                result = new ToolResult(check.ExitCode, check.Output);
-                checker = "knotc zone-check (no kzonecheck here)";
-            }
-            finally
-            {
-                File.Delete(checkConf);
-            }
+            return new ZoneCheck("kzonecheck", null, []);
         }
 
-        if (!result.Ok)
+        var checkConf = Path.Combine(layout.ConfDirectory, "zone-check.conf");
+        var files = new Dictionary<string, string>(StringComparer.Ordinal) { [zone] = path };
+        AtomicFile.WriteAllText(checkConf, KnotConf.Render(spec with { Zones = [.. spec.Zones.Where(z => z.Name == zone)] }, layout, ["127.0.0.1@53"], dnstap, files), AtomicFile.OwnerOnly);
+        KnotcResult load;
+        try
         {
-            throw new ZoneFileException($"zone {zone} refused by {checker}: {Trim(result.Output)}");
+            load = await Tool(null, layout, () => knotc.RunWithConfAsync(checkConf, ["zone-check", zone], ToolTimeout, cancellationToken));
+        }
+        finally
+        {
+            File.Delete(checkConf);
         }
 
-        return checker;
+        var checker = all.ExitCode == ToolResult.NotFound ? "knotc zone-check (no kzonecheck here)" : "kzonecheck";
+        if (!load.Ok)
+        {
+            return new ZoneCheck(checker, Reason(load.Output, path), []);
+        }
+
+        if (all.ExitCode == ToolResult.NotFound)
+        {
+            return new ZoneCheck(checker, null, []);
+        }
+
+        // kzonecheck writes each finding as "[owner] problem".
+        var findings = all.Output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith('[')).Distinct(StringComparer.Ordinal).Take(20).ToList();
+        return new ZoneCheck(checker, null, findings.Count > 0 ? findings : [Trim(all.Output)]);
+    }
+
+    /// <summary>knotd's reason, without the staging path and the log prefixes: "line 7 (invalid IPv4 address); …".</summary>
+    private static string Reason(string output, string path)
+    {
+        var lines = output.Split('\n')
+            .Select(l => l.Trim().Replace($"file '{path}', ", string.Empty, StringComparison.Ordinal).Replace($", file '{path}'", string.Empty, StringComparison.Ordinal))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"^(error|warning|notice|info): \[[^\]]*\] ", string.Empty))
+            .Where(l => l.Length > 0 && !l.StartsWith("failed to check zone file", StringComparison.Ordinal))
+            .ToList();
+        return Trim(lines.Count > 0 ? string.Join("; ", lines) : output);
+    }
+
+    /// <summary>The change without the refused zones: each keeps its live file and serial, or stays out of knot.conf when it is new.</summary>
+    private static DnsApplyArgs WithoutRefused(DnsApplyArgs args, List<DnsZoneRefusal> refused, Dictionary<string, DnsAppliedFile> liveFiles, ServiceLayout layout)
+    {
+        var names = refused.Select(r => r.Zone).ToHashSet(StringComparer.Ordinal);
+        var zones = args.Config.Zones
+            .Where(z => !names.Contains(z.Name) || (liveFiles.ContainsKey(z.Name) && File.Exists(KnotConf.ZoneFilePath(layout, z.Name))))
+            .Select(z => names.Contains(z.Name) ? z with { Serial = liveFiles[z.Name].Serial } : z)
+            .ToList();
+        return args with { Config = args.Config with { Zones = zones }, Files = [.. args.Files.Where(f => !names.Contains(f.Zone))] };
     }
 
     /// <summary>The listen entries changed: knotd binds its sockets at start only (a reload keeps the old ones), so restart it.</summary>
@@ -566,12 +642,12 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
     private static bool SameSpec(DnsConfigSpec a, DnsConfigSpec b) =>
         JsonSerializer.Serialize(a, ContractsJson.Default.DnsConfigSpec) == JsonSerializer.Serialize(b, ContractsJson.Default.DnsConfigSpec);
 
-    private static DnsApplyException Refused(string message, StepLog steps, ServiceLayout layout)
+    private static DnsApplyException Refused(string message, StepLog steps, ServiceLayout layout, IReadOnlyList<DnsZoneRefusal>? refused = null)
     {
         steps.Add($"refused: {message} (nothing live changed)");
         var live = DnsAppliedStore.Read(layout);
         var conf = File.Exists(layout.ConfigFile) ? File.ReadAllText(layout.ConfigFile) : string.Empty;
-        return new DnsApplyException(message, Output(live?.Version ?? 0, false, conf, [], steps));
+        return new DnsApplyException(message, Output(live?.Version ?? 0, false, conf, [], steps, refused));
     }
 
     private static async Task<T> Tool<T>(StepLog? steps, ServiceLayout layout, Func<Task<T>> action)
@@ -586,8 +662,8 @@ internal sealed class DnsApplier(ServiceManager manager, KnotControl knotc, Agen
         }
     }
 
-    private static DnsApplyOutput Output(int version, bool rolledBack, string conf, IReadOnlyList<DnsZoneState> zones, StepLog steps) =>
-        new(version, rolledBack, conf, zones, [.. steps]);
+    private static DnsApplyOutput Output(int version, bool rolledBack, string conf, IReadOnlyList<DnsZoneState> zones, StepLog steps, IReadOnlyList<DnsZoneRefusal>? refused = null, IReadOnlyList<string>? warnings = null) =>
+        new(version, rolledBack, conf, zones, [.. steps], Refused: refused is { Count: > 0 } ? [.. refused] : null, Warnings: warnings is { Count: > 0 } ? [.. warnings] : null);
 
     private static async Task<string> ReadOrEmptyAsync(string path) => File.Exists(path) ? await File.ReadAllTextAsync(path) : string.Empty;
 

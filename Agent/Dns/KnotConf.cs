@@ -11,7 +11,8 @@ namespace ManagedServers.Agent.Dns;
 /// one spec gives the same configuration on every host and runtime (the service directory has the same absolute path
 /// inside a container).
 /// <list type="bullet">
-/// <item>Zone files are <c>data/zones/ZONE.zone</c>, relative to the storage (the data directory).</item>
+/// <item>Zone files are <c>data/zones/ZONE.zone</c>, relative to the storage (the data directory); the '/' of an RFC 2317
+/// zone is '@' in the file name, and the root zone's file is <c>@.zone</c> (<see cref="ZoneFileName"/>).</item>
 /// <item>Each zone: <c>zonefile-sync: -1</c> (Knot never writes our files), <c>zonefile-load: whole</c> and
 /// <c>journal-content: none</c>: a load or reload reads the whole file and nothing else, so what answers is exactly
 /// the file (its serial included), not the file plus journal differences from an earlier load.</item>
@@ -27,10 +28,16 @@ internal static class KnotConf
     public const string StatsModule = "mod-stats/default";
     public const string DnstapModule = "mod-dnstap/default";
 
-    /// <summary>The zone file of <paramref name="zone"/> relative to the storage (data) directory.</summary>
-    public static string ZoneFileRelative(string zone) => $"{ZonesDirectory}/{zone}.zone";
+    /// <summary>
+    /// The file name of a zone: <c>example.com.zone</c>; a '/' (RFC 2317: <c>0/25.2.0.192.in-addr.arpa</c>) is written '@'
+    /// and the root zone is <c>@.zone</c>. '@' is in no zone name, and Knot reads '%' in a file path as a formatter.
+    /// </summary>
+    public static string ZoneFileName(string zone) => (zone == "." ? "@" : zone.Replace('/', '@')) + ".zone";
 
-    public static string ZoneFilePath(ServiceLayout layout, string zone) => Path.Combine(layout.DataDirectory, ZonesDirectory, zone + ".zone");
+    /// <summary>The zone file of <paramref name="zone"/> relative to the storage (data) directory.</summary>
+    public static string ZoneFileRelative(string zone) => $"{ZonesDirectory}/{ZoneFileName(zone)}";
+
+    public static string ZoneFilePath(ServiceLayout layout, string zone) => Path.Combine(layout.DataDirectory, ZonesDirectory, ZoneFileName(zone));
 
     public static string ZonesPath(ServiceLayout layout) => Path.Combine(layout.DataDirectory, ZonesDirectory);
 
@@ -181,11 +188,17 @@ internal static class KnotConf
     public static string Format(IPEndPoint endpoint) => $"{endpoint.Address}@{endpoint.Port.ToString(CultureInfo.InvariantCulture)}";
 
     /// <summary>
-    /// A zone name the agent accepts: lower case, no trailing dot, labels of letters, digits, '-' and '_' (1-63
-    /// characters each, at most 253 in all). It names a file, so nothing else may pass.
+    /// A zone name the agent accepts: the root zone ".", or lower case without a trailing dot, labels of letters, digits,
+    /// '-', '_' and '/' (RFC 2317; not first or last in a label), 1-63 characters each, at most 253 in all. It names a
+    /// file (<see cref="ZoneFileName"/>), so nothing else may pass.
     /// </summary>
     public static bool IsValidZoneName(string name)
     {
+        if (name == ".")
+        {
+            return true;
+        }
+
         if (string.IsNullOrEmpty(name) || name.Length > 253)
         {
             return false;
@@ -193,7 +206,8 @@ internal static class KnotConf
 
         foreach (var label in name.Split('.'))
         {
-            if (label.Length is 0 or > 63 || !label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_'))
+            if (label.Length is 0 or > 63 || label[0] == '/' || label[^1] == '/'
+                || !label.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '/'))
             {
                 return false;
             }

@@ -28,9 +28,9 @@ public static class ServerDnsEndpoints
         write.MapDelete("/zones/{zone}", UnassignZoneAsync).WithName("UnassignServerZone")
             .WithSummary("Unassign one zone, keeping the others (not assigned: no change); the next push stops serving it");
         write.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
-            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job)");
+            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job); {\"atomic\": true}: all zones or none");
         write.MapPost("/push-zones", PushZonesAsync).WithName("PushZones")
-            .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job)");
+            .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job); a zone knotd would not load is named and the others apply, unless {\"atomic\": true}");
         read.MapGet("/config-versions", ListVersionsAsync).WithName("ListConfigVersions").WithSummary("Applied DNS configuration versions, newest first");
         read.MapGet("/config-versions/{version:int}", GetVersionAsync).WithName("GetConfigVersion")
             .WithSummary("One applied configuration version: the model and the knot.conf rendered from it");
@@ -81,10 +81,13 @@ public static class ServerDnsEndpoints
     public static Task<Results<Ok<ServerDnsView>, ValidationProblem>> UnassignZoneAsync(string id, string zone, IGrainFactory grains) =>
         OneZoneAsync(zone, name => grains.GetGrain<IServerDnsGrain>(id).UnassignZoneAsync(name));
 
-    /// <summary>Assign or unassign one zone named in the path (normalised: case, trailing dot); a bad name is 400 <c>errors.zone</c>.</summary>
+    /// <summary>
+    /// Assign or unassign one zone named in the path (as <see cref="ZoneUrl"/> writes it; normalised: case, trailing dot); a
+    /// bad name is 400 <c>errors.zone</c>.
+    /// </summary>
     private static async Task<Results<Ok<ServerDnsView>, ValidationProblem>> OneZoneAsync(string zone, Func<string, Task<ServerDnsSnapshot>> change)
     {
-        if (!ZoneNames.TryNormalize(zone, out var name, out var error))
+        if (!ZoneNames.TryNormalize(ZoneUrl.Name(zone), out var name, out var error))
         {
             var errors = new FieldErrors();
             errors.Add("zone", error);
@@ -95,24 +98,24 @@ public static class ServerDnsEndpoints
     }
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
-        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait));
+        string id, HttpRequest request, IGrainFactory grains, DnsPushRequest? body = null) =>
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Atomic: body?.Atomic == true));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushZonesAsync(
-        string id, HttpRequest request, IGrainFactory grains, bool? full = null, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true));
+        string id, HttpRequest request, IGrainFactory grains, bool? full = null, DnsPushRequest? body = null) =>
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true, Atomic: body?.Atomic == true));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
         string id, int version, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
 
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(
-        string id, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body, Func<string?, TimeSpan?, JobRequest> job)
+        string id, HttpRequest request, IGrainFactory grains, int? waitForAgentSeconds, Func<string?, TimeSpan?, JobRequest> job)
     {
         var errors = new FieldErrors();
         var key = ServicesEndpoints.IdempotencyKey(request, errors);
-        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, errors);
-        return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(body?.WaitForAgentSeconds)));
+        ServicesEndpoints.CheckWait(waitForAgentSeconds, errors);
+        return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(waitForAgentSeconds)));
     }
 
     public static async Task<Ok<ConfigVersionView[]>> ListVersionsAsync(string id, IGrainFactory grains)
@@ -161,7 +164,7 @@ public static class ServerDnsEndpoints
     public static async Task<IResult> ZoneFileAsync(string zone, ClaimsPrincipal user, IGrainFactory grains, long? serial = null)
     {
         var serverId = ServersEndpoints.ServerIdOf(user)!;
-        if (!ZoneNames.TryNormalize(zone, out var name, out _) || !await grains.GetGrain<IServerDnsGrain>(serverId).IsZoneAssignedAsync(name))
+        if (!ZoneNames.TryNormalize(ZoneUrl.Name(zone), out var name, out _) || !await grains.GetGrain<IServerDnsGrain>(serverId).IsZoneAssignedAsync(name))
         {
             return Problem.Of(403, "Zone not assigned", $"zone '{zone}' is not assigned to this agent's server", ProblemTypes.Forbidden);
         }
@@ -177,7 +180,7 @@ public static class ServerDnsEndpoints
             return Problem.Of(410, "Zone changed", $"zone '{name}' is at serial {blob.Serial} now, not {wanted}: it changed since the push was made; push again", ProblemTypes.NotFound);
         }
 
-        return TypedResults.File(blob.Gzip, "application/gzip", $"{name}.zone.gz");
+        return TypedResults.File(blob.Gzip, "application/gzip", "zone.gz");
     }
 
     private static ServerDnsView ToView(ServerDnsSnapshot s) => new(s.ServerId, [.. s.Zones.Select(ToView)], s.Listen, s.LiveVersion);

@@ -61,7 +61,7 @@ public static class ZonesEndpoints
         return TypedResults.Ok(new PageOf<ZoneView>(items, results.Sum(r => r.Total), pageNo, perPage));
     }
 
-    public static async Task<Results<Created<ZoneView>, ValidationProblem, ProblemHttpResult>> CreateAsync(CreateZoneRequest body, IGrainFactory grains)
+    public static async Task<Results<Created<ZoneImportView>, ValidationProblem, ProblemHttpResult>> CreateAsync(CreateZoneRequest body, IGrainFactory grains)
     {
         var errors = new FieldErrors();
         if (!ZoneNames.TryNormalize(body.Name, out var name, out var why))
@@ -95,8 +95,8 @@ public static class ZonesEndpoints
             return errors.ToProblem();
         }
 
-        var summary = await grains.GetGrain<IZoneGrain>(name).CreateAsync(new ZoneCreate(body.ZoneFile, body.PrimaryNs, body.Email, body.DefaultTtl));
-        return TypedResults.Created($"/api/v1/zones/{Uri.EscapeDataString(name)}", ToView(summary));
+        var imported = await grains.GetGrain<IZoneGrain>(name).CreateAsync(new ZoneCreate(body.ZoneFile, body.PrimaryNs, body.Email, body.DefaultTtl));
+        return TypedResults.Created($"/api/v1/zones/{ZoneUrl.Segment(name)}", ToView(imported));
     }
 
     public static async Task<Results<Ok<ZoneView>, ValidationProblem, ProblemHttpResult>> GetAsync(string zone, IGrainFactory grains)
@@ -121,7 +121,7 @@ public static class ZonesEndpoints
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Ok<ZoneView>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(string zone, ZoneFileRequest body, IGrainFactory grains)
+    public static async Task<Results<Ok<ZoneImportView>, ValidationProblem, ProblemHttpResult>> ReplaceAsync(string zone, ZoneFileRequest body, IGrainFactory grains)
     {
         if (!TryZone(zone, out var name, out var problem))
         {
@@ -155,7 +155,7 @@ public static class ZonesEndpoints
         response.Headers.ETag = $"\"{file.Sha256}\"";
         response.Headers["X-Zone-Serial"] = file.Serial.ToString(CultureInfo.InvariantCulture);
         var text = new GZipStream(new MemoryStream(file.Gzip), CompressionMode.Decompress);
-        return TypedResults.Stream(text, "text/dns", fileDownloadName: $"{name}.zone");
+        return TypedResults.Stream(text, "text/dns", fileDownloadName: $"{(name == ZoneNames.Root ? "root" : name.Replace('/', '-'))}.zone");
     }
 
     public static async Task<Results<Ok<PageOf<ZoneRecordView>>, ValidationProblem, ProblemHttpResult>> ListRecordsAsync(
@@ -197,7 +197,7 @@ public static class ZonesEndpoints
         }
 
         var change = await grains.GetGrain<IZoneGrain>(name).AddRecordAsync(new ZoneRecordInput(body.Name, body.Type, body.Ttl, body.Data));
-        return TypedResults.Created($"/api/v1/zones/{Uri.EscapeDataString(name)}/records/{change.Record.Id}", ToView(change));
+        return TypedResults.Created($"/api/v1/zones/{ZoneUrl.Segment(name)}/records/{change.Record.Id}", ToView(change));
     }
 
     public static async Task<Results<Ok<ZoneRecordChangeView>, ValidationProblem, ProblemHttpResult>> UpdateRecordAsync(
@@ -222,11 +222,14 @@ public static class ZonesEndpoints
         return TypedResults.Ok(new ZoneSerialView(await grains.GetGrain<IZoneGrain>(name).DeleteRecordAsync(id)));
     }
 
-    /// <summary>The zone name from the path, normalised ("Example.COM." → "example.com"); a bad one is a 400 on <c>zone</c>.</summary>
+    /// <summary>
+    /// The zone name from the path, normalised ("Example.COM." → "example.com"; '/' written %2F, the root zone '@', see
+    /// <see cref="ZoneUrl"/>); a bad one is a 400 on <c>zone</c>.
+    /// </summary>
     private static bool TryZone(string zone, out string name, out ValidationProblem problem)
     {
         problem = null!;
-        if (ZoneNames.TryNormalize(zone, out name, out var why))
+        if (ZoneNames.TryNormalize(ZoneUrl.Name(zone), out name, out var why))
         {
             return true;
         }
@@ -238,6 +241,10 @@ public static class ZonesEndpoints
     }
 
     public static ZoneView ToView(ZoneSummary z) => new(z.Name, z.Serial, z.RecordCount, z.Sha256, z.Size, z.GzipSize, z.CreatedAt, z.UpdatedAt);
+
+    public static ZoneImportView ToView(ZoneImport i) => new(
+        i.Zone.Name, i.Zone.Serial, i.Zone.RecordCount, i.Zone.Sha256, i.Zone.Size, i.Zone.GzipSize, i.Zone.CreatedAt, i.Zone.UpdatedAt,
+        [.. i.Warnings.Select(w => w.ToString())], i.WarningsTruncated);
 
     public static ZoneRecordView ToView(ZoneRecordItem r) => new(r.Id, r.Name, r.Type, r.Ttl, r.Data);
 

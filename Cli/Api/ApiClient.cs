@@ -165,16 +165,18 @@ internal sealed class ApiClient : IDisposable
         SendAsync<ServerDnsView>(HttpMethod.Put, $"servers/{Escape(serverId)}/zones", JsonContent.Create(zones.ToArray(), options: ContractsJson.WireOptions), ct);
 
     public Task<ApiResult<ServerDnsView>> AssignServerZoneAsync(string serverId, string zone, CancellationToken ct) =>
-        SendAsync<ServerDnsView>(HttpMethod.Post, $"servers/{Escape(serverId)}/zones/{Escape(zone)}", null, ct);
+        SendAsync<ServerDnsView>(HttpMethod.Post, $"servers/{Escape(serverId)}/zones/{ZoneUrl.Segment(zone)}", null, ct);
 
     public Task<ApiResult<ServerDnsView>> UnassignServerZoneAsync(string serverId, string zone, CancellationToken ct) =>
-        SendAsync<ServerDnsView>(HttpMethod.Delete, $"servers/{Escape(serverId)}/zones/{Escape(zone)}", null, ct);
+        SendAsync<ServerDnsView>(HttpMethod.Delete, $"servers/{Escape(serverId)}/zones/{ZoneUrl.Segment(zone)}", null, ct);
 
-    public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, CancellationToken ct) =>
-        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), null, ct);
+    public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, bool atomic, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), PushBody(atomic), ct);
 
-    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, CancellationToken ct) =>
-        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", null, ct);
+    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, bool atomic, CancellationToken ct) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", PushBody(atomic), ct);
+
+    private static JsonContent? PushBody(bool atomic) => atomic ? JsonContent.Create(new DnsPushRequest(Atomic: true), options: ContractsJson.WireOptions) : null;
 
     public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
         SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);

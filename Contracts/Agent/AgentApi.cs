@@ -23,7 +23,7 @@ public static class AgentApi
     public const string ZoneFileTemplate = "api/v1/agent/zones/{zone}/file";
 
     public static string ZoneFile(string zone, long serial) =>
-        $"api/v1/agent/zones/{Uri.EscapeDataString(zone)}/file?serial={serial.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+        $"api/v1/agent/zones/{Api.ZoneUrl.Segment(zone)}/file?serial={serial.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     /// <summary>Route template of a command's result.</summary>
     public const string CommandResultTemplate = Commands + "/{commandId}/result";

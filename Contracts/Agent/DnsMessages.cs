@@ -29,7 +29,12 @@ public sealed record DnsZoneFile(string Zone, long Serial, string Sha256, long S
 /// <c>dns.apply</c>: one validated, atomic change of a DNS service. The agent:
 /// <list type="number">
 /// <item>writes the candidate (knot.conf rendered from <see cref="Config"/>, and the zone files of <see cref="Files"/>) beside
-/// the live files, and refuses the change if <c>knotc conf-check</c> or <c>kzonecheck</c> fails (nothing live changed);</item>
+/// the live files and checks each zone file with <c>kzonecheck</c> (all of Knot's checks). A zone whose file knotd itself
+/// would refuse to load (<c>knotc zone-check</c> with the configuration's semantic checks, off) is refused: it keeps its
+/// live file and serial, or stays out of knot.conf when it is new, and the others are applied — unless
+/// <see cref="Atomic"/>, when one refused zone refuses the whole change. What only Knot's optional checks report (a missing
+/// glue record) is a warning (<see cref="DnsApplyOutput.Warnings"/>) and applies. A change that applies nothing is refused;
+/// so is a <c>knotc conf-check</c> failure (nothing live changed);</item>
 /// <item>switches atomically (renames), keeping the previous files;</item>
 /// <item>reloads with blocking semantics (<c>knotc reload</c> for the configuration, <c>knotc -b zone-reload</c> for zones);</item>
 /// <item>health-checks: every zone of <see cref="Config"/> answers SOA with its serial;</item>
@@ -39,7 +44,10 @@ public sealed record DnsZoneFile(string Zone, long Serial, string Sha256, long S
 /// Zones no longer in <see cref="Config"/> are dropped from knot.conf (their files stay). <see cref="Version"/> is the
 /// control plane's number of this configuration; the agent records the last version applied.
 /// </summary>
-public sealed record DnsApplyArgs(int Version, DnsConfigSpec Config, IReadOnlyList<DnsZoneFile> Files);
+public sealed record DnsApplyArgs(int Version, DnsConfigSpec Config, IReadOnlyList<DnsZoneFile> Files, bool Atomic = false);
+
+/// <summary>A zone a <c>dns.apply</c> did not apply, and why (knotd's reason, with the line).</summary>
+public sealed record DnsZoneRefusal(string Zone, string Reason);
 
 /// <summary>A zone after <c>dns.apply</c>: the serial it answers with (null: it does not answer), and why not.</summary>
 public sealed record DnsZoneState(string Zone, long? Serial, string? Error = null);
@@ -49,6 +57,8 @@ public sealed record DnsZoneState(string Zone, long? Serial, string? Error = nul
 /// agent rolled back, the rendered knot.conf now live, each zone's serial as answered, and the steps taken; once it took
 /// effect on a running service, the listen entries it answers on (each checked when they changed), and the DNS
 /// service's status after it (null from agents before these fields).
+/// <see cref="Refused"/>: the zones knotd would not load (not applied); <see cref="Warnings"/>: what Knot's optional checks
+/// report about the zones applied, "ZONE: message".
 /// </summary>
 public sealed record DnsApplyOutput(
     int LiveVersion,
@@ -57,4 +67,6 @@ public sealed record DnsApplyOutput(
     IReadOnlyList<DnsZoneState> Zones,
     IReadOnlyList<string> Steps,
     IReadOnlyList<string>? Listen = null,
-    ServiceStatus? Service = null);
+    ServiceStatus? Service = null,
+    IReadOnlyList<DnsZoneRefusal>? Refused = null,
+    IReadOnlyList<string>? Warnings = null);

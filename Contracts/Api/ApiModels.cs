@@ -250,6 +250,12 @@ public sealed record AddServiceRequest(
 /// <summary>Optional body of actions that start a job (manage service, diagnostics): how long to wait for an offline agent.</summary>
 public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);
 
+/// <summary>
+/// Optional body of push-zones and push-config: how long to wait for an offline agent, and <c>atomic</c>: apply all the
+/// zones or none (default false: the zones knotd loads are applied and a refused one is named in the job).
+/// </summary>
+public sealed record DnsPushRequest(int? WaitForAgentSeconds = null, bool? Atomic = null);
+
 /// <summary>One line of a job's log.</summary>
 public sealed record JobStepView(DateTimeOffset At, string Message);
 
@@ -321,7 +327,16 @@ public sealed record ZoneFileRequest(string? ZoneFile);
 /// <summary>A zone as the REST API shows it: serial, record count, SHA-256 and size of the canonical text, stored gzip size.</summary>
 public sealed record ZoneView(string Name, long Serial, int RecordCount, string Sha256, long Size, long GzipSize, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-/// <summary>Body of POST /api/v1/zones/{zone}/records and PUT …/records/{id}: name relative ("www", "@") or absolute, type, TTL (default: the SOA's), data in zone-file form.</summary>
+/// <summary>
+/// A zone just imported (POST /api/v1/zones with a zone file, PUT …/file): the zone as <see cref="ZoneView"/> shows it, and
+/// the warnings beside the success, one "line N: …" each (at most 100; <c>warnings_truncated</c> when there were more):
+/// what Knot loads but reports, or only its optional checks flag. They do not stop the import or a push.
+/// </summary>
+public sealed record ZoneImportView(
+    string Name, long Serial, int RecordCount, string Sha256, long Size, long GzipSize, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    IReadOnlyList<string> Warnings, bool WarningsTruncated);
+
+/// <summary>Body of POST /api/v1/zones/{zone}/records and PUT …/records/{id}: name relative ("www", "@") or absolute, type, TTL (default: its record set's, else the SOA's), data in zone-file form.</summary>
 public sealed record ZoneRecordRequest(string? Name, string? Type, long? Ttl = null, string? Data = null);
 
 /// <summary>One record: stable id (hash of owner, type and data), absolute owner name, type, TTL, canonical data.</summary>

@@ -71,7 +71,8 @@ public enum JobState
 /// A request for a job. <see cref="Service"/>: dns|dhcp4|dhcp6 for service jobs. <see cref="WaitForAgent"/>: how long the job
 /// waits for an offline agent before it fails (null: <c>ServerGrain:JobAgentWait</c>, 10 min). <see cref="Listen"/>: a DNS
 /// service's listen entries (<c>address@port</c>; null = keep). <see cref="Full"/>: push-zones sends every zone, not only
-/// the changed ones. <see cref="ConfigVersion"/>: the version a revert applies.
+/// the changed ones. <see cref="ConfigVersion"/>: the version a revert applies. <see cref="Atomic"/>: a DNS push applies all
+/// its zones or none (by default the zones knotd loads apply and a refused one is reported by name).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ms.JobRequest")]
 public sealed record JobRequest(
@@ -84,7 +85,8 @@ public sealed record JobRequest(
     [property: Id(6)] TimeSpan? WaitForAgent = null,
     [property: Id(7)] ImmutableArray<string>? Listen = null,
     [property: Id(8)] bool Full = false,
-    [property: Id(9)] int? ConfigVersion = null);
+    [property: Id(9)] int? ConfigVersion = null,
+    [property: Id(10)] bool Atomic = false);
 
 /// <summary>One line of a job's log.</summary>
 [GenerateSerializer, Immutable, Alias("ms.JobStep")]

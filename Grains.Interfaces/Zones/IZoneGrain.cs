@@ -18,16 +18,17 @@ public interface IZoneGrain : IGrainWithStringKey
 
     /// <summary>
     /// Creates the zone from <see cref="ZoneCreate.ZoneFile"/> (RFC 1035 text), or a minimal zone (SOA and one NS) when it
-    /// is null. Throws <see cref="ZoneValidationException"/> (nothing stored) for a bad zone file and
+    /// is null; the result carries the warnings about what was accepted as Knot accepts it. Throws
+    /// <see cref="ZoneValidationException"/> (nothing stored) for a zone file Knot would refuse and
     /// <see cref="Servers.ConflictException"/> when the zone exists.
     /// </summary>
-    Task<ZoneSummary> CreateAsync(ZoneCreate request);
+    Task<ZoneImport> CreateAsync(ZoneCreate request);
 
     /// <summary>
     /// Replaces the zone's content with <paramref name="zoneFile"/>. The serial becomes the file's when that is higher
     /// (RFC 1982), else the current one plus one. Throws <see cref="ZoneValidationException"/> (nothing changed).
     /// </summary>
-    Task<ZoneSummary> ReplaceAsync(string zoneFile);
+    Task<ZoneImport> ReplaceAsync(string zoneFile);
 
     /// <summary>The zone file at its current serial (canonical text), or null when the zone does not exist.</summary>
     [ReadOnly]
@@ -113,6 +114,17 @@ public sealed record ZoneSummary(
     [property: Id(5)] long GzipSize,
     [property: Id(6)] DateTimeOffset CreatedAt,
     [property: Id(7)] DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// A zone created or replaced from a zone file, and the warnings about it: what Knot loads but reports, or only its
+/// optional checks flag (missing glue, a second SOA ignored, out-of-zone data ignored, a record set's TTLs made equal,
+/// ...), each "line N: ..." like the errors; at most 100 (<see cref="WarningsTruncated"/> when there were more).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.ZoneImport")]
+public sealed record ZoneImport(
+    [property: Id(0)] ZoneSummary Zone,
+    [property: Id(1)] ImmutableArray<ZoneError> Warnings,
+    [property: Id(2)] bool WarningsTruncated = false);
 
 /// <summary>A zone file as stored: its serial, the SHA-256 (hex) and size of the text, and the gzip bytes.</summary>
 [GenerateSerializer, Immutable, Alias("ms.ZoneFileBlob")]

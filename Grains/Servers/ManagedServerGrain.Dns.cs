@@ -265,26 +265,32 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             }
         }
 
-        var args = await DnsApplyArgsAsync([.. listen], specZones, files);
+        var args = await DnsApplyArgsAsync([.. listen], specZones, files, request.Atomic);
         var plan = $"{specZones.Count} zone{(specZones.Count == 1 ? string.Empty : "s")}, {files.Count} to send"
             + (files.Count == 0 ? string.Empty : $" ({string.Join(", ", files.Take(5).Select(f => $"{f.Zone} serial {f.Serial}"))}{(files.Count > 5 ? ", …" : string.Empty)})")
-            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty);
+            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty)
+            + (request.Atomic ? "; all or nothing" : string.Empty);
         return (args, plan);
     }
 
-    /// <summary>The <c>dns.apply</c> arguments (JSON) of the next version: the model (modules follow the DNS monitoring setting) and the files to write.</summary>
-    private async Task<string> DnsApplyArgsAsync(IReadOnlyList<string> listen, IReadOnlyList<DnsZoneSpec> zones, IReadOnlyList<DnsZoneFile> files)
+    /// <summary>
+    /// The <c>dns.apply</c> arguments (JSON) of the next version: the model (modules follow the DNS monitoring setting)
+    /// and the files to write; <paramref name="atomic"/>: one zone knotd would not load refuses the whole change.
+    /// </summary>
+    private async Task<string> DnsApplyArgsAsync(IReadOnlyList<string> listen, IReadOnlyList<DnsZoneSpec> zones, IReadOnlyList<DnsZoneFile> files, bool atomic = false)
     {
         await RefreshSettingsAsync();
         var spec = new DnsConfigSpec(listen, zones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
-        return JsonSerializer.Serialize(new DnsApplyArgs(D.LastVersion + 1, spec, files), ContractsJson.Default.DnsApplyArgs);
+        return JsonSerializer.Serialize(new DnsApplyArgs(D.LastVersion + 1, spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
     }
 
     /// <summary>
     /// A succeeded <c>dns.apply</c>: the zones answer with the serials the agent reports; a knot.conf unlike the last
-    /// version's is a new version. Idempotent: a replayed result finds the same knot.conf and serials.
+    /// version's is a new version. Zones the agent refused (knotd would not load them) keep their live serial, or stay
+    /// unserved when they are new; they are named in the steps and the result, and returned (the job then fails, the
+    /// rest being applied). Idempotent: a replayed result finds the same knot.conf and serials.
     /// </summary>
-    private void OnDnsApplyResult(JobEntry job, string? output)
+    private IReadOnlyList<DnsZoneRefusal> OnDnsApplyResult(JobEntry job, string? output)
     {
         var args = JsonSerializer.Deserialize(job.CommandArgsJson ?? "null", ContractsJson.Default.DnsApplyArgs)
             ?? throw new InvalidOperationException("the job has no dns.apply arguments");
@@ -293,9 +299,29 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         AddAgentSteps(job, result.Steps);
 
         var now = time.GetUtcNow();
+        var refused = result.Refused ?? [];
+        var refusedNames = refused.Select(r => r.Zone).ToHashSet(StringComparer.Ordinal);
         var answered = result.Zones.Where(z => z.Serial is not null).ToDictionary(z => z.Zone, z => z.Serial!.Value, StringComparer.Ordinal);
         var applied = new Dictionary<string, AppliedZone>(StringComparer.Ordinal);
-        foreach (var zone in args.Config.Zones)
+        foreach (var r in refused)
+        {
+            var live = D.Applied.GetValueOrDefault(r.Zone);
+            if (live is not null)
+            {
+                applied[r.Zone] = live;
+            }
+
+            Step(job, live is null
+                ? $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; it is not served"
+                : $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; serial {live.Serial} stays live");
+        }
+
+        foreach (var warning in result.Warnings ?? [])
+        {
+            Step(job, $"warning: {warning}");
+        }
+
+        foreach (var zone in args.Config.Zones.Where(z => !refusedNames.Contains(z.Name)))
         {
             var serial = answered.GetValueOrDefault(zone.Name, zone.Serial);
             var previous = D.Applied.GetValueOrDefault(zone.Name);
@@ -317,7 +343,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
                 Sha256 = sha,
                 KnotConf = result.KnotConf,
                 Listen = [.. args.Config.Listen],
-                Zones = [.. args.Config.Zones.Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
+                Zones = [.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
             });
             if (D.Versions.Count > VersionHistory)
             {
@@ -349,14 +375,17 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             ["config_changed"] = changed,
             ["listen"] = result.Listen is { } answering ? new JsonArray([.. answering.Select(e => (JsonNode)JsonValue.Create(e))]) : null,
             ["service"] = result.Service is { } status ? JsonSerializer.SerializeToNode(status, ContractsJson.Default.ServiceStatus) : null,
-            ["zones"] = new JsonArray([.. args.Config.Zones.Select(z => (JsonNode)new JsonObject
+            ["zones"] = new JsonArray([.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => (JsonNode)new JsonObject
             {
                 ["zone"] = z.Name,
                 ["serial"] = applied[z.Name].Serial,
-                ["sent"] = args.Files.Any(f => f.Zone == z.Name),
+                ["sent"] = args.Files.Any(f => f.Zone == z.Name) && !refusedNames.Contains(z.Name),
             })]),
+            ["refused"] = new JsonArray([.. refused.Select(r => (JsonNode)new JsonObject { ["zone"] = r.Zone, ["reason"] = r.Reason })]),
+            ["warnings"] = new JsonArray([.. (result.Warnings ?? []).Select(w => (JsonNode)JsonValue.Create(w))]),
         };
         job.ResultJson = view.ToJsonString();
+        return refused;
     }
 
     /// <summary>A failed <c>dns.apply</c>: say whether the agent rolled back (nothing else changes).</summary>
@@ -370,6 +399,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
                 if (result.Service is { } service)
                 {
                     SetService(ServiceKinds.Dns, service);
+                }
+
+                if (result.Refused is { Count: > 0 } refused)
+                {
+                    job.ResultJson = new JsonObject
+                    {
+                        ["refused"] = new JsonArray([.. refused.Select(r => (JsonNode)new JsonObject { ["zone"] = r.Zone, ["reason"] = r.Reason })]),
+                    }.ToJsonString();
                 }
 
                 if (result.RolledBack)

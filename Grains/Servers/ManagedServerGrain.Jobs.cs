@@ -293,7 +293,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
                     OnDebugBundle(job, output);
                     break;
                 case var _ when job.CommandKind == CommandKinds.DnsApply: // pushes, reverts, listen changes
-                    OnDnsApplyResult(job, output);
+                    if (OnDnsApplyResult(job, output) is { Count: > 0 } refused)
+                    {
+                        // The rest is live; the push did not do all it was asked: a failure that names the zones.
+                        Fail(job, $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {D.LiveVersion} is live)");
+                        return true;
+                    }
+
                     break;
                 default:
                     OnServiceResult(job, output);

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -8,10 +6,14 @@ using ManagedServers.Grains.Interfaces.Zones;
 
 namespace ManagedServers.Grains.Zones;
 
-/// <summary>The outcome of parsing a zone file: its records in canonical order (duplicates dropped) or its errors.</summary>
-public sealed class ZoneParseResult(string apex, ZoneRecord[] records, ImmutableArray<ZoneError> errors, bool truncated)
+/// <summary>
+/// The outcome of parsing a zone file: its records in canonical order (duplicates dropped) or its errors, and the
+/// warnings about what was accepted as Knot accepts it (out-of-zone data ignored, record-set TTLs made equal, missing
+/// glue, ...).
+/// </summary>
+public sealed class ZoneParseResult(string apex, ZoneRecord[] records, ImmutableArray<ZoneError> errors, bool truncated, ImmutableArray<ZoneError> warnings, bool warningsTruncated)
 {
-    /// <summary>The zone apex, absolute ("example.com.").</summary>
+    /// <summary>The zone apex, absolute ("example.com.", or "." for the root zone).</summary>
     public string Apex { get; } = apex;
 
     public ZoneRecord[] Records { get; } = records;
@@ -21,62 +23,80 @@ public sealed class ZoneParseResult(string apex, ZoneRecord[] records, Immutable
     /// <summary>More errors were found than <see cref="Errors"/> holds.</summary>
     public bool Truncated { get; } = truncated;
 
+    /// <summary>What Knot loads but reports (or its optional checks flag), in line order; at most <see cref="ZoneFileParser.MaxErrors"/>.</summary>
+    public ImmutableArray<ZoneError> Warnings { get; } = warnings;
+
+    /// <summary>More warnings were found than <see cref="Warnings"/> holds.</summary>
+    public bool WarningsTruncated { get; } = warningsTruncated;
+
     public bool Ok => Errors.IsEmpty;
 }
 
 /// <summary>
-/// RFC 1035 master-file parser and validator for one zone. A line-tracking entry splitter (parentheses, quotes,
-/// comments, escapes, $ORIGIN, $TTL, '@', blank owner = previous owner, relative names) feeds per-type RDATA parsers
-/// that write each record's canonical text. It works on spans of the input: per record it allocates the data string
-/// and, when the owner changes, the owner string. Then one pass over the records in canonical order checks the rules
-/// that span records (CNAME beside other data, one SOA at the apex, NS at the apex) and drops duplicates.
-/// Every error carries its line; parsing stops after <see cref="MaxErrors"/>.
+/// RFC 1035 master-file parser and validator for one zone that accepts what Knot 3.2 loads and refuses what it refuses.
+/// A line-tracking entry splitter (parentheses, quotes, comments, escapes, $ORIGIN, $TTL, '@', blank owner = previous
+/// owner, relative names) feeds per-type RDATA parsers that follow Knot's zone scanner (libzscanner) field by field and
+/// write the record's wire form; <see cref="RdataText"/> turns that into the record's canonical text. RFC 3597
+/// <c>\# length hex</c> is read for every type and written in the type's own form where it has one. Then one pass over the
+/// records in canonical order applies the rules Knot applies when it loads a zone (an SOA at the apex; CNAME and DNAME
+/// alone; no child below a DNAME) as errors, and the rest of what Knot reports or its optional checks flag (no NS at the
+/// apex, missing glue, out-of-zone data, a second SOA, unequal TTLs in a record set) as warnings.
+/// Every error and warning carries its line and the record's owner; parsing stops after <see cref="MaxErrors"/> errors.
 /// </summary>
-public sealed class ZoneFileParser
+public sealed partial class ZoneFileParser
 {
     public const int MaxErrors = 100;
+
+    /// <summary>The TTL of a record without one before any <c>$TTL</c>: Knot 3.2's (zs_init with 3600).</summary>
     public const int DefaultTtl = 3600;
 
     private readonly string _text;
     private readonly string _apex;
-    private readonly string _apexSuffix;
+    private readonly byte[] _apexWire;
     private readonly List<Token> _tokens = new(16);
     private readonly List<ZoneError> _errors = [];
+    private readonly List<ZoneError> _warnings = [];
     private readonly List<ZoneRecord> _records;
     private readonly List<int> _lines;
     private readonly StringBuilder _sb = new(256);
-    private readonly char[] _scratch = new char[1024];
-    private readonly byte[] _bytes = new byte[65536];
+    private readonly char[] _scratch = new char[1200];
+    private readonly byte[] _nameWire = new byte[256];
+    private readonly byte[] _w = new byte[65536 + 1024];
+    private int _wn;
     private string _origin;
+    private byte[] _originWire;
     private int _pos;
     private int _line = 1;
     private int _entryLine;
     private bool _blankOwner;
     private string? _entryError;
-    private int _defaultTtl = -1;
-    private int _lastTtl = -1;
+    private uint _defaultTtl = DefaultTtl;
     private string? _prevOwner;
     private bool _prevOwnerInZone;
     private Token _prevOwnerToken;
     private string? _prevOwnerOrigin;
     private bool _truncated;
+    private bool _warningsTruncated;
+    private bool _crlfWarned;
 
     private ZoneFileParser(string text, string apex, int capacity)
     {
         _text = text;
         _apex = apex;
-        _apexSuffix = "." + apex;
         _origin = apex;
+        _apexWire = apex == "." ? [0] : WireOfAbsolute(apex);
+        _originWire = _apexWire;
         _records = new List<ZoneRecord>(capacity);
         _lines = new List<int>(capacity);
     }
 
-    private readonly record struct Token(int Start, int Length, bool Quoted);
+    /// <summary>One field of an entry. <see cref="Joined"/>: it starts where the previous one ended (no blank between).</summary>
+    private readonly record struct Token(int Start, int Length, bool Quoted, bool Joined);
 
     /// <summary>Parses and validates the zone file <paramref name="text"/> of the zone <paramref name="zone"/> (normalised name).</summary>
     public static ZoneParseResult Parse(string text, string zone)
     {
-        var apex = zone + ".";
+        var apex = ZoneNames.Apex(zone);
         var parser = new ZoneFileParser(text, apex, Math.Max(16, text.Length / 40));
         parser.ParseEntries();
         return parser.Finish();
@@ -89,7 +109,7 @@ public sealed class ZoneFileParser
     public static (ZoneRecord? Record, ImmutableArray<ZoneError> Errors) ParseRecord(ZoneRecordInput input, string zone, int defaultTtl)
     {
         var errors = ImmutableArray.CreateBuilder<ZoneError>();
-        var parser = new ZoneFileParser(input.Data ?? string.Empty, zone + ".", 1);
+        var parser = new ZoneFileParser(input.Data ?? string.Empty, ZoneNames.Apex(zone), 1);
         string? owner = null;
         if (string.IsNullOrWhiteSpace(input.Name))
         {
@@ -97,12 +117,12 @@ public sealed class ZoneFileParser
         }
         else
         {
-            owner = parser.ResolveName(input.Name.Trim(), out var why);
+            owner = parser.Owner(input.Name.Trim(), out var inZone, out var why);
             if (owner is null)
             {
                 errors.Add(new ZoneError(0, "name", why!));
             }
-            else if (!parser.InZone(owner))
+            else if (!inZone)
             {
                 errors.Add(new ZoneError(0, "name", $"'{owner}' is outside the zone {parser._apex}"));
             }
@@ -123,7 +143,7 @@ public sealed class ZoneFileParser
             errors.Add(new ZoneError(0, "ttl", "must be between 0 and 2147483647"));
         }
 
-        if (string.IsNullOrWhiteSpace(input.Data))
+        if (string.IsNullOrWhiteSpace(input.Data) && type != RecordTypes.Apl)
         {
             errors.Add(new ZoneError(0, "data", "is required: the record's data in zone-file form (e.g. 192.0.2.1)"));
         }
@@ -141,7 +161,7 @@ public sealed class ZoneFileParser
         {
             parser._errors.Add(new ZoneError(1, "data", tokenError));
         }
-        else if (parser._tokens.Count == 0)
+        else if (parser._tokens.Count == 0 && type != RecordTypes.Apl)
         {
             parser._errors.Add(new ZoneError(1, "data", "is empty"));
         }
@@ -201,6 +221,11 @@ public sealed class ZoneFileParser
         });
     }
 
+    /// <summary>True when the canonical name <paramref name="name"/> is <paramref name="ancestor"/> or below it.</summary>
+    public static bool IsAtOrBelow(string name, string ancestor) =>
+        ancestor == "." || name == ancestor
+        || (name.Length > ancestor.Length && name.EndsWith(ancestor, StringComparison.Ordinal) && name[^(ancestor.Length + 1)] == '.' && !IsEscaped(name, name.Length - ancestor.Length - 1));
+
     private static bool IsEscaped(ReadOnlySpan<char> s, int i)
     {
         var backslashes = 0;
@@ -214,18 +239,7 @@ public sealed class ZoneFileParser
 
     private ReadOnlySpan<char> Span(Token t) => _text.AsSpan(t.Start, t.Length);
 
-    private bool InZone(string owner) => owner.Length == _apex.Length ? owner == _apex : owner.EndsWith(_apexSuffix, StringComparison.Ordinal);
-
-    private void Error(string message)
-    {
-        if (_errors.Count >= MaxErrors)
-        {
-            _truncated = true;
-            return;
-        }
-
-        _errors.Add(new ZoneError(_entryLine, "zone_file", message));
-    }
+    private void Error(string message) => Error(_entryLine, message);
 
     private void Error(int line, string message)
     {
@@ -238,6 +252,17 @@ public sealed class ZoneFileParser
         _errors.Add(new ZoneError(line, "zone_file", message));
     }
 
+    private void Warn(int line, string message)
+    {
+        if (_warnings.Count >= MaxErrors)
+        {
+            _warningsTruncated = true;
+            return;
+        }
+
+        _warnings.Add(new ZoneError(line, "zone_file", message));
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseEntries()
     {
@@ -245,7 +270,7 @@ public sealed class ZoneFileParser
         {
             _entryLine = _line;
             var c = _text[_pos];
-            _blankOwner = c is ' ' or '\t';
+            _blankOwner = c is ' ' or '\t' or '('; // Knot: an entry that starts with a blank or '(' has no owner of its own
             ReadTokens();
             if (_entryError is { } tokenError)
             {
@@ -264,7 +289,10 @@ public sealed class ZoneFileParser
         }
     }
 
-    /// <summary>Reads one entry's tokens: to the end of the line, or of the last line of a parenthesised group.</summary>
+    /// <summary>
+    /// Reads one entry's tokens: to the end of the line, or of the last line of a parenthesised group (where a quoted
+    /// string may go on over lines, as in Knot).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadTokens()
     {
@@ -273,6 +301,7 @@ public sealed class ZoneFileParser
         var text = _text;
         var n = text.Length;
         var depth = 0;
+        var lastEnd = -1;
         while (_pos < n)
         {
             var c = text[_pos];
@@ -287,7 +316,16 @@ public sealed class ZoneFileParser
                     }
 
                     break;
-                case ' ' or '\t' or '\r':
+                case ' ' or '\t':
+                    _pos++;
+                    break;
+                case '\r':
+                    if (!_crlfWarned)
+                    {
+                        _crlfWarned = true;
+                        Warn(_line, "CR (Windows) line ends: Knot refuses a file with CR bytes as it is; they are read as blanks and the stored zone has plain LF line ends");
+                    }
+
                     _pos++;
                     break;
                 case ';':
@@ -298,6 +336,11 @@ public sealed class ZoneFileParser
 
                     break;
                 case '(':
+                    if (depth > 0)
+                    {
+                        _entryError ??= "'(' inside parentheses";
+                    }
+
                     depth++;
                     _pos++;
                     break;
@@ -316,8 +359,13 @@ public sealed class ZoneFileParser
                 case '"':
                     {
                         var start = _pos++;
-                        while (_pos < n && text[_pos] != '"' && text[_pos] != '\n')
+                        while (_pos < n && text[_pos] != '"' && (text[_pos] != '\n' || depth > 0))
                         {
+                            if (text[_pos] == '\n')
+                            {
+                                _line++;
+                            }
+
                             _pos += text[_pos] == '\\' && _pos + 1 < n && text[_pos + 1] != '\n' ? 2 : 1;
                         }
 
@@ -328,7 +376,8 @@ public sealed class ZoneFileParser
                         }
 
                         _pos++;
-                        _tokens.Add(new Token(start, _pos - start, true));
+                        _tokens.Add(new Token(start, _pos - start, true, start == lastEnd));
+                        lastEnd = _pos;
                         break;
                     }
 
@@ -346,7 +395,8 @@ public sealed class ZoneFileParser
                             _pos += c == '\\' && _pos + 1 < n && text[_pos + 1] != '\n' ? 2 : 1;
                         }
 
-                        _tokens.Add(new Token(start, _pos - start, false));
+                        _tokens.Add(new Token(start, _pos - start, false, start == lastEnd));
+                        lastEnd = _pos;
                         break;
                     }
             }
@@ -370,7 +420,7 @@ public sealed class ZoneFileParser
         }
 
         string owner;
-        bool inZone;
+        var inZone = false;
         var i = 0;
         if (_blankOwner)
         {
@@ -393,15 +443,14 @@ public sealed class ZoneFileParser
             else
             {
                 string? why = "quotes are not allowed in names";
-                var resolved = tokens[0].Quoted ? null : ResolveName(first, out why);
+                var resolved = tokens[0].Quoted || (tokens.Count > 1 && tokens[1].Joined) ? null : Owner(first, out inZone, out why);
                 if (resolved is null)
                 {
-                    Error($"bad owner name '{first}': {why}");
+                    Error($"bad owner name '{first}': {why ?? "a quote inside a name"}");
                     return;
                 }
 
                 owner = resolved;
-                inZone = InZone(owner);
                 _prevOwner = owner;
                 _prevOwnerToken = tokens[0];
                 _prevOwnerOrigin = _origin;
@@ -411,32 +460,33 @@ public sealed class ZoneFileParser
             i = 1;
         }
 
-        var ttl = -1;
+        var ttl = -1L;
         var classSeen = false;
         for (var k = 0; k < 2 && i < tokens.Count; k++)
         {
             var t = Span(tokens[i]);
-            if (!classSeen && IsClass(t, out var isIn))
+            if (!classSeen && !tokens[i].Quoted && t.Equals("IN", StringComparison.OrdinalIgnoreCase))
             {
-                if (!isIn)
-                {
-                    Error($"class '{t}' is not supported: only IN");
-                    return;
-                }
-
                 classSeen = true;
                 i++;
                 continue;
             }
 
-            if (ttl < 0 && t.Length > 0 && (char.IsAsciiDigit(t[0]) || t[0] is '-' or '+'))
+            if (!classSeen && !tokens[i].Quoted && IsOtherClass(t))
             {
-                if (!TryTtl(t, out ttl, out var why))
+                Error($"class '{t}' is not supported: only IN");
+                return;
+            }
+
+            if (ttl < 0 && !tokens[i].Quoted && t.Length > 0 && (char.IsAsciiDigit(t[0]) || t[0] is '-' or '+'))
+            {
+                if (!TryTime(t, out var seconds, out var why))
                 {
                     Error($"bad TTL '{t}': {why}");
                     return;
                 }
 
+                ttl = seconds;
                 i++;
                 continue;
             }
@@ -451,27 +501,12 @@ public sealed class ZoneFileParser
         }
 
         var typeText = Span(tokens[i]);
-        if (!RecordTypes.TryParse(typeText, out var type))
+        if (tokens[i].Quoted || !RecordTypes.TryParse(typeText, out var type))
         {
             Error(typeText.Length > 0 && char.IsAsciiLetter(typeText[0])
-                ? $"record '{Display(owner)}': type '{typeText}' is not supported: use one of {RecordTypes.KnownList}, or TYPEnnn with RFC 3597 data (\\# length hex)"
+                ? $"record '{Display(owner)}': type '{typeText}' is not a type Knot reads: use one of {RecordTypes.KnownList}, or TYPEnnn with RFC 3597 data (\\# length hex)"
                 : $"record '{Display(owner)}': '{typeText}' is not a record type");
             return;
-        }
-
-        if (!inZone)
-        {
-            Error($"{RecordTypes.Name(type)} record '{owner}' is outside the zone {_apex}");
-            return;
-        }
-
-        if (ttl >= 0)
-        {
-            _lastTtl = ttl;
-        }
-        else
-        {
-            ttl = _defaultTtl >= 0 ? _defaultTtl : _lastTtl >= 0 ? _lastTtl : DefaultTtl;
         }
 
         var data = Rdata(type, i + 1, owner);
@@ -480,50 +515,87 @@ public sealed class ZoneFileParser
             return;
         }
 
-        _records.Add(new ZoneRecord(owner, type, ttl, data));
+        if (!inZone)
+        {
+            Warn(_entryLine, $"{RecordTypes.Name(type)} record '{owner}' is outside the zone {_apex}: ignored (as Knot ignores out-of-zone data)");
+            return;
+        }
+
+        var stored = ttl < 0 ? StoredTtl(_defaultTtl, null, owner) : ttl <= int.MaxValue ? (int)ttl : StoredTtl((uint)ttl, type, owner);
+        _records.Add(new ZoneRecord(owner, type, stored, data));
         _lines.Add(_entryLine);
     }
+
+    /// <summary>
+    /// A TTL as stored: Knot reads up to 4294967295, but RFC 2181 §8 makes any value over 2147483647 mean 0, so such a
+    /// TTL is stored as 0 with a warning (<paramref name="type"/> null: the <c>$TTL</c> line warned already).
+    /// </summary>
+    private int StoredTtl(uint ttl, ushort? type, string owner)
+    {
+        if (ttl <= int.MaxValue)
+        {
+            return (int)ttl;
+        }
+
+        if (type is { } t)
+        {
+            Warn(_entryLine, $"{RecordTypes.Name(t)} record '{Display(owner)}': TTL {ttl} is over 2147483647, which resolvers read as 0 (RFC 2181 §8): stored as 0");
+        }
+
+        return 0;
+    }
+
+    private static bool IsOtherClass(ReadOnlySpan<char> t) =>
+        t.Equals("CH", StringComparison.OrdinalIgnoreCase) || t.Equals("HS", StringComparison.OrdinalIgnoreCase)
+        || t.Equals("CS", StringComparison.OrdinalIgnoreCase) || t.Equals("NONE", StringComparison.OrdinalIgnoreCase)
+        || t.Equals("ANY", StringComparison.OrdinalIgnoreCase) || (t.Length > 5 && t[..5].Equals("CLASS", StringComparison.OrdinalIgnoreCase));
 
     private void Directive(ReadOnlySpan<char> name)
     {
         var args = _tokens.Count - 1;
         if (name.Equals("$ORIGIN", StringComparison.OrdinalIgnoreCase))
         {
-            if (args != 1)
+            if (args != 1 || _tokens[1].Quoted)
             {
                 Error("$ORIGIN takes one absolute name");
                 return;
             }
 
             var arg = Span(_tokens[1]);
-            if (arg.Length == 0 || arg[^1] != '.')
+            if (arg.Length == 0 || arg[^1] != '.' || IsEscaped(arg, arg.Length - 1))
             {
                 Error($"$ORIGIN '{arg}' must be an absolute name (ending in '.')");
                 return;
             }
 
-            var origin = ResolveName(arg, out var why);
-            if (origin is null)
+            // The origin keeps its case: names relative to it in data that is not lower-cased (NSEC, SVCB, ...) keep it too, as in Knot.
+            if (!TryNameWire(arg, _nameWire, out var length, out var why, lower: false))
             {
                 Error($"bad $ORIGIN '{arg}': {why}");
                 return;
             }
 
-            _origin = origin;
+            _originWire = _nameWire.AsSpan(0, length).ToArray();
+            _origin = NameText(_originWire, lower: true);
         }
         else if (name.Equals("$TTL", StringComparison.OrdinalIgnoreCase))
         {
-            if (args != 1)
+            if (args != 1 || _tokens[1].Quoted)
             {
                 Error("$TTL takes one TTL");
                 return;
             }
 
             var arg = Span(_tokens[1]);
-            if (!TryTtl(arg, out var ttl, out var why))
+            if (!TryTime(arg, out var ttl, out var why))
             {
                 Error($"bad TTL '{arg}' in $TTL: {why}");
                 return;
+            }
+
+            if (ttl > int.MaxValue)
+            {
+                Warn(_entryLine, $"$TTL {ttl} is over 2147483647, which resolvers read as 0 (RFC 2181 §8): records without a TTL are stored with 0");
             }
 
             _defaultTtl = ttl;
@@ -538,17 +610,13 @@ public sealed class ZoneFileParser
         }
     }
 
-    private static bool IsClass(ReadOnlySpan<char> t, out bool isIn)
+    /// <summary>
+    /// A time as Knot reads TTLs and SOA timers: seconds, or blocks with units (<c>1h30m</c>, <c>2d</c>, <c>1w</c>; every
+    /// block after the first needs a unit), at most 4294967295.
+    /// </summary>
+    public static bool TryTime(ReadOnlySpan<char> t, out uint value, out string? why)
     {
-        isIn = t.Equals("IN", StringComparison.OrdinalIgnoreCase) || t.Equals("CLASS1", StringComparison.OrdinalIgnoreCase);
-        return isIn || t.Equals("CH", StringComparison.OrdinalIgnoreCase) || t.Equals("HS", StringComparison.OrdinalIgnoreCase)
-            || t.Equals("CS", StringComparison.OrdinalIgnoreCase) || (t.Length > 5 && t[..5].Equals("CLASS", StringComparison.OrdinalIgnoreCase));
-    }
-
-    /// <summary>A TTL in seconds or with BIND units (1h30m, 2d, 1w); 0 to 2147483647.</summary>
-    public static bool TryTtl(ReadOnlySpan<char> t, out int ttl, out string? why)
-    {
-        ttl = 0;
+        value = 0;
         why = null;
         if (t.Length == 0)
         {
@@ -562,31 +630,44 @@ public sealed class ZoneFileParser
             return false;
         }
 
-        if (t[0] == '+')
+        ulong total = 0;
+        var i = 0;
+        var block = 0;
+        while (i < t.Length)
         {
-            t = t[1..];
-        }
-
-        long total = 0;
-        long current = 0;
-        var digits = 0;
-        var units = false;
-        foreach (var c in t)
-        {
-            if (char.IsAsciiDigit(c))
+            ulong number = 0;
+            var digits = 0;
+            while (i < t.Length && char.IsAsciiDigit(t[i]))
             {
-                current = (current * 10) + (c - '0');
+                number = (number * 10) + (ulong)(t[i] - '0');
                 digits++;
-                if (current > int.MaxValue)
+                i++;
+                if (number > uint.MaxValue)
                 {
-                    why = "more than 2147483647";
+                    why = "more than 4294967295";
+                    return false;
+                }
+            }
+
+            if (digits == 0)
+            {
+                why = "not a number of seconds (or a duration such as 1h30m)";
+                return false;
+            }
+
+            if (i == t.Length)
+            {
+                if (block > 0)
+                {
+                    why = "every part after the first needs a unit (s, m, h, d, w): 1h30m, not 1h30";
                     return false;
                 }
 
-                continue;
+                value = (uint)number;
+                return true;
             }
 
-            long factor = char.ToLowerInvariant(c) switch
+            ulong factor = char.ToLowerInvariant(t[i]) switch
             {
                 's' => 1,
                 'm' => 60,
@@ -595,567 +676,155 @@ public sealed class ZoneFileParser
                 'w' => 604800,
                 _ => 0,
             };
-            if (factor == 0 || digits == 0)
+            if (factor == 0)
             {
                 why = "not a number of seconds (or a duration such as 1h30m)";
                 return false;
             }
 
-            total += current * factor;
-            current = 0;
-            digits = 0;
-            units = true;
-            if (total > int.MaxValue)
+            i++;
+            total += number * factor;
+            if (number * factor > uint.MaxValue || total >= uint.MaxValue)
             {
-                why = "more than 2147483647";
+                why = "more than 4294967295";
                 return false;
             }
+
+            block++;
         }
 
-        if (digits == 0 && !units)
-        {
-            why = "not a number of seconds (or a duration such as 1h30m)";
-            return false;
-        }
-
-        total += current;
-        if (total > int.MaxValue)
-        {
-            why = "more than 2147483647";
-            return false;
-        }
-
-        ttl = (int)total;
+        value = (uint)total;
         return true;
     }
 
-    /// <summary>Absolute lower-case name for <paramref name="s"/> ('@', relative to $ORIGIN, or absolute), or null.</summary>
+    /// <summary>
+    /// The canonical owner name for <paramref name="s"/> ('@', relative to $ORIGIN, or absolute), and whether it is the
+    /// apex or below it; null with the reason when it is not a name Knot reads.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? ResolveName(ReadOnlySpan<char> s, out string? why)
+    private string? Owner(ReadOnlySpan<char> s, out bool inZone, out string? why)
     {
-        why = ResolveNameError(s);
-        if (why is not null)
+        inZone = false;
+        if (!TryNameWire(s, _nameWire, out var length, out why))
         {
             return null;
         }
 
-        if (s.Length == 1 && s[0] == '@')
-        {
-            return _origin;
-        }
+        var wire = _nameWire.AsSpan(0, length);
+        inZone = IsSubdomain(wire, _apexWire);
+        return NameText(wire, lower: true);
+    }
 
-        var absolute = s[^1] == '.' && !IsEscaped(s, s.Length - 1);
-        if (absolute && s.Length == 1)
+    /// <summary>The canonical text of a wire name.</summary>
+    private string NameText(ReadOnlySpan<byte> wire, bool lower)
+    {
+        if (wire.Length == 1)
         {
             return ".";
         }
 
-        var length = absolute ? s.Length : s.Length + 1 + (_origin == "." ? 0 : _origin.Length);
-        if (length > _scratch.Length)
-        {
-            why = "longer than 255 octets";
-            return null;
-        }
-
-        var dest = _scratch.AsSpan(0, length);
-        for (var i = 0; i < s.Length; i++)
-        {
-            dest[i] = char.ToLowerInvariant(s[i]);
-        }
-
-        if (!absolute)
-        {
-            dest[s.Length] = '.';
-            if (_origin != ".")
-            {
-                _origin.AsSpan().CopyTo(dest[(s.Length + 1)..]);
-            }
-        }
-
-        if (WireLength(dest) > 255)
-        {
-            why = "longer than 255 octets";
-            return null;
-        }
-
-        return new string(dest);
+        var n = RdataText.WriteName(wire, _scratch, lower, out _);
+        return new string(_scratch, 0, n);
     }
 
-    /// <summary>Why a name token is not a name (null when it is): empty labels, labels over 63 octets, bad escapes, non-ASCII.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static string? ResolveNameError(ReadOnlySpan<char> s)
+    /// <summary>True when the wire name <paramref name="name"/> is <paramref name="ancestor"/> or below it (label-aligned, both lower case).</summary>
+    private static bool IsSubdomain(ReadOnlySpan<byte> name, ReadOnlySpan<byte> ancestor)
     {
+        var p = 0;
+        while (true)
+        {
+            if (name.Length - p == ancestor.Length && name[p..].SequenceEqual(ancestor))
+            {
+                return true;
+            }
+
+            if (p >= name.Length || name[p] == 0)
+            {
+                return false;
+            }
+
+            p += name[p] + 1;
+        }
+    }
+
+    /// <summary>
+    /// Writes the wire form of a name token (lower case) as Knot's scanner reads it: '@' is the origin; a name without a
+    /// trailing '.' is relative to the origin; labels of letters, digits, '*', '-', '_' and '/', or any octet escaped
+    /// as <c>\x</c> or <c>\DDD</c>; labels of at most 63 octets, names of at most 255.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TryNameWire(ReadOnlySpan<char> s, Span<byte> dest, out int length, out string? why, bool lower = true)
+    {
+        length = 0;
+        why = null;
         if (s.Length == 0)
         {
-            return "empty name";
+            why = "empty name";
+            return false;
         }
 
-        if (s.Length == 1 && s[0] is '@' or '.')
+        if (s.Length == 1 && s[0] == '@')
         {
-            return null;
+            _originWire.CopyTo(dest);
+            length = _originWire.Length;
+            if (lower)
+            {
+                LowerCase(dest[..length]);
+            }
+
+            return true;
         }
 
-        var label = 0;
+        if (s.Length == 1 && s[0] == '.')
+        {
+            dest[0] = 0;
+            length = 1;
+            return true;
+        }
+
+        var n = 0;
+        var labelStart = 0;
+        var absolute = false;
+        dest[n++] = 0;
         for (var i = 0; i < s.Length; i++)
         {
             var c = s[i];
+            byte b;
+            if (c == '.')
+            {
+                if (n - labelStart - 1 == 0)
+                {
+                    why = "empty label ('..' or a leading '.')";
+                    return false;
+                }
+
+                dest[labelStart] = (byte)(n - labelStart - 1);
+                if (i == s.Length - 1)
+                {
+                    absolute = true;
+                    break;
+                }
+
+                if (n >= 255)
+                {
+                    why = "longer than 255 octets";
+                    return false;
+                }
+
+                labelStart = n;
+                dest[n++] = 0;
+                continue;
+            }
+
             if (c == '\\')
             {
                 if (i + 1 >= s.Length)
                 {
-                    return "ends in a lone '\\'";
-                }
-
-                if (char.IsAsciiDigit(s[i + 1]))
-                {
-                    if (i + 3 >= s.Length || !char.IsAsciiDigit(s[i + 2]) || !char.IsAsciiDigit(s[i + 3]) || int.Parse(s.Slice(i + 1, 3), CultureInfo.InvariantCulture) > 255)
-                    {
-                        return "a '\\DDD' escape needs three digits, at most 255";
-                    }
-
-                    i += 3;
-                }
-                else
-                {
-                    i++;
-                }
-
-                label++;
-            }
-            else if (c == '.')
-            {
-                if (label == 0)
-                {
-                    return "empty label ('..' or a leading '.')";
-                }
-
-                label = 0;
-                continue;
-            }
-            else if (c <= ' ' || c > '~')
-            {
-                return c > '~' ? "non-ASCII characters: write an internationalised name in its xn-- form" : "control or blank characters must be escaped";
-            }
-            else
-            {
-                label++;
-            }
-
-            if (label > 63)
-            {
-                return "a label is longer than 63 octets";
-            }
-        }
-
-        return null;
-    }
-
-    private static int WireLength(ReadOnlySpan<char> name)
-    {
-        var octets = 1;
-        for (var i = 0; i < name.Length; i++)
-        {
-            if (name[i] == '\\')
-            {
-                i += char.IsAsciiDigit(name[i + 1]) ? 3 : 1;
-            }
-
-            octets++;
-        }
-
-        return name.Length == 1 ? 1 : octets;
-    }
-
-    private string Display(string owner) =>
-        owner == _apex ? "@" : owner.EndsWith(_apexSuffix, StringComparison.Ordinal) ? owner[..^_apexSuffix.Length] : owner;
-
-    /// <summary>The canonical RDATA of the tokens from <paramref name="from"/>, or null after recording an error.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private string? Rdata(ushort type, int from, string owner)
-    {
-        var count = _tokens.Count - from;
-        if (count >= 1 && !_tokens[from].Quoted && Span(_tokens[from]).SequenceEqual("\\#"))
-        {
-            return Generic(type, from, count, owner);
-        }
-
-        switch (type)
-        {
-            case RecordTypes.A:
-                {
-                    if (count != 1)
-                    {
-                        return Bad(type, owner, $"expects an IPv4 address, got {count} fields");
-                    }
-
-                    var t = Span(_tokens[from]);
-                    return TryIPv4(t, out var text) ? text : Bad(type, owner, $"'{t}' is not an IPv4 address");
-                }
-
-            case RecordTypes.Aaaa:
-                {
-                    if (count != 1)
-                    {
-                        return Bad(type, owner, $"expects an IPv6 address, got {count} fields");
-                    }
-
-                    var t = Span(_tokens[from]);
-                    if (t.Contains('%') || !IPAddress.TryParse(t, out var ip) || ip.AddressFamily != AddressFamily.InterNetworkV6)
-                    {
-                        return Bad(type, owner, $"'{t}' is not an IPv6 address");
-                    }
-
-                    return ip.TryFormat(_scratch, out var written) ? new string(_scratch, 0, written) : ip.ToString();
-                }
-
-            case RecordTypes.Ns or RecordTypes.Cname or RecordTypes.Ptr:
-                return count != 1 ? Bad(type, owner, $"expects one domain name, got {count} fields") : Name(type, owner, from, "target");
-
-            case RecordTypes.Mx:
-                {
-                    if (count != 2)
-                    {
-                        return Bad(type, owner, $"expects a preference and a mail exchanger name, got {count} fields");
-                    }
-
-                    var pref = Span(_tokens[from]);
-                    if (!ushort.TryParse(pref, NumberStyles.None, CultureInfo.InvariantCulture, out var p))
-                    {
-                        return Bad(type, owner, $"preference '{pref}' is not a number from 0 to 65535");
-                    }
-
-                    var exchange = Name(type, owner, from + 1, "exchange");
-                    return exchange is null ? null : string.Concat(p.ToString(CultureInfo.InvariantCulture), " ", exchange);
-                }
-
-            case RecordTypes.Srv:
-                {
-                    if (count != 4)
-                    {
-                        return Bad(type, owner, $"expects priority, weight, port and target, got {count} fields");
-                    }
-
-                    _sb.Clear();
-                    string[] what = ["priority", "weight", "port"];
-                    for (var k = 0; k < 3; k++)
-                    {
-                        var t = Span(_tokens[from + k]);
-                        if (!ushort.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out var v))
-                        {
-                            return Bad(type, owner, $"{what[k]} '{t}' is not a number from 0 to 65535");
-                        }
-
-                        _sb.Append(v).Append(' ');
-                    }
-
-                    var target = Name(type, owner, from + 3, "target");
-                    return target is null ? null : _sb.Append(target).ToString();
-                }
-
-            case RecordTypes.Txt:
-                {
-                    if (count < 1)
-                    {
-                        return Bad(type, owner, "expects one or more strings");
-                    }
-
-                    _sb.Clear();
-                    for (var k = 0; k < count; k++)
-                    {
-                        if (k > 0)
-                        {
-                            _sb.Append(' ');
-                        }
-
-                        if (!CharacterString(_tokens[from + k], out var why))
-                        {
-                            return Bad(type, owner, why!);
-                        }
-                    }
-
-                    return _sb.ToString();
-                }
-
-            case RecordTypes.Caa:
-                {
-                    if (count != 3)
-                    {
-                        return Bad(type, owner, $"expects flags, tag and value, got {count} fields");
-                    }
-
-                    var flags = Span(_tokens[from]);
-                    if (!byte.TryParse(flags, NumberStyles.None, CultureInfo.InvariantCulture, out var f))
-                    {
-                        return Bad(type, owner, $"flags '{flags}' is not a number from 0 to 255");
-                    }
-
-                    var tag = Span(_tokens[from + 1]);
-                    if (_tokens[from + 1].Quoted || tag.Length is 0 or > 15 || tag.ContainsAnyExcept(AsciiAlnum.Value))
-                    {
-                        return Bad(type, owner, $"tag '{tag}' must be 1 to 15 letters or digits (issue, issuewild, iodef, ...)");
-                    }
-
-                    _sb.Clear().Append(f).Append(' ');
-                    foreach (var c in tag)
-                    {
-                        _sb.Append(char.ToLowerInvariant(c));
-                    }
-
-                    _sb.Append(' ');
-                    return CharacterString(_tokens[from + 2], out var why, limit: 65535) ? _sb.ToString() : Bad(type, owner, why!);
-                }
-
-            case RecordTypes.Soa:
-                return Soa(owner, from, count);
-
-            case RecordTypes.Ds:
-                return Digest(type, owner, from, count, "key tag, algorithm, digest type and digest", isTlsa: false);
-
-            case RecordTypes.Tlsa:
-                return Digest(type, owner, from, count, "usage, selector, matching type and data", isTlsa: true);
-
-            default:
-                return Bad(type, owner, $"type {RecordTypes.Name(type)} needs RFC 3597 data: \\# <length> <hex>");
-        }
-    }
-
-    private static class AsciiAlnum
-    {
-        public static readonly System.Buffers.SearchValues<char> Value =
-            System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
-    }
-
-    private string? Bad(ushort type, string owner, string detail)
-    {
-        Error($"{RecordTypes.Name(type)} record '{Display(owner)}': {detail}");
-        return null;
-    }
-
-    private string? Name(ushort type, string owner, int index, string what)
-    {
-        var t = Span(_tokens[index]);
-        if (_tokens[index].Quoted)
-        {
-            return Bad(type, owner, $"{what} {t} must be a domain name, not a quoted string");
-        }
-
-        var name = ResolveName(t, out var why);
-        return name ?? Bad(type, owner, $"{what} '{t}' is not a domain name: {why}");
-    }
-
-    private string? Soa(string owner, int from, int count)
-    {
-        if (count != 7)
-        {
-            return Bad(RecordTypes.Soa, owner, $"expects primary name server, mailbox, serial, refresh, retry, expire and minimum, got {count} fields");
-        }
-
-        var mname = Name(RecordTypes.Soa, owner, from, "primary name server");
-        if (mname is null)
-        {
-            return null;
-        }
-
-        var rname = Name(RecordTypes.Soa, owner, from + 1, "mailbox");
-        if (rname is null)
-        {
-            return null;
-        }
-
-        var serialText = Span(_tokens[from + 2]);
-        if (!uint.TryParse(serialText, NumberStyles.None, CultureInfo.InvariantCulture, out var serial))
-        {
-            return Bad(RecordTypes.Soa, owner, $"serial '{serialText}' is not a number from 0 to 4294967295");
-        }
-
-        _sb.Clear().Append(mname).Append(' ').Append(rname).Append(' ').Append(serial);
-        string[] what = ["refresh", "retry", "expire", "minimum"];
-        for (var k = 0; k < 4; k++)
-        {
-            var t = Span(_tokens[from + 3 + k]);
-            if (!TryTtl(t, out var seconds, out var why))
-            {
-                return Bad(RecordTypes.Soa, owner, $"{what[k]} '{t}': {why}");
-            }
-
-            _sb.Append(' ').Append(seconds);
-        }
-
-        return _sb.ToString();
-    }
-
-    private string? Digest(ushort type, string owner, int from, int count, string fields, bool isTlsa)
-    {
-        if (count < 4)
-        {
-            return Bad(type, owner, $"expects {fields}, got {count} fields");
-        }
-
-        var first = Span(_tokens[from]);
-        int a;
-        if (isTlsa)
-        {
-            if (!byte.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var usage))
-            {
-                return Bad(type, owner, $"usage '{first}' is not a number from 0 to 255");
-            }
-
-            a = usage;
-        }
-        else
-        {
-            if (!ushort.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var keyTag))
-            {
-                return Bad(type, owner, $"key tag '{first}' is not a number from 0 to 65535");
-            }
-
-            a = keyTag;
-        }
-
-        var second = Span(_tokens[from + 1]);
-        var third = Span(_tokens[from + 2]);
-        if (!byte.TryParse(second, NumberStyles.None, CultureInfo.InvariantCulture, out var b))
-        {
-            return Bad(type, owner, $"{(isTlsa ? "selector" : "algorithm")} '{second}' is not a number from 0 to 255");
-        }
-
-        if (!byte.TryParse(third, NumberStyles.None, CultureInfo.InvariantCulture, out var c))
-        {
-            return Bad(type, owner, $"{(isTlsa ? "matching type" : "digest type")} '{third}' is not a number from 0 to 255");
-        }
-
-        _sb.Clear().Append(a).Append(' ').Append(b).Append(' ').Append(c).Append(' ');
-        var hexStart = _sb.Length;
-        if (!AppendHex(from + 3, out var octets, out var why))
-        {
-            return Bad(type, owner, why!);
-        }
-
-        var expected = (isTlsa, c) switch
-        {
-            (false, 1) => 20,
-            (false, 2) => 32,
-            (false, 4) => 48,
-            (true, 1) => 32,
-            (true, 2) => 64,
-            _ => -1,
-        };
-        if (expected > 0 && octets != expected)
-        {
-            return Bad(type, owner, $"{(isTlsa ? "matching type" : "digest type")} {c} needs {expected} octets of data ({expected * 2} hex digits), got {octets}");
-        }
-
-        if (octets == 0 || _sb.Length == hexStart)
-        {
-            return Bad(type, owner, "the data is empty");
-        }
-
-        return _sb.ToString();
-    }
-
-    /// <summary>Appends the hex digits of the tokens from <paramref name="from"/> to the end, upper case, and counts the octets.</summary>
-    private bool AppendHex(int from, out int octets, out string? why)
-    {
-        var digits = 0;
-        for (var k = from; k < _tokens.Count; k++)
-        {
-            var t = Span(_tokens[k]);
-            foreach (var ch in t)
-            {
-                if (!char.IsAsciiHexDigit(ch))
-                {
-                    octets = 0;
-                    why = $"'{t}' is not hexadecimal";
+                    why = "ends in a lone '\\'";
                     return false;
                 }
 
-                _sb.Append(char.ToUpperInvariant(ch));
-                digits++;
-            }
-        }
-
-        octets = digits / 2;
-        if (digits % 2 != 0)
-        {
-            why = "an odd number of hex digits";
-            return false;
-        }
-
-        why = null;
-        return true;
-    }
-
-    /// <summary>RFC 3597: <c>\# length hex</c>. Kept as such for types the parser does not know; A and AAAA are converted.</summary>
-    private string? Generic(ushort type, int from, int count, string owner)
-    {
-        if (count < 2)
-        {
-            return Bad(type, owner, "RFC 3597 data needs a length: \\# <length> <hex>");
-        }
-
-        var lengthText = Span(_tokens[from + 1]);
-        if (!ushort.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var length))
-        {
-            return Bad(type, owner, $"RFC 3597 length '{lengthText}' is not a number from 0 to 65535");
-        }
-
-        _sb.Clear().Append("\\# ").Append(length);
-        if (length > 0)
-        {
-            _sb.Append(' ');
-        }
-
-        var hexStart = _sb.Length;
-        if (!AppendHex(from + 2, out var octets, out var why))
-        {
-            return Bad(type, owner, why!);
-        }
-
-        if (octets != length)
-        {
-            return Bad(type, owner, $"RFC 3597 length {length} does not match the {octets} octets of data");
-        }
-
-        if (!RecordTypes.IsKnown(type))
-        {
-            return _sb.ToString();
-        }
-
-        var hex = _sb.ToString(hexStart, _sb.Length - hexStart);
-        var bytes = Convert.FromHexString(hex);
-        return type switch
-        {
-            RecordTypes.A when bytes.Length == 4 => new IPAddress(bytes).ToString(),
-            RecordTypes.Aaaa when bytes.Length == 16 => new IPAddress(bytes).ToString(),
-            RecordTypes.A or RecordTypes.Aaaa => Bad(type, owner, $"RFC 3597 data of {bytes.Length} octets is not an address"),
-            _ => Bad(type, owner, $"write {RecordTypes.Name(type)} data in its usual form, not RFC 3597 \\#"),
-        };
-    }
-
-    /// <summary>Appends one character-string (quoted or not) in canonical quoted form; at most <paramref name="limit"/> octets.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool CharacterString(Token token, out string? why, int limit = 255)
-    {
-        var s = Span(token);
-        if (token.Quoted)
-        {
-            s = s[1..^1];
-        }
-
-        var bytes = _bytes;
-        var n = 0;
-        for (var i = 0; i < s.Length; i++)
-        {
-            var c = s[i];
-            if (n + 4 > bytes.Length)
-            {
-                why = $"a string is longer than {limit} octets";
-                return false;
-            }
-
-            if (c == '\\')
-            {
-                if (i + 1 < s.Length && char.IsAsciiDigit(s[i + 1]))
+                if (char.IsAsciiDigit(s[i + 1]))
                 {
                     if (i + 3 >= s.Length || !char.IsAsciiDigit(s[i + 2]) || !char.IsAsciiDigit(s[i + 3]))
                     {
@@ -1163,115 +832,101 @@ public sealed class ZoneFileParser
                         return false;
                     }
 
-                    var v = ((s[i + 1] - '0') * 100) + ((s[i + 2] - '0') * 10) + (s[i + 3] - '0');
-                    if (v > 255)
-                    {
-                        why = $"escape '\\{s.Slice(i + 1, 3)}' is more than 255";
-                        return false;
-                    }
-
-                    bytes[n++] = (byte)v;
+                    // Knot adds the digits into one octet without a range check: \999 is octet 231.
+                    b = (byte)(((s[i + 1] - '0') * 100) + ((s[i + 2] - '0') * 10) + (s[i + 3] - '0'));
                     i += 3;
-                }
-                else if (i + 1 < s.Length)
-                {
-                    bytes[n++] = (byte)s[++i];
                 }
                 else
                 {
-                    why = "ends in a lone '\\'";
-                    return false;
+                    b = s[i + 1] > 127 ? (byte)0 : (byte)s[i + 1];
+                    if (s[i + 1] > 127)
+                    {
+                        why = "non-ASCII characters: write an internationalised name in its xn-- form";
+                        return false;
+                    }
+
+                    i++;
                 }
             }
-            else if (c < 128)
+            else if (char.IsAsciiLetterOrDigit(c) || c is '*' or '-' or '_' or '/')
             {
-                bytes[n++] = (byte)c;
+                b = (byte)c;
             }
             else
             {
-                var rune = char.IsHighSurrogate(c) && i + 1 < s.Length ? new Rune(c, s[++i]) : new Rune(c);
-                n += rune.EncodeToUtf8(bytes.AsSpan(n));
+                why = c > '~' ? "non-ASCII characters: write an internationalised name in its xn-- form"
+                    : c <= ' ' ? "control or blank characters must be escaped (\\DDD)"
+                    : $"'{c}' is not allowed in a name: use letters, digits, '-', '_', '*' and '/', or escape it (\\{c})";
+                return false;
             }
+
+            if (n - labelStart - 1 >= 63)
+            {
+                why = "a label is longer than 63 octets";
+                return false;
+            }
+
+            dest[n++] = lower && b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
         }
 
-        if (n > limit)
+        if (!absolute)
         {
-            why = $"a string is longer than {limit} octets ({n})";
-            return false;
-        }
+            dest[labelStart] = (byte)(n - labelStart - 1);
+            if (n + _originWire.Length > 255)
+            {
+                why = "longer than 255 octets";
+                return false;
+            }
 
-        _sb.Append('"');
-        for (var i = 0; i < n; i++)
+            _originWire.CopyTo(dest[n..]);
+            if (lower)
+            {
+                LowerCase(dest.Slice(n, _originWire.Length));
+            }
+
+            n += _originWire.Length;
+        }
+        else
         {
-            var b = bytes[i];
-            if (b is (byte)'"' or (byte)'\\')
+            if (n + 1 > 255)
             {
-                _sb.Append('\\').Append((char)b);
+                why = "longer than 255 octets";
+                return false;
             }
-            else if (b is >= 0x20 and < 0x7F)
-            {
-                _sb.Append((char)b);
-            }
-            else
-            {
-                _sb.Append('\\').Append((char)('0' + (b / 100))).Append((char)('0' + (b / 10 % 10))).Append((char)('0' + (b % 10)));
-            }
+
+            dest[n++] = 0;
         }
 
-        _sb.Append('"');
-        why = null;
+        length = n;
         return true;
     }
 
-    /// <summary>Strict dotted quad (four decimal octets); the canonical text drops leading zeros.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private bool TryIPv4(ReadOnlySpan<char> t, out string text)
+    private static void LowerCase(Span<byte> wire)
     {
-        text = string.Empty;
-        Span<int> parts = stackalloc int[4];
-        var part = 0;
-        var digits = 0;
-        var value = 0;
-        var leadingZero = false;
-        for (var i = 0; i <= t.Length; i++)
+        for (var i = 0; i < wire.Length; i++)
         {
-            if (i == t.Length || t[i] == '.')
+            if (wire[i] is >= (byte)'A' and <= (byte)'Z')
             {
-                if (digits == 0 || part > 3)
-                {
-                    return false;
-                }
-
-                parts[part++] = value;
-                leadingZero |= digits > 1 && t[i - digits] == '0';
-                value = 0;
-                digits = 0;
-                continue;
-            }
-
-            var c = t[i];
-            if (!char.IsAsciiDigit(c) || ++digits > 3)
-            {
-                return false;
-            }
-
-            value = (value * 10) + (c - '0');
-            if (value > 255)
-            {
-                return false;
+                wire[i] += 32;
             }
         }
-
-        if (part != 4)
-        {
-            return false;
-        }
-
-        text = leadingZero
-            ? string.Create(CultureInfo.InvariantCulture, $"{parts[0]}.{parts[1]}.{parts[2]}.{parts[3]}")
-            : new string(t);
-        return true;
     }
+
+    /// <summary>The wire form of an absolute canonical name such as the apex.</summary>
+    private static byte[] WireOfAbsolute(string name)
+    {
+        var parser = new ZoneFileParser(string.Empty, ".", 0);
+        return parser.TryNameWire(name, parser._nameWire, out var length, out var why)
+            ? parser._nameWire.AsSpan(0, length).ToArray()
+            : throw new ArgumentException($"'{name}' is not a zone name: {why}", nameof(name));
+    }
+
+    private string Display(string owner) => Display(owner, _apex);
+
+    private static string Display(string owner, string apex) =>
+        owner == apex ? "@"
+        : apex == "." ? owner
+        : IsAtOrBelow(owner, apex) ? owner[..^(apex.Length + 1)] : owner;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ZoneParseResult Finish()
@@ -1283,171 +938,16 @@ public sealed class ZoneFileParser
 
         var all = _records.ToArray();
         _records.Clear();
-        var records = all.AsSpan();
-        var lines = CollectionsMarshal.AsSpan(_lines);
-        var n = records.Length;
-        var keys = new string[n];
-        string? prevOwner = null;
-        string? prevKey = null;
-        for (var i = 0; i < n; i++)
-        {
-            var owner = records[i].Owner;
-            if (!ReferenceEquals(owner, prevOwner))
-            {
-                prevOwner = owner;
-                prevKey = CanonicalKey(owner);
-            }
-
-            keys[i] = prevKey!;
-        }
-
-        var comparer = new Order(keys, all);
-        var order = new int[n];
-        for (var i = 0; i < n; i++)
-        {
-            order[i] = i;
-        }
-
-        var sorted = true;
-        for (var i = 1; i < n && sorted; i++)
-        {
-            sorted = comparer.Compare(i - 1, i) <= 0;
-        }
-
-        if (!sorted)
-        {
-            order.AsSpan().Sort(comparer);
-        }
-
-        var result = new List<ZoneRecord>(n);
-        var soaLine = 0;
-        var nsAtApex = false;
-        var groupStart = 0;
-        for (var k = 0; k < n; k++)
-        {
-            var i = order[k];
-            ref readonly var r = ref records[i];
-            if (result.Count > 0)
-            {
-                var last = result[^1];
-                if (ReferenceEquals(keys[order[k - 1]], keys[i]) || keys[order[k - 1]] == keys[i])
-                {
-                    if (last.Type == r.Type && last.Data == r.Data)
-                    {
-                        continue; // a duplicate: RFC 2181 §5 — one record
-                    }
-                }
-                else
-                {
-                    CheckOwner(groupStart, k, order, lines, records);
-                    groupStart = k;
-                }
-            }
-
-            if (r.Type == RecordTypes.Soa)
-            {
-                if (r.Owner != _apex)
-                {
-                    Error(lines[i], $"SOA record '{Display(r.Owner)}' is not at the zone apex ({_apex})");
-                }
-                else if (soaLine > 0)
-                {
-                    Error(lines[i], $"a second SOA record at the apex (the first is on line {soaLine})");
-                }
-                else
-                {
-                    soaLine = lines[i];
-                }
-            }
-            else if (r.Type == RecordTypes.Ns && r.Owner == _apex)
-            {
-                nsAtApex = true;
-            }
-
-            result.Add(r);
-        }
-
-        if (n > 0)
-        {
-            CheckOwner(groupStart, n, order, lines, records);
-        }
-
-        if (soaLine == 0)
-        {
-            Error(1, $"no SOA record at the zone apex ({_apex})");
-        }
-
-        if (!nsAtApex)
-        {
-            Error(soaLine > 0 ? soaLine : 1, $"no NS record at the zone apex ({_apex})");
-        }
-
-        return Result(_errors.Count == 0 ? [.. result] : []);
-    }
-
-    /// <summary>CNAME rules for the owner whose records are order[from..to).</summary>
-    private void CheckOwner(int from, int to, int[] order, ReadOnlySpan<int> lines, ReadOnlySpan<ZoneRecord> records)
-    {
-        if (to - from < 2)
-        {
-            return;
-        }
-
-        var cnameLine = 0;
-        var otherLine = 0;
-        ushort otherType = 0;
-        for (var k = from; k < to; k++)
-        {
-            var i = order[k];
-            var type = records[i].Type;
-            if (type == RecordTypes.Cname)
-            {
-                if (cnameLine > 0 && !(k > from && records[order[k - 1]].Type == type && records[order[k - 1]].Data == records[i].Data))
-                {
-                    Error(lines[i], $"more than one CNAME at '{Display(records[i].Owner)}' (another on line {cnameLine})");
-                }
-
-                cnameLine = cnameLine == 0 ? lines[i] : cnameLine;
-            }
-            else if (type is not (RecordTypes.Rrsig or RecordTypes.Nsec) && otherLine == 0)
-            {
-                otherLine = lines[i];
-                otherType = type;
-            }
-        }
-
-        if (cnameLine > 0 && otherLine > 0)
-        {
-            Error(cnameLine, $"CNAME '{Display(records[order[from]].Owner)}' beside other data at the same owner ({RecordTypes.Name(otherType)} on line {otherLine})");
-        }
+        var lines = CollectionsMarshal.AsSpan(_lines).ToArray();
+        var rules = new ZoneRules(_apex, all, lines, Error, Warn);
+        var result = rules.Check();
+        return Result(_errors.Count == 0 ? result : []);
     }
 
     private ZoneParseResult Result(ZoneRecord[] records)
     {
         var errors = _errors.OrderBy(e => e.Line).Take(MaxErrors).ToImmutableArray();
-        return new ZoneParseResult(_apex, records, errors, _truncated || _errors.Count > MaxErrors);
-    }
-
-    /// <summary>Canonical order: owner (RFC 4034), then type code, then data (ordinal).</summary>
-    private readonly struct Order(string[] keys, ZoneRecord[] records) : IComparer<int>
-    {
-        public int Compare(int x, int y)
-        {
-            if (x == y)
-            {
-                return 0;
-            }
-
-            var kx = keys[x];
-            var ky = keys[y];
-            var c = ReferenceEquals(kx, ky) ? 0 : string.CompareOrdinal(kx, ky);
-            if (c != 0)
-            {
-                return c;
-            }
-
-            c = records[x].Type.CompareTo(records[y].Type);
-            return c != 0 ? c : string.CompareOrdinal(records[x].Data, records[y].Data);
-        }
+        var warnings = _warnings.OrderBy(e => e.Line).ToImmutableArray();
+        return new ZoneParseResult(_apex, records, errors, _truncated || _errors.Count > MaxErrors, warnings, _warningsTruncated);
     }
 }

@@ -56,14 +56,14 @@ public sealed partial class ZoneGrain(
 
     private string Name => this.GetPrimaryKeyString();
 
-    private string Apex => Name + ".";
+    private string Apex => ZoneNames.Apex(Name);
 
     public Task<ZoneSummary?> GetSummaryAsync() => Task.FromResult(S.Exists ? Summary() : null);
 
     public Task<ZoneFileBlob?> GetFileAsync() =>
         Task.FromResult(S.Exists ? new ZoneFileBlob(S.Serial, S.Sha256, S.Size, S.Gzip) : null);
 
-    public async Task<ZoneSummary> CreateAsync(ZoneCreate request)
+    public async Task<ZoneImport> CreateAsync(ZoneCreate request)
     {
         if (!ZoneNames.TryNormalize(Name, out var normalized, out var why) || normalized != Name)
         {
@@ -76,25 +76,25 @@ public sealed partial class ZoneGrain(
         }
 
         var text = request.ZoneFile ?? MinimalZone(request);
-        var records = ParseOrThrow(text);
+        var (records, parsed) = ParseOrThrow(text);
         var now = time.GetUtcNow();
         S.CreatedAt = now;
         S.Name = Name;
         await StoreAsync(records, now);
-        LogCreated(logger, Name, records.Count, S.Serial);
-        return Summary();
+        LogCreated(logger, Name, records.Count, S.Serial, parsed.Warnings.Length);
+        return new ZoneImport(Summary(), parsed.Warnings, parsed.WarningsTruncated);
     }
 
-    public async Task<ZoneSummary> ReplaceAsync(string zoneFile)
+    public async Task<ZoneImport> ReplaceAsync(string zoneFile)
     {
         EnsureExists();
-        var records = ParseOrThrow(zoneFile);
-        var soa = records.FindIndex(r => r.Type == RecordTypes.Soa);
+        var (records, parsed) = ParseOrThrow(zoneFile);
+        var soa = records.FindIndex(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
         var serial = ZoneSerial.Choose((uint)S.Serial, ZoneSerial.Of(records[soa].Data));
         records[soa] = records[soa] with { Data = ZoneSerial.With(records[soa].Data, serial) };
         await StoreAsync(records, time.GetUtcNow());
-        LogReplaced(logger, Name, records.Count, S.Serial);
-        return Summary();
+        LogReplaced(logger, Name, records.Count, S.Serial, parsed.Warnings.Length);
+        return new ZoneImport(Summary(), parsed.Warnings, parsed.WarningsTruncated);
     }
 
     public Task<string?> ExportAsync() => Task.FromResult(S.Exists ? ZoneText.Unpack(S.Gzip) : null);
@@ -106,7 +106,7 @@ public sealed partial class ZoneGrain(
         if (!string.IsNullOrWhiteSpace(query.Name))
         {
             owner = query.Name.Trim().ToLowerInvariant();
-            owner = owner == "@" ? Apex : owner.EndsWith('.') ? owner : owner + "." + Apex;
+            owner = owner == "@" ? Apex : owner.EndsWith('.') ? owner : Apex == "." ? owner + "." : owner + "." + Apex;
         }
 
         ushort? type = null;
@@ -160,6 +160,8 @@ public sealed partial class ZoneGrain(
         }
 
         CheckCname(records, parsed, exceptIndex: -1);
+        CheckDname(records, parsed, exceptIndex: -1);
+        parsed = SetTtl(records, parsed, record.Ttl is not null, exceptIndex: -1);
         Insert(records, parsed);
         return await CommitRecordChangeAsync(records, parsed);
     }
@@ -197,6 +199,8 @@ public sealed partial class ZoneGrain(
         }
 
         CheckCname(records, parsed, exceptIndex: index);
+        CheckDname(records, parsed, exceptIndex: index);
+        parsed = SetTtl(records, parsed, record.Ttl is not null, exceptIndex: index);
         records.RemoveAt(index);
         Insert(records, parsed);
         return await CommitRecordChangeAsync(records, parsed);
@@ -275,7 +279,7 @@ public sealed partial class ZoneGrain(
     /// <summary>The records to keep between calls: big zones are not held in memory but parsed again when record CRUD asks.</summary>
     private static List<ZoneRecord>? Cacheable(List<ZoneRecord> records) => records.Count <= MaxRecordsInMemory ? records : null;
 
-    private List<ZoneRecord> ParseOrThrow(string text)
+    private (List<ZoneRecord> Records, ZoneParseResult Parsed) ParseOrThrow(string text)
     {
         var parsed = ZoneFileParser.Parse(text, Name);
         if (!parsed.Ok)
@@ -287,12 +291,12 @@ public sealed partial class ZoneGrain(
                 parsed.Truncated);
         }
 
-        return [.. parsed.Records];
+        return ([.. parsed.Records], parsed);
     }
 
     private ZoneRecord ParseRecordOrThrow(ZoneRecordInput input, List<ZoneRecord> records)
     {
-        var soa = records.Find(r => r.Type == RecordTypes.Soa);
+        var soa = records.Find(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
         var (record, errors) = ZoneFileParser.ParseRecord(input, Name, soa.Ttl);
         if (record is null)
         {
@@ -324,6 +328,88 @@ public sealed partial class ZoneGrain(
                 throw Invalid("name", $"'{DisplayOwner(record.Owner)}' has a CNAME: no other data can be beside it");
             }
         }
+    }
+
+    /// <summary>
+    /// DNAME rules, as Knot applies them when it loads a zone (RFC 6672): one DNAME per owner, none beside an NS below the
+    /// apex, nothing below a DNAME (and so no DNAME above existing names).
+    /// </summary>
+    private void CheckDname(List<ZoneRecord> records, ZoneRecord record, int exceptIndex)
+    {
+        var first = FirstOf(records, record.Owner);
+        for (var i = first; i < records.Count && records[i].Owner == record.Owner; i++)
+        {
+            if (i == exceptIndex)
+            {
+                continue;
+            }
+
+            var other = records[i];
+            if (record.Type == RecordTypes.Dname && other.Type == RecordTypes.Dname)
+            {
+                throw Invalid("type", $"'{DisplayOwner(record.Owner)}' has a DNAME already ({other.Data}): an owner has at most one");
+            }
+
+            if (record.Owner != Apex && ((record.Type == RecordTypes.Dname && other.Type == RecordTypes.Ns) || (record.Type == RecordTypes.Ns && other.Type == RecordTypes.Dname)))
+            {
+                throw Invalid("type", $"'{DisplayOwner(record.Owner)}' cannot have both a DNAME and an NS record: a delegation cannot be a DNAME too (RFC 6672 §2.3)");
+            }
+        }
+
+        if (record.Type == RecordTypes.Dname)
+        {
+            var last = first;
+            while (last < records.Count && records[last].Owner == record.Owner)
+            {
+                last++;
+            }
+
+            if (last < records.Count && ZoneFileParser.IsAtOrBelow(records[last].Owner, record.Owner) && last != exceptIndex)
+            {
+                throw Invalid("type", $"'{DisplayOwner(record.Owner)}' has names below it ({DisplayOwner(records[last].Owner)}): nothing can be below a DNAME (RFC 6672 §2.4)");
+            }
+        }
+
+        for (var up = record.Owner; up != Apex && up != ".";)
+        {
+            up = ZoneRules.Parent(up);
+            for (var i = FirstOf(records, up); i < records.Count && records[i].Owner == up; i++)
+            {
+                if (records[i].Type == RecordTypes.Dname && i != exceptIndex)
+                {
+                    throw Invalid("name", $"'{DisplayOwner(record.Owner)}' is below the DNAME at '{DisplayOwner(up)}': nothing can be below a DNAME (RFC 6672 §2.4)");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A record set has one TTL (RFC 2181 §5.2): a record given with a TTL sets it for the whole set (the other records
+    /// follow, as Knot would make them); one given without takes the set's, or the SOA's for a new set.
+    /// </summary>
+    private ZoneRecord SetTtl(List<ZoneRecord> records, ZoneRecord record, bool explicitTtl, int exceptIndex)
+    {
+        if (record.Type == RecordTypes.Rrsig)
+        {
+            return record;
+        }
+
+        for (var i = FirstOf(records, record.Owner); i < records.Count && records[i].Owner == record.Owner; i++)
+        {
+            if (i == exceptIndex || records[i].Type != record.Type)
+            {
+                continue;
+            }
+
+            if (!explicitTtl)
+            {
+                return record with { Ttl = records[i].Ttl };
+            }
+
+            records[i] = records[i] with { Ttl = record.Ttl };
+        }
+
+        return record;
     }
 
     private void CheckApexNsRemains(List<ZoneRecord> records, int removing)
@@ -426,7 +512,7 @@ public sealed partial class ZoneGrain(
 
     private async Task<ZoneRecordChange> CommitRecordChangeAsync(List<ZoneRecord> records, ZoneRecord? changed)
     {
-        var soa = records.FindIndex(r => r.Type == RecordTypes.Soa);
+        var soa = records.FindIndex(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
         var serial = ZoneSerial.Next((uint)S.Serial);
         records[soa] = records[soa] with { Data = ZoneSerial.With(records[soa].Data, serial) };
         if (changed is { Type: RecordTypes.Soa })
@@ -441,7 +527,7 @@ public sealed partial class ZoneGrain(
 
     private async Task StoreAsync(List<ZoneRecord> records, DateTimeOffset now)
     {
-        var soa = records.Find(r => r.Type == RecordTypes.Soa);
+        var soa = records.Find(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
         var packed = ZoneText.Pack(Apex, records);
         S.Exists = true;
         S.Name = Name;
@@ -458,8 +544,8 @@ public sealed partial class ZoneGrain(
 
     private string MinimalZone(ZoneCreate request)
     {
-        var ns = string.IsNullOrWhiteSpace(request.PrimaryNs) ? $"ns1.{Apex}" : Absolute(request.PrimaryNs.Trim());
-        var email = string.IsNullOrWhiteSpace(request.Email) ? $"hostmaster.{Apex}" : Absolute(MailboxName(request.Email.Trim()));
+        var ns = string.IsNullOrWhiteSpace(request.PrimaryNs) ? Under("ns1") : Absolute(request.PrimaryNs.Trim());
+        var email = string.IsNullOrWhiteSpace(request.Email) ? Under("hostmaster") : Absolute(MailboxName(request.Email.Trim()));
         var ttl = request.DefaultTtl ?? ZoneFileParser.DefaultTtl;
         var serial = uint.Parse(time.GetUtcNow().ToString("yyyyMMdd", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) * 100 + 1;
         return string.Create(CultureInfo.InvariantCulture, $"$ORIGIN {Apex}\n$TTL {ttl}\n@ IN SOA {ns} {email} {serial} 7200 3600 1209600 300\n@ IN NS {ns}\n");
@@ -474,18 +560,20 @@ public sealed partial class ZoneGrain(
 
     private static string Absolute(string name) => name.EndsWith('.') ? name : name + ".";
 
+    private string Under(string label) => Apex == "." ? label + "." : $"{label}.{Apex}";
+
     private string DisplayOwner(string owner) =>
-        owner == Apex ? "@" : owner.EndsWith("." + Apex, StringComparison.Ordinal) ? owner[..^(Apex.Length + 1)] : owner;
+        owner == Apex ? "@" : Apex != "." && ZoneFileParser.IsAtOrBelow(owner, Apex) ? owner[..^(Apex.Length + 1)] : owner;
 
     private string Display(ZoneRecord r) => $"{DisplayOwner(r.Owner)} {RecordTypes.Name(r.Type)} {r.Data}";
 
     private static ZoneRecordItem Item(ZoneRecord r) => new(r.Id, r.Owner, RecordTypes.Name(r.Type), r.Ttl, r.Data);
 
-    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Zone {Zone} created: {Records} records, serial {Serial}")]
-    private static partial void LogCreated(ILogger logger, string zone, int records, long serial);
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Zone {Zone} created: {Records} records, serial {Serial}, {Warnings} warning(s)")]
+    private static partial void LogCreated(ILogger logger, string zone, int records, long serial, int warnings);
 
-    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Zone {Zone} replaced: {Records} records, serial {Serial}")]
-    private static partial void LogReplaced(ILogger logger, string zone, int records, long serial);
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "Zone {Zone} replaced: {Records} records, serial {Serial}, {Warnings} warning(s)")]
+    private static partial void LogReplaced(ILogger logger, string zone, int records, long serial, int warnings);
 
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Zone {Zone} records changed: {Records} records, serial {Serial}")]
     private static partial void LogRecordsChanged(ILogger logger, string zone, int records, long serial);

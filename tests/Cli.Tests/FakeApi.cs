@@ -67,6 +67,9 @@ internal sealed class FakeApi : IAsyncDisposable
     /// <summary>The monitoring settings as GET shows them.</summary>
     public MonitoringSettingsView Monitoring { get; set; } = new("10.0.0.1", 15, 4, 24, 30, true, "push", true, 5, true, 60, 1440, 400);
 
+    /// <summary>Bodies of POST /servers/{id}/push-zones ("" without one).</summary>
+    public ConcurrentQueue<string> PushBodies { get; } = new();
+
     /// <summary>Bodies of PUT /settings/monitoring.</summary>
     public ConcurrentQueue<string> MonitoringBodies { get; } = new();
 
@@ -194,9 +197,13 @@ internal sealed class FakeApi : IAsyncDisposable
                 return Results.Problem(title: "Conflict", detail: $"zone '{name}' already exists", statusCode: 409);
             }
 
+            // A line with "WARN" is accepted with a warning, the way the real API reports what Knot loads but reports.
+            var warnings = lines.Select((l, i) => (l, i)).Where(x => x.l.Contains("WARN", StringComparison.Ordinal)).Select(x => $"line {x.i + 1}: NS record '@': missing glue").ToArray();
             var serial = Zones.TryGetValue(name, out var old) ? old.View.Serial + 1 : 1;
             Zones[name] = (View(name, serial, text ?? string.Empty), text ?? string.Empty);
-            return replace ? Results.Json(Zones[name].View, ContractsJson.WireOptions) : Results.Json(Zones[name].View, ContractsJson.WireOptions, statusCode: 201);
+            var v = Zones[name].View;
+            var imported = new ZoneImportView(v.Name, v.Serial, v.RecordCount, v.Sha256, v.Size, v.GzipSize, v.CreatedAt, v.UpdatedAt, warnings, false);
+            return replace ? Results.Json(imported, ContractsJson.WireOptions) : Results.Json(imported, ContractsJson.WireOptions, statusCode: 201);
         }
 
         api.MapPost("/zones", async (HttpRequest request) =>
@@ -473,6 +480,11 @@ internal sealed class FakeApi : IAsyncDisposable
         api.MapPost("/servers/{id}/services/{service}/{action}", (string id, string service, string action) => StartJob(id, action + "_service", service));
         api.MapDelete("/servers/{id}/services/{service}", (string id, string service) => StartJob(id, "remove_service", service));
         api.MapPost("/servers/{id}/diagnostics", (string id) => StartJob(id, "diagnostics", null));
+        api.MapPost("/servers/{id}/push-zones", async (string id, HttpRequest request) =>
+        {
+            PushBodies.Enqueue(await new StreamReader(request.Body).ReadToEndAsync());
+            return StartJob(id, "push_zones", "dns");
+        });
         api.MapGet("/jobs/{jobId}", (string jobId) =>
         {
             if (!JobScripts.TryGetValue(jobId, out var script))

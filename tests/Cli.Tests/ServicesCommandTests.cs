@@ -63,6 +63,27 @@ public sealed class ServicesCommandTests() : FakeApiTests(useApi: true)
     }
 
     [Fact]
+    public async Task Push_zones_all_or_nothing_asks_for_it_and_a_refused_zone_is_named_with_a_non_zero_exit()
+    {
+        Api.AddServer("dns-01");
+        Api.NextJobScripts.Enqueue([FakeApi.Job("failed", 100, 2, error: "zone bad.test refused, knotd would not load it: line 7 (invalid IPv4 address); the other zones were applied (configuration version 4 is live)")]);
+        var run = await Cli.RunAsync("servers", "push-zones", "dns-01");
+        Assert.Equal(1, run.ExitCode);
+        Assert.EndsWith("zone bad.test refused, knotd would not load it: line 7 (invalid IPv4 address); the other zones were applied (configuration version 4 is live)", run.ErrorLine, StringComparison.Ordinal);
+        Assert.True(Api.PushBodies.TryDequeue(out var plain));
+        Assert.Equal(string.Empty, plain);
+
+        var result = JsonSerializer.SerializeToElement(new { config_version = 5, config_changed = true, zones = new[] { new { zone = "a.test", serial = 2, sent = true } }, refused = Array.Empty<object>(), warnings = new[] { "a.test: [a.test.] missing glue record" } });
+        Api.NextJobScripts.Enqueue([FakeApi.Job("succeeded", 100, 2, result)]);
+        run = await Cli.RunAsync("servers", "push-zones", "dns-01", "--all-or-nothing");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(Api.PushBodies.TryDequeue(out var atomic));
+        Assert.True(JsonDocument.Parse(atomic!).RootElement.GetProperty("atomic").GetBoolean());
+        Assert.Contains("Done: configuration version 5 is live; 1 zone served, 1 sent.", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["warning: a.test: [a.test.] missing glue record"], run.StderrLines);
+    }
+
+    [Fact]
     public async Task No_wait_prints_the_job_id_and_json_prints_only_the_job()
     {
         var server = Api.AddServer("dns-01");

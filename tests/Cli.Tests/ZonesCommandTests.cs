@@ -55,6 +55,29 @@ public sealed class ZonesCommandTests() : FakeApiTests(useApi: true)
     }
 
     [Fact]
+    public async Task An_import_with_warnings_succeeds_and_prints_each_warning_with_file_and_line()
+    {
+        var run = await Cli.RunAsync("zones", "import", Write("glue.zone", Good + "@ NS ns2 ; WARN\n"));
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("Imported zone example.test: 6 records, serial 1, 1 warning(s):", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["warning: glue.zone:5: NS record '@': missing glue"], run.StderrLines);
+        Assert.True(Api.Zones.ContainsKey("example.test"));
+    }
+
+    [Fact]
+    public async Task The_root_zone_and_classless_names_travel_in_the_path_as_the_api_documents()
+    {
+        var root = await Cli.RunAsync("zones", "import", Write("root.zone", "$ORIGIN .\n. SOA a.root-servers.net. hm. 1 2 3 4 5\n. NS a.root-servers.net.\n"));
+        Assert.True(root.ExitCode == 0, root.ToString());
+        Assert.True(Api.Zones.ContainsKey("."), string.Join(", ", Api.Zones.Keys)); // the name from "$ORIGIN ." is "." (it was "")
+
+        await Cli.RunAsync("zones", "show", ".");
+        await Cli.RunAsync("zones", "export", "0/25.2.0.192.in-addr.arpa.");
+        Assert.Contains("GET /api/v1/zones/@", Api.Requests);
+        Assert.Contains("GET /api/v1/zones/0%2F25.2.0.192.in-addr.arpa/export", Api.Requests);
+    }
+
+    [Fact]
     public async Task Records_add_list_delete()
     {
         await Cli.RunAsync("zones", "import", Write("a.zone", Good));

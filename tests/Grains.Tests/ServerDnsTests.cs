@@ -83,6 +83,53 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
             JsonSerializer.SerializeToElement(output, ContractsJson.Default.DnsApplyOutput)));
     }
 
+    /// <summary>
+    /// The agent applied the valid zones and refused one (knotd would not load it): the job fails naming the zone and
+    /// knotd's reason, the others are recorded live, the refused one keeps its live serial (or is not pushed when new), and
+    /// the next push sends it again. With all or nothing, the agent's refusal carries the zones and nothing is recorded.
+    /// </summary>
+    [Fact]
+    public async Task A_zone_the_agent_refuses_is_named_and_the_others_are_recorded_live()
+    {
+        var id = await CreateServerAsync();
+        await InstallDnsAsync(id, "127.0.0.1@15353");
+        var (good, bad) = (await CreateZoneAsync(), await CreateZoneAsync());
+        await Dns(id).SetZonesAsync([good, bad]);
+
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        Assert.False(args.Atomic);
+        var reason = "zone loader, error in zone, line 7 (invalid IPv4 address)";
+        var output = new DnsApplyOutput(
+            args.Version, false, $"zone: {good}\n", [new DnsZoneState(good, 1)], ["kzonecheck: refused"],
+            Refused: [new DnsZoneRefusal(bad, reason)], Warnings: [$"{good}: [{good}.] missing glue record"]);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(output, ContractsJson.Default.DnsApplyOutput)));
+
+        var done = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Equal($"zone {bad} refused, knotd would not load it: {reason}; the other zones were applied (configuration version 1 is live)", done.Error);
+        Assert.Contains(done.Steps, s => s.Message == $"zone {bad} refused, knotd would not load it: {reason}; it is not served");
+        Assert.Contains(done.Steps, s => s.Message == $"warning: {good}: [{good}.] missing glue record");
+        var result = JsonDocument.Parse(done.ResultJson!).RootElement;
+        Assert.Equal(bad, result.GetProperty("refused")[0].GetProperty("zone").GetString());
+        Assert.Equal([good], result.GetProperty("zones").EnumerateArray().Select(z => z.GetProperty("zone").GetString()));
+        var dns = await Dns(id).GetDnsAsync();
+        Assert.Equal(1, dns.Zones.Single(z => z.Name == good).AppliedSerial);
+        Assert.Null(dns.Zones.Single(z => z.Name == bad).AppliedSerial);
+
+        // The next push sends the refused zone again; all or nothing travels to the agent, and its refusal names the zone.
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns, Atomic: true));
+        Assert.True(args.Atomic);
+        Assert.Equal([bad], args.Files.Select(f => f.Zone));
+        var refusal = new DnsApplyOutput(1, false, string.Empty, [], [$"refused: zone {bad} refused by knotd's load check: {reason} (all or nothing: no zone applied) (nothing live changed)"], Refused: [new DnsZoneRefusal(bad, reason)]);
+        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, false, DateTimeOffset.UtcNow, $"zone {bad} refused by knotd's load check: {reason} (all or nothing: no zone applied)",
+            JsonSerializer.SerializeToElement(refusal, ContractsJson.Default.DnsApplyOutput)));
+        done = (await Jobs(id).GetJobAsync(job.Id))!;
+        Assert.Equal(JobState.Failed, done.State);
+        Assert.Contains($"zone {bad} refused by knotd's load check", done.Error, StringComparison.Ordinal);
+        Assert.Equal(bad, JsonDocument.Parse(done.ResultJson!).RootElement.GetProperty("refused")[0].GetProperty("zone").GetString());
+        Assert.Null((await Dns(id).GetDnsAsync()).Zones.Single(z => z.Name == bad).AppliedSerial);
+    }
+
     [Fact]
     public async Task Zones_are_assigned_to_dns_servers_only_and_must_exist()
     {

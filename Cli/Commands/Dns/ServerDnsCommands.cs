@@ -110,17 +110,25 @@ internal sealed class PushZonesSettings : JobSettings
     [CommandOption("--full")]
     [Description("Send every zone assigned, not only those changed since the server's last applied version")]
     public bool Full { get; init; }
+
+    [CommandOption("--all-or-nothing")]
+    [Description("Apply every zone or none: one zone knotd would not load refuses the whole push (by default the others apply and the refused one is named)")]
+    public bool AllOrNothing { get; init; }
 }
 
-/// <summary>msctl servers push-zones SERVER [--full] and msctl servers push-config SERVER: a job followed with a progress bar.</summary>
+/// <summary>
+/// msctl servers push-zones SERVER [--full] [--all-or-nothing] and msctl servers push-config SERVER: a job followed with a
+/// progress bar. A zone knotd would not load fails the job with its name and reason (exit 1); the others are applied
+/// unless --all-or-nothing.
+/// </summary>
 internal abstract class PushCommand(CliHost host, bool zones) : ApiCommand<PushZonesSettings>(host)
 {
     protected override async Task<int> RunAsync(ApiClient api, PushZonesSettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
         var started = zones
-            ? await api.PushZonesAsync(server.Id, settings.Full, cancellationToken)
-            : await api.PushConfigAsync(server.Id, cancellationToken);
+            ? await api.PushZonesAsync(server.Id, settings.Full, settings.AllOrNothing, cancellationToken)
+            : await api.PushConfigAsync(server.Id, settings.AllOrNothing, cancellationToken);
         var done = await JobFollower.FollowAsync(Host, api, started, settings, $"{(zones ? "push zones" : "push config")} to {server.Name}", cancellationToken);
         PushSummary.Write(Host, settings, done.Value);
         return ExitCodes.Ok;
@@ -148,6 +156,13 @@ internal static class PushSummary
         var sent = zones.Count(e => e.TryGetProperty("sent", out var s) && s.ValueKind == JsonValueKind.True);
         host.Console.MarkupLineInterpolated(
             $"[green]Done[/]: configuration version [bold]{version}[/] {(changed ? "is live" : "unchanged")}; {zones.Count} zone{(zones.Count == 1 ? string.Empty : "s")} served, {sent} sent.");
+        if (result.TryGetProperty("warnings", out var w) && w.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var warning in w.EnumerateArray())
+            {
+                host.Error.WriteLine($"warning: {warning.GetString()}");
+            }
+        }
     }
 }
 

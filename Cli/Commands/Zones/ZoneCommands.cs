@@ -95,7 +95,10 @@ internal sealed class ImportZoneSettings : OutputSettings
     public bool Replace { get; init; }
 }
 
-/// <summary>msctl zones import FILE: every error of a refused file is one "error: FILE:LINE: message" line.</summary>
+/// <summary>
+/// msctl zones import FILE: every error of a refused file is one "error: FILE:LINE: message" line (exit 1); an imported
+/// file's warnings (what Knot loads but reports) are "warning: FILE:LINE: message" lines beside the success (exit 0).
+/// </summary>
 internal sealed partial class ImportZoneCommand(CliHost host) : ApiCommand<ImportZoneSettings>(host)
 {
     protected override async Task<int> RunAsync(ApiClient api, ImportZoneSettings settings, CancellationToken cancellationToken)
@@ -114,11 +117,23 @@ internal sealed partial class ImportZoneCommand(CliHost host) : ApiCommand<Impor
         try
         {
             var result = settings.Replace
-                ? await api.SendAsync<ZoneView>(HttpMethod.Put, ZoneApi.Path(name) + "/file", JsonContent.Create(new ZoneFileRequest(text), options: ContractsJson.WireOptions), cancellationToken)
-                : await api.SendAsync<ZoneView>(HttpMethod.Post, "zones", JsonContent.Create(new CreateZoneRequest(name, text), options: ContractsJson.WireOptions), cancellationToken);
+                ? await api.SendAsync<ZoneImportView>(HttpMethod.Put, ZoneApi.Path(name) + "/file", JsonContent.Create(new ZoneFileRequest(text), options: ContractsJson.WireOptions), cancellationToken)
+                : await api.SendAsync<ZoneImportView>(HttpMethod.Post, "zones", JsonContent.Create(new CreateZoneRequest(name, text), options: ContractsJson.WireOptions), cancellationToken);
             OutputFormat.Write(Host, settings.Output, result.Json, () =>
             {
-                Host.Console.MarkupLineInterpolated($"{(settings.Replace ? "Replaced" : "Imported")} zone [bold]{result.Value.Name}[/]: {result.Value.RecordCount:N0} records, serial {result.Value.Serial}.");
+                var warnings = result.Value.Warnings ?? [];
+                Host.Console.MarkupLineInterpolated($"{(settings.Replace ? "Replaced" : "Imported")} zone [bold]{result.Value.Name}[/]: {result.Value.RecordCount:N0} records, serial {result.Value.Serial}{(warnings.Count == 0 ? "." : $", {warnings.Count}{(result.Value.WarningsTruncated ? "+" : string.Empty)} warning(s):")}");
+                foreach (var warning in warnings)
+                {
+                    Host.Error.WriteLine(Located("warning", settings.File, warning));
+                }
+
+                if (result.Value.WarningsTruncated)
+                {
+                    Host.Error.WriteLine(Located("warning", settings.File, "more warnings not shown"));
+                }
+
+                Host.Error.Flush();
             });
             return ExitCodes.Ok;
         }
@@ -127,8 +142,7 @@ internal sealed partial class ImportZoneCommand(CliHost host) : ApiCommand<Impor
             var file = settings.File == "-" ? "stdin" : Path.GetFileName(settings.File);
             foreach (var message in ex.Errors.Where(e => e.Key == "zone_file").SelectMany(e => e.Value))
             {
-                var match = LinePrefix().Match(message);
-                Host.Error.WriteLine(match.Success ? $"error: {file}:{match.Groups[1].Value}: {message[match.Length..]}" : $"error: {file}: {message}");
+                Host.Error.WriteLine(Located("error", settings.File, message));
             }
 
             if (ex.Detail?.Contains("only the first", StringComparison.Ordinal) == true)
@@ -141,13 +155,22 @@ internal sealed partial class ImportZoneCommand(CliHost host) : ApiCommand<Impor
         }
     }
 
-    /// <summary>The first $ORIGIN's name, else the file name without a .zone/.db/.txt extension.</summary>
+    /// <summary>"error: FILE:LINE: message" for a "line N: message" from the API, "error: FILE: message" otherwise.</summary>
+    private static string Located(string level, string path, string message)
+    {
+        var file = path == "-" ? "stdin" : Path.GetFileName(path);
+        var match = LinePrefix().Match(message);
+        return match.Success ? $"{level}: {file}:{match.Groups[1].Value}: {message[match.Length..]}" : $"{level}: {file}: {message}";
+    }
+
+    /// <summary>The first $ORIGIN's name ("." for the root zone), else the file name without a .zone/.db/.txt extension.</summary>
     internal static string? NameOf(string text, string file)
     {
         var origin = OriginLine().Match(text);
         if (origin.Success)
         {
-            return origin.Groups[1].Value.TrimEnd('.');
+            var value = origin.Groups[1].Value;
+            return value == "." ? "." : value.TrimEnd('.');
         }
 
         if (file == "-")
@@ -328,7 +351,12 @@ internal sealed class DeleteRecordCommand(CliHost host) : ApiCommand<DeleteRecor
 
 internal static class ZoneApi
 {
-    public static string Path(string zone) => "zones/" + Uri.EscapeDataString(zone.Trim().TrimEnd('.'));
+    /// <summary>The zone's API path: '/' as %2F, the root zone ('.') as '@' (see <see cref="ZoneUrl"/>).</summary>
+    public static string Path(string zone)
+    {
+        var name = zone.Trim();
+        return "zones/" + ZoneUrl.Segment(name);
+    }
 
     public static string Size(long bytes) => bytes switch
     {

@@ -89,6 +89,62 @@ public sealed class DnsApplyTests(ITestOutputHelper output)
         Assert.False(await ServiceTestHost.DnsAnswersAsync(p3), "it still listens where the last apply said");
     }
 
+    /// <summary>
+    /// A push of several zones applies the ones knotd loads and reports the others by name with knotd's reason: a refused
+    /// zone that was live keeps its serial, a refused new zone stays out of knot.conf; what only Knot's optional checks
+    /// report (missing glue) is a warning and applies. All or nothing (<see cref="DnsApplyArgs.Atomic"/>) refuses it all.
+    /// The root zone and an RFC 2317 zone are served like any other.
+    /// </summary>
+    [Fact]
+    public async Task A_refused_zone_is_named_and_the_valid_ones_apply_unless_all_or_nothing()
+    {
+        await using var host = new ServiceTestHost();
+        var port = ServiceTestHost.FreePort();
+        await host.InstallDnsAsync(RuntimeNames.Exec, port);
+        var endpoint = new IPEndPoint(IPAddress.Loopback, port);
+        var applier = DnsApplyScenario.Applier(host, healthTimeout: TimeSpan.FromSeconds(5));
+        const string classless = "0/25.2.0.192.in-addr.arpa";
+        string Zone(string zone, long serial, string extra = "") => DnsApplyScenario.ZoneText(zone, serial, "192.0.2.10", extra);
+        DnsApplyArgs Push(int version, params (string Zone, long Serial, string Text)[] zones) =>
+            new(version, new DnsConfigSpec([], [.. zones.Select(z => new DnsZoneSpec(z.Zone, z.Serial))]), [.. zones.Select(z => DnsApplyScenario.Inline(z.Zone, z.Serial, z.Text))]);
+
+        var v1 = await applier.ApplyAsync(Push(1, ("a.test", 1, Zone("a.test", 1)), ("b.test", 1, Zone("b.test", 1))), CancellationToken.None);
+        Assert.Null(v1.Refused);
+
+        // b.test and c.test (new) do not load in knotd; d.test lacks glue, which only the optional checks report.
+        var push = Push(
+            2,
+            ("a.test", 2, Zone("a.test", 2)),
+            ("b.test", 2, Zone("b.test", 2, "bad IN A 999.1.1.1")),
+            ("c.test", 1, Zone("c.test", 1, "www IN CNAME x.test.")),
+            ("d.test", 1, Zone("d.test", 1, "@ IN NS ns2")),
+            (".", 1, "$ORIGIN .\n$TTL 300\n@ IN SOA a.root-servers.net. hm. 1 3600 600 86400 300\n@ IN NS a.root-servers.net.\na.root-servers.net. IN A 198.41.0.4\n"),
+            (classless, 1, $"$ORIGIN {classless}.\n$TTL 300\n@ IN SOA ns1.example. hm.example. 1 3600 600 86400 300\n@ IN NS ns1.example.\n1 IN PTR host.example.\n"));
+
+        var atomic = await Assert.ThrowsAsync<DnsApplyException>(() => applier.ApplyAsync(push with { Atomic = true }, CancellationToken.None));
+        Assert.StartsWith("zone b.test refused by knotd's load check: ", atomic.Message, StringComparison.Ordinal);
+        Assert.EndsWith("(all or nothing: no zone applied)", atomic.Message, StringComparison.Ordinal);
+        Assert.Equal(["b.test", "c.test"], atomic.Output.Refused!.Select(r => r.Zone));
+        Assert.Equal(["1"], await DnsApplyScenario.QueryAsync(endpoint, "a.test", DnsClient.QueryType.SOA));
+
+        var v2 = await applier.ApplyAsync(push, CancellationToken.None);
+        Assert.Equal(["b.test", "c.test"], v2.Refused!.Select(r => r.Zone));
+        Assert.Contains("line 7 (invalid IPv4 address)", v2.Refused![0].Reason, StringComparison.Ordinal);
+        Assert.Contains("another record exists beside CNAME", v2.Refused![1].Reason, StringComparison.Ordinal);
+        Assert.DoesNotContain(".staging", v2.Refused![0].Reason, StringComparison.Ordinal);
+        Assert.Contains(v2.Steps, s => s.StartsWith("kzonecheck b.test: refused, knotd would not load it: ", StringComparison.Ordinal));
+        Assert.Equal(["d.test: [d.test.] missing glue record"], v2.Warnings);
+        Assert.Equal(["2"], await DnsApplyScenario.QueryAsync(endpoint, "a.test", DnsClient.QueryType.SOA));
+        Assert.Equal(["1"], await DnsApplyScenario.QueryAsync(endpoint, "b.test", DnsClient.QueryType.SOA)); // still live as it was
+        Assert.Empty(await DnsApplyScenario.QueryAsync(endpoint, "c.test", DnsClient.QueryType.SOA)); // never served
+        Assert.DoesNotContain("c.test", v2.KnotConf, StringComparison.Ordinal);
+        Assert.Equal(["1"], await DnsApplyScenario.QueryAsync(endpoint, "d.test", DnsClient.QueryType.SOA));
+        Assert.Equal(["1"], await DnsApplyScenario.QueryAsync(endpoint, ".", DnsClient.QueryType.SOA));
+        Assert.Equal(["1"], await DnsApplyScenario.QueryAsync(endpoint, classless, DnsClient.QueryType.SOA));
+        Assert.Equal([("a.test", 2L), ("b.test", 1L), ("d.test", 1L), (".", 1L), (classless, 1L)], v2.Zones.Select(z => (z.Zone, z.Serial ?? -1)));
+        Assert.True(File.Exists(Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "data", "zones", "0@25.2.0.192.in-addr.arpa.zone")));
+    }
+
     /// <summary>Not a timed assertion: set MS_DNS_BENCH=1 to apply a 1,000,000-record zone on exec and print each step's time.</summary>
     [Fact]
     public async Task Bench_a_million_record_zone_on_exec()

@@ -61,7 +61,18 @@ public sealed class KnotConfTests
     [InlineData("example.test.", false)]
     [InlineData("../etc", false)]
     [InlineData("a..b", false)]
+    [InlineData(".", true)]
+    [InlineData("0/25.2.0.192.in-addr.arpa", true)]
+    [InlineData("/etc", false)]
+    [InlineData("a/.b", false)]
+    [InlineData("", false)]
     public void Zone_names_that_name_files_safely(string name, bool valid) => Assert.Equal(valid, KnotConf.IsValidZoneName(name));
+
+    [Theory]
+    [InlineData("example.test", "example.test.zone")]
+    [InlineData("0/25.2.0.192.in-addr.arpa", "0@25.2.0.192.in-addr.arpa.zone")]
+    [InlineData(".", "@.zone")]
+    public void Zone_file_names_have_no_slash_and_no_percent(string zone, string file) => Assert.Equal(file, KnotConf.ZoneFileName(zone));
 
     private static string Render(string name) => name switch
     {

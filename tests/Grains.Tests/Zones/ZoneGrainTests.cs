@@ -22,7 +22,7 @@ public sealed class ZoneGrainTests(ClusterFixture fixture)
     {
         var name = NewZone();
         var zone = Zone(name);
-        var created = await zone.CreateAsync(new ZoneCreate(File(name, 100)));
+        var created = (await zone.CreateAsync(new ZoneCreate(File(name, 100)))).Zone;
         Assert.Equal(100, created.Serial);
         Assert.Equal(3, created.RecordCount);
 
@@ -40,8 +40,8 @@ public sealed class ZoneGrainTests(ClusterFixture fixture)
         Assert.Equal(103, await zone.DeleteRecordAsync(updated.Record.Id));
 
         // Re-import: a lower serial in the file → current + 1; a higher one is kept.
-        Assert.Equal(104, (await zone.ReplaceAsync(File(name, 5))).Serial);
-        Assert.Equal(2024010101, (await zone.ReplaceAsync(File(name, 2024010101))).Serial);
+        Assert.Equal(104, (await zone.ReplaceAsync(File(name, 5))).Zone.Serial);
+        Assert.Equal(2024010101, (await zone.ReplaceAsync(File(name, 2024010101))).Zone.Serial);
 
         var text = await zone.ExportAsync();
         Assert.Contains("2024010101", text, StringComparison.Ordinal);
@@ -84,7 +84,7 @@ public sealed class ZoneGrainTests(ClusterFixture fixture)
     {
         var name = NewZone();
         var zone = Zone(name);
-        var created = await zone.CreateAsync(new ZoneCreate(null, Email: "dns.admin@example.org", DefaultTtl: 600));
+        var created = (await zone.CreateAsync(new ZoneCreate(null, Email: "dns.admin@example.org", DefaultTtl: 600))).Zone;
         Assert.Equal(2, created.RecordCount);
         await zone.AddRecordAsync(new ZoneRecordInput("@", "MX", null, "10 mail"));
         var summary = await zone.GetSummaryAsync();
@@ -114,7 +114,7 @@ public sealed class ZoneGrainTests(ClusterFixture fixture)
         var name = NewZone();
         var zone = Zone(name);
         var text = File(name, 1, string.Concat(Enumerable.Range(0, 200_000).Select(i => $"h{i} A 10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}\n")));
-        var created = await zone.CreateAsync(new ZoneCreate(text));
+        var created = (await zone.CreateAsync(new ZoneCreate(text))).Zone;
         Assert.Equal(200_003, created.RecordCount);
 
         await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
@@ -123,5 +123,61 @@ public sealed class ZoneGrainTests(ClusterFixture fixture)
         var change = await zone.AddRecordAsync(new ZoneRecordInput("new", "TXT", null, "\"hello\""));
         Assert.Equal(2, change.Serial);
         Assert.Equal(1, (await zone.ListRecordsAsync(new ZoneRecordQuery("h199999", "A", 0, 10))).Total);
+    }
+
+    [Fact]
+    public async Task An_import_returns_its_warnings_beside_the_zone()
+    {
+        var name = NewZone();
+        var imported = await Zone(name).CreateAsync(new ZoneCreate(File(name, 1, "@ NS ns2\nwww 60 A 192.0.2.1\nwww 120 A 192.0.2.2\n")));
+        Assert.Equal(6, imported.Zone.RecordCount);
+        Assert.Equal(
+            [$"line 6: NS record '@': its name server ns2.{name}. is inside the zone but has no A or AAAA record (missing glue): Knot loads the zone, its optional checks (kzonecheck) report it",
+             "line 7: A record set 'www': TTL 60 here, 120 on line 8: a record set has one TTL, Knot uses the last one (120); stored with 120"],
+            imported.Warnings.Select(w => w.ToString()));
+        Assert.Empty((await Zone(name).ReplaceAsync(File(name, 2))).Warnings);
+    }
+
+    [Fact]
+    public async Task Record_changes_keep_dname_rules_and_one_ttl_per_record_set()
+    {
+        var name = NewZone();
+        var zone = Zone(name);
+        await zone.CreateAsync(new ZoneCreate(File(name, 1, "old DNAME new.example.\nhost A 192.0.2.1\n")));
+
+        var below = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.AddRecordAsync(new ZoneRecordInput("x.old", "A", null, "192.0.2.2")));
+        Assert.Equal(("name", "'x.old' is below the DNAME at 'old': nothing can be below a DNAME (RFC 6672 §2.4)"), (below.Errors.Single().Field, below.Errors.Single().Message));
+        var second = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.AddRecordAsync(new ZoneRecordInput("old", "DNAME", null, "other.example.")));
+        Assert.Contains("has a DNAME already", second.Errors.Single().Message, StringComparison.Ordinal);
+        await zone.AddRecordAsync(new ZoneRecordInput("a.b", "A", null, "192.0.2.3"));
+        var above = await Assert.ThrowsAsync<ZoneValidationException>(() => zone.AddRecordAsync(new ZoneRecordInput("b", "DNAME", null, "other.example.")));
+        Assert.Contains("'b' has names below it (a.b)", above.Errors.Single().Message, StringComparison.Ordinal);
+
+        // A record set has one TTL: a new TTL moves the whole set, no TTL takes the set's.
+        await zone.AddRecordAsync(new ZoneRecordInput("host", "A", 60, "192.0.2.4"));
+        var inherited = await zone.AddRecordAsync(new ZoneRecordInput("host", "A", null, "192.0.2.5"));
+        Assert.Equal(60, inherited.Record.Ttl);
+        var set = await zone.ListRecordsAsync(new ZoneRecordQuery("host", "A", 0, 10));
+        Assert.Equal([60, 60, 60], set.Items.Select(r => r.Ttl));
+    }
+
+    [Theory]
+    [InlineData(".", "$ORIGIN .\n. SOA a.root-servers.net. hm. 1 2 3 4 5\n. NS a.root-servers.net.\na.root-servers.net. A 198.41.0.4\n")]
+    [InlineData("0/25.2.0.192.in-addr.arpa", "$ORIGIN 0/25.2.0.192.in-addr.arpa.\n@ SOA ns1.example. hm.example. 1 2 3 4 5\n@ NS ns1.example.\n1 PTR host.example.\n")]
+    public async Task The_root_zone_and_classless_reverse_zones_are_zones(string name, string text)
+    {
+        var zone = Zone(name);
+        try
+        {
+            var created = await zone.CreateAsync(new ZoneCreate(text));
+            Assert.Equal(name, created.Zone.Name);
+            var added = await zone.AddRecordAsync(new ZoneRecordInput("x", "TXT", null, "\"added\""));
+            Assert.Equal(name == "." ? "x." : $"x.{name}.", added.Record.Name);
+            Assert.Contains(ZoneNames.Apex(name), (await zone.ExportAsync())!, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await zone.DeleteAsync();
+        }
     }
 }

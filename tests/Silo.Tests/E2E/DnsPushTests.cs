@@ -212,6 +212,57 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
         }
     }
 
+    /// <summary>
+    /// The case that held every push back: an in-zone NS target without an address (missing glue). knotd loads such a
+    /// zone and only kzonecheck's optional checks report it: the import warns, the push applies it beside the other zones
+    /// and the job's steps carry the warning. An RFC 2317 classless zone and the root zone travel the same way.
+    /// </summary>
+    [Fact]
+    public async Task A_zone_with_missing_glue_warns_at_import_and_pushes_with_the_others()
+    {
+        var server = await Silo.CreateServerAsync("dns-glue", "dns", "exec");
+        var stateDir = Path.Combine(Dir, "agent-glue");
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        try
+        {
+            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            var port = Build.FreePort();
+            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
+            Assert.True(install.State == "succeeded", Describe(install, agent));
+
+            const string glue = "glue.e2e.test";
+            const string classless = "0/25.2.0.192.in-addr.arpa";
+            var imported = await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = glue, ["zone_file"] = ZoneFile(glue, 1, "192.0.2.1") + "@ IN NS ns2\n" }, HttpStatusCode.Created);
+            Assert.Contains("missing glue", imported.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = "ok.e2e.test", ["zone_file"] = ZoneFile("ok.e2e.test", 1, "192.0.2.2") }, HttpStatusCode.Created);
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = classless, ["zone_file"] = $"$ORIGIN {classless}.\n$TTL 300\n@ SOA ns1.example. hm.example. 1 3600 600 86400 300\n@ NS ns1.example.\n1 PTR host.example.\n" }, HttpStatusCode.Created);
+            await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = ".", ["zone_file"] = "$ORIGIN .\n$TTL 300\n. SOA a.root-servers.net. hm. 1 3600 600 86400 300\n. NS a.root-servers.net.\na.root-servers.net. A 198.41.0.4\n" }, HttpStatusCode.Created);
+            await SendAsync(HttpMethod.Put, $"/api/v1/servers/{server.Id}/zones", new JsonArray(glue, "ok.e2e.test", classless, "."), HttpStatusCode.OK);
+
+            var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-zones"), agent);
+            Assert.True(push.State == "succeeded", Describe(push, agent));
+            Assert.Contains(push.Steps, s => s.Message.StartsWith($"warning: {glue}: ", StringComparison.Ordinal) && s.Message.Contains("missing glue", StringComparison.Ordinal));
+            Assert.Equal("192.0.2.1", await AddressOfAsync(port, "www." + glue));
+            Assert.Equal("192.0.2.2", await AddressOfAsync(port, "www.ok.e2e.test"));
+            Assert.Equal(1, await SerialOfAsync(port, classless));
+            Assert.Equal(1, await SerialOfAsync(port, "."));
+            var zones = await SendAsync(HttpMethod.Get, $"/api/v1/servers/{server.Id}/zones", null, HttpStatusCode.OK);
+            Assert.All(zones.GetProperty("zones").EnumerateArray(), z => Assert.Equal("in_sync", z.GetProperty("state").GetString()));
+
+            // The push-config body's all-or-nothing travels too (nothing to refuse here).
+            var atomic = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new DnsPushRequest(Atomic: true)), agent);
+            Assert.True(atomic.State == "succeeded", Describe(atomic, agent));
+            Assert.Contains(atomic.Steps, s => s.Message.Contains("all or nothing", StringComparison.Ordinal));
+        }
+        finally
+        {
+            ServicesTests.CleanUp(server.Id);
+            ServicesTests.KillDaemons("knotd", stateDir);
+        }
+    }
+
     internal static string ZoneFile(string zone, int serial, string www) => $"""
         $ORIGIN {zone}.
         $TTL 300

@@ -185,6 +185,58 @@ public abstract class ZonesApiTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Warnings_travel_beside_the_success_of_an_import()
+    {
+        using var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("warn.test", ZoneFile("warn.test", "@ NS ns2\nwww HINFO PC Linux\n")), ContractsJson.WireOptions);
+        var zone = await JsonAsync(created, HttpStatusCode.Created);
+        Assert.Equal(
+            ["line 6: NS record '@': its name server ns2.warn.test. is inside the zone but has no A or AAAA record (missing glue): Knot loads the zone, its optional checks (kzonecheck) report it"],
+            zone.GetProperty("warnings").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(zone.GetProperty("warnings_truncated").GetBoolean());
+        Assert.Equal(5, zone.GetProperty("record_count").GetInt32());
+
+        using var replaced = await Http.PutAsJsonAsync(Url("/warn.test/file"), new ZoneFileRequest(ZoneFile("warn.test")), ContractsJson.WireOptions);
+        Assert.Empty((await JsonAsync(replaced, HttpStatusCode.OK)).GetProperty("warnings").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_root_zone_is_at_and_a_classless_zone_is_percent_2F_in_urls()
+    {
+        const string root = "$ORIGIN .\n$TTL 86400\n. SOA a.root-servers.net. hm.example. 1 1800 900 604800 86400\n. NS a.root-servers.net.\na.root-servers.net. A 198.41.0.4\n";
+        using (var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest(".", root), ContractsJson.WireOptions))
+        {
+            var zone = await JsonAsync(created, HttpStatusCode.Created);
+            Assert.Equal(".", zone.GetProperty("name").GetString());
+            Assert.Equal("/api/v1/zones/@", created.Headers.Location?.OriginalString);
+        }
+
+        Assert.Equal(".", (await JsonAsync(await Http.GetAsync(Url("/@")), HttpStatusCode.OK)).GetProperty("name").GetString());
+        using (var add = await Http.PostAsJsonAsync(Url("/@/records"), new ZoneRecordRequest("com.", "NS", null, "a.gtld-servers.net."), ContractsJson.WireOptions))
+        {
+            Assert.Equal("com.", (await JsonAsync(add, HttpStatusCode.Created)).GetProperty("record").GetProperty("name").GetString());
+        }
+
+        Assert.StartsWith("$ORIGIN .\n", await Http.GetStringAsync(Url("/@/export")), StringComparison.Ordinal);
+
+        const string classless = "$ORIGIN 0/25.2.0.192.in-addr.arpa.\n@ SOA ns1.example. hm.example. 1 2 3 4 5\n@ NS ns1.example.\n1 PTR host.example.\n";
+        using (var created = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest("0/25.2.0.192.in-addr.arpa.", classless), ContractsJson.WireOptions))
+        {
+            Assert.Equal("0/25.2.0.192.in-addr.arpa", (await JsonAsync(created, HttpStatusCode.Created)).GetProperty("name").GetString());
+            Assert.Equal("/api/v1/zones/0%2F25.2.0.192.in-addr.arpa", created.Headers.Location?.OriginalString);
+        }
+
+        var records = await JsonAsync(await Http.GetAsync(Url("/0%2F25.2.0.192.in-addr.arpa/records?type=PTR")), HttpStatusCode.OK);
+        Assert.Equal("1.0/25.2.0.192.in-addr.arpa.", records.GetProperty("items")[0].GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync(Url("/0%2f25.2.0.192.in-addr.arpa"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await Http.DeleteAsync(Url("/@"))).StatusCode);
+
+        // An empty name is required; '.' is the root zone, not an empty name.
+        using var empty = await Http.PostAsJsonAsync(Url(string.Empty), new CreateZoneRequest(" "), ContractsJson.WireOptions);
+        var errors = (await JsonAsync(empty, HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("name");
+        Assert.Equal("is required: a domain name such as example.com (the root zone is '.')", errors[0].GetString());
+    }
+
+    [Fact]
     public async Task The_openapi_document_names_the_zone_routes()
     {
         var document = await Http.GetStringAsync(_silo.BaseUrl + "/api/v1/openapi.json");
