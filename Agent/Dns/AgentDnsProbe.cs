@@ -217,19 +217,16 @@ internal sealed class AgentDnsProbe : IDisposable
 
         rcode = message[3] & 0x0F;
         var answers = BinaryPrimitives.ReadUInt16BigEndian(message[6..]);
-        Span<char> asked = stackalloc char[DnstapWire.MaxNameChars];
-        var length = DnstapWire.ReadQuestion(message, asked, out var qtype, out _);
-        var wanted = name == "." ? "." : name.TrimEnd('.');
-        if (length < 0 || qtype != type || !asked[..length].Equals(wanted, StringComparison.OrdinalIgnoreCase))
+
+        // The question as sent, compared in wire form (ASCII case aside): the first name of a message is never
+        // compressed, and wire form needs no presentation escapes (an RFC 2317 name's '/', say).
+        var question = BuildQuery(0, name, type).AsSpan(12);
+        if (message.Length < 12 + question.Length || !AsciiEqualsIgnoreCase(message.Slice(12, question.Length), question))
         {
             return false;
         }
 
-        var offset = 12;
-        if (!SkipName(message, ref offset) || (offset += 4) > message.Length)
-        {
-            return false;
-        }
+        var offset = 12 + question.Length;
 
         for (var i = 0; i < answers; i++)
         {
@@ -256,6 +253,19 @@ internal sealed class AgentDnsProbe : IDisposable
                 }
 
                 return true;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AsciiEqualsIgnoreCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i] && !(char.IsAsciiLetter((char)a[i]) && (a[i] | 0x20) == (b[i] | 0x20)))
+            {
+                return false;
             }
         }
 
