@@ -35,16 +35,12 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
     private async Task ListenChangeAsync(string runtime)
     {
         var server = await Silo.CreateServerAsync($"listen-{runtime}", "dns", runtime);
-        var stateDir = Path.Combine(Dir, "agent-listen-" + runtime);
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-listen-" + runtime);
         using var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
-            var first = Build.FreePort();
-            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{first}"])), agent);
-            Assert.True(install.State == "succeeded", Describe(install, agent));
+            await WaitRunningAsync(server.Id, agent);
+            var first = await InstallDnsAsync(server.Id, agent);
             var zone = $"listen-{runtime}.e2e.test";
             await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = zone, ["zone_file"] = ZoneFile(zone, 10, "192.0.2.1") }, HttpStatusCode.Created);
             await SendAsync(HttpMethod.Put, $"/api/v1/servers/{server.Id}/zones", new JsonArray(zone), HttpStatusCode.OK);
@@ -54,7 +50,7 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
 
             // Another port through msctl: it answers the zone, the old one answers nothing; a new configuration version.
             var second = Build.FreePort();
-            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "services", "add", server.Name, "dns", "--listen", $"127.0.0.1@{second}");
+            var (code, output) = await Msctl.RunAsync(Silo, Dir, true, "services", "add", server.Name, "dns", "--listen", $"127.0.0.1@{second}");
             Assert.True(code == 0, output + "\nagent:\n" + agent.Output);
             var unwrapped = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "); // off a terminal msctl wraps at 80 columns
             Assert.True(unwrapped.Contains($"Done: dns answers on 127.0.0.1:{second} (each entry checked), configuration version 2.", StringComparison.Ordinal), output);
@@ -110,16 +106,12 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
     private async Task PushAsync(string runtime)
     {
         var server = await Silo.CreateServerAsync($"dns-{runtime}", "dns", runtime);
-        var stateDir = Path.Combine(Dir, "agent-" + runtime);
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-" + runtime);
         using var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
-            var port = Build.FreePort();
-            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
-            Assert.True(install.State == "succeeded", Describe(install, agent));
+            await WaitRunningAsync(server.Id, agent);
+            var port = await InstallDnsAsync(server.Id, agent);
 
             var zone = $"{runtime}.e2e.test";
             await SendAsync(HttpMethod.Post, "/api/v1/zones", new JsonObject { ["name"] = zone, ["zone_file"] = ZoneFile(zone, 10, "192.0.2.1") }, HttpStatusCode.Created);
@@ -201,7 +193,7 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
             Assert.True(versions[0].GetProperty("live").GetBoolean());
 
             // msctl follows a full push to its end.
-            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "servers", "push-zones", server.Name, "--full");
+            var (code, output) = await Msctl.RunAsync(Silo, Dir, true, "servers", "push-zones", server.Name, "--full");
             Assert.True(code == 0, output);
             Assert.Contains("Done: configuration version 3", output, StringComparison.Ordinal);
         }
@@ -221,16 +213,12 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
     public async Task A_zone_with_missing_glue_warns_at_import_and_pushes_with_the_others()
     {
         var server = await Silo.CreateServerAsync("dns-glue", "dns", "exec");
-        var stateDir = Path.Combine(Dir, "agent-glue");
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-glue");
         using var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
-            var port = Build.FreePort();
-            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
-            Assert.True(install.State == "succeeded", Describe(install, agent));
+            await WaitRunningAsync(server.Id, agent);
+            var port = await InstallDnsAsync(server.Id, agent);
 
             const string glue = "glue.e2e.test";
             const string classless = "0/25.2.0.192.in-addr.arpa";

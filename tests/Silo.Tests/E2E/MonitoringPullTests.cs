@@ -27,9 +27,7 @@ public sealed partial class MonitoringPullTests(ITestOutputHelper output) : Silo
         var server = await CreatePullServerAsync("pull-1", pullPort);
         Assert.Equal("pull", server.Communication);
         Assert.Equal(pullPort, server.PullPort);
-        var state = Path.Combine(Dir, "agent");
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "b")), state);
-        Assert.True(code == 0, text);
+        var state = await EnrolAsync(server.Id, "agent");
         var since = DateTimeOffset.UtcNow.AddMinutes(-1);
         using var agent = AgentProcess.RunVerbose(state, "--pull-listen", $"127.0.0.1:{pullPort}");
 

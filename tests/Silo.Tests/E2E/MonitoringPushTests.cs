@@ -18,9 +18,7 @@ public sealed class MonitoringPushTests(ITestOutputHelper output) : SiloTestBase
     {
         await Silo.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, SystemIntervalSeconds: 1));
         var server = await Silo.CreateServerAsync("mon-1");
-        var state = Path.Combine(Dir, "agent");
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "b")), state);
-        Assert.True(code == 0, text);
+        var state = await EnrolAsync(server.Id, "agent");
         var since = DateTimeOffset.UtcNow.AddMinutes(-1);
         using var agent = AgentProcess.RunVerbose(state);
 

@@ -12,13 +12,11 @@ public sealed class RuntimeChoiceTests() : SiloTestBase("rt")
         var server = await Silo.CreateServerAsync("rt-auto");
         Assert.Equal("auto", server.Runtime);
 
-        var stateDir = Path.Combine(Dir, "agent");
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent");
         using var agent = AgentProcess.RunVerbose(stateDir, new Dictionary<string, string> { ["DOCKER_HOST"] = "unix://" + Path.Combine(Dir, "no-docker.sock") });
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            await WaitRunningAsync(server.Id, agent);
             var port = Build.FreePort();
             var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
             var steps = string.Join('\n', install.Steps.Select(s => s.Message));

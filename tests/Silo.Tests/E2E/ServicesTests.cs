@@ -30,13 +30,11 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     public async Task Dhcp_services_and_a_job_that_waits_for_its_agent()
     {
         var server = await Silo.CreateServerAsync("svc-dhcp", "dhcp", "exec");
-        var stateDir = Path.Combine(Dir, "agent-dhcp");
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-dhcp");
         var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            await WaitRunningAsync(server.Id, agent);
             foreach (var kind in new[] { "dhcp4", "dhcp6" })
             {
                 var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest(kind)), agent);
@@ -104,16 +102,12 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     private async Task OutlivesAgentAsync(string runtime)
     {
         var server = await Silo.CreateServerAsync($"outlive-{runtime}", "dns", runtime);
-        var stateDir = Path.Combine(Dir, "agent-outlive-" + runtime);
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-outlive-" + runtime);
         var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
-            var port = Build.FreePort();
-            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", ListenAddress: "127.0.0.1", Port: port)), agent);
-            Assert.True(install.State == "succeeded", $"install failed: {install.Error}\n{agent.Output}");
+            await WaitRunningAsync(server.Id, agent);
+            var port = await InstallDnsAsync(server.Id, agent);
             var pid = ServicePid(runtime, server.Id, stateDir);
 
             // The agent stops gracefully: the service stays, answering.
@@ -161,13 +155,11 @@ public sealed class ServicesTests() : SiloTestBase("svc")
     private async Task LifecycleAsync(string runtime)
     {
         var server = await Silo.CreateServerAsync($"svc-{runtime}", "dns", runtime);
-        var stateDir = Path.Combine(Dir, "agent-" + runtime);
-        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(server.Id, Path.Combine(Dir, "bundles")), stateDir);
-        Assert.True(code == 0, text);
+        var stateDir = await EnrolAsync(server.Id, "agent-" + runtime);
         using var agent = AgentProcess.RunVerbose(stateDir);
         try
         {
-            await WaitAsync(() => Silo.GetServerAsync(server.Id), s => s!.State == "running", "agent running", agent);
+            await WaitRunningAsync(server.Id, agent);
             var port = Build.FreePort();
 
             // Install: a job that ends with the service answering on 127.0.0.1:port.
@@ -196,7 +188,7 @@ public sealed class ServicesTests() : SiloTestBase("svc")
             Assert.True(await AnswersEventuallyAsync(port), "the DNS service does not answer after start");
 
             // Restart through msctl (a job followed to its end: step lines when not on a terminal), then the table and JSON.
-            (code, var output) = await Msctl.RunAsync(Silo, Dir, true, "services", "restart", server.Name, "dns");
+            var (code, output) = await Msctl.RunAsync(Silo, Dir, true, "services", "restart", server.Name, "dns");
             Assert.True(code == 0, output);
             Assert.Contains("succeeded", output, StringComparison.Ordinal);
             Assert.Contains("Done: dns is running", output, StringComparison.Ordinal);

@@ -64,6 +64,28 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
         }
     }
 
+    /// <summary>Enrols an agent for <paramref name="serverId"/> from a fresh setup bundle; returns its state directory.</summary>
+    protected async Task<string> EnrolAsync(string serverId, string stateName)
+    {
+        var stateDir = Path.Combine(Dir, stateName);
+        var (code, text) = await AgentProcess.EnrollAsync(await Silo.WriteBundleAsync(serverId, Path.Combine(Dir, "bundles")), stateDir);
+        Assert.True(code == 0, text);
+        return stateDir;
+    }
+
+    /// <summary>Waits until the server's agent has reported in.</summary>
+    protected Task WaitRunningAsync(string serverId, ChildProcess agent) =>
+        WaitAsync(() => Silo.GetServerAsync(serverId), s => s!.State == "running", "agent running", agent);
+
+    /// <summary>Installs the dns service on a free loopback port (the job must succeed); returns the port.</summary>
+    protected async Task<int> InstallDnsAsync(string serverId, ChildProcess agent)
+    {
+        var port = Build.FreePort();
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{serverId}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{port}"])), agent);
+        Assert.True(install.State == "succeeded", $"install failed: {install.Error}\n{string.Join('\n', install.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
+        return port;
+    }
+
     /// <summary>Starts a job (202 expected) and returns it.</summary>
     protected async Task<JobView> StartJobAsync(HttpMethod method, string path, object? body = null)
     {
