@@ -10,6 +10,7 @@ using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Api;
 using ManagedServers.Contracts.Security;
+using ManagedServers.FleetSimulator;
 
 // Fleet simulator: N simulated agents, each a real HTTPS + mTLS client with its own key and
 // certificate from the control plane, heartbeating at a (compressed) interval. Prints sustained
@@ -21,6 +22,8 @@ using ManagedServers.Contracts.Security;
 // one-record change pushed to every server: ... --dns-push --servers 20 --records 1000000 --rounds 10 --agent-dll PATH
 // AMQP mode (agents publish to RabbitMQ; the silos run with RabbitMq:* set):
 //       ... --amqp amqp://user:pass@127.0.0.1:5672/vhost --partitions 8 --silo-pids PID1,PID2
+// Dashboards (--dashboard CLIENTS): during each phase's measured window, CLIENTS concurrent readers poll four routes in
+// turn (duration / 4 each) while the fleet beats: ... --agents 2000 --interval 5 --duration 120 --dashboard 16
 var options = Options.Parse(args);
 var wire = ContractsJson.WireOptions;
 using var api = new HttpClient { BaseAddress = new Uri(options.Url), Timeout = TimeSpan.FromMinutes(2) };
@@ -61,7 +64,7 @@ Console.WriteLine($"created and enrolled {enrolled.Count} agents in {setupClock.
 var agents = enrolled.ToArray();
 foreach (var interval in options.Intervals)
 {
-    await RunPhaseAsync(agents, interval, options);
+    await RunPhaseAsync(api, agents, interval, options);
 }
 
 // Listing: a page of 20 with a search term, over the whole fleet.
@@ -84,7 +87,7 @@ foreach (var agent in agents)
     agent.Dispose();
 }
 
-static async Task RunPhaseAsync(SimAgent[] agents, int interval, Options options)
+static async Task RunPhaseAsync(HttpClient api, SimAgent[] agents, int interval, Options options)
 {
     var latencies = new ConcurrentQueue<double>();
     long sent = 0, failed = 0;
@@ -139,11 +142,16 @@ static async Task RunPhaseAsync(SimAgent[] agents, int interval, Options options
     var measureStart = Stopwatch.GetTimestamp();
     cpuBefore = ProcessCpu(options.SiloPid);
     long peakRss = 0;
+    var dashboards = options.Dashboard > 0
+        ? DashboardLoad.RunAsync(api, agents.Select(a => a.ServerId).ToArray(), options.Dashboard, TimeSpan.FromSeconds(options.Duration / 4.0 - 2), options.Prefix)
+        : Task.CompletedTask;
     for (var s = 0; s < options.Duration; s++)
     {
         await Task.Delay(1000);
         peakRss = Math.Max(peakRss, Rss(options.SiloPid));
     }
+
+    await dashboards;
 
     measuring = false;
     var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
@@ -200,7 +208,7 @@ static long Rss(int pid)
     return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
-internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids, bool Samples = false)
+internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids, bool Samples = false, int Dashboard = 0)
 {
     public static Options Parse(string[] args)
     {
@@ -221,7 +229,8 @@ internal sealed record Options(string Url, string Password, int Agents, int[] In
             Get("amqp", string.Empty) is { Length: > 0 } amqp ? amqp : null,
             int.Parse(Get("partitions", "8"), CultureInfo.InvariantCulture),
             Get("silo-pids", Get("silo-pid", string.Empty)).Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray(),
-            args.Contains("--samples"));
+            args.Contains("--samples"),
+            int.Parse(Get("dashboard", "0"), CultureInfo.InvariantCulture));
     }
 }
 
@@ -230,6 +239,8 @@ internal sealed class SimAgent : IDisposable
 {
     private readonly HttpClient _client;
     private readonly string _serverId;
+
+    public string ServerId => _serverId;
     private readonly Guid _boot = Guid.NewGuid();
     private long _sequence;
 
