@@ -67,6 +67,7 @@ public static class ApiSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseListenerAudiences();
         app.UseAuthentication();
         app.UseAuthorization();
 

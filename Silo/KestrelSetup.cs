@@ -1,4 +1,5 @@
 using System.Net;
+using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
@@ -27,7 +28,11 @@ public static class KestrelSetup
                 throw new InvalidOperationException($"AgentUrls must be https:// URLs (agents use mTLS): '{url}'");
             }
 
-            Listen(kestrel, url, https => https.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = ctx => tls.GetOptionsAsync(true, ctx.CancellationToken) }));
+            Listen(kestrel, url, https =>
+            {
+                Listeners.MarkAsAgentListener(https);
+                https.UseHttps(new TlsHandshakeCallbackOptions { OnConnection = ctx => tls.GetOptionsAsync(true, ctx.CancellationToken) });
+            });
         }
     }
 

@@ -20,8 +20,8 @@ public static partial class AgentEndpoints
 {
     public static IEndpointRouteBuilder MapAgentApi(this IEndpointRouteBuilder app)
     {
-        var agent = app.MapGroup("/").WithTags(ApiDocument.AgentTag).RequireAuthorization(AuthNames.Agent).AddEndpointFilter(TlsOnly);
-        app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags(ApiDocument.AgentTag).AllowAnonymous().AddEndpointFilter(TlsOnly)
+        var agent = app.MapGroup("/").WithTags(ApiDocument.AgentTag).RequireAuthorization(AuthNames.Agent).WithMetadata(AgentAudience.Instance);
+        app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags(ApiDocument.AgentTag).AllowAnonymous().WithMetadata(AgentAudience.Instance)
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
         agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
         agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
@@ -34,12 +34,6 @@ public static partial class AgentEndpoints
         return app;
     }
 
-    /// <summary>Agent endpoints answer only over TLS (the agent listener): a token or CSR never crosses plain HTTP.</summary>
-    private static async ValueTask<object?> TlsOnly(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Request.IsHttps
-            ? await next(context)
-            : Problem.Of(421, "Misdirected request", "agent endpoints are served on the agent listener (https, see --AgentUrls)", ProblemTypes.Validation);
-
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> EnrollAsync(
         EnrollRequest body, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
@@ -47,6 +41,10 @@ public static partial class AgentEndpoints
         if (string.IsNullOrWhiteSpace(body.ServerId))
         {
             errors.Add("server_id", "is required");
+        }
+        else if (!ServerIds.IsWellFormed(body.ServerId))
+        {
+            errors.Add("server_id", "is not a server id (srv- and 16 hex digits, as in the setup bundle)");
         }
 
         if (string.IsNullOrWhiteSpace(body.Token))
@@ -66,7 +64,10 @@ public static partial class AgentEndpoints
 
         var grain = grains.GetGrain<IManagedServerGrain>(body.ServerId);
 
-        // Check the CSR before the token is consumed, so a broken agent does not burn its token.
+        // The token first: nothing an outsider sends reaches the CA before it (throws EnrollmentRefusedException → 401/403).
+        var checkedServer = await grain.CheckEnrollmentTokenAsync(body.Token);
+
+        // Then the CSR, before the token is consumed, so a broken agent does not burn its token.
         var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
         try
@@ -81,9 +82,8 @@ public static partial class AgentEndpoints
 
         using (certificate)
         {
-            // Check the token, then provision the broker user, then consume the token: a broker failure
+            // The token was checked above; provision the broker user, then consume the token: a broker failure
             // (or an invalid token) burns nothing, and an invalid token cannot rotate a working agent's password.
-            var checkedServer = await grain.CheckEnrollmentTokenAsync(body.Token);
             var logger = loggers.CreateLogger("ManagedServers.Api.Agents");
             var (amqp, brokerProblem) = await ProvisionBrokerAsync(checkedServer, broker, configuration, logger, cancellationToken);
             if (brokerProblem is not null)

@@ -120,14 +120,28 @@ public static class MonitoringEndpoints
             errors.Add("server", "is required: the server id");
         }
 
-        var end = to ?? time.GetUtcNow();
-        var start = from ?? end - defaultSpan;
+        var end = InRange(errors, "to", to) ?? time.GetUtcNow();
+        var start = InRange(errors, "from", from) ?? end - defaultSpan;
         if (start >= end)
         {
             errors.Add("from", $"must be before 'to' ({end:O})");
         }
 
         return (start, end);
+    }
+
+    /// <summary>The earliest and latest time a monitoring read may name: far enough from the calendar's ends that window arithmetic cannot overflow.</summary>
+    internal static readonly DateTimeOffset EarliestTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero), LatestTime = new(2200, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static DateTimeOffset? InRange(FieldErrors errors, string field, DateTimeOffset? value)
+    {
+        if (value is { } v && (v < EarliestTime || v > LatestTime))
+        {
+            errors.Add(field, $"must be between {EarliestTime:yyyy-MM-dd} and {LatestTime:yyyy-MM-dd} (was {v:O})");
+            return null;
+        }
+
+        return value;
     }
 
     private static ((DateTimeOffset From, DateTimeOffset To) Window, MetricFilter Filter) ReadWindow(

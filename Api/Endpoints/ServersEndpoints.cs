@@ -106,7 +106,7 @@ public static partial class ServersEndpoints
             return errors.ToProblem();
         }
 
-        var id = "srv-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var id = ServerIds.New();
         var nameGrain = grains.GetGrain<IServerNameGrain>(name!.ToLowerInvariant());
         if (!await nameGrain.TryClaimAsync(id))
         {

@@ -198,7 +198,7 @@ public static partial class SettingsEndpoints
             errors.Add("default_communication", $"unknown value '{body.DefaultCommunication}': use one of {ServerMapping.Choices<CommunicationMode>()}");
         }
 
-        return new RabbitMqSettings(
+        var merged = new RabbitMqSettings(
             host,
             port,
             vhost,
@@ -207,6 +207,10 @@ public static partial class SettingsEndpoints
             body.Tls ?? current.Tls,
             managementUrl,
             communication);
+        StoredSecretRule.Check(errors, "password", body.Password is not null, current.PasswordSet, Target(current), Target(merged));
+        return merged;
+
+        static (string, int, string, string, bool, string) Target(RabbitMqSettings s) => (s.Host, s.Port, s.VirtualHost, s.User, s.Tls, s.EffectiveManagementUrl);
     }
 
     private static IRabbitMqSettingsGrain RabbitMq(IGrainFactory grains) => grains.GetGrain<IRabbitMqSettingsGrain>(GrainBrokerSettingsSource.RabbitMqSettingsKey);

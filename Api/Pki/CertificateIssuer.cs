@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Security;
 using ManagedServers.Grains.Interfaces.Identity;
 
@@ -64,7 +65,16 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
             throw new ArgumentException("csr_pem is not a valid PEM PKCS#10 request with a valid signature", nameof(csrPem), ex);
         }
 
-        var leaf = new CertificateRequest(new X500DistinguishedName($"CN={serverId}, O=ManagedServers agents"), request.PublicKey, HashAlgorithmName.SHA256);
+        if (!ServerIds.IsWellFormed(serverId))
+        {
+            throw new ArgumentException($"'{serverId[..Math.Min(serverId.Length, 40)]}' is not a server id", nameof(serverId));
+        }
+
+        // Built, not parsed: no text of the request ever becomes part of a distinguished name's syntax.
+        var subject = new X500DistinguishedNameBuilder();
+        subject.AddCommonName(serverId); // printed "CN=…, O=ManagedServers agents", as before
+        subject.AddOrganizationName("ManagedServers agents");
+        var leaf = new CertificateRequest(subject.Build(), request.PublicKey, HashAlgorithmName.SHA256);
         leaf.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         leaf.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         leaf.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid), new Oid(CaChain.ServerAuthOid)], false));

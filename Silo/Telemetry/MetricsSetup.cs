@@ -42,35 +42,10 @@ public static class MetricsSetup
 
     public static IEndpointConventionBuilder MapManagedServersMetrics(this WebApplication app)
     {
-        var agentPorts = AgentPorts(app.Configuration);
-        var endpoint = app.MapPrometheusScrapingEndpoint(Path, meterProvider: null, configureBranchedPipeline: branch => branch.Use(async (context, next) =>
-        {
-            // Agents' listener may face the servers' networks: the control plane's metrics stay on the people listener.
-            if (agentPorts.Contains(context.Connection.LocalPort))
-            {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-            }
-
-            await next(context);
-        }), optionsName: null);
+        // Served on the people listener only (the agent listener serves agent endpoints only: Listeners).
+        var endpoint = app.MapPrometheusScrapingEndpoint(Path);
         return app.Configuration.GetValue("Metrics:RequireToken", false)
             ? endpoint.RequireAuthorization(AuthNames.PeopleRead)
             : endpoint.AllowAnonymous();
-    }
-
-    private static HashSet<int> AgentPorts(IConfiguration configuration)
-    {
-        var ports = new HashSet<int>();
-        foreach (var url in AgentEndpointConfig.AgentUrls(configuration))
-        {
-            var normalized = url.Replace("://*", "://0.0.0.0", StringComparison.Ordinal).Replace("://+", "://0.0.0.0", StringComparison.Ordinal);
-            if (Uri.TryCreate(normalized, UriKind.Absolute, out var uri))
-            {
-                ports.Add(uri.Port);
-            }
-        }
-
-        return ports;
     }
 }

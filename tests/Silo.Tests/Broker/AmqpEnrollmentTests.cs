@@ -28,7 +28,7 @@ public sealed class AmqpEnrollmentTests() : BrokerSiloTestBase("amqp-enrol")
         using var agentHttp = new HttpClient(CaChain.PinnedHandler(ca)) { BaseAddress = new Uri($"https://127.0.0.1:{Silo.AgentPort}/"), Timeout = TimeSpan.FromSeconds(60) };
 
         // Broker down: 503 "broker unavailable", and the token is not spent.
-        await PutAsync(new RabbitMqSettingsUpdate(Port: Build.FreePort()));
+        await PutAsync(new RabbitMqSettingsUpdate(Port: Build.FreePort(), Password: admin.Password));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using (var refused = await EnrollAsync(agentHttp, bundle, key))
         {
@@ -37,7 +37,7 @@ public sealed class AmqpEnrollmentTests() : BrokerSiloTestBase("amqp-enrol")
             Assert.Contains("broker unavailable: refused", text, StringComparison.Ordinal);
         }
 
-        await PutAsync(new RabbitMqSettingsUpdate(Port: admin.Port));
+        await PutAsync(new RabbitMqSettingsUpdate(Port: admin.Port, Password: admin.Password));
         using var enrolled = await EnrollAsync(agentHttp, bundle, key);
         var body = await enrolled.Content.ReadAsStringAsync();
         Assert.True(enrolled.StatusCode == HttpStatusCode.OK, body);

@@ -126,7 +126,7 @@ public sealed class ConfinementTests : IAsyncLifetime
         return await _accounts.ProvisionAsync(serverId, Partitions, CancellationToken.None);
     }
 
-    internal static string NewServerId() => "srv-" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    internal static string NewServerId() => ServerIds.New();
 
     /// <summary>The operation fails and the broker closes the channel with 403 ACCESS_REFUSED.</summary>
     private static async Task AssertRefusedAsync(IConnection connection, Func<IChannel, Task> operation)

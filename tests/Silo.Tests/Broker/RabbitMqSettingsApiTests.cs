@@ -23,8 +23,18 @@ public sealed class RabbitMqSettingsApiTests() : BrokerSiloTestBase("rmq-setting
         var view = JsonSerializer.Deserialize<RabbitMqSettingsView>(get, ContractsJson.WireOptions)!;
         Assert.Equal(new RabbitMqSettingsView("127.0.0.1", 5673, "/prod", "control-plane", true, true, "http://127.0.0.1:15672/", "amqp"), view);
 
-        // Omitting the password keeps it; other fields change.
-        var second = await PutAsync(new RabbitMqSettingsUpdate(Port: 5672, Tls: false, ManagementUrl: "https://mq.example.org:15671/"));
+        // Omitting the password keeps it while the target stays (here only the default communication changes).
+        var same = await PutAsync(new RabbitMqSettingsUpdate(DefaultCommunication: "push"));
+        Assert.Equal(HttpStatusCode.OK, same.Status);
+
+        // Another target (port, TLS, management URL) without the password: refused naming it, nothing changes.
+        var moved = await PutAsync(new RabbitMqSettingsUpdate(Port: 5672, Tls: false, ManagementUrl: "https://mq.example.org:15671/"));
+        Assert.Equal(HttpStatusCode.BadRequest, moved.Status);
+        Assert.Contains("\"password\"", moved.Body, StringComparison.Ordinal);
+        Assert.Equal(5673, JsonSerializer.Deserialize<RabbitMqSettingsView>(await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/settings/rabbitmq"), ContractsJson.WireOptions)!.Port);
+
+        // With the password it moves.
+        var second = await PutAsync(new RabbitMqSettingsUpdate(Port: 5672, Password: password, Tls: false, ManagementUrl: "https://mq.example.org:15671/"));
         Assert.Equal(HttpStatusCode.OK, second.Status);
         var kept = JsonSerializer.Deserialize<RabbitMqSettingsView>(second.Body, ContractsJson.WireOptions)!;
         Assert.True(kept.PasswordSet);
@@ -101,8 +111,26 @@ public sealed class RabbitMqSettingsApiTests() : BrokerSiloTestBase("rmq-setting
         Assert.Equal("ok", ok.Reason);
         Assert.False(string.IsNullOrEmpty(ok.ServerVersion));
 
-        // A body without a password uses the stored one.
+        // A body without a password uses the stored one against the stored target only; anywhere else the stored
+        // password is not sent: 400 naming "password", and the listener there sees no connection.
         Assert.True((await TestAsync(new RabbitMqSettingsUpdate(Port: admin.Port))).Ok);
+        var trap = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        trap.Start();
+        try
+        {
+            using var elsewhere = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/settings/rabbitmq/test", new RabbitMqSettingsUpdate("127.0.0.1", ((IPEndPoint)trap.LocalEndpoint).Port), ContractsJson.WireOptions);
+            var text = await elsewhere.Content.ReadAsStringAsync();
+            Assert.True(elsewhere.StatusCode == HttpStatusCode.BadRequest, text);
+            Assert.Contains("\"password\"", text, StringComparison.Ordinal);
+            Assert.False(trap.Pending(), "the silo connected to the other target");
+            using var otherUser = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/settings/rabbitmq/test", new RabbitMqSettingsUpdate(User: "someone-else"), ContractsJson.WireOptions);
+            Assert.Equal(HttpStatusCode.BadRequest, otherUser.StatusCode);
+        }
+        finally
+        {
+            trap.Stop();
+        }
+
         Assert.DoesNotContain(wrong, Silo.Output, StringComparison.Ordinal);
     }
 

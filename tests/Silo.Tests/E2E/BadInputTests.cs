@@ -65,14 +65,15 @@ public sealed class BadInputTests() : SiloTestBase("bad")
             Assert.Contains(b.Id, await other.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // People routes do not exist on the agent listener, certificate or not.
         using (var people = await agentA.GetAsync("/api/v1/servers"))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, people.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, people.StatusCode);
         }
 
         using (var bundle = await agentA.GetAsync($"/api/v1/servers/{b.Id}/setup-bundle"))
         {
-            Assert.Equal(HttpStatusCode.Unauthorized, bundle.StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, bundle.StatusCode);
         }
 
         // B never heard from anyone.

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// What a security probe of a running silo found, kept as regression tests: each listener serves its own audience,
+/// enrolment checks its token and the server id before anything reaches the CA, monitoring windows are bounded.
+/// </summary>
+public sealed class SecurityProbeTests() : SiloTestBase("secprobe")
+{
+    private HttpClient AgentSide() =>
+        new(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            BaseAddress = new Uri($"https://127.0.0.1:{Silo.AgentPort}/"),
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+
+    [Fact]
+    public async Task The_agent_listener_serves_agent_endpoints_only_and_the_people_listener_no_agent_endpoint()
+    {
+        var server = await Silo.CreateServerAsync("audience");
+        using var agentSide = AgentSide();
+        var basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + SiloProcess.AdminPassword)));
+        var bearer = new AuthenticationHeaderValue("Bearer", Silo.Token);
+        var people = new (HttpMethod Method, string Path, AuthenticationHeaderValue? Auth)[]
+        {
+            (HttpMethod.Post, "api/v1/tokens", basic),
+            (HttpMethod.Get, "api/v1/servers", bearer),
+            (HttpMethod.Get, $"api/v1/servers/{server.Id}/setup-bundle", bearer),
+            (HttpMethod.Get, "dashboard/", basic),
+            (HttpMethod.Get, "api/docs", null),
+            (HttpMethod.Get, "openapi/v1.json", null),
+            (HttpMethod.Get, "metrics", null),
+            (HttpMethod.Get, "healthz", null),
+        };
+        foreach (var (method, path, auth) in people)
+        {
+            using var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Post ? JsonContent.Create(new { name = "probe" }) : null };
+            request.Headers.Authorization = auth;
+            using var response = await agentSide.SendAsync(request);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{method} {path} on the agent listener: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+
+        // The same requests on the people listener answer (the setup bundle made a token we do not use).
+        using (var tokens = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers"))
+        {
+            Assert.Equal(HttpStatusCode.OK, tokens.StatusCode);
+        }
+
+        // Agent endpoints asked on the people listener: 421 naming the agent listener, before any credential check.
+        foreach (var path in new[] { AgentApi.Enroll, AgentApi.Heartbeat, AgentApi.Metrics, AgentApi.DnsMetrics })
+        {
+            using var response = await Silo.Http.PostAsync($"{Silo.BaseUrl}/{path}", JsonContent.Create(new { }));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == 421, $"POST {path} on the people listener: {(int)response.StatusCode} {text}");
+            Assert.Contains("--AgentUrls", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData(",")]
+    [InlineData("\"")]
+    [InlineData("x;y")]
+    [InlineData("srv-0123")]
+    [InlineData("CN=evil, O=x")]
+    public async Task Enrolment_with_a_malformed_server_id_is_400_naming_it(string serverId)
+    {
+        using var agentSide = AgentSide();
+        using var response = await agentSide.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest(serverId, "mse_whatever", "-----BEGIN CERTIFICATE REQUEST-----\nAA==\n-----END CERTIFICATE REQUEST-----", "t", "h", "Debian"), ContractsJson.WireOptions);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty("server_id", out _), text);
+    }
+
+    [Fact]
+    public async Task Enrolment_checks_the_token_before_the_csr()
+    {
+        var server = await Silo.CreateServerAsync("token-first");
+        using var agentSide = AgentSide();
+
+        // A bad token with a garbage CSR: refused for the token (401), not for the CSR — the CSR was never looked at.
+        using var response = await agentSide.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest(server.Id, "mse_not-the-token", "not a csr", "t", "h", "Debian"), ContractsJson.WireOptions);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, text);
+        Assert.DoesNotContain("csr_pem", text, StringComparison.Ordinal);
+
+        // A well-formed id of no server: refused, not a 5xx.
+        using var unknown = await agentSide.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest("srv-00000000deadbeef", "mse_x", "not a csr", "t", "h", "Debian"), ContractsJson.WireOptions);
+        Assert.True((int)unknown.StatusCode is >= 400 and < 500, await unknown.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Monitoring_reads_bound_their_window()
+    {
+        var server = await Silo.CreateServerAsync("window");
+        foreach (var route in new[] { "monitoring/system/raw", "monitoring/system/aggregate", "monitoring/dns/raw", "monitoring/dns/aggregate", "monitoring/dns/rps", "monitoring/dns/top" })
+        {
+            foreach (var (query, field) in new[] { ("to=0001-01-01T00:00:00Z", "to"), ("from=0001-01-01T00:00:00Z", "from"), ("to=9999-12-31T23:59:59Z", "to") })
+            {
+                using var response = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/{route}?server={server.Id}&{query}");
+                var text = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{route}?{query}: {(int)response.StatusCode} {text}");
+                Assert.True(JsonDocument.Parse(text).RootElement.GetProperty("errors").TryGetProperty(field, out _), $"{route}?{query}: {text}");
+            }
+        }
+    }
+}
