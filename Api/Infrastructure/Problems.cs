@@ -30,6 +30,7 @@ public sealed class FieldErrors
 
     public void Add(string field, string message)
     {
+        message = Contracts.Excerpt.Bound(message);
         if (!_errors.TryGetValue(field, out var list))
         {
             _errors[field] = list = [];
@@ -275,7 +276,7 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
 public static class Problem
 {
     public static ProblemHttpResult Of(int status, string title, string detail, string type) =>
-        TypedResults.Problem(detail: detail, statusCode: status, title: title, type: type);
+        TypedResults.Problem(detail: Contracts.Excerpt.Bound(detail), statusCode: status, title: title, type: type);
 
     public static ProblemHttpResult NotFound(string what) =>
         Of(404, "Not found", what, ProblemTypes.NotFound);

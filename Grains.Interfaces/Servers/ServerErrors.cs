@@ -9,12 +9,12 @@ public class DomainException : Exception
     }
 
     public DomainException(string message)
-        : base(message)
+        : base(Contracts.Excerpt.Bound(message))
     {
     }
 
     public DomainException(string message, Exception inner)
-        : base(message, inner)
+        : base(Contracts.Excerpt.Bound(message), inner)
     {
     }
 

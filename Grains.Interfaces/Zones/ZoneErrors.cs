@@ -7,8 +7,12 @@ namespace ManagedServers.Grains.Interfaces.Zones;
 /// <see cref="Field"/>: the request field it is about (<c>zone_file</c>, or <c>name</c>/<c>type</c>/<c>ttl</c>/<c>data</c>).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ms.ZoneError")]
-public sealed record ZoneError([property: Id(0)] int Line, [property: Id(1)] string Field, [property: Id(2)] string Message)
+public sealed record ZoneError([property: Id(0)] int Line, [property: Id(1)] string Field, string Message)
 {
+    /// <summary>The message, with what it quotes of the input bounded (<see cref="Contracts.Excerpt"/>).</summary>
+    [Id(2)]
+    public string Message { get; init; } = Contracts.Excerpt.Bound(Message);
+
     /// <summary>"line 12: …" for zone-file errors, the bare message otherwise.</summary>
     public override string ToString() => Line > 0 ? $"line {Line}: {Message}" : Message;
 }

@@ -109,4 +109,32 @@ public sealed class SecurityProbeTests() : SiloTestBase("secprobe")
             }
         }
     }
+
+    /// <summary>A huge one-token input: the error quotes an excerpt, the body and the log stay small.</summary>
+    [Fact]
+    public async Task Errors_about_huge_input_quote_an_excerpt()
+    {
+        var logBefore = Silo.Output.Length;
+        var token = new string('q', 20 * 1024 * 1024);
+        var cases = new (HttpMethod Method, string Path, string Json)[]
+        {
+            (HttpMethod.Post, "/api/v1/zones", JsonSerializer.Serialize(new { name = "huge.test", zone_file = "$ORIGIN huge.test.\n@ 3600 IN SOA ns1 h 1 2 3 4 5\n" + token + "\n" })),
+            (HttpMethod.Post, "/api/v1/zones", JsonSerializer.Serialize(new { name = "huge2.test", zone_file = "$ORIGIN huge2.test.\n@ 3600 IN " + token + " x\n" })),
+            (HttpMethod.Post, "/api/v1/zones", JsonSerializer.Serialize(new { name = token[..(1024 * 1024)], zone_file = "x" })),
+            (HttpMethod.Post, "/api/v1/servers", JsonSerializer.Serialize(new { name = token[..(1024 * 1024)], kind = "dns", address = "127.0.0.1" })),
+            (HttpMethod.Put, "/api/v1/settings/rabbitmq", JsonSerializer.Serialize(new { host = token[..(1024 * 1024)] })),
+        };
+        foreach (var (method, path, json) in cases)
+        {
+            using var request = new HttpRequestMessage(method, Silo.BaseUrl + path) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+            using var response = await Silo.Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            var head = text[..Math.Min(text.Length, 600)];
+            Assert.True((int)response.StatusCode is >= 400 and < 500, $"{method} {path}: {(int)response.StatusCode} {head}");
+            Assert.True(text.Length < 8 * 1024, $"{method} {path}: an error body of {text.Length:N0} characters: {head}");
+        }
+
+        await Task.Delay(500);
+        Assert.True(Silo.Output.Length - logBefore < 64 * 1024, $"the silo logged {Silo.Output.Length - logBefore:N0} characters");
+    }
 }
