@@ -6,6 +6,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Interfaces.Telemetry;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;
 using Orleans.Streams;
@@ -24,7 +25,8 @@ public static partial class AgentEndpoints
         app.MapPost(AgentApi.Enroll, EnrollAsync).WithTags(ApiDocument.AgentTag).AllowAnonymous().WithMetadata(AgentAudience.Instance)
             .WithName("EnrollAgent").WithSummary("Agent enrolment: one-time token + CSR → short-lived client certificate");
         agent.MapPost(AgentApi.Renew, RenewAsync).WithName("RenewAgentCertificate").WithSummary("Renew the agent's client certificate");
-        agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)");
+        agent.MapPost(AgentApi.Heartbeat, HeartbeatAsync).WithName("PostHeartbeat").WithSummary("Agent heartbeat (mTLS)")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxHeartbeatBytes));
         agent.MapPost(AgentApi.Metrics, MetricsAsync).WithName("PostMetrics").WithSummary("Agent system samples (mTLS); 200 once they are stored");
         agent.MapPost(AgentApi.DnsMetrics, DnsMetricsEndpoints.IngestAsync).WithName("PostDnsMetrics").WithSummary("Agent DNS monitoring interval (mTLS); 200 once it is stored");
         agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
@@ -169,6 +171,9 @@ public static partial class AgentEndpoints
         var settings = await cluster.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         return TypedResults.Ok(new HeartbeatAck(settings.HeartbeatIntervalSeconds, time.GetUtcNow(), settings.ToAgentConfig()));
     }
+
+    /// <summary>Largest heartbeat body: a real one is a few KB; its fields are bounded again in the server grain (AgentInput).</summary>
+    public const int MaxHeartbeatBytes = 1024 * 1024;
 
     /// <summary>Most samples one request may carry (a backfilling agent sends several requests).</summary>
     public const int MaxSamplesPerBatch = 1_000;

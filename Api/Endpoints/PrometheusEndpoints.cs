@@ -1,4 +1,3 @@
-using System.Net;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Fleet;
 
@@ -20,8 +19,9 @@ public static class PrometheusEndpoints
         return app;
     }
 
-    // Every server whose agent reported a metrics address in its heartbeats, whatever its state (a
-    // silent agent then shows as down in Prometheus). Read from the fleet index shards in parallel;
+    // Every server whose agent reported a metrics address of its own (MetricsTarget: the server's address, or loopback
+    // for a local agent; the server grain logs a warning when an agent reports another) in its heartbeats, whatever its
+    // state (a silent agent then shows as down in Prometheus). Read from the fleet index shards in parallel;
     // server grains are not activated. (A doc comment here would replace the OpenAPI summary.)
     public static async Task<Ok<PrometheusTargetGroup[]>> TargetsAsync(IGrainFactory grains)
     {
@@ -30,7 +30,7 @@ public static class PrometheusEndpoints
         var groups = new List<PrometheusTargetGroup>(servers.Count);
         foreach (var server in servers)
         {
-            if (TargetOf(server.MetricsAddress, server.Definition.Address, server.Hostname) is { } target)
+            if (MetricsTarget.Resolve(server.MetricsAddress, server.Definition.Address, out _) is { } target)
             {
                 groups.Add(new PrometheusTargetGroup([target], Labels(server)));
             }
@@ -45,50 +45,4 @@ public static class PrometheusEndpoints
         ["server_name"] = server.Definition.Name,
         ["kind"] = ServerMapping.Wire(server.Definition.Kind),
     };
-
-    /// <summary>
-    /// The address Prometheus scrapes: the agent's <c>host:port</c> as reported, except that a wildcard
-    /// listen address (<c>0.0.0.0</c>, <c>[::]</c>, <c>*</c> or no host) becomes the server's
-    /// <paramref name="address"/> (else its <paramref name="hostname"/>) with the reported port.
-    /// Null when the report has no valid port or no host can be found.
-    /// </summary>
-    public static string? TargetOf(string? metricsAddress, string? address, string? hostname)
-    {
-        if (string.IsNullOrWhiteSpace(metricsAddress))
-        {
-            return null;
-        }
-
-        var text = metricsAddress.Trim();
-        var colon = text.LastIndexOf(':');
-        if (colon < 0 || !int.TryParse(text.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
-        {
-            return null;
-        }
-
-        var host = text[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']'))
-        {
-            host = host[1..^1];
-        }
-        else if (host.Contains(':', StringComparison.Ordinal))
-        {
-            return null; // an IPv6 address without brackets: the port is ambiguous
-        }
-
-        if (IsWildcard(host))
-        {
-            host = !string.IsNullOrWhiteSpace(address) ? address.Trim() : hostname?.Trim() ?? string.Empty;
-            if (host.Length == 0 || IsWildcard(host))
-            {
-                return null;
-            }
-        }
-
-        var bracket = IPAddress.TryParse(host, out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        return bracket ? $"[{host}]:{port}" : $"{host}:{port}";
-    }
-
-    private static bool IsWildcard(string host) =>
-        host.Length == 0 || host is "*" or "+" or "0.0.0.0" or "::" || (IPAddress.TryParse(host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)));
 }

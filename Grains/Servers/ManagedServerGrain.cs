@@ -433,6 +433,7 @@ public sealed partial class ManagedServerGrain(
 
     public async Task CompleteCommandAsync(CommandResult result)
     {
+        result = result with { Error = AgentInput.Text(result.Error, AgentInput.MaxMessage * 4) };
         var entry = S.Commands.Find(c => c.CommandId == result.CommandId);
         if (entry is null || entry.State is CommandState.Succeeded or CommandState.Failed or CommandState.Expired)
         {
@@ -527,6 +528,8 @@ public sealed partial class ManagedServerGrain(
             return; // deleted server, or a message that does not belong here
         }
 
+        item = AgentInput.Bound(item);
+
         var previousBoot = _tracker.BootId;
         var outcome = _tracker.Observe(item);
         if (outcome == HeartbeatOutcome.Ignored)
@@ -548,6 +551,11 @@ public sealed partial class ManagedServerGrain(
         S.Versions = MergeVersions(S.Versions, item);
         var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
         S.MetricsAddress = item.MetricsAddress;
+        if (metricsAddressChanged && item.MetricsAddress is { } reported && MetricsTarget.Resolve(reported, S.Definition?.Address, out var why) is null)
+        {
+            LogForeignMetricsAddress(logger, Id, reported, why ?? "not usable");
+        }
+
         var servicesChanged = ObserveServices(item.Services, item.SentAt);
         ObserveProgress(item.Progress);
         if (UsesAmqp && !item.Stopping && item.Monitoring is not null)
@@ -838,6 +846,9 @@ public sealed partial class ManagedServerGrain(
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Server {ServerId} is now {State}")]
     private static partial void LogStateChanged(ILogger logger, string serverId, ServerState state);
+
+    [LoggerMessage(EventId = 1053, Level = LogLevel.Warning, Message = "Server {ServerId}: its agent reports metrics at {MetricsAddress}, which Prometheus discovery does not list: {Why}")]
+    private static partial void LogForeignMetricsAddress(ILogger logger, string serverId, string metricsAddress, string why);
 
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Heartbeat stream error for server {ServerId}")]
     private static partial void LogStreamError(ILogger logger, Exception ex, string serverId);

@@ -54,6 +54,28 @@ public sealed class ManagedServerGrainTests(ClusterFixture fixture)
         return result.Items.FirstOrDefault(s => s.Id == id);
     }
 
+    /// <summary>What an agent reports is bounded before it is kept; a metrics address not of the server is not listed for Prometheus.</summary>
+    [Fact]
+    public async Task Agent_supplied_fields_are_bounded_and_a_foreign_metrics_address_is_not_listed()
+    {
+        var id = await CreateAsync("bound-" + Guid.NewGuid().ToString("N")[..6]);
+        var huge = new string('h', 64 * 1024);
+        var versions = Enumerable.Range(0, 100).ToDictionary(i => "component-" + i, i => (string?)("1." + i));
+        var long2k = new string('s', 2048);
+        var services = Enumerable.Range(0, 20).Select(i => new ServiceStatus("kind-" + i, long2k, DateTimeOffset.UtcNow, 0, long2k, "exec", long2k, long2k)).ToList();
+        await Cluster.Client.GetStreamProvider(StreamNames.IngestProvider)
+            .GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id))
+            .OnNextAsync(new Heartbeat(id, Guid.NewGuid(), Guid.NewGuid(), 1, DateTimeOffset.UtcNow, huge, 1, huge + "\u0001", huge, false, versions, "169.254.169.254:80", Services: services));
+        var running = await WaitForAsync(id, s => s.State == ServerState.Running);
+        Assert.True(running.Hostname!.Length <= AgentInput.MaxHostname, $"hostname of {running.Hostname.Length} characters kept");
+        Assert.EndsWith("…", running.Hostname, StringComparison.Ordinal);
+        Assert.True(running.AgentVersion!.Length <= AgentInput.MaxShortText);
+        var listed = await Cluster.Client.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(id)).ListMetricsTargetsAsync();
+        Assert.DoesNotContain(listed, s => s.Id == id && MetricsTarget.Resolve(s.MetricsAddress, s.Definition.Address, out _) is not null);
+        Assert.Null(MetricsTarget.Resolve("169.254.169.254:80", "127.0.0.1", out var why));
+        Assert.Contains("not the server's address", why, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Heartbeats_through_the_stream_drive_the_state_machine()
     {

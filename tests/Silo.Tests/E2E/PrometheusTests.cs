@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using ManagedServers.Api.Endpoints;
+using ManagedServers.Grains.Interfaces.Fleet;
 
 namespace ManagedServers.Silo.Tests.E2E;
 
@@ -95,7 +96,7 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
             }
 
             await BeatAsync(clients[wildcard.Id], wildcard.Id, boots[wildcard.Id], 1, "0.0.0.0:9120");
-            await BeatAsync(clients[explicitHost.Id], explicitHost.Id, boots[explicitHost.Id], 1, "192.0.2.7:9100");
+            await BeatAsync(clients[explicitHost.Id], explicitHost.Id, boots[explicitHost.Id], 1, "10.20.30.41:9100");
             await BeatAsync(clients[silent.Id], silent.Id, boots[silent.Id], 1, null);
 
             var targets = await WaitForTargetsAsync(t => t.Length == 2);
@@ -104,7 +105,7 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
             Assert.Equal("prom-wild", wild.Labels["server_name"]);
             Assert.Equal("dhcp", wild.Labels["kind"]);
             var named = Assert.Single(targets, t => t.Labels["server_id"] == explicitHost.Id);
-            Assert.Equal(["192.0.2.7:9100"], named.Targets);
+            Assert.Equal(["10.20.30.41:9100"], named.Targets);
             Assert.Equal("backup", named.Labels["kind"]);
             Assert.DoesNotContain(targets, t => t.Labels["server_id"] == silent.Id);
 
@@ -117,12 +118,14 @@ public sealed class PrometheusTests() : SiloTestBase("prom", FastMetrics)
                 Assert.Equal(JsonValueKind.String, first.GetProperty("labels").GetProperty("server_id").ValueKind);
             }
 
-            // An agent that stops exposing metrics leaves the list; one that starts joins it.
-            await BeatAsync(clients[explicitHost.Id], explicitHost.Id, boots[explicitHost.Id], 2, null);
+            // An agent that reports an address not of its server (a cloud metadata address here) leaves the list, and the
+            // silo says why; one that starts exposing metrics joins it.
+            await BeatAsync(clients[explicitHost.Id], explicitHost.Id, boots[explicitHost.Id], 2, "169.254.169.254:80");
             await BeatAsync(clients[silent.Id], silent.Id, boots[silent.Id], 2, "[::]:9200");
             targets = await WaitForTargetsAsync(t => t.Length == 2 && t.Any(g => g.Labels["server_id"] == silent.Id));
             Assert.DoesNotContain(targets, t => t.Labels["server_id"] == explicitHost.Id);
             Assert.Equal(["10.20.30.42:9200"], Assert.Single(targets, t => t.Labels["server_id"] == silent.Id).Targets);
+            Assert.Contains($"Server {explicitHost.Id}: its agent reports metrics at 169.254.169.254:80, which Prometheus discovery does not list: 169.254.169.254 is not the server's address (10.20.30.41)", Silo.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -247,25 +250,48 @@ public sealed class PrometheusTokenTests() : SiloTestBase("promtok", new Diction
     }
 }
 
-/// <summary>Where Prometheus scrapes an agent, from what the agent reported.</summary>
+/// <summary>Where Prometheus scrapes an agent, from what the agent reported: only at an address of the server.</summary>
 public sealed class PrometheusTargetAddressTests
 {
     [Theory]
-    [InlineData("127.0.0.1:9120", "10.0.0.5", null, "127.0.0.1:9120")]
-    [InlineData("192.0.2.7:9100", "10.0.0.5", null, "192.0.2.7:9100")]
-    [InlineData("0.0.0.0:9120", "10.0.0.5", "host-a", "10.0.0.5:9120")]
-    [InlineData("[::]:9120", "10.0.0.5", null, "10.0.0.5:9120")]
-    [InlineData(":9120", "dns1.example.net", null, "dns1.example.net:9120")]
-    [InlineData("*:9120", "", "host-a", "host-a:9120")]
-    [InlineData("0.0.0.0:9120", "2001:db8::5", null, "[2001:db8::5]:9120")]
-    [InlineData("[2001:db8::7]:9120", "10.0.0.5", null, "[2001:db8::7]:9120")]
-    [InlineData("agent.example.net:9120", "10.0.0.5", null, "agent.example.net:9120")]
-    [InlineData("0.0.0.0:9120", "", null, null)]
-    [InlineData("10.0.0.5", "10.0.0.5", null, null)]
-    [InlineData("10.0.0.5:0", "10.0.0.5", null, null)]
-    [InlineData("10.0.0.5:70000", "10.0.0.5", null, null)]
-    [InlineData("2001:db8::7:9120", "10.0.0.5", null, null)]
-    [InlineData(null, "10.0.0.5", null, null)]
-    public void A_wildcard_address_becomes_the_servers_address_with_the_reported_port(string? reported, string address, string? hostname, string? expected) =>
-        Assert.Equal(expected, PrometheusEndpoints.TargetOf(reported, address, hostname));
+    [InlineData("10.0.0.5:9120", "10.0.0.5", "10.0.0.5:9120")]
+    [InlineData("127.0.0.1:9120", "127.0.0.1", "127.0.0.1:9120")]
+    [InlineData("127.0.0.2:9120", "localhost", "127.0.0.2:9120")]
+    [InlineData("[::1]:9120", "127.0.0.1", "[::1]:9120")]
+    [InlineData("0.0.0.0:9120", "10.0.0.5", "10.0.0.5:9120")]
+    [InlineData("[::]:9120", "10.0.0.5", "10.0.0.5:9120")]
+    [InlineData(":9120", "dns1.example.net", "dns1.example.net:9120")]
+    [InlineData("DNS1.example.net:9120", "dns1.example.net", "DNS1.example.net:9120")]
+    [InlineData("0.0.0.0:9120", "2001:db8::5", "[2001:db8::5]:9120")]
+    [InlineData("[2001:db8::5]:9120", "2001:db8::5", "[2001:db8::5]:9120")]
+    public void The_servers_own_address_is_listed(string reported, string address, string expected)
+    {
+        Assert.Equal(expected, MetricsTarget.Resolve(reported, address, out var why));
+        Assert.Null(why);
+    }
+
+    [Theory]
+    [InlineData("169.254.169.254:80", "10.0.0.5", "is not the server's address")]
+    [InlineData("127.0.0.1:9120", "10.0.0.5", "is not the server's address")]
+    [InlineData("192.0.2.7:9100", "10.0.0.5", "is not the server's address")]
+    [InlineData("agent.example.net:9120", "10.0.0.5", "is not the server's address")]
+    [InlineData("[2001:db8::7]:9120", "10.0.0.5", "is not the server's address")]
+    [InlineData("*:9120", "", "has no address")]
+    [InlineData("0.0.0.0:9120", "", "has no address")]
+    [InlineData("10.0.0.5", "10.0.0.5", "port")]
+    [InlineData("10.0.0.5:0", "10.0.0.5", "port")]
+    [InlineData("10.0.0.5:70000", "10.0.0.5", "port")]
+    [InlineData("2001:db8::7:9120", "10.0.0.5", "brackets")]
+    public void Anything_else_is_not_listed_and_says_why(string reported, string address, string reason)
+    {
+        Assert.Null(MetricsTarget.Resolve(reported, address, out var why));
+        Assert.Contains(reason, why, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nothing_reported_is_nothing_to_list()
+    {
+        Assert.Null(MetricsTarget.Resolve(null, "10.0.0.5", out var why));
+        Assert.Null(why);
+    }
 }
