@@ -26,7 +26,7 @@ public static class ApiSetup
         {
             ctx.ProblemDetails.Detail ??= ctx.ProblemDetails.Status switch
             {
-                401 => AuthNames.FailureOf(ctx.HttpContext) ?? "no credentials: send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')",
+                401 or 429 => AuthNames.FailureOf(ctx.HttpContext) ?? "no credentials: send 'Authorization: Bearer <token>' (create one with POST /api/v1/tokens using HTTP Basic, or 'msctl login')",
                 415 => UnsupportedMediaType(ctx.HttpContext),
                 403 => "your groups do not allow this action",
                 404 => $"no resource at {ctx.HttpContext.Request.Path}",
@@ -37,6 +37,8 @@ public static class ApiSetup
         services.AddOpenApi(ApiDocument.Configure);
         TokenOptions.Register(services);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, LoginThrottleResultHandler>();
         services.AddSingleton<CertificateIssuer>();
         services.AddSingleton<AgentListenerTls>();
         services.AddSingleton<IBrokerSettingsSource, GrainBrokerSettingsSource>();

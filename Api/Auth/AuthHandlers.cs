@@ -99,9 +99,12 @@ public sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IGrainFactory grains)
+    IGrainFactory grains,
+    LoginThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
+    internal const string RetryAfterKey = "managedservers.login-retry-after";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header)
@@ -128,11 +131,20 @@ public sealed class BasicAuthenticationHandler(
         }
 
         var name = decoded[..colon].ToLowerInvariant();
+        var address = Context.Connection.RemoteIpAddress;
+        if (throttle.Blocked(name, address) is { } wait)
+        {
+            Context.Items[RetryAfterKey] = wait;
+            return Refuse($"too many failed logins for this user or from this address: try again in {LoginThrottle.RetryAfterSeconds(wait)} s");
+        }
+
         var user = await grains.GetGrain<IUserGrain>(name).GetAsync();
 
-        // Server users have no password and never log in as people.
-        if (user?.PasswordHash is null || !Secrets.VerifyPassword(decoded[(colon + 1)..], user.PasswordHash))
+        // Server users have no password and never log in as people. An unknown user costs the same hashing work as a
+        // known one (Secrets.VerifyPassword against a fixed hash), so the time to refuse says nothing about who exists.
+        if (!Secrets.VerifyPassword(decoded[(colon + 1)..], user?.PasswordHash) || user?.PasswordHash is null)
         {
+            throttle.Failed(name, address);
             return Refuse("wrong user name or password");
         }
 

@@ -16,9 +16,19 @@ public static class Secrets
         return $"pbkdf2-sha256${Iterations}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
     }
 
+    /// <summary>A hash no password matches, checked when there is no stored hash so that refusing costs the same work.</summary>
+    private static readonly string NoUserHash = HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
+
+    /// <summary>True when <paramref name="password"/> matches <paramref name="stored"/>; with no stored hash, false after the same work.</summary>
     public static bool VerifyPassword(string password, string? stored)
     {
-        var parts = stored?.Split('$');
+        if (stored is null)
+        {
+            _ = VerifyPassword(password, NoUserHash);
+            return false;
+        }
+
+        var parts = stored.Split('$');
         if (parts is not { Length: 4 } || parts[0] != "pbkdf2-sha256" || !int.TryParse(parts[1], out var iterations))
         {
             return false;

@@ -33,7 +33,7 @@ public sealed class SecurityProbeTests() : SiloTestBase("secprobe")
             (HttpMethod.Get, $"api/v1/servers/{server.Id}/setup-bundle", bearer),
             (HttpMethod.Get, "dashboard/", basic),
             (HttpMethod.Get, "api/docs", null),
-            (HttpMethod.Get, "openapi/v1.json", null),
+            (HttpMethod.Get, "api/v1/openapi.json", null),
             (HttpMethod.Get, "metrics", null),
             (HttpMethod.Get, "healthz", null),
         };
@@ -136,5 +136,54 @@ public sealed class SecurityProbeTests() : SiloTestBase("secprobe")
 
         await Task.Delay(500);
         Assert.True(Silo.Output.Length - logBefore < 64 * 1024, $"the silo logged {Silo.Output.Length - logBefore:N0} characters");
+    }
+
+    /// <summary>
+    /// Clients that cannot complete a TLS handshake (a PSK-only ClientHello, plain-text garbage, a connection cut mid
+    /// hello) are refused without an error or a stack trace in the silo's log; a real client still gets through after.
+    /// </summary>
+    [Fact]
+    public async Task Failed_tls_handshakes_leave_no_error_in_the_log()
+    {
+        var before = Silo.Output.Length;
+        var hello = new List<byte> { 0x03, 0x03 };
+        hello.AddRange(new byte[32]);                             // random
+        hello.AddRange(new byte[] { 0x00, 0x00, 0x02, 0x00, 0x8C }); // no session id; one suite: TLS_PSK_WITH_AES_128_CBC_SHA
+        hello.AddRange(new byte[] { 0x01, 0x00, 0x00, 0x00 });       // null compression; no extensions
+        var handshake = new List<byte> { 0x01, 0x00, (byte)(hello.Count >> 8), (byte)hello.Count };
+        handshake.AddRange(hello);
+        var record = new List<byte> { 0x16, 0x03, 0x01, (byte)(handshake.Count >> 8), (byte)handshake.Count };
+        record.AddRange(handshake);
+        foreach (var bytes in new[] { record.ToArray(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n"u8.ToArray(), record.ToArray()[..20] })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var tcp = new System.Net.Sockets.TcpClient();
+                await tcp.ConnectAsync(IPAddress.Loopback, Silo.AgentPort);
+                var stream = tcp.GetStream();
+                await stream.WriteAsync(bytes);
+                var buffer = new byte[512];
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                    _ = await stream.ReadAsync(buffer, timeout.Token);
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        using (var agentSide = AgentSide())
+        using (var enroll = await agentSide.PostAsJsonAsync(AgentApi.Enroll, new EnrollRequest("bad", "t", "c", "t", "h", "Debian"), ContractsJson.WireOptions))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, enroll.StatusCode);
+        }
+
+        await Task.Delay(500);
+        var logged = Silo.Output[before..];
+        Assert.DoesNotContain("Exception", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("fail:", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", logged, StringComparison.Ordinal);
     }
 }
