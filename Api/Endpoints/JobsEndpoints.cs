@@ -24,6 +24,10 @@ public static class JobsEndpoints
         var errors = new FieldErrors();
         var (pageNo, perPage) = errors.Paging(page, per_page);
         var stateFilter = errors.Filter<JobState>(state, "state");
+        if (server is not null && string.IsNullOrWhiteSpace(server))
+        {
+            errors.Add("server", "is empty: give a server id, or leave it out for the jobs of every server");
+        }
 
         if (errors.Any)
         {
