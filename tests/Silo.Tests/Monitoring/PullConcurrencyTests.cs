@@ -97,7 +97,7 @@ public sealed class PullConcurrencyTests(ITestOutputHelper output) : IAsyncLifet
         Assert.InRange(client.NotAfter.ToUniversalTime() - DateTime.UtcNow, TimeSpan.FromDays(6.9), TimeSpan.FromDays(7));
         Assert.Null(await issuer.ValidateAgentCertificateAsync(client)); // and it is no agent
 
-        var ids = Enumerable.Range(0, Servers).Select(i => $"srv-pull{i:D2}").ToArray();
+        var ids = Enumerable.Range(0, Servers).Select(i => $"srv-{i:D16}").ToArray();
         await using var agents = await FakeAgents.StartAsync(issuer, ids);
         foreach (var id in ids)
         {
@@ -161,7 +161,7 @@ public sealed class PullConcurrencyTests(ITestOutputHelper output) : IAsyncLifet
         var reminders = services.GetRequiredService<IReminderTable>();
         var grains = _cluster.GrainFactory;
         await grains.GetGrain<IMonitoringSettingsGrain>("monitoring").SetAsync(MonitoringSettings.Default with { SystemIntervalSeconds = 1, HeartbeatIntervalSeconds = 2 });
-        const string id = "srv-switch01";
+        const string id = "srv-00000000005a1c01";
         await using var agents = await FakeAgents.StartAsync(issuer, [id]);
         var grain = grains.GetGrain<IManagedServerGrain>(id);
         await grain.CreateAsync(new ServerDefinition(id, ServerKind.Dns, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + id));
