@@ -142,7 +142,7 @@ public sealed class BasicAuthenticationHandler(
 
         // Server users have no password and never log in as people. An unknown user costs the same hashing work as a
         // known one (Secrets.VerifyPassword against a fixed hash), so the time to refuse says nothing about who exists.
-        if (!Secrets.VerifyPassword(decoded[(colon + 1)..], user?.PasswordHash))
+        if (!Secrets.VerifyPassword(decoded[(colon + 1)..], user?.PasswordHash) || user?.PasswordHash is null)
         {
             throttle.Failed(name, address);
             return Refuse("wrong user name or password");
