@@ -78,6 +78,7 @@ public static class ApiSetup
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).AllowAnonymous().ExcludeFromDescription();
 
         app.MapServersApi();
+        app.MapCertificatesApi();
         app.MapCommandsApi();
         app.MapServicesApi();
         app.MapServerDnsApi();

@@ -117,6 +117,12 @@ internal static class CliApp
                 servers.AddCommand<PingServerCommand>("ping")
                     .WithDescription("Ask a server's agent to answer and show the round trip time.")
                     .WithExample("servers", "ping", "dns-01");
+                servers.AddCommand<ServerEventsCommand>("events")
+                    .WithDescription("What happened to the server's agent identity: enrolments, renewals, revocations, refused (possibly cloned) certificates.")
+                    .WithExample("servers", "events", "dns-01");
+                servers.AddCommand<RevokeCertificateCommand>("revoke-cert")
+                    .WithDescription("Revoke the agent's certificates (and its broker user) without deleting the server; the agent must enrol again.")
+                    .WithExample("servers", "revoke-cert", "dns-01", "--yes");
                 servers.AddCommand<DiagnoseServerCommand>("diagnose")
                     .WithDescription("Run the agent's checks (services answering, disk, clock, certificate, control plane, broker, Docker); exit 1 if one fails.")
                     .WithExample("servers", "diagnose", "dns-01")
@@ -256,6 +262,19 @@ internal static class CliApp
                     records.AddCommand<AddRecordCommand>("add").WithDescription("Add one record; the serial is bumped.").WithExample("zones", "records", "add", "example.com", "www", "A", "192.0.2.1", "--ttl", "300");
                     records.AddCommand<DeleteRecordCommand>("delete").WithDescription("Delete one record by id; the serial is bumped.").WithExample("zones", "records", "delete", "example.com", "RECORD_ID");
                 });
+            });
+
+            config.AddBranch("ca", ca =>
+            {
+                ca.SetDescription("The built-in certificate authority that signs agent certificates.");
+                ca.AddCommand<ManagedServers.Cli.Commands.Ca.ShowCaCommand>("show")
+                    .WithDescription("The CA in force, a rotation under way, and how many agents hold certificates of each CA.")
+                    .WithExample("ca", "show");
+                ca.AddCommand<ManagedServers.Cli.Commands.Ca.RotateCaCommand>("rotate")
+                    .WithDescription("Start a CA rotation (agents move to the new CA at their next renewal); --finish ends it once they have.")
+                    .WithExample("ca", "rotate")
+                    .WithExample("ca", "rotate", "--finish")
+                    .WithExample("ca", "rotate", "--finish", "--force");
             });
 
             config.AddBranch("tokens", tokens =>

@@ -15,6 +15,17 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 // and fsync. Let the pool grow without the hill-climbing delay so those waits do not queue requests.
 ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
 ThreadPool.SetMinThreads(Math.Max(minWorkers, builder.Configuration.GetValue("MinThreads", 64)), minIo);
+// The data directory holds the database and the key that unseals the CA key: owner only, or the silo does not start.
+try
+{
+    ManagedServers.Silo.Storage.DataDirectory.Prepare(builder.Configuration["DataDir"] ?? ".data", builder.Configuration.GetValue(ManagedServers.Silo.Storage.DataDirectory.AllowSharedKey, false));
+}
+catch (InvalidOperationException ex)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message);
+    return 1;
+}
+
 var storage = SiloConfiguration.StorageFrom(builder.Configuration);
 
 // A malformed Secrets:Key stops the silo now rather than at the first secret it reads.
@@ -45,6 +56,7 @@ app.MapManagedServersMetrics();
 app.MapOrleansDashboard(routePrefix: "/dashboard")
     .RequireAuthorization(p => p.AddAuthenticationSchemes(AuthNames.BasicScheme, AuthNames.BearerScheme).RequireRole(Groups.Admins));
 await app.RunAsync();
+return 0;
 
 /// <summary>The silo host's entry point (public for WebApplicationFactory).</summary>
 public partial class Program;

@@ -99,6 +99,13 @@ internal sealed class RenewalService(
             {
                 state.WriteAmqp(answer.Amqp); // rotated broker password: used from the next (re)connection on
             }
+
+            // The CAs to trust from now on: two while the control plane rotates its CA, then the new one only.
+            if (!string.IsNullOrWhiteSpace(answer.CaCertificatePem) && !string.Equals(answer.CaCertificatePem.Trim(), state.ReadCaPem().Trim(), StringComparison.Ordinal))
+            {
+                connection.Trust.Replace(answer.CaCertificatePem, "the renewal answer's ca_pem");
+                state.WriteCaPem(answer.CaCertificatePem);
+            }
         }
         catch
         {

@@ -12,6 +12,7 @@ namespace ManagedServers.Agent.Security;
 internal sealed class CaTrust
 {
     private volatile string? _lastFailure;
+    private volatile X509Certificate2Collection _roots;
 
     public CaTrust(X509Certificate2Collection roots)
     {
@@ -20,10 +21,14 @@ internal sealed class CaTrust
             throw new AgentException("no CA certificate to trust");
         }
 
-        Roots = roots;
+        _roots = roots;
     }
 
-    public X509Certificate2Collection Roots { get; }
+    /// <summary>The CAs trusted now: one, or two while the control plane rotates its CA.</summary>
+    public X509Certificate2Collection Roots => _roots;
+
+    /// <summary>Trusts the CAs in <paramref name="pem"/> from now on (the control plane hands them out at each renewal).</summary>
+    public void Replace(string pem, string source) => _roots = FromPem(pem, source).Roots;
 
     /// <summary>Why the last rejected server certificate was rejected, for error messages.</summary>
     public string? LastFailure => _lastFailure;

@@ -75,6 +75,15 @@ internal sealed class StateDirectory
         }
     }
 
+    /// <summary>Replaces the trusted CA certificates (a renewal during a CA rotation hands out the old and the new CA).</summary>
+    public void WriteCaPem(string caPem)
+    {
+        lock (_writeLock)
+        {
+            AtomicFile.WriteAllText(CaFile, caPem, AtomicFile.OwnerWriteAllRead);
+        }
+    }
+
     /// <summary>Stores (or, with null, removes) the AMQP credentials; their presence makes <c>run</c> talk AMQP.</summary>
     public void WriteAmqp(AmqpCredentials? credentials)
     {

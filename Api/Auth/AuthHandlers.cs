@@ -204,10 +204,22 @@ public sealed class AgentCertificateHandler(
             }
         }
 
-        if (!await grains.GetGrain<IManagedServerGrain>(serverId).AuthorizeAgentAsync(certificate.SerialNumber))
+        var grain = grains.GetGrain<IManagedServerGrain>(serverId);
+        switch (await grain.AuthorizeAgentAsync(certificate.SerialNumber))
         {
-            Context.Items[RevokedKey] = serverId;
-            return AuthenticateResult.Fail("server deleted or certificate revoked");
+            case AgentAuthorization.Allowed:
+                break;
+            case AgentAuthorization.AllowedFirstUse:
+                await grain.PromoteCertificateAsync(certificate.SerialNumber); // the agent switched to its renewed certificate
+                break;
+            case AgentAuthorization.NoServer:
+                Context.Items[RevokedKey] = $"server '{serverId}' was deleted";
+                return AuthenticateResult.Fail("server deleted");
+            default:
+                // Replaced by a later enrolment or renewal, revoked, or never issued: whoever holds it is not the agent.
+                await grain.ReportRefusedCertificateAsync(certificate.SerialNumber, Context.Connection.RemoteIpAddress?.ToString());
+                Context.Items[RevokedKey] = $"this certificate no longer speaks for server '{serverId}' (replaced by a later enrolment or renewal, or revoked)";
+                return AuthenticateResult.Fail("certificate superseded or revoked");
         }
 
         var identity = new ClaimsIdentity(
@@ -223,7 +235,7 @@ public sealed class AgentCertificateHandler(
                 revoked ? 403 : 401,
                 revoked ? "Agent refused" : "Client certificate required",
                 revoked
-                    ? $"server '{Context.Items[RevokedKey]}' was deleted or this certificate was revoked; enrol again with a new setup bundle"
+                    ? $"{Context.Items[RevokedKey]}; enrol again with a new setup bundle"
                     : "this endpoint needs the agent's client certificate issued at enrolment",
                 revoked ? ProblemTypes.AgentRevoked : ProblemTypes.Unauthorized)
             .ExecuteAsync(Context);

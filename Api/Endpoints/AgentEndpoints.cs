@@ -94,15 +94,16 @@ public static partial class AgentEndpoints
             }
 
             var server = await grain.RedeemEnrollmentTokenAsync(body.Token);
-            await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
+            await grain.RecordCertificateAsync(Issued(certificate)); // every earlier certificate of this server stops working
             LogEnrolled(logger, server.Id, certificate.NotAfter.ToUniversalTime());
             return TypedResults.Ok(await ResponseAsync(server, certificate, issuer, settings, amqp));
         }
     }
 
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> RenewAsync(
-        RenewRequest body, ClaimsPrincipal user, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
+        RenewRequest body, ClaimsPrincipal user, HttpContext context, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
+        var presented = context.Connection.ClientCertificate?.SerialNumber;
         var serverId = ServersEndpoints.ServerIdOf(user)!;
         var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
@@ -126,13 +127,30 @@ public static partial class AgentEndpoints
                 return Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked);
             }
 
+            if (presented is null)
+            {
+                return Problem.Of(401, "Client certificate required", "renewal needs the agent's current client certificate", ProblemTypes.Unauthorized);
+            }
+
+            // Recorded first: a refused renewal (a replaced certificate, perhaps a copy) must not rotate the broker password.
+            try
+            {
+                await grain.RecordCertificateAsync(Issued(certificate), renewedFrom: presented);
+            }
+            catch (ConflictException ex)
+            {
+                // Only the current certificate renews: this one was replaced (its holder may be a copy of the agent).
+                await grain.ReportRefusedCertificateAsync(presented, context.Connection.RemoteIpAddress?.ToString());
+                return Problem.Of(403, "Agent refused", ex.Message + "; enrol again with a new setup bundle", ProblemTypes.AgentRevoked);
+            }
+
+            // A broker failure now leaves the new certificate unused: the agent's next attempt replaces it.
             var (amqp, brokerProblem) = await ProvisionBrokerAsync(current, broker, configuration, loggers.CreateLogger("ManagedServers.Api.Agents"), cancellationToken);
             if (brokerProblem is not null)
             {
                 return brokerProblem;
             }
 
-            await grain.RecordCertificateAsync(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime());
             var server = await grain.GetAsync();
             return server is null
                 ? Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked)
@@ -281,6 +299,9 @@ public static partial class AgentEndpoints
             return (null, Problem.Of(503, "Broker unavailable", "broker unavailable: " + ex.Message, ProblemTypes.BrokerUnavailable));
         }
     }
+
+    private static AgentCertificate Issued(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) =>
+        new(certificate.SerialNumber, certificate.NotAfter.ToUniversalTime(), certificate.Issuer);
 
     private static async Task<CertificateResponse> ResponseAsync(
         ServerSnapshot server, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, CertificateIssuer issuer, MonitoringSettings settings, AmqpCredentials? amqp) =>

@@ -20,7 +20,7 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
     private static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private X509Certificate2? _current;
-    private X509Certificate2? _ca;
+    private X509Certificate2Collection? _trusted;
 
     public async ValueTask<SslServerAuthenticationOptions> GetOptionsAsync(bool requestClientCertificate, CancellationToken cancellationToken)
     {
@@ -45,21 +45,24 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
 
     private async Task<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken)
     {
+        // Cheap: the issuer asks the CA grain at most every few seconds. A finished CA rotation changes the serving
+        // CA; the listener certificate is then issued again by the new one.
+        var serving = await issuer.GetServingCaAsync();
+        Volatile.Write(ref _trusted, await issuer.GetTrustedCasAsync());
         var current = _current;
-        if (current is not null && time.GetUtcNow() < current.NotBefore.ToUniversalTime() + (Lifetime * 2 / 3))
+        if (Fresh(current, serving))
         {
-            return current;
+            return current!;
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_current is not null && time.GetUtcNow() < _current.NotBefore.ToUniversalTime() + (Lifetime * 2 / 3))
+            if (Fresh(_current, serving))
             {
-                return _current;
+                return _current!;
             }
 
-            _ca = await issuer.GetCaAsync();
             var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
             _current = await issuer.IssueListenerCertificateAsync(Hosts(settings.MonitoringApiIp), Lifetime);
             return _current;
@@ -69,6 +72,11 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
             _gate.Release();
         }
     }
+
+    private bool Fresh(X509Certificate2? certificate, X509Certificate2 serving) =>
+        certificate is not null
+        && string.Equals(certificate.Issuer, serving.Subject, StringComparison.Ordinal)
+        && time.GetUtcNow() < certificate.NotBefore.ToUniversalTime() + (Lifetime * 2 / 3);
 
     private IEnumerable<string> Hosts(string monitoringApiIp)
     {
@@ -110,13 +118,13 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
             return true; // enrolment; endpoint authorisation decides
         }
 
-        var ca = _ca;
-        if (ca is null)
+        var trusted = Volatile.Read(ref _trusted);
+        if (trusted is null)
         {
             return false;
         }
 
-        return CaChain.IsTrusted(certificate, ca, time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid);
+        return CaChain.IsTrusted(certificate, trusted, time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid);
     }
 }
 

@@ -9,36 +9,86 @@ namespace ManagedServers.Api.Pki;
 
 /// <summary>
 /// Signs with the built-in CA: short-lived agent certificates from CSRs, the agent listener's server
-/// certificate and the control plane's own client certificate for pull mode. The CA material is fetched
-/// once from its grain and kept in memory.
+/// certificate and the control plane's own client certificate for pull mode. The CAs are read from their grain
+/// (private keys sealed), unsealed here with the silo's secrets key and kept in memory; the grain is asked again
+/// every <see cref="RefreshInterval"/>, so a rotation started on any silo reaches every silo within that time.
 /// </summary>
-public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) : IDisposable
+public sealed class CertificateIssuer(IGrainFactory grains, SecretBox secrets, TimeProvider time) : IDisposable
 {
     /// <summary>Lifetime of the control plane's pull client certificate; a new one is issued after two thirds of it.</summary>
     public static readonly TimeSpan ControlPlaneClientLifetime = TimeSpan.FromDays(7);
 
+    /// <summary>How long the CAs read from the grain are used before asking again.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SemaphoreSlim _clientGate = new(1, 1);
-    private X509Certificate2? _ca;
+    private volatile LoadedCas? _cas;
     private X509Certificate2? _controlPlaneClient;
 
-    public async Task<X509Certificate2> GetCaAsync()
+    /// <summary>The CAs in force, unsealed: <c>Signing</c> signs agent certificates, <c>Serving</c> the listener's and the control plane's own.</summary>
+    private sealed record LoadedCas(CaSet Set, X509Certificate2 Signing, X509Certificate2 Serving, X509Certificate2Collection Trusted, string BundlePem, DateTimeOffset FetchedAt);
+
+    /// <summary>The CA that signs agent certificates (the new one during a rotation).</summary>
+    public async Task<X509Certificate2> GetCaAsync() => (await LoadAsync()).Signing;
+
+    /// <summary>The CA that signs the agent listener's and the control plane's own certificates (the old one during a rotation).</summary>
+    public async Task<X509Certificate2> GetServingCaAsync() => (await LoadAsync()).Serving;
+
+    /// <summary>Every CA whose certificates are accepted: one, or two during a rotation.</summary>
+    public async Task<X509Certificate2Collection> GetTrustedCasAsync() => (await LoadAsync()).Trusted;
+
+    /// <summary>What agents are told to trust: every CA in force, as PEM (two during a rotation).</summary>
+    public async Task<string> GetCaPemAsync() => (await LoadAsync()).BundlePem;
+
+    /// <summary>The CAs as stored (certificates and status; keys sealed).</summary>
+    public async Task<CaSet> GetCaSetAsync() => (await LoadAsync()).Set;
+
+    /// <summary>Forgets the CAs read so far: the next use asks the grain (after a rotation on this silo).</summary>
+    public void Refresh()
     {
-        if (_ca is not null)
+        if (_cas is { } cas)
         {
-            return _ca;
+            _cas = cas with { FetchedAt = DateTimeOffset.MinValue };
+        }
+    }
+
+    private async Task<LoadedCas> LoadAsync()
+    {
+        var cas = _cas;
+        if (cas is not null && time.GetUtcNow() - cas.FetchedAt < RefreshInterval)
+        {
+            return cas;
         }
 
         await _gate.WaitAsync();
         try
         {
-            if (_ca is null)
+            cas = _cas;
+            if (cas is not null && time.GetUtcNow() - cas.FetchedAt < RefreshInterval)
             {
-                var material = await grains.GetGrain<ICertificateAuthorityGrain>("default").GetOrCreateAsync();
-                _ca = X509Certificate2.CreateFromPem(material.CertificatePem, material.PrivateKeyPem);
+                return cas;
             }
 
-            return _ca;
+            var set = await grains.GetGrain<ICertificateAuthorityGrain>("default").GetOrCreateAsync();
+            if (cas is not null && cas.Set.Version == set.Version)
+            {
+                _cas = cas with { FetchedAt = time.GetUtcNow() };
+                return _cas;
+            }
+
+            // The previous certificates are not disposed: TLS handshakes under way may still use them.
+            var signing = Unseal(set.Current);
+            var serving = set.Previous is { } previous ? Unseal(previous) : signing;
+            var trusted = new X509Certificate2Collection(signing);
+            if (!ReferenceEquals(serving, signing))
+            {
+                trusted.Add(serving);
+            }
+
+            var bundle = string.Concat(trusted.Select(c => c.ExportCertificatePem() + "\n"));
+            _cas = new LoadedCas(set, signing, serving, trusted, bundle, time.GetUtcNow());
+            return _cas;
         }
         finally
         {
@@ -46,7 +96,21 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         }
     }
 
-    public async Task<string> GetCaPemAsync() => (await GetCaAsync()).ExportCertificatePem();
+    private X509Certificate2 Unseal(CaKey key)
+    {
+        string privateKeyPem;
+        try
+        {
+            privateKeyPem = secrets.Unprotect(key.SealedPrivateKey, CaKey.KeyPurpose);
+        }
+        catch (CryptographicException)
+        {
+            throw new InvalidOperationException(
+                "cannot unseal the CA private key: this silo's secrets key is not the one that sealed it. Every silo of a cluster needs the same Secrets:Key; a single silo needs the secret.key of its data directory");
+        }
+
+        return X509Certificate2.CreateFromPem(key.CertificatePem, privateKeyPem);
+    }
 
     /// <summary>
     /// Signs an agent's CSR. The subject is set by us (CN = server id), whatever the CSR asked for. The certificate
@@ -81,7 +145,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         var san = new SubjectAlternativeNameBuilder();
         san.AddUri(new Uri($"urn:managedservers:server:{serverId}"));
         leaf.CertificateExtensions.Add(san.Build());
-        return await SignAsync(leaf, lifetime);
+        return Sign(leaf, lifetime, await GetCaAsync());
     }
 
     /// <summary>The agent listener's certificate, valid for the given host names and addresses.</summary>
@@ -106,7 +170,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         }
 
         request.CertificateExtensions.Add(san.Build());
-        using var signed = await SignAsync(request, lifetime);
+        using var signed = Sign(request, lifetime, await GetServingCaAsync());
         using var withKey = signed.CopyWithPrivateKey(key);
 
         // Kestrel on Linux wants an exportable, non-ephemeral key: round-trip through PKCS#12.
@@ -124,7 +188,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(CaChain.ClientAuthOid)], false));
-        using var signed = await SignAsync(request, lifetime);
+        using var signed = Sign(request, lifetime, await GetServingCaAsync());
         using var withKey = signed.CopyWithPrivateKey(key);
 
         // SslStream on Linux wants an exportable, non-ephemeral key: round-trip through PKCS#12.
@@ -164,6 +228,11 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
 
     private bool DueForReplacement(X509Certificate2 certificate)
     {
+        if (_cas is { } cas && !string.Equals(certificate.Issuer, cas.Serving.Subject, StringComparison.Ordinal))
+        {
+            return true; // a rotation finished: the CA that signed it is no longer trusted by agents
+        }
+
         var notBefore = certificate.NotBefore.ToUniversalTime();
         var notAfter = certificate.NotAfter.ToUniversalTime();
         return time.GetUtcNow().UtcDateTime >= notBefore + ((notAfter - notBefore) * 2 / 3);
@@ -172,8 +241,7 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
     /// <summary>The server id of a client certificate issued by our CA for an agent, or null.</summary>
     public async Task<string?> ValidateAgentCertificateAsync(X509Certificate2 certificate)
     {
-        var ca = await GetCaAsync();
-        if (CaChain.Check(certificate, [ca], time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid) is not null)
+        if (CaChain.Check(certificate, await GetTrustedCasAsync(), time.GetUtcNow().UtcDateTime, CaChain.ClientAuthOid) is not null)
         {
             return null;
         }
@@ -184,15 +252,13 @@ public sealed class CertificateIssuer(IGrainFactory grains, TimeProvider time) :
 
     public void Dispose()
     {
-        _ca?.Dispose();
         _controlPlaneClient?.Dispose();
         _gate.Dispose();
         _clientGate.Dispose();
     }
 
-    private async Task<X509Certificate2> SignAsync(CertificateRequest request, TimeSpan lifetime)
+    private X509Certificate2 Sign(CertificateRequest request, TimeSpan lifetime, X509Certificate2 ca)
     {
-        var ca = await GetCaAsync();
         var now = time.GetUtcNow();
         var notAfter = now + lifetime;
         if (notAfter > ca.NotAfter)

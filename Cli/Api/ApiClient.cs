@@ -64,6 +64,21 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<PingResult>> PingServerAsync(string id, CancellationToken ct) =>
         SendAsync<PingResult>(HttpMethod.Post, $"servers/{Escape(id)}/ping", null, ct);
 
+    public Task<ApiResult<ServerEventView[]>> GetServerEventsAsync(string id, CancellationToken ct) =>
+        SendAsync<ServerEventView[]>(HttpMethod.Get, $"servers/{Escape(id)}/events", null, ct);
+
+    public Task<ApiResult<CertificateRevocationView>> RevokeServerCertificateAsync(string id, CancellationToken ct) =>
+        SendAsync<CertificateRevocationView>(HttpMethod.Post, $"servers/{Escape(id)}/revoke-certificate", null, ct);
+
+    // ---- CA ----
+
+    public Task<ApiResult<CaView>> GetCaAsync(CancellationToken ct) => SendAsync<CaView>(HttpMethod.Get, "ca", null, ct);
+
+    public Task<ApiResult<CaView>> RotateCaAsync(CancellationToken ct) => SendAsync<CaView>(HttpMethod.Post, "ca/rotate", null, ct);
+
+    public Task<ApiResult<CaView>> FinishCaRotationAsync(bool force, CancellationToken ct) =>
+        SendAsync<CaView>(HttpMethod.Post, force ? "ca/rotate/finish?force=true" : "ca/rotate/finish", null, ct);
+
     // ---- tokens ----
 
     public Task<ApiResult<CreatedToken>> CreateTokenAsync(CreateTokenRequest request, CancellationToken ct) =>

@@ -115,6 +115,29 @@ public sealed record HeartbeatView(
 /// <summary>Result of POST /api/v1/servers/{id}/ping.</summary>
 public sealed record PingResult(string ServerId, bool Ok, double RoundTripMs, string? AgentVersion, string? Error);
 
+/// <summary>One row of GET /api/v1/servers/{id}/events: what happened to the server's agent identity.</summary>
+public sealed record ServerEventView(DateTimeOffset At, string Kind, string Severity, string Message);
+
+/// <summary>Result of POST /api/v1/servers/{id}/revoke-certificate.</summary>
+public sealed record CertificateRevocationView(string ServerId, int Revoked, bool? BrokerUserRemoved, string Message);
+
+/// <summary>One CA certificate (never its key).</summary>
+public sealed record CaCertificateView(string Subject, string Sha256Fingerprint, DateTimeOffset NotBefore, DateTimeOffset NotAfter, string CertificatePem);
+
+/// <summary>
+/// GET /api/v1/ca: the CA in force and, during a rotation, the previous one; which servers' agents hold a certificate
+/// of which (servers that never enrolled are counted apart), and up to 20 names not yet renewed onto the current CA.
+/// </summary>
+public sealed record CaView(
+    CaCertificateView Current,
+    CaCertificateView? Previous,
+    DateTimeOffset? RotationStartedAt,
+    int ServersOnCurrent,
+    int ServersOnPrevious,
+    int ServersWithoutCertificate,
+    string[] NotRenewed,
+    string Message);
+
 /// <summary>GET/PUT /api/v1/settings/monitoring.</summary>
 public sealed record MonitoringSettingsView(
     string MonitoringApiIp,

@@ -61,9 +61,13 @@ public static class CaChain
     /// certificate is replaced at the agent's next renewal) — else why not. Host names are not checked: the CN is
     /// the identity, whatever address the server is reached at.
     /// </summary>
-    public static string? CheckAgentServer(X509Certificate2 leaf, X509Certificate2 ca, string serverId, DateTime? at = null)
+    public static string? CheckAgentServer(X509Certificate2 leaf, X509Certificate2 ca, string serverId, DateTime? at = null) =>
+        CheckAgentServer(leaf, [ca], serverId, at);
+
+    /// <summary>As <see cref="CheckAgentServer(X509Certificate2, X509Certificate2, string, DateTime?)"/>, trusting any of <paramref name="cas"/> (two during a CA rotation).</summary>
+    public static string? CheckAgentServer(X509Certificate2 leaf, X509Certificate2Collection cas, string serverId, DateTime? at = null)
     {
-        if (Check(leaf, [ca], at, ServerAuthOid) is { } statuses && Check(leaf, [ca], at, ClientAuthOid) is not null)
+        if (Check(leaf, cas, at, ServerAuthOid) is { } statuses && Check(leaf, cas, at, ClientAuthOid) is not null)
         {
             return $"the agent's certificate ({leaf.Subject}) is not trusted by the control plane CA for TLS ({statuses})";
         }
@@ -75,10 +79,14 @@ public static class CaChain
     }
 
     /// <summary>True when <paramref name="leaf"/> chains to <paramref name="ca"/>.</summary>
-    public static bool IsTrusted(X509Certificate leaf, X509Certificate2 ca, DateTime? at = null, string? requiredUsageOid = null)
+    public static bool IsTrusted(X509Certificate leaf, X509Certificate2 ca, DateTime? at = null, string? requiredUsageOid = null) =>
+        IsTrusted(leaf, [ca], at, requiredUsageOid);
+
+    /// <summary>True when <paramref name="leaf"/> chains to one of <paramref name="cas"/>.</summary>
+    public static bool IsTrusted(X509Certificate leaf, X509Certificate2Collection cas, DateTime? at = null, string? requiredUsageOid = null)
     {
         using var copy = new X509Certificate2(leaf);
-        return Check(copy, [ca], at, requiredUsageOid) is null;
+        return Check(copy, cas, at, requiredUsageOid) is null;
     }
 
     /// <summary>An HTTP handler that trusts only <paramref name="ca"/> and presents <paramref name="client"/> when given.</summary>

@@ -39,15 +39,36 @@ public interface IManagedServerGrain : IGrainWithStringKey
     [ReadOnly]
     Task<ServerSnapshot> CheckEnrollmentTokenAsync(string token);
 
-    /// <summary>Remembers a certificate issued to this server's agent.</summary>
-    Task RecordCertificateAsync(string serialNumber, DateTimeOffset notAfter);
+    /// <summary>
+    /// Remembers a certificate issued to this server's agent. At enrolment (<paramref name="renewedFrom"/> null) it
+    /// becomes the only one: every earlier certificate stops working at once. At a renewal it is held as the one the
+    /// agent is renewing to, beside the current <paramref name="renewedFrom"/>, until its first use.
+    /// </summary>
+    Task RecordCertificateAsync(AgentCertificate certificate, string? renewedFrom = null);
 
     /// <summary>
-    /// Checks that a client certificate still speaks for this server and counts the request
-    /// (requests_2m). Returns false when the server is deleted or the certificate unknown.
+    /// Checks that a client certificate still speaks for this server and counts the request (requests_2m). No I/O:
+    /// the first use of a renewed certificate answers <see cref="AgentAuthorization.AllowedFirstUse"/>, and the caller
+    /// then calls <see cref="PromoteCertificateAsync"/>.
     /// </summary>
     [AlwaysInterleave]
-    Task<bool> AuthorizeAgentAsync(string certificateSerial);
+    Task<AgentAuthorization> AuthorizeAgentAsync(string certificateSerial);
+
+    /// <summary>Makes a renewed certificate current: the one it replaced (and any other) stops working.</summary>
+    Task PromoteCertificateAsync(string certificateSerial);
+
+    /// <summary>
+    /// Records that a certificate of ours for this server was refused (superseded or unknown): a
+    /// "possible cloned agent" event, at most one per certificate every ten minutes.
+    /// </summary>
+    Task ReportRefusedCertificateAsync(string certificateSerial, string? remoteAddress);
+
+    /// <summary>Revokes every certificate of this server's agent (an admin's action); returns how many were live.</summary>
+    Task<int> RevokeCertificatesAsync(string requestedBy);
+
+    /// <summary>The server's events, oldest first.</summary>
+    [ReadOnly]
+    Task<ImmutableArray<ServerEvent>> GetEventsAsync();
 
     /// <summary>Queues a command for the agent. The id doubles as the idempotency key.</summary>
     Task<string> EnqueueCommandAsync(string kind, string? argsJson, TimeSpan timeToLive);
@@ -68,6 +89,46 @@ public interface IManagedServerGrain : IGrainWithStringKey
     /// <summary>Waits up to <paramref name="wait"/> for a command's result.</summary>
     [AlwaysInterleave]
     Task<CommandStatus> WaitForCommandResultAsync(string commandId, TimeSpan wait);
+}
+
+/// <summary>A client certificate issued to a server's agent: serial (hex), expiry and the issuing CA's subject.</summary>
+[GenerateSerializer, Immutable, Alias("ms.AgentCertificate")]
+public sealed record AgentCertificate([property: Id(0)] string Serial, [property: Id(1)] DateTimeOffset NotAfter, [property: Id(2)] string Issuer);
+
+/// <summary>What a client certificate is to its server.</summary>
+public enum AgentAuthorization
+{
+    /// <summary>The server does not exist (deleted).</summary>
+    NoServer,
+
+    /// <summary>The current certificate (or one still valid from before certificates were tracked by role).</summary>
+    Allowed,
+
+    /// <summary>The certificate a renewal issued, used for the first time: the caller promotes it.</summary>
+    AllowedFirstUse,
+
+    /// <summary>Replaced by a later enrolment or renewal, or revoked: someone holds a copy, or an old agent still runs.</summary>
+    Superseded,
+
+    /// <summary>Signed by our CA for this server but never recorded (or expired).</summary>
+    Unknown,
+}
+
+/// <summary>Something that happened to a server, for its event list (<c>GET /api/v1/servers/{id}/events</c>).</summary>
+[GenerateSerializer, Immutable, Alias("ms.ServerEvent")]
+public sealed record ServerEvent(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Severity,
+    [property: Id(3)] string Message);
+
+/// <summary>Kinds of <see cref="ServerEvent"/>.</summary>
+public static class ServerEventKinds
+{
+    public const string Enrolled = "agent.enrolled";
+    public const string CertificateRenewed = "certificate.renewed";
+    public const string CertificateRevoked = "certificate.revoked";
+    public const string CertificateRefused = "certificate.refused";
 }
 
 /// <summary>A freshly issued enrolment token (clear text, shown once) and its expiry.</summary>

@@ -106,4 +106,5 @@ public sealed record ServerSnapshot(
     [property: Id(12)] long HeartbeatsAccepted = 0,
     [property: Id(13)] string? MetricsAddress = null,
     [property: Id(14)] ImmutableArray<ServiceSnapshot> Services = default,
-    [property: Id(15)] int ActiveJobs = 0);
+    [property: Id(15)] int ActiveJobs = 0,
+    [property: Id(16)] string? CertificateIssuer = null);

@@ -58,7 +58,7 @@ public sealed class FleetIndexGrain(
         Task.FromResult<ImmutableArray<ServerSnapshot>>([.. store.State.Servers.Values.Where(s => !string.IsNullOrEmpty(s.MetricsAddress))]);
 
     private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
-        a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter
+        a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter && a.CertificateIssuer == b.CertificateIssuer
         && a.MetricsAddress == b.MetricsAddress && a.ActiveJobs == b.ActiveJobs
         && a.Services.IsDefault == b.Services.IsDefault && (a.Services.IsDefault || a.Services.SequenceEqual(b.Services));
 

@@ -244,40 +244,6 @@ public sealed partial class ManagedServerGrain(
         return stored;
     }
 
-    public async Task RecordCertificateAsync(string serialNumber, DateTimeOffset notAfter)
-    {
-        RequireDefinition();
-        var now = time.GetUtcNow();
-        S.Certificates.RemoveAll(c => c.NotAfter < now);
-        S.Certificates.Add(new IssuedCertificate { Serial = serialNumber, NotAfter = notAfter });
-
-        // Keep the newest few: an agent renewing holds at most the old and the new one.
-        while (S.Certificates.Count > 3)
-        {
-            S.Certificates.RemoveAt(0);
-        }
-
-        await SaveAsync();
-        await PushToIndexAsync();
-    }
-
-    public Task<bool> AuthorizeAgentAsync(string certificateSerial)
-    {
-        if (!S.Exists)
-        {
-            return Task.FromResult(false);
-        }
-
-        var now = time.GetUtcNow();
-        var known = S.Certificates.Exists(c => c.NotAfter > now && string.Equals(c.Serial, certificateSerial, StringComparison.OrdinalIgnoreCase));
-        if (known)
-        {
-            _requests.Add();
-        }
-
-        return Task.FromResult(known);
-    }
-
     public async Task<string> EnqueueCommandAsync(string kind, string? argsJson, TimeSpan timeToLive)
     {
         RequireDefinition();
@@ -816,12 +782,13 @@ public sealed partial class ManagedServerGrain(
         S.CreatedAt,
         S.Hostname,
         S.UptimeSeconds,
-        S.Certificates.Count == 0 ? null : S.Certificates.Max(c => c.NotAfter),
+        CurrentCertificate()?.NotAfter,
         S.AgentVersion,
         S.HeartbeatsAccepted,
         S.MetricsAddress,
         [.. S.Services],
-        ActiveJobCount());
+        ActiveJobCount(),
+        CurrentCertificate()?.Issuer);
 
     private int ActiveJobCount() => J.Jobs.Count(j => !j.Finished);
 

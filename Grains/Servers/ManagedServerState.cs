@@ -83,6 +83,14 @@ public sealed class ManagedServerState
     /// <summary>When the agent reported <see cref="Services"/> (its clock: a heartbeat's sent time or a service job result's completion).</summary>
     [Id(25)]
     public DateTimeOffset? ServicesReportedAt { get; set; }
+
+    /// <summary>Serials of certificates that no longer speak for this server (replaced, revoked), newest last, bounded.</summary>
+    [Id(26)]
+    public List<string> SupersededSerials { get; set; } = [];
+
+    /// <summary>What happened to the server's agent identity (enrolments, renewals, revocations, refused certificates), newest last, bounded.</summary>
+    [Id(27)]
+    public List<ServerEvent> Events { get; set; } = [];
 }
 
 /// <summary>
@@ -180,7 +188,10 @@ public sealed class EnrollmentTokenState
     public DateTimeOffset? UsedAt { get; set; }
 }
 
-/// <summary>A client certificate issued to the server's agent.</summary>
+/// <summary>
+/// A client certificate issued to the server's agent: the current one, or the one a renewal issued and the agent
+/// has not used yet (<see cref="Renewing"/>). Its first use makes it current and supersedes every other.
+/// </summary>
 [GenerateSerializer, Alias("ms.IssuedCertificate")]
 public sealed class IssuedCertificate
 {
@@ -189,6 +200,17 @@ public sealed class IssuedCertificate
 
     [Id(1)]
     public DateTimeOffset NotAfter { get; set; }
+
+    /// <summary>The issuing CA's subject (tells whether the agent renewed onto a rotated CA); null for certificates recorded before.</summary>
+    [Id(2)]
+    public string? Issuer { get; set; }
+
+    [Id(3)]
+    public bool Renewing { get; set; }
+
+    /// <summary>Replaced by a renewal: still accepted until then, so requests the agent sent just before it switched finish.</summary>
+    [Id(4)]
+    public DateTimeOffset? RetiringUntil { get; set; }
 }
 
 /// <summary>A command in the agent's queue, kept after completion for a bounded history.</summary>

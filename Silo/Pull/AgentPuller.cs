@@ -37,7 +37,7 @@ public readonly record struct PullTiming(string ServerId, string Path, DateTimeO
 /// The silo's <see cref="IAgentPuller"/>: one <see cref="HttpClient"/> for every agent, presenting the control plane's
 /// client certificate (<see cref="CertificateIssuer.GetControlPlaneClientCertificateAsync"/>: CN
 /// <see cref="AgentApi.ControlPlaneCommonName"/>, renewed in memory) and accepting an agent's certificate only when it
-/// chains to our CA and its CN is the server id pulled (<see cref="CaChain.CheckAgentServer"/>). The request's Host
+/// chains to our CA and its CN is the server id pulled (<c>CaChain.CheckAgentServer</c>). The request's Host
 /// header (and so the TLS server name and the connection pool) is the server id: each server has its own pooled
 /// connection, and the certificate check knows which server it checks. Requests are bounded per silo
 /// (<see cref="AgentPullerOptions.MaxConcurrency"/>) and in time (<see cref="AgentPullerOptions.TimeoutSeconds"/>).
@@ -54,7 +54,7 @@ public sealed class AgentPuller : IAgentPuller, IDisposable
     private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<string, string> _refusals = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<PullTiming> _timings = new();
-    private X509Certificate2? _ca;
+    private X509Certificate2Collection? _cas;
     private X509Certificate2? _clientCertificate;
     private int _inFlight;
     private int _maxInFlight;
@@ -202,7 +202,7 @@ public sealed class AgentPuller : IAgentPuller, IDisposable
 
     private async Task EnsureCredentialsAsync(CancellationToken cancellationToken)
     {
-        _ca ??= await _issuer.GetCaAsync();
+        Volatile.Write(ref _cas, await _issuer.GetTrustedCasAsync()); // changes during a CA rotation
         Volatile.Write(ref _clientCertificate, await _issuer.GetControlPlaneClientCertificateAsync(cancellationToken));
     }
 
@@ -210,14 +210,14 @@ public sealed class AgentPuller : IAgentPuller, IDisposable
     {
         var serverId = (sender as SslStream)?.TargetHostName ?? string.Empty;
         string? failure;
-        if (certificate is null || _ca is not { } ca)
+        if (certificate is null || Volatile.Read(ref _cas) is not { } cas)
         {
             failure = "the agent presented no certificate";
         }
         else
         {
             using var leaf = X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-            failure = CaChain.CheckAgentServer(leaf, ca, serverId, _time.GetUtcNow().UtcDateTime);
+            failure = CaChain.CheckAgentServer(leaf, cas, serverId, _time.GetUtcNow().UtcDateTime);
         }
 
         if (failure is not null)

@@ -23,13 +23,18 @@ public sealed record StorageConfig(StorageMode Mode, string ConnectionString)
     /// <summary>Seconds a SQLite command waits for a lock held by another connection (busy timeout).</summary>
     internal const int SqliteBusyTimeoutSeconds = 30;
 
-    /// <summary>Embedded mode: the database is <c>dataDir/managedservers.db</c>; the directory is created.</summary>
+    /// <summary>Embedded mode: the database is <c>dataDir/managedservers.db</c>; the directory (0700) and an empty database file (0600) are created when missing.</summary>
     /// <param name="dataDir">The silo's data directory.</param>
     public static StorageConfig Sqlite(string dataDir)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDir);
         var directory = Path.GetFullPath(dataDir);
-        Directory.CreateDirectory(directory);
+        if (!Directory.Exists(directory))
+        {
+            DataDirectory.Prepare(directory, allowShared: false);
+        }
+
+        DataDirectory.CreateOwnerOnlyFile(Path.Combine(directory, SqliteFileName));
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, SqliteFileName),

@@ -81,6 +81,9 @@ internal sealed class FakeControlPlane : IAsyncDisposable
     /// <summary>Thumbprint of the certificate presented on each renewal, and of the certificate issued.</summary>
     public ConcurrentQueue<(string Presented, string Issued)> Renewals { get; } = new();
 
+    /// <summary>When set, renewal answers carry this as the CAs to trust (a control plane rotating its CA hands out two).</summary>
+    public string? RenewalCaPem { get; set; }
+
     public ConcurrentQueue<string> RequestsWithoutProtocolHeader { get; } = new();
 
     /// <summary>Zone files served at <c>GET api/v1/agent/zones/{zone}/file?serial=N</c> (gzip); another serial answers 410.</summary>
@@ -288,6 +291,11 @@ internal sealed class FakeControlPlane : IAsyncDisposable
 
             var request = await ReadAsync(context, ContractsJson.Default.RenewRequest);
             var response = Issue(request.CsrPem);
+            if (RenewalCaPem is { } caPem)
+            {
+                response = response with { CaCertificatePem = caPem };
+            }
+
             using var issued = X509Certificate2.CreateFromPem(response.CertificatePem);
             Renewals.Enqueue((certificate.Thumbprint, issued.Thumbprint));
             await Results.Json(response, ContractsJson.Default.CertificateResponse).ExecuteAsync(context);

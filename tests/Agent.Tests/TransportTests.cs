@@ -129,6 +129,41 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task A_renewal_during_a_ca_rotation_makes_the_agent_trust_both_cas_and_keeps_it_working()
+    {
+        using var temp = new TempDir();
+        using var ca = TestCa.Create();
+        using var next = TestCa.Create();
+        await using var plane = await FakeControlPlane.StartAsync(ca);
+        plane.CertificateLifetime = TimeSpan.FromSeconds(6);
+        plane.EnrollIntervalSeconds = 1;
+        plane.RenewalCaPem = ca.Pem + next.Pem;
+        var stateDir = temp.Combine("state");
+        var (code, _, stderr) = await plane.EnrollAsync(temp, stateDir);
+        Assert.True(code == 0, stderr);
+        var state = new StateDirectory(stateDir);
+        Assert.Single(CaCount(state));
+
+        using var host = BuildHost(stateDir, renewalFraction: 0.5);
+        await host.StartAsync();
+        await Eventually.TrueAsync(() => !plane.Renewals.IsEmpty, "a renewal");
+
+        // ca.pem now holds both CAs, and the agent still talks to the control plane (its listener: the old CA).
+        await Eventually.TrueAsync(() => CaCount(state).Count == 2, "ca.pem with both CAs");
+        var beats = plane.Heartbeats.Count;
+        await Eventually.TrueAsync(() => plane.Heartbeats.Count > beats + 1, "heartbeats after the renewal");
+        await host.StopAsync();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(state.CaFile));
+
+        static X509Certificate2Collection CaCount(StateDirectory state)
+        {
+            var roots = new X509Certificate2Collection();
+            roots.ImportFromPem(state.ReadCaPem());
+            return roots;
+        }
+    }
+
+    [Fact]
     public async Task Heartbeats_survive_server_errors_and_slow_answers_without_piling_up()
     {
         using var temp = new TempDir();

@@ -29,7 +29,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
     {
         var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
         await Server(id).CreateAsync(new ServerDefinition("dns-" + id[4..12], kind, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + id));
-        await Server(id).RecordCertificateAsync("serial-" + id, DateTimeOffset.UtcNow.AddHours(1));
+        await Server(id).RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
         return id;
     }
 

@@ -26,7 +26,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         await grain.CreateAsync(new ServerDefinition(name, kind, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + name));
         if (enrolled)
         {
-            await grain.RecordCertificateAsync("serial-" + id, DateTimeOffset.UtcNow.AddHours(1));
+            await grain.RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
         }
 
         return id;

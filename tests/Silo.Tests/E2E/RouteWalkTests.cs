@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Xunit.Abstractions;
 
 namespace ManagedServers.Silo.Tests.E2E;
 
@@ -9,7 +10,7 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// bodies: no answer is a 5xx. Then every route without a token and with garbage, unknown, revoked and wrong-Basic
 /// credentials: never a 2xx (but the anonymous ones), never a 5xx.
 /// </summary>
-public sealed class RouteWalkTests() : SiloTestBase("routewalk")
+public sealed class RouteWalkTests(ITestOutputHelper output) : SiloTestBase("routewalk")
 {
     private static readonly string[] Extremes =
     [
@@ -155,5 +156,115 @@ public sealed class RouteWalkTests() : SiloTestBase("routewalk")
         }
 
         Assert.True(failures.Count == 0, string.Join("\n", failures.Take(40)));
+    }
+
+    /// <summary>Tokens a mutation inserts: zone-file syntax at its edges.</summary>
+    private static readonly string[] ZoneTokens =
+    [
+        "$ORIGIN", "$TTL", "$INCLUDE /etc/passwd", "$GENERATE 1-9 x$ A 10.0.0.$", "(", ")", "\"", ";", "\\# 4 0a000001", "\\# 99999 00",
+        "\\000", "\\999", "@", "*", ".", "..", "IN", "CH", "TYPE65535", "CLASS1", "3600000000000", "-1", "SOA", "NS", "CNAME", "DNAME", "SVCB",
+        "TXT", "\r\n", "\t", " ", "\n", new string('a', 64), new string('b', 300), "xn--", "😀", "\u0000", "0/25", "ns.example.test.",
+    ];
+
+    [Fact]
+    public async Task Mutated_zone_files_never_get_a_5xx_and_a_refused_one_changes_nothing()
+    {
+        const int Cases = 3000;
+        var seed = 20261203;
+        var random = new Random(seed);
+        var valid = string.Join('\n',
+            "$ORIGIN fuzz.test.",
+            "$TTL 300",
+            "@ IN SOA ns1.fuzz.test. hostmaster.fuzz.test. ( 1 3600 600 86400 300 )",
+            "@ IN NS ns1.fuzz.test.",
+            "ns1 IN A 192.0.2.1",
+            "www 60 IN AAAA 2001:db8::1",
+            "mail IN MX 10 ns1.fuzz.test.",
+            "txt IN TXT \"v=spf1 -all\" \"second string\"",
+            "_sip._tcp IN SRV 10 5 5060 ns1.fuzz.test.",
+            "alias IN CNAME www.fuzz.test.",
+            "svc IN HTTPS 1 . alpn=h2,h3 port=443",
+            "caa IN CAA 0 issue \"ca.example\"",
+            "*.wild IN A 192.0.2.9",
+            string.Empty);
+        using (var created = await Silo.Http.PostAsync(
+            $"{Silo.BaseUrl}/api/v1/zones",
+            new StringContent(JsonSerializer.Serialize(new { name = "fuzz.test", zone_file = valid }), Encoding.UTF8, "application/json")))
+        {
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        }
+
+        var baseline = await ZoneShaAsync();
+        int accepted = 0, refused = 0;
+        for (var i = 0; i < Cases; i++)
+        {
+            var mutated = Mutate(valid, random);
+            using var response = await PutZoneAsync(mutated);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode < 500, $"case {i} (seed {seed}): {(int)response.StatusCode} {text}\n--- input ---\n{mutated}");
+            Assert.True(text.Length < 8_000, $"case {i}: a {text.Length}-character answer");
+            if (response.IsSuccessStatusCode)
+            {
+                accepted++;
+                using var restore = await PutZoneAsync(valid); // back to the baseline for the next case
+                Assert.True(restore.IsSuccessStatusCode, await restore.Content.ReadAsStringAsync());
+                baseline = await ZoneShaAsync();
+            }
+            else
+            {
+                refused++;
+                Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+                Assert.Equal(baseline, await ZoneShaAsync()); // a refused import changes nothing
+            }
+        }
+
+        output.WriteLine($"zone import fuzz: {Cases} mutated files (seed {seed}): {accepted} accepted, {refused} refused with 400, no 5xx");
+        Assert.True(refused > Cases / 4 && accepted > 0, $"the mutations were not varied enough: {accepted} accepted, {refused} refused");
+    }
+
+    private Task<HttpResponseMessage> PutZoneAsync(string text) =>
+        Silo.Http.PutAsync(
+            $"{Silo.BaseUrl}/api/v1/zones/fuzz.test/file",
+            new StringContent(JsonSerializer.Serialize(new { zone_file = text }), Encoding.UTF8, "application/json"));
+
+    private async Task<string> ZoneShaAsync()
+    {
+        using var document = JsonDocument.Parse(await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/zones/fuzz.test"));
+        return document.RootElement.GetProperty("sha256").GetString()!;
+    }
+
+    /// <summary>One to four edits: a character changed, a run deleted, a run repeated, a token inserted, a line swapped.</summary>
+    private static string Mutate(string text, Random random)
+    {
+        var builder = new StringBuilder(text);
+        for (var edits = random.Next(1, 5); edits > 0 && builder.Length > 0; edits--)
+        {
+            var at = random.Next(builder.Length);
+            switch (random.Next(5))
+            {
+                case 0:
+                    builder[at] = (char)random.Next(1, 128);
+                    break;
+                case 1:
+                    builder.Remove(at, Math.Min(random.Next(1, 20), builder.Length - at));
+                    break;
+                case 2:
+                    var run = builder.ToString(at, Math.Min(random.Next(1, 40), builder.Length - at));
+                    builder.Insert(at, run);
+                    break;
+                case 3:
+                    builder.Insert(at, " " + ZoneTokens[random.Next(ZoneTokens.Length)] + " ");
+                    break;
+                default:
+                    var lines = builder.ToString().Split('\n');
+                    var a = random.Next(lines.Length);
+                    var b = random.Next(lines.Length);
+                    (lines[a], lines[b]) = (lines[b], lines[a]);
+                    builder.Clear().Append(string.Join('\n', lines));
+                    break;
+            }
+        }
+
+        return builder.ToString();
     }
 }
