@@ -49,8 +49,7 @@ public static class ApiSetup
             .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(AuthNames.BasicScheme, null)
             .AddScheme<AuthenticationSchemeOptions, AgentCertificateHandler>(AuthNames.AgentScheme, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(AuthNames.PeopleRead, p => p.AddAuthenticationSchemes(AuthNames.BearerScheme).RequireRole(Groups.Admins, Groups.Viewers))
-            .AddPolicy(AuthNames.PeopleWrite, p => p.AddAuthenticationSchemes(AuthNames.BearerScheme).RequireRole(Groups.Admins))
+            .AddPermissionPolicies()
             .AddPolicy(AuthNames.TokenCreation, p => p.AddAuthenticationSchemes(AuthNames.BasicScheme, AuthNames.BearerScheme).RequireRole(Groups.Admins, Groups.Viewers))
             .AddPolicy(AuthNames.Agent, p => p.AddAuthenticationSchemes(AuthNames.AgentScheme).RequireRole(Groups.Servers).RequireClaim(AuthNames.ServerIdClaim));
         return services;
@@ -72,6 +71,17 @@ public static class ApiSetup
         app.UseListenerAudiences();
         app.UseAuthentication();
         app.UseAuthorization();
+
+        // Who asked travels with every grain call of the request (Orleans request context): jobs record it as requested_by.
+        app.Use((context, next) =>
+        {
+            if (context.User.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name })
+            {
+                Caller.Set(name);
+            }
+
+            return next(context);
+        });
 
         app.MapOpenApi(OpenApiPath).AllowAnonymous();
         app.MapScalarApiReference("/api/docs", ApiDocument.ConfigureDocsPage).AllowAnonymous();

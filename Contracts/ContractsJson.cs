@@ -64,6 +64,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(DnsPushRequest))]
 [JsonSerializable(typeof(JobView))]
 [JsonSerializable(typeof(PageOf<JobView>))]
+[JsonSerializable(typeof(JobEventView))]
 [JsonSerializable(typeof(MonitoringSettingsView))]
 [JsonSerializable(typeof(MonitoringSettingsUpdate))]
 [JsonSerializable(typeof(RabbitMqSettingsView))]

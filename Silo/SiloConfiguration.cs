@@ -89,6 +89,9 @@ public static class SiloConfiguration
 
         silo.UseManagedServersStorage(storage);
         silo.AddIngestStream(configuration);
+
+        // Events grains announce (job changes): in memory, explicit subscriptions (API event streams, later the web UI).
+        silo.AddMemoryStreams(StreamNames.EventsProvider);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<IMetricsStore>(sp => new SqlMetricsStore(storage, sp.GetRequiredService<ILogger<SqlMetricsStore>>()));
 

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
@@ -22,17 +23,17 @@ public static partial class CertificatesEndpoints
     public static IEndpointRouteBuilder MapCertificatesApi(this IEndpointRouteBuilder app)
     {
         var servers = app.MapGroup("/api/v1/servers").WithTags("Servers");
-        servers.MapGet("/{id}/events", EventsAsync).RequireAuthorization(AuthNames.PeopleRead)
+        servers.MapGet("/{id}/events", EventsAsync).RequireAuthorization(Permissions.ServersRead)
             .WithName("GetServerEvents").WithSummary("What happened to the server's agent identity: enrolments, renewals, revocations, refused (possibly cloned) certificates");
-        servers.MapPost("/{id}/revoke-certificate", RevokeAsync).RequireAuthorization(AuthNames.PeopleWrite)
+        servers.MapPost("/{id}/revoke-certificate", RevokeAsync).RequireAuthorization(Permissions.CertificatesManage)
             .WithName("RevokeServerCertificate").WithSummary("Revoke the agent's certificates (and its broker user) without deleting the server; the agent must enrol again");
 
         var ca = app.MapGroup("/api/v1/ca").WithTags("Certificate authority");
-        ca.MapGet("/", GetCaAsync).RequireAuthorization(AuthNames.PeopleRead)
+        ca.MapGet("/", GetCaAsync).RequireAuthorization(Permissions.CertificatesRead)
             .WithName("GetCa").WithSummary("The built-in CA, a rotation under way, and which agents hold certificates of which CA");
-        ca.MapPost("/rotate", RotateAsync).RequireAuthorization(AuthNames.PeopleWrite)
+        ca.MapPost("/rotate", RotateAsync).RequireAuthorization(Permissions.CertificatesManage)
             .WithName("RotateCa").WithSummary("Start a CA rotation: a new CA signs agent certificates, the old one stays trusted until the rotation is finished");
-        ca.MapPost("/rotate/finish", FinishAsync).RequireAuthorization(AuthNames.PeopleWrite)
+        ca.MapPost("/rotate/finish", FinishAsync).RequireAuthorization(Permissions.CertificatesManage)
             .WithName("FinishCaRotation").WithSummary("Finish a CA rotation: the old CA is no longer trusted (refused while agents have not renewed, unless force=true)");
         return app;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
 
@@ -15,8 +16,8 @@ public static class CommandsEndpoints
 
     public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/servers/{id}/commands").WithTags("Servers").RequireAuthorization(AuthNames.PeopleRead);
-        var write = app.MapGroup("/api/v1/servers/{id}/commands").WithTags("Servers").RequireAuthorization(AuthNames.PeopleWrite);
+        var read = app.MapGroup("/api/v1/servers/{id}/commands").WithTags("Servers").RequireAuthorization(Permissions.ServersRead);
+        var write = app.MapGroup("/api/v1/servers/{id}/commands").WithTags("Servers").RequireAuthorization(Permissions.ServersWrite);
         write.MapPost("/", SendAsync).WithName("SendCommand").WithSummary("Queue a command for the server's agent (202; follow it with GET)");
         read.MapGet("/{commandId}", GetAsync).WithName("GetCommand").WithSummary("A command's state; ?wait_seconds=N waits up to N s for its result");
         return app;

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
@@ -14,7 +15,7 @@ public static class DnsMonitoringEndpoints
 
     public static IEndpointRouteBuilder MapDnsMonitoringApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/monitoring/dns").WithTags("Monitoring").RequireAuthorization(AuthNames.PeopleRead);
+        var read = app.MapGroup("/api/v1/monitoring/dns").WithTags("Monitoring").RequireAuthorization(Permissions.MonitoringRead);
         read.MapGet("/raw", RawAsync).WithName("GetDnsRaw")
             .WithSummary("DNS intervals of one server (counter deltas, queries, rps, dnstap frames seen/dropped): ?server=ID&from=&to=&limit= (default: the last hour)");
         read.MapGet("/aggregate", AggregateAsync).WithName("GetDnsAggregate")

@@ -14,12 +14,12 @@ public static class IdentityEndpoints
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Tokens");
         tokens.MapPost("/", CreateTokenAsync).RequireAuthorization(AuthNames.TokenCreation)
             .WithName("CreateToken").WithSummary("Create an API token (HTTP Basic or Bearer); the token is shown once. expires_in: \"30d\", \"12h\", … or \"never\" (default: Tokens:DefaultLifetime, 30d)");
-        tokens.MapGet("/", ListTokensAsync).RequireAuthorization(AuthNames.PeopleRead).WithName("ListTokens").WithSummary("Your tokens (never their secrets)");
-        tokens.MapDelete("/{tokenId}", RevokeTokenAsync).RequireAuthorization(AuthNames.PeopleRead).WithName("RevokeToken").WithSummary("Revoke one of your tokens (admins: any)");
+        tokens.MapGet("/", ListTokensAsync).RequireAuthorization(Permissions.TokensOwn).WithName("ListTokens").WithSummary("Your tokens (never their secrets)");
+        tokens.MapDelete("/{tokenId}", RevokeTokenAsync).RequireAuthorization(Permissions.TokensOwn).WithName("RevokeToken").WithSummary("Revoke one of your tokens (admins: any)");
 
-        app.MapGet("/api/v1/users", ListUsersAsync).WithTags("Users").RequireAuthorization(AuthNames.PeopleWrite).WithName("ListUsers").WithSummary("People users");
-        app.MapPost("/api/v1/users", CreateUserAsync).WithTags("Users").RequireAuthorization(AuthNames.PeopleWrite).WithName("CreateUser").WithSummary("Create a user");
-        app.MapGet("/api/v1/groups", ListGroups).WithTags("Users").RequireAuthorization(AuthNames.PeopleRead).WithName("ListGroups").WithSummary("Built-in groups");
+        app.MapGet("/api/v1/users", ListUsersAsync).WithTags("Users").RequireAuthorization(Permissions.UsersManage).WithName("ListUsers").WithSummary("People users");
+        app.MapPost("/api/v1/users", CreateUserAsync).WithTags("Users").RequireAuthorization(Permissions.UsersManage).WithName("CreateUser").WithSummary("Create a user");
+        app.MapGet("/api/v1/groups", ListGroups).WithTags("Users").RequireAuthorization(Permissions.ServersRead).WithName("ListGroups").WithSummary("Built-in groups");
         return app;
     }
 

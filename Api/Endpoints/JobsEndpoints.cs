@@ -1,5 +1,12 @@
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Fleet;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Orleans.Runtime;
+using Orleans.Streams;
 
 namespace ManagedServers.Api.Endpoints;
 
@@ -12,14 +19,17 @@ public static class JobsEndpoints
 {
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(AuthNames.PeopleRead);
-        read.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("A server's jobs (?server=), or the fleet's active jobs");
+        var read = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(Permissions.JobsRead);
+        read.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("A server's jobs (?server=), or the fleet's active jobs; ?state= and ?requested_by= filter");
+        read.MapGet("/events", EventsAsync).WithName("JobEvents")
+            .WithSummary("A server's job events as they happen (server-sent events, ?server= required): queued, step, progress, succeeded, failed")
+            .Produces<JobEventView>(StatusCodes.Status200OK, "text/event-stream");
         read.MapGet("/{jobId}", GetAsync).WithName("GetJob").WithSummary("One job; ?wait_seconds=N&version=V waits up to N s for a change after version V");
         return app;
     }
 
     public static async Task<Results<Ok<PageOf<JobView>>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        IGrainFactory grains, string? server = null, string? state = null, int? page = null, int? per_page = null)
+        IGrainFactory grains, string? server = null, string? state = null, string? requested_by = null, int? page = null, int? per_page = null)
     {
         var errors = new FieldErrors();
         var (pageNo, perPage) = errors.Paging(page, per_page);
@@ -46,7 +56,10 @@ public static class JobsEndpoints
             jobs = lists.SelectMany(l => l).Where(j => !j.Finished).OrderByDescending(j => j.CreatedAt);
         }
 
-        var filtered = jobs.Where(j => stateFilter is null || j.State == stateFilter).ToList();
+        var filtered = jobs
+            .Where(j => stateFilter is null || j.State == stateFilter)
+            .Where(j => string.IsNullOrEmpty(requested_by) || string.Equals(j.RequestedBy, requested_by, StringComparison.OrdinalIgnoreCase))
+            .ToList();
         var items = filtered.Skip((pageNo - 1) * perPage).Take(perPage).Select(j => j.ToView()).ToArray();
         return TypedResults.Ok(new PageOf<JobView>(items, filtered.Count, pageNo, perPage));
     }
@@ -71,6 +84,71 @@ public static class JobsEndpoints
             ? await jobs.WaitForJobChangeAsync(jobId, version ?? -1, TimeSpan.FromSeconds(wait_seconds.Value))
             : await jobs.GetJobAsync(jobId);
         return job is null ? Problem.NotFound($"job '{jobId}' not found") : TypedResults.Ok(job.ToView());
+    }
+
+    /// <summary>How often an idle event stream sends a <c>ping</c> event (keeps proxies and clients from timing out).</summary>
+    private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Server-sent events of one server's jobs (<c>event: job</c>, data: <see cref="JobEventView"/>; <c>event: ping</c> when
+    /// idle), from the subscription on: what happened before is read with GET /jobs. Ends when the client goes away.
+    /// </summary>
+    public static async Task<Results<ServerSentEventsResult<JobEventView>, ValidationProblem, ProblemHttpResult>> EventsAsync(
+        IGrainFactory grains, IClusterClient cluster, string? server = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            var errors = new FieldErrors();
+            errors.Add("server", "is required: the server whose job events to follow");
+            return errors.ToProblem();
+        }
+
+        if (await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is null)
+        {
+            return Problem.NotFound($"server '{server}' not found");
+        }
+
+        var events = Channel.CreateBounded<JobEvent>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest });
+        var stream = cluster.GetStreamProvider(StreamNames.EventsProvider).GetStream<JobEvent>(StreamId.Create(StreamNames.JobEventsNamespace, server));
+        var subscription = await stream.SubscribeAsync((item, _) =>
+        {
+            events.Writer.TryWrite(item);
+            return Task.CompletedTask;
+        });
+        return TypedResults.ServerSentEvents(ReadAsync(events.Reader, subscription, cancellationToken));
+    }
+
+    private static async IAsyncEnumerable<SseItem<JobEventView>> ReadAsync(
+        ChannelReader<JobEvent> events, StreamSubscriptionHandle<JobEvent> subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                idle.CancelAfter(KeepAlive);
+                JobEvent? item = null;
+                try
+                {
+                    item = await events.ReadAsync(idle.Token);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                }
+
+                if (item is null)
+                {
+                    yield return new SseItem<JobEventView>(null!, "ping");
+                    continue;
+                }
+
+                yield return new SseItem<JobEventView>(item.ToView(), "job") { EventId = item.Version.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+            }
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+        }
     }
 
     /// <summary>A listed server's jobs; none when it was deleted after the index named it.</summary>

@@ -1,4 +1,5 @@
 using System.Net.NetworkInformation;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
 using ManagedServers.Grains.Interfaces.Fleet;
@@ -13,7 +14,7 @@ public static class MonitoringEndpoints
 {
     public static IEndpointRouteBuilder MapMonitoringApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/monitoring").WithTags("Monitoring").RequireAuthorization(AuthNames.PeopleRead);
+        var read = app.MapGroup("/api/v1/monitoring").WithTags("Monitoring").RequireAuthorization(Permissions.MonitoringRead);
         read.MapGet("/heartbeat", HeartbeatsAsync).WithName("GetHeartbeats").WithSummary("Liveness of one server (?server=ID) or of the fleet");
         read.MapGet("/system/raw", SystemRawAsync).WithName("GetSystemRaw")
             .WithSummary("Raw system samples of one server: ?server=ID&from=&to=&metric=a,b,prefix*&limit= (default: the last hour)");

@@ -1,3 +1,4 @@
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Fleet;
 
@@ -13,7 +14,7 @@ public static class PrometheusEndpoints
     {
         app.MapGet("/api/v1/prometheus/targets", TargetsAsync)
             .WithTags("Prometheus")
-            .RequireAuthorization(AuthNames.PeopleRead)
+            .RequireAuthorization(Permissions.MonitoringRead)
             .WithName("GetPrometheusTargets")
             .WithSummary("Agents that expose Prometheus metrics, in Prometheus http_sd format");
         return app;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using DiffPlex.Renderer;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Dns;
@@ -17,8 +18,8 @@ public static class ServerDnsEndpoints
 {
     public static IEndpointRouteBuilder MapServerDnsApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(AuthNames.PeopleRead);
-        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(AuthNames.PeopleWrite);
+        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(Permissions.ServersRead);
+        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("DNS servers").RequireAuthorization(Permissions.DnsPush);
         read.MapGet("/zones", GetZonesAsync).WithName("GetServerZones")
             .WithSummary("Zones assigned to a DNS server: serial now, serial live on the server, in_sync | changed | not_pushed | deleted");
         write.MapPut("/zones", SetZonesAsync).WithName("SetServerZones")

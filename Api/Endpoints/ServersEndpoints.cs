@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
@@ -18,8 +19,8 @@ public static partial class ServersEndpoints
 {
     public static IEndpointRouteBuilder MapServersApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/servers").WithTags("Servers").RequireAuthorization(AuthNames.PeopleRead);
-        var write = app.MapGroup("/api/v1/servers").WithTags("Servers").RequireAuthorization(AuthNames.PeopleWrite);
+        var read = app.MapGroup("/api/v1/servers").WithTags("Servers").RequireAuthorization(Permissions.ServersRead);
+        var write = app.MapGroup("/api/v1/servers").WithTags("Servers").RequireAuthorization(Permissions.ServersWrite);
 
         read.MapGet("/", ListAsync).WithName("ListServers").WithSummary("List servers with search, paging and sort");
         write.MapPost("/", CreateAsync).WithName("CreateServer").WithSummary("Add a managed server");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
 
@@ -18,8 +19,8 @@ public static partial class ServicesEndpoints
 
     public static IEndpointRouteBuilder MapServicesApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(AuthNames.PeopleRead);
-        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(AuthNames.PeopleWrite);
+        var read = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(Permissions.ServersRead);
+        var write = app.MapGroup("/api/v1/servers/{id}").WithTags("Services").RequireAuthorization(Permissions.ServicesManage);
         read.MapGet("/services", ListAsync).WithName("ListServices").WithSummary("The server's services: state, since, restarts, version");
         write.MapPost("/services", AddAsync).WithName("AddService")
             .WithSummary("Install a service (dns, dhcp4, dhcp6), update an installed one to another version, or change an installed dns service's listen entries (applied like a push: a new configuration version) (202: a job)");

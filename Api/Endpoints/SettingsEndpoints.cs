@@ -1,4 +1,5 @@
 using System.Net;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
@@ -13,15 +14,15 @@ public static partial class SettingsEndpoints
 {
     public static IEndpointRouteBuilder MapSettingsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/v1/settings/monitoring", GetAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleRead)
+        app.MapGet("/api/v1/settings/monitoring", GetAsync).WithTags("Settings").RequireAuthorization(Permissions.SettingsRead)
             .WithName("GetMonitoringSettings").WithSummary("Monitoring and enrolment settings");
-        app.MapPut("/api/v1/settings/monitoring", PutAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
+        app.MapPut("/api/v1/settings/monitoring", PutAsync).WithTags("Settings").RequireAuthorization(Permissions.SettingsWrite)
             .WithName("PutMonitoringSettings").WithSummary("Change monitoring settings; fields left out keep their values");
-        app.MapGet("/api/v1/settings/rabbitmq", GetRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleRead)
+        app.MapGet("/api/v1/settings/rabbitmq", GetRabbitMqAsync).WithTags("Settings").RequireAuthorization(Permissions.SettingsRead)
             .WithName("GetRabbitMqSettings").WithSummary("RabbitMQ settings (never the password: password_set says whether one is stored)");
-        app.MapPut("/api/v1/settings/rabbitmq", PutRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
+        app.MapPut("/api/v1/settings/rabbitmq", PutRabbitMqAsync).WithTags("Settings").RequireAuthorization(Permissions.SettingsWrite)
             .WithName("PutRabbitMqSettings").WithSummary("Change RabbitMQ settings; fields left out (and an omitted password) keep their values");
-        app.MapPost("/api/v1/settings/rabbitmq/test", TestRabbitMqAsync).WithTags("Settings").RequireAuthorization(AuthNames.PeopleWrite)
+        app.MapPost("/api/v1/settings/rabbitmq/test", TestRabbitMqAsync).WithTags("Settings").RequireAuthorization(Permissions.SettingsWrite)
             .WithName("TestRabbitMqSettings").WithSummary("Connect to RabbitMQ with the body's settings (or the stored ones) and say why it failed");
         return app;
     }

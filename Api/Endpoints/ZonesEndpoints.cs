@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Compression;
+using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Zones;
 using Microsoft.AspNetCore.Mvc;
@@ -18,8 +19,8 @@ public static class ZonesEndpoints
 
     public static IEndpointRouteBuilder MapZonesApi(this IEndpointRouteBuilder app)
     {
-        var read = app.MapGroup("/api/v1/zones").WithTags("Zones").RequireAuthorization(AuthNames.PeopleRead);
-        var write = app.MapGroup("/api/v1/zones").WithTags("Zones").RequireAuthorization(AuthNames.PeopleWrite);
+        var read = app.MapGroup("/api/v1/zones").WithTags("Zones").RequireAuthorization(Permissions.ZonesRead);
+        var write = app.MapGroup("/api/v1/zones").WithTags("Zones").RequireAuthorization(Permissions.ZonesWrite);
         read.MapGet("/", ListAsync).WithName("ListZones").WithSummary("List zones with search, paging and sort (from the zone catalog)");
         write.MapPost("/", CreateAsync).WithName("CreateZone").WithMetadata(new RequestSizeLimitAttribute(MaxZoneBody))
             .WithSummary("Import a zone from an RFC 1035 zone file, or create a minimal zone (SOA and NS)");

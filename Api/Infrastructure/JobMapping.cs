@@ -20,7 +20,11 @@ public static class JobMapping
         j.ResultJson is null ? null : JsonDocument.Parse(j.ResultJson).RootElement.Clone(),
         j.Error,
         j.IdempotencyKey,
-        j.Version);
+        j.Version,
+        j.RequestedBy);
+
+    public static JobEventView ToView(this JobEvent e) => new(
+        e.JobId, e.ServerId, ServerMapping.Wire(e.Kind), e.Service, ServerMapping.Wire(e.Type), ServerMapping.Wire(e.State), e.Progress, e.Message, e.At, e.RequestedBy, e.Version);
 
     public static ServiceView ToView(this ServiceSnapshot s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);
 }

@@ -291,8 +291,6 @@ public static class AuthNames
     public const string BearerScheme = "Bearer";
     public const string BasicScheme = "Basic";
     public const string AgentScheme = "AgentCertificate";
-    public const string PeopleRead = "people-read";
-    public const string PeopleWrite = "people-write";
     public const string TokenCreation = "token-creation";
     public const string Agent = "agent";
     public const string ServerIdClaim = "ms:server_id";

@@ -149,9 +149,9 @@ internal sealed class ApiClient : IDisposable
         SendAsync<JobView>(HttpMethod.Get, $"jobs/{Escape(jobId)}" + QueryString(
             ("wait_seconds", waitSeconds?.ToString(CultureInfo.InvariantCulture)), ("version", version?.ToString(CultureInfo.InvariantCulture))), null, ct);
 
-    public Task<ApiResult<PageOf<JobView>>> ListJobsAsync(string? serverId, string? state, int? page, int? perPage, CancellationToken ct) =>
+    public Task<ApiResult<PageOf<JobView>>> ListJobsAsync(string? serverId, string? state, int? page, int? perPage, CancellationToken ct, string? requestedBy = null) =>
         SendAsync<PageOf<JobView>>(HttpMethod.Get, "jobs" + QueryString(
-            ("server", serverId), ("state", state), ("page", page?.ToString(CultureInfo.InvariantCulture)), ("per_page", perPage?.ToString(CultureInfo.InvariantCulture))), null, ct);
+            ("server", serverId), ("state", state), ("requested_by", requestedBy), ("page", page?.ToString(CultureInfo.InvariantCulture)), ("per_page", perPage?.ToString(CultureInfo.InvariantCulture))), null, ct);
 
     /// <summary>
     /// GET the debug bundle: the tar.gz when it is ready within <paramref name="timeoutSeconds"/>, else the job (202) to ask again with.

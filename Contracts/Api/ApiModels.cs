@@ -302,6 +302,25 @@ public sealed record JobView(
     JsonElement? Result,
     string? Error,
     string? IdempotencyKey,
+    long Version,
+    string RequestedBy = "system");
+
+/// <summary>
+/// One event of GET /api/v1/jobs/events (server-sent events, <c>event: job</c>): a job was queued, took a step, moved on,
+/// succeeded or failed. <c>type</c>: queued | step | progress | succeeded | failed; <c>version</c> orders a job's events
+/// and matches the job's <c>version</c> after the change.
+/// </summary>
+public sealed record JobEventView(
+    string JobId,
+    string ServerId,
+    string Kind,
+    string? Service,
+    string Type,
+    string State,
+    int Progress,
+    string? Message,
+    DateTimeOffset At,
+    string RequestedBy,
     long Version);
 
 /// <summary>

@@ -112,10 +112,41 @@ public sealed record JobSnapshot(
     [property: Id(11)] string? ResultJson,
     [property: Id(12)] string? Error,
     [property: Id(13)] string? IdempotencyKey,
-    [property: Id(14)] long Version)
+    [property: Id(14)] long Version,
+    [property: Id(15)] string RequestedBy = Caller.System)
 {
     public bool Finished => State is JobState.Succeeded or JobState.Failed;
 }
+
+/// <summary>What happened to a job, as <see cref="JobEvent"/> announces it.</summary>
+public enum JobEventType
+{
+    Queued,
+    Step,
+    Progress,
+    Succeeded,
+    Failed,
+}
+
+/// <summary>
+/// A change of a job, published on the server's job event stream (provider <see cref="StreamNames.EventsProvider"/>,
+/// namespace <see cref="StreamNames.JobEventsNamespace"/>, stream id = server id) after the grain made it: a web UI, an
+/// audit log or a rollout follows jobs without polling. Notifications, not the record: the stream is in memory and a
+/// subscriber that was away reads the job (<c>GET /api/v1/jobs/{id}</c>); <see cref="Version"/> orders them.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.JobEvent")]
+public sealed record JobEvent(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string ServerId,
+    [property: Id(2)] JobKind Kind,
+    [property: Id(3)] string? Service,
+    [property: Id(4)] JobEventType Type,
+    [property: Id(5)] JobState State,
+    [property: Id(6)] int Progress,
+    [property: Id(7)] string? Message,
+    [property: Id(8)] DateTimeOffset At,
+    [property: Id(9)] string RequestedBy,
+    [property: Id(10)] long Version);
 
 /// <summary>Job ids carry their server id (<c>{serverId}-job-{n}</c>), so a job is found without any index.</summary>
 public static class JobIds

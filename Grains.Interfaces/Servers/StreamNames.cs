@@ -1,8 +1,14 @@
 namespace ManagedServers.Grains.Interfaces.Servers;
 
-/// <summary>The ingestion stream: provider and namespaces shared by the API (producer) and the grains (consumers).</summary>
+/// <summary>Stream providers and namespaces: ingestion (the API produces, grains consume) and events (grains produce, anyone listens).</summary>
 public static class StreamNames
 {
+    /// <summary>The event streams (in memory, explicit subscriptions): what grains announce to whoever listens.</summary>
+    public const string EventsProvider = "events";
+
+    /// <summary>Stream namespace of <see cref="JobEvent"/>s (stream id = server id).</summary>
+    public const string JobEventsNamespace = "jobs";
+
     /// <summary>The ingestion stream provider.</summary>
     public const string IngestProvider = "ingest";
 

@@ -24,6 +24,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private ServerJobsState J => jobsStore.State;
 
+    private EventAnnouncer<JobEvent>? _jobEventAnnouncer;
+
+    /// <summary>The server's job event stream (see <see cref="JobEvent"/>).</summary>
+    private EventAnnouncer<JobEvent> JobEvents => _jobEventAnnouncer ??= new(
+        () => this.GetStreamProvider(StreamNames.EventsProvider).GetStream<JobEvent>(StreamId.Create(StreamNames.JobEventsNamespace, Id)),
+        logger);
+
     private async Task SaveJobsAsync()
     {
         await jobsStore.WriteStateAsync();
@@ -87,6 +94,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             CreatedAt = now,
             Deadline = now + (request.WaitForAgent ?? _options.JobAgentWait),
             IdempotencyKey = request.IdempotencyKey,
+            RequestedBy = Caller.Current,
         };
         J.Jobs.Add(job);
         Step(job, $"queued: {Describe(kind, request.Service)}");
@@ -558,7 +566,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private void Step(JobEntry job, string message)
     {
         job.Steps.Add(new JobStep(time.GetUtcNow(), message));
-        Changed(job);
+        Changed(job, job.State switch
+        {
+            JobState.Succeeded => JobEventType.Succeeded,
+            JobState.Failed => JobEventType.Failed,
+            _ when job.Steps.Count == 1 => JobEventType.Queued,
+            _ => JobEventType.Step,
+        }, message);
     }
 
     /// <summary>A finished dns.apply job no longer needs its arguments (they may carry inline zone files): not kept in the history.</summary>
@@ -591,12 +605,14 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         LogJobFinished(logger, Id, job.Id, job.Kind, job.State, error);
     }
 
-    private void Changed(JobEntry job)
+    private void Changed(JobEntry job, JobEventType type = JobEventType.Progress, string? message = null)
     {
         job.Version++;
         var previous = _jobsChanged;
         _jobsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();
+        JobEvents.Announce(new JobEvent(
+            job.Id, Id, job.Kind, job.Service, type, job.State, job.Progress, message, time.GetUtcNow(), job.RequestedBy ?? Caller.System, job.Version));
     }
 
     private void TrimJobHistory()
@@ -619,7 +635,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private JobSnapshot ToSnapshot(JobEntry j) => new(
         j.Id, Id, j.Kind, j.Service, j.State, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Deadline,
-        [.. j.Steps], j.ResultJson, j.Error, j.IdempotencyKey, j.Version);
+        [.. j.Steps], j.ResultJson, j.Error, j.IdempotencyKey, j.Version, j.RequestedBy ?? Caller.System);
 
     private string LastHeard() => _tracker.LastHeartbeat is { } last
         ? $" (last heartbeat {last.ToString("u", CultureInfo.InvariantCulture)})"

@@ -99,6 +99,11 @@ public sealed partial class ManagedServerGrain(
         {
             await SaveAsync();
         }
+
+        if (_jobEventAnnouncer is { } events)
+        {
+            await events.DrainAsync();
+        }
     }
 
     public async Task<ServerSnapshot> CreateAsync(ServerDefinition definition)

@@ -172,6 +172,10 @@ public sealed class JobEntry
     public int AgentStepsLogged { get; set; }
 
     public bool Finished => State is JobState.Succeeded or JobState.Failed;
+
+    /// <summary>Who asked for the job: a user name, or <see cref="Caller.System"/>.</summary>
+    [Id(18)]
+    public string? RequestedBy { get; set; }
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

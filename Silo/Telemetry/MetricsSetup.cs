@@ -45,7 +45,7 @@ public static class MetricsSetup
         // Served on the people listener only (the agent listener serves agent endpoints only: Listeners).
         var endpoint = app.MapPrometheusScrapingEndpoint(Path);
         return app.Configuration.GetValue("Metrics:RequireToken", false)
-            ? endpoint.RequireAuthorization(AuthNames.PeopleRead)
+            ? endpoint.RequireAuthorization(ManagedServers.Api.Auth.Permissions.MonitoringRead)
             : endpoint.AllowAnonymous();
     }
 }

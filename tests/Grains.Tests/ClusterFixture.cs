@@ -67,6 +67,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder)
         {
             clientBuilder.AddMemoryStreams(StreamNames.IngestProvider);
+            clientBuilder.AddMemoryStreams(StreamNames.EventsProvider);
         }
     }
 }

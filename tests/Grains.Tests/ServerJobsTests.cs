@@ -86,6 +86,51 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_job_announces_its_changes_in_order_on_the_server_event_stream_with_its_requester()
+    {
+        var id = await CreateAsync(ServerKind.Dhcp);
+        var received = new System.Collections.Concurrent.ConcurrentQueue<JobEvent>();
+        var stream = Cluster.Client.GetStreamProvider(StreamNames.EventsProvider).GetStream<JobEvent>(StreamId.Create(StreamNames.JobEventsNamespace, id));
+        var subscription = await stream.SubscribeAsync((e, _) =>
+        {
+            received.Enqueue(e);
+            return Task.CompletedTask;
+        });
+        try
+        {
+            RequestContext.Set(Caller.Key, "alice");
+            var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4, "2.2.0"));
+            RequestContext.Clear();
+            Assert.Equal("alice", job.RequestedBy);
+
+            var command = await TakeOneAsync(id);
+            await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: Output(Running(ServiceKinds.Dhcp4, "2.2.0"), "config written")));
+            var deadline = DateTime.UtcNow + Patience;
+            while (!received.Any(e => e.Type == JobEventType.Succeeded) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            var events = received.Where(e => e.JobId == job.Id).ToList();
+            Assert.True(events.Count >= 3, string.Join(", ", events.Select(e => e.Type)));
+            Assert.Equal(JobEventType.Queued, events[0].Type);
+            Assert.Equal(JobEventType.Succeeded, events[^1].Type);
+            Assert.Contains(events, e => e.Type == JobEventType.Step && e.State == JobState.Running);
+            Assert.Equal(events.Select(e => e.Version).Order(), events.Select(e => e.Version));
+            Assert.All(events, e => Assert.Equal("alice", e.RequestedBy));
+            Assert.Equal((await Jobs(id).GetJobAsync(job.Id))!.Version, events[^1].Version);
+
+            // Without a caller (a reminder, a timer): "system".
+            var diagnostics = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics));
+            Assert.Equal(Caller.System, diagnostics.RequestedBy);
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_service_job_runs_through_the_agent_and_records_the_service()
     {
         var id = await CreateAsync(ServerKind.Dhcp);

@@ -17,6 +17,10 @@ internal sealed class ListJobsSettings : OutputSettings
     [CommandOption("--state <STATE>")]
     [Description("queued, running, succeeded or failed")]
     public string? State { get; init; }
+
+    [CommandOption("--by <USER>")]
+    [Description("Only jobs this user asked for ('system': jobs nobody asked for through the API)")]
+    public string? By { get; init; }
 }
 
 /// <summary>msctl jobs list.</summary>
@@ -25,7 +29,7 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
     protected override async Task<int> RunAsync(ApiClient api, ListJobsSettings settings, CancellationToken cancellationToken)
     {
         var server = settings.Server is null ? null : (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
-        var result = await api.ListJobsAsync(server?.Id, settings.State, null, 500, cancellationToken);
+        var result = await api.ListJobsAsync(server?.Id, settings.State, null, 500, cancellationToken, settings.By);
         OutputFormat.Write(Host, settings.Output, result.Json, () =>
         {
             if (result.Value.Items.Count == 0)
@@ -44,6 +48,7 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
                 Tables.Column("State"),
                 Tables.Column("Progress"),
                 Tables.Column("Created"),
+                Tables.Column("By"),
                 Tables.Column("Error"));
             foreach (var job in result.Value.Items)
             {
@@ -54,6 +59,7 @@ internal sealed class ListJobsCommand(CliHost host) : ApiCommand<ListJobsSetting
                     JobState(job.State),
                     new Text($"{job.Progress} %"),
                     new Text(OutputFormat.Ago(job.CreatedAt, now)),
+                    OutputFormat.Cell(job.RequestedBy),
                     new Text(OutputFormat.OrNone(job.Error), job.Error is null ? Style.Plain : new Style(Color.Red)));
             }
 
@@ -106,6 +112,7 @@ internal sealed class ShowJobCommand(CliHost host) : ApiCommand<ShowJobSettings>
         grid.AddRow(new Text("Kind"), new Text(job.Kind.Replace('_', ' ') + (job.Service is null ? string.Empty : " " + job.Service)));
         grid.AddRow(new Text("State"), ListJobsCommand.JobState(job.State));
         grid.AddRow(new Text("Progress"), new Text($"{job.Progress} %"));
+        grid.AddRow(new Text("Requested by"), new Text(job.RequestedBy));
         if (job.Error is not null)
         {
             grid.AddRow(new Text("Error"), new Text(job.Error, new Style(Color.Red)));
