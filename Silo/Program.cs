@@ -36,6 +36,7 @@ if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
 
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());
 builder.Services.AddManagedServersApi();
+builder.Services.AddSingleton<ManagedServers.Grains.Servers.IAgentBrokerUsers, ManagedServers.Silo.Broker.GrainBrokerUsers>(); // grains remove broker users through the API host's client
 builder.Services.AddAgentPuller(builder.Configuration); // pull mode: the control plane fetches samples from agents
 builder.Services.AddManagedServersMetrics(builder.Configuration);
 builder.Services.AddHostedService<StartupTasks>();

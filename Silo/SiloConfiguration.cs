@@ -97,6 +97,7 @@ public static class SiloConfiguration
 
         // Pull mode: no puller unless the host adds one (Program: Pull.PullSetup.AddAgentPuller, which needs the CA).
         silo.Services.TryAddSingleton<IAgentPuller, NoAgentPuller>();
+        silo.Services.TryAddSingleton<IAgentBrokerUsers, NoAgentBrokerUsers>(); // the API host adds the RabbitMQ one
 
         // Secrets the control plane reads back (the RabbitMQ password). Clusters must set Secrets:Key on every silo.
         silo.Services.AddSingleton(_ => ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));

@@ -107,46 +107,10 @@ public static partial class ServersEndpoints
             return errors.ToProblem();
         }
 
-        var id = ServerIds.New();
-        var nameGrain = grains.GetGrain<IServerNameGrain>(name!.ToLowerInvariant());
-        if (!await nameGrain.TryClaimAsync(id))
-        {
-            return Problem.Of(409, "Conflict", $"a server named '{name}' already exists", ProblemTypes.Conflict);
-        }
-
-        var createdUser = false;
-        if (string.IsNullOrEmpty(serverUser))
-        {
-            serverUser = "srv-user-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
-        }
-
-        var userGrain = grains.GetGrain<IUserGrain>(serverUser);
-        try
-        {
-            if (await userGrain.GetAsync() is null)
-            {
-                await userGrain.CreateAsync(null, [Groups.Servers], id);
-                createdUser = true;
-            }
-            else
-            {
-                await userGrain.BindServerAsync(id);
-            }
-
-            var definition = new ServerDefinition(name, kind, body.Address?.Trim() ?? string.Empty, body.Os?.Trim() ?? string.Empty, runtime, communication, body.MonitoringApiIp?.Trim() ?? string.Empty, serverUser, body.PullPort);
-            var snapshot = await grains.GetGrain<IManagedServerGrain>(id).CreateAsync(definition);
-            return TypedResults.Created($"/api/v1/servers/{id}", snapshot.ToView());
-        }
-        catch
-        {
-            await nameGrain.ReleaseAsync(id);
-            if (createdUser)
-            {
-                await userGrain.DeleteAsync();
-            }
-
-            throw;
-        }
+        // Name claim, server user and server as one operation with its own compensation (ServerLifecycleGrain).
+        var definition = new ServerDefinition(name!, kind, body.Address?.Trim() ?? string.Empty, body.Os?.Trim() ?? string.Empty, runtime, communication, body.MonitoringApiIp?.Trim() ?? string.Empty, serverUser ?? string.Empty, body.PullPort);
+        var snapshot = await grains.GetGrain<IServerLifecycleGrain>(0).CreateAsync(definition);
+        return TypedResults.Created($"/api/v1/servers/{snapshot.Id}", snapshot.ToView());
     }
 
     public static async Task<Results<Ok<ServerView>, ProblemHttpResult>> GetAsync(string id, IGrainFactory grains)
@@ -197,37 +161,9 @@ public static partial class ServersEndpoints
         return TypedResults.Ok(updated.ToView());
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, IGrainFactory grains, AgentBrokerAccounts broker, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string id, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<IManagedServerGrain>(id);
-        var current = await grain.GetAsync();
-        if (current is null)
-        {
-            return Problem.NotFound($"server '{id}' not found");
-        }
-
-        await grain.DeleteAsync();
-        await grains.GetGrain<IServerNameGrain>(current.Definition.Name.ToLowerInvariant()).ReleaseAsync(id);
-        var user = grains.GetGrain<IUserGrain>(current.Definition.ServerUser);
-        if ((await user.GetAsync())?.ServerId == id)
-        {
-            await user.DeleteAsync();
-        }
-
-        if (current.Definition.Communication == CommunicationMode.Amqp)
-        {
-            // Best effort: the server is gone either way; a broker user left behind can reach only its own queue.
-            try
-            {
-                await broker.RemoveAsync(id, cancellationToken);
-            }
-            catch (BrokerUnavailableException ex)
-            {
-                LogBrokerUserLeft(loggers.CreateLogger("ManagedServers.Api.Servers"), id, ex.Message);
-            }
-        }
-
+        await grains.GetGrain<IServerLifecycleGrain>(0).DeleteAsync(id); // unknown server: 404 from the grain
         return TypedResults.NoContent();
     }
 
@@ -395,9 +331,6 @@ public static partial class ServersEndpoints
     private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
 
     internal static string? ServerIdOf(ClaimsPrincipal user) => user.FindFirst(AuthNames.ServerIdClaim)?.Value;
-
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "Server {ServerId} deleted, but its broker user could not be removed: {Reason}")]
-    private static partial void LogBrokerUserLeft(ILogger logger, string serverId, string reason);
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")]
     private static partial Regex NamePattern();
