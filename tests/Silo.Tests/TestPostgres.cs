@@ -16,6 +16,13 @@ public static class TestPostgres
     public static string ConnectionString(string database) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database }.ConnectionString;
 
+    /// <summary>The silo arguments of a cluster-mode silo on <paramref name="database"/> (its own cluster id).</summary>
+    public static Dictionary<string, string> SiloArgs(string database) => new()
+    {
+        ["ConnectionStrings:Postgres"] = ConnectionString(database),
+        ["Orleans:ClusterId"] = database,
+    };
+
     /// <summary>Drops the databases, forcing out any connection a killed silo left behind.</summary>
     public static async Task DropAsync(params string[] databases)
     {

@@ -21,23 +21,12 @@ internal sealed class DeleteServerCommand(CliHost host) : ApiCommand<DeleteServe
 {
     protected override async Task<int> RunAsync(ApiClient api, DeleteServerSettings settings, CancellationToken cancellationToken)
     {
-        if (!settings.Yes && !Host.IsInteractive)
-        {
-            throw new CliUsageException("refusing to delete without confirmation: stdin is not a terminal, pass --yes");
-        }
-
+        Confirmation.Check(Host, settings.Yes, "delete");
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
-        if (!settings.Yes)
+        var question = $"Delete server [bold]{Markup.Escape(server.Name)}[/] ({Markup.Escape(server.Id)})? Its agent will no longer be managed.";
+        if (!await Confirmation.AskAsync(Host, settings.Yes, question, "deleted", cancellationToken))
         {
-            var confirmed = await Host.Console.ConfirmAsync(
-                $"Delete server [bold]{Markup.Escape(server.Name)}[/] ({Markup.Escape(server.Id)})? Its agent will no longer be managed.",
-                defaultValue: false,
-                cancellationToken);
-            if (!confirmed)
-            {
-                Host.Console.MarkupLine("Aborted; nothing deleted.");
-                return ExitCodes.Error;
-            }
+            return ExitCodes.Error;
         }
 
         await api.DeleteServerAsync(server.Id, cancellationToken);

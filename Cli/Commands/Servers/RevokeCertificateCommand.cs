@@ -18,23 +18,12 @@ internal sealed class RevokeCertificateCommand(CliHost host) : ApiCommand<Revoke
 {
     protected override async Task<int> RunAsync(ApiClient api, RevokeCertificateSettings settings, CancellationToken cancellationToken)
     {
-        if (!settings.Yes && !Host.IsInteractive)
-        {
-            throw new CliUsageException("refusing to revoke without confirmation: stdin is not a terminal, pass --yes");
-        }
-
+        Confirmation.Check(Host, settings.Yes, "revoke");
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
-        if (!settings.Yes)
+        var question = $"Revoke the agent certificate of [bold]{Markup.Escape(server.Name)}[/]? Its agent is refused until it enrols again with a new setup bundle.";
+        if (!await Confirmation.AskAsync(Host, settings.Yes, question, "revoked", cancellationToken))
         {
-            var confirmed = await Host.Console.ConfirmAsync(
-                $"Revoke the agent certificate of [bold]{Markup.Escape(server.Name)}[/]? Its agent is refused until it enrols again with a new setup bundle.",
-                defaultValue: false,
-                cancellationToken);
-            if (!confirmed)
-            {
-                Host.Console.MarkupLine("Aborted; nothing revoked.");
-                return ExitCodes.Error;
-            }
+            return ExitCodes.Error;
         }
 
         var result = await api.RevokeServerCertificateAsync(server.Id, cancellationToken);

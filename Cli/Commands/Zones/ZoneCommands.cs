@@ -243,14 +243,9 @@ internal sealed class DeleteZoneCommand(CliHost host) : ApiCommand<DeleteZoneSet
 {
     protected override async Task<int> RunAsync(ApiClient api, DeleteZoneSettings settings, CancellationToken cancellationToken)
     {
-        if (!settings.Yes && !Host.IsInteractive)
+        Confirmation.Check(Host, settings.Yes, "delete");
+        if (!await Confirmation.AskAsync(Host, settings.Yes, $"Delete zone [bold]{Markup.Escape(settings.Zone)}[/] and all its records?", "deleted", cancellationToken))
         {
-            throw new CliUsageException("refusing to delete without confirmation: stdin is not a terminal, pass --yes");
-        }
-
-        if (!settings.Yes && !await Host.Console.ConfirmAsync($"Delete zone [bold]{Markup.Escape(settings.Zone)}[/] and all its records?", defaultValue: false, cancellationToken))
-        {
-            Host.Console.MarkupLine("Aborted; nothing deleted.");
             return ExitCodes.Error;
         }
 

@@ -182,11 +182,7 @@ public sealed class PostgresCaRotationTests : CaRotationTests
     }
 
     private PostgresCaRotationTests(string database)
-        : base(new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = TestPostgres.ConnectionString(database),
-            ["Orleans:ClusterId"] = database,
-        })
+        : base(TestPostgres.SiloArgs(database))
     {
         _database = database;
     }

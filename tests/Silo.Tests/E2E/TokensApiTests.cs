@@ -130,11 +130,7 @@ public sealed class PostgresTokensApiTests : TokensApiTests
     }
 
     private PostgresTokensApiTests(string database)
-        : base(With(new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Postgres"] = TestPostgres.ConnectionString(database),
-            ["Orleans:ClusterId"] = database,
-        }))
+        : base(With(TestPostgres.SiloArgs(database)))
     {
         _database = database;
     }
