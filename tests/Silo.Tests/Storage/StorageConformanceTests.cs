@@ -324,13 +324,20 @@ public abstract class StorageConformanceTests(StorageClusterFixture fixture)
             var victim = cluster.Silos[^1];
             var survivor = cluster.Silos[0];
             var grains = new List<(string Key, IReminderTestGrain Grain)>();
-            for (var attempt = 0; attempt < 400 && grains.Count < GrainCount; attempt++)
+            // Placement only uses the second silo once the cluster's view has it: right after start it may not, so
+            // keep trying for a while (with a pause now and then) instead of a fixed number of attempts.
+            var placementDeadline = DateTime.UtcNow.AddSeconds(60);
+            for (var attempt = 0; DateTime.UtcNow < placementDeadline && grains.Count < GrainCount; attempt++)
             {
                 var key = $"failover-{attempt}-{Guid.NewGuid():N}";
                 var candidate = cluster.Client.GetGrain<IReminderTestGrain>(key);
                 if ((await candidate.GetSiloAsync()).Equals(victim.SiloAddress))
                 {
                     grains.Add((key, candidate));
+                }
+                else if (attempt % 20 == 19)
+                {
+                    await Task.Delay(250);
                 }
             }
 
