@@ -103,7 +103,7 @@ public static partial class AgentEndpoints
     public static async Task<Results<Ok<CertificateResponse>, ValidationProblem, ProblemHttpResult>> RenewAsync(
         RenewRequest body, ClaimsPrincipal user, HttpContext context, IGrainFactory grains, CertificateIssuer issuer, AgentBrokerAccounts broker, IConfiguration configuration, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
-        var presented = context.Connection.ClientCertificate?.SerialNumber;
+        var presented = context.Connection.ClientCertificate!.SerialNumber; // the agent policy admitted only a client certificate
         var serverId = ServersEndpoints.ServerIdOf(user)!;
         var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         System.Security.Cryptography.X509Certificates.X509Certificate2 certificate;
@@ -125,11 +125,6 @@ public static partial class AgentEndpoints
             if (current is null)
             {
                 return Problem.Of(403, "Agent refused", "server was deleted", ProblemTypes.AgentRevoked);
-            }
-
-            if (presented is null)
-            {
-                return Problem.Of(401, "Client certificate required", "renewal needs the agent's current client certificate", ProblemTypes.Unauthorized);
             }
 
             // Recorded first: a refused renewal (a replaced certificate, perhaps a copy) must not rotate the broker password.

@@ -1,11 +1,8 @@
-using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ManagedServers.Api.Auth;
-using ManagedServers.Api.Broker;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
-using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 
@@ -50,37 +47,18 @@ public static partial class CertificatesEndpoints
         return TypedResults.Ok(events.Reverse().Select(e => new ServerEventView(e.At, e.Kind, e.Severity, e.Message)).ToArray());
     }
 
-    public static async Task<Results<Ok<CertificateRevocationView>, ProblemHttpResult>> RevokeAsync(
-        string id, ClaimsPrincipal user, IGrainFactory grains, AgentBrokerAccounts broker, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static async Task<Ok<CertificateRevocationView>> RevokeAsync(string id, IGrainFactory grains)
     {
-        var grain = grains.GetGrain<IManagedServerGrain>(id);
-        var server = await grain.GetAsync();
-        if (server is null)
-        {
-            return Problem.NotFound($"server '{id}' not found");
-        }
-
-        var revoked = await grain.RevokeCertificatesAsync(user.Identity?.Name ?? "unknown");
-        bool? brokerRemoved = null;
-        var message = $"{revoked} certificate(s) revoked; the agent of '{server.Definition.Name}' is refused from now on and must enrol again with a new setup bundle";
-        if (server.Definition.Communication == CommunicationMode.Amqp)
-        {
-            // The broker user's password went to the same agent: a copy of the agent could publish with it.
-            try
+        // Unknown server: 404 from the grain. The revocation names its caller (request context).
+        var result = await grains.GetGrain<IServerLifecycleGrain>(0).RevokeCertificatesAsync(id);
+        var message = $"{result.Revoked} certificate(s) revoked; the agent of '{result.Server.Definition.Name}' is refused from now on and must enrol again with a new setup bundle"
+            + result.BrokerUserRemoved switch
             {
-                await broker.RemoveAsync(id, cancellationToken);
-                brokerRemoved = true;
-                message += "; its broker user was removed";
-            }
-            catch (BrokerUnavailableException ex)
-            {
-                brokerRemoved = false;
-                message += $"; its broker user could NOT be removed ({ex.Message}): revoke again when the broker is back";
-                LogBrokerUserLeft(loggers.CreateLogger("ManagedServers.Api.Certificates"), id, ex.Message);
-            }
-        }
-
-        return TypedResults.Ok(new CertificateRevocationView(id, revoked, brokerRemoved, message));
+                true => "; its broker user was removed",
+                false => "; its broker user could NOT be removed (the broker did not answer): revoke again when the broker is back",
+                null => string.Empty,
+            };
+        return TypedResults.Ok(new CertificateRevocationView(id, result.Revoked, result.BrokerUserRemoved, message));
     }
 
     public static async Task<Ok<CaView>> GetCaAsync(IGrainFactory grains, CertificateIssuer issuer) =>
@@ -172,9 +150,6 @@ public static partial class CertificatesEndpoints
             certificate.NotAfter.ToUniversalTime(),
             pem);
     }
-
-    [LoggerMessage(EventId = 2010, Level = LogLevel.Warning, Message = "Broker user of server {ServerId} could not be removed at certificate revocation: {Reason}")]
-    private static partial void LogBrokerUserLeft(ILogger logger, string serverId, string reason);
 
     [LoggerMessage(EventId = 2011, Level = LogLevel.Warning, Message = "CA rotation started through the API")]
     private static partial void LogRotated(ILogger logger);

@@ -45,22 +45,20 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
 
     private async Task<X509Certificate2> GetCertificateAsync(CancellationToken cancellationToken)
     {
-        // Cheap: the issuer asks the CA grain at most every few seconds. A finished CA rotation changes the serving
-        // CA; the listener certificate is then issued again by the new one.
-        var serving = await issuer.GetServingCaAsync();
+        // Cheap: the issuer asks the CA grain at most every few seconds (and loads the CAs DueForReplacement reads).
         Volatile.Write(ref _trusted, await issuer.GetTrustedCasAsync());
         var current = _current;
-        if (Fresh(current, serving))
+        if (current is not null && !issuer.DueForReplacement(current))
         {
-            return current!;
+            return current;
         }
 
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (Fresh(_current, serving))
+            if (_current is not null && !issuer.DueForReplacement(_current))
             {
-                return _current!;
+                return _current;
             }
 
             var settings = await grains.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
@@ -72,11 +70,6 @@ public sealed class AgentListenerTls(CertificateIssuer issuer, IGrainFactory gra
             _gate.Release();
         }
     }
-
-    private bool Fresh(X509Certificate2? certificate, X509Certificate2 serving) =>
-        certificate is not null
-        && string.Equals(certificate.Issuer, serving.Subject, StringComparison.Ordinal)
-        && time.GetUtcNow() < certificate.NotBefore.ToUniversalTime() + (Lifetime * 2 / 3);
 
     private IEnumerable<string> Hosts(string monitoringApiIp)
     {

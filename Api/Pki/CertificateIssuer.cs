@@ -226,11 +226,16 @@ public sealed class CertificateIssuer(IGrainFactory grains, SecretBox secrets, T
         }
     }
 
-    private bool DueForReplacement(X509Certificate2 certificate)
+    /// <summary>
+    /// The rule for the certificates this issuer makes for the control plane itself (the agent listener's, the pull
+    /// client's): replace after two thirds of the lifetime, or at once when the serving CA changed (a finished
+    /// rotation: agents no longer trust the CA that signed it). Reads the CAs as last loaded.
+    /// </summary>
+    public bool DueForReplacement(X509Certificate2 certificate)
     {
         if (_cas is { } cas && !string.Equals(certificate.Issuer, cas.Serving.Subject, StringComparison.Ordinal))
         {
-            return true; // a rotation finished: the CA that signed it is no longer trusted by agents
+            return true;
         }
 
         var notBefore = certificate.NotBefore.ToUniversalTime();

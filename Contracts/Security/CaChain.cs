@@ -90,7 +90,10 @@ public static class CaChain
     }
 
     /// <summary>An HTTP handler that trusts only <paramref name="ca"/> and presents <paramref name="client"/> when given.</summary>
-    public static SocketsHttpHandler PinnedHandler(X509Certificate2 ca, X509Certificate2? client = null)
+    public static SocketsHttpHandler PinnedHandler(X509Certificate2 ca, X509Certificate2? client = null) => PinnedHandler([ca], client);
+
+    /// <summary>An HTTP handler that trusts only <paramref name="cas"/> (two during a CA rotation) and presents <paramref name="client"/> when given.</summary>
+    public static SocketsHttpHandler PinnedHandler(X509Certificate2Collection cas, X509Certificate2? client = null)
     {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         if (client is not null)
@@ -98,7 +101,7 @@ public static class CaChain
             handler.SslOptions.ClientCertificates = [client];
         }
 
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsTrusted(cert, ca, requiredUsageOid: ServerAuthOid);
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && IsTrusted(cert, cas, requiredUsageOid: ServerAuthOid);
         return handler;
     }
 

@@ -151,8 +151,11 @@ public sealed record CaKey(
 public sealed record CaSet(
     [property: Id(0)] CaKey Current,
     [property: Id(1)] CaKey? Previous,
-    [property: Id(2)] int Version,
-    [property: Id(3)] DateTimeOffset? RotationStartedAt);
+    [property: Id(2)] int Version)
+{
+    /// <summary>When the rotation under way started (the new CA's creation), or null.</summary>
+    public DateTimeOffset? RotationStartedAt => Previous is null ? null : Current.CreatedAt;
+}
 
 /// <summary>The built-in CA (key: "default"). Created on first use; read by the signing service in each silo host.</summary>
 [Alias("ms.ICertificateAuthorityGrain")]

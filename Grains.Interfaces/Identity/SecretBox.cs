@@ -52,25 +52,7 @@ public sealed class SecretBox
         var path = Path.Combine(dataDir, KeyFileName);
         if (!File.Exists(path))
         {
-            var fresh = RandomNumberGenerator.GetBytes(32);
-            try
-            {
-                var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-                if (!OperatingSystem.IsWindows())
-                {
-                    options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-                }
-
-                using (var stream = new FileStream(path, options))
-                using (var writer = new StreamWriter(stream, Encoding.ASCII))
-                {
-                    writer.Write(Convert.ToBase64String(fresh));
-                }
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another process created it first: use theirs.
-            }
+            OwnerOnlyFile.CreateIfMissing(path, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
         }
 
         var text = File.ReadAllText(path).Trim();

@@ -63,8 +63,8 @@ public interface IManagedServerGrain : IGrainWithStringKey
     /// </summary>
     Task ReportRefusedCertificateAsync(string certificateSerial, string? remoteAddress);
 
-    /// <summary>Revokes every certificate of this server's agent (an admin's action); returns how many were live.</summary>
-    Task<int> RevokeCertificatesAsync(string requestedBy);
+    /// <summary>Revokes every certificate of this server's agent (an admin's action, named by the caller); returns how many were live.</summary>
+    Task<int> RevokeCertificatesAsync();
 
     /// <summary>The server's events, oldest first.</summary>
     [ReadOnly]

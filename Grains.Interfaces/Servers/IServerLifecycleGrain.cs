@@ -19,7 +19,17 @@ public interface IServerLifecycleGrain : IGrainWithIntegerKey
 
     /// <summary>Deletes the server and what belongs to it; <see cref="NotFoundException"/> for an unknown server.</summary>
     Task<ServerDeletion> DeleteAsync(string serverId);
+
+    /// <summary>
+    /// Revokes every certificate of the server's agent (the server stays) and, for an AMQP server, removes its broker
+    /// user, whose password went to the same agent. <see cref="NotFoundException"/> for an unknown server.
+    /// </summary>
+    Task<CertificateRevocation> RevokeCertificatesAsync(string serverId);
 }
+
+/// <summary>What a revocation did: certificates revoked, and the broker user (null: none to remove; false: the broker could not be reached).</summary>
+[GenerateSerializer, Immutable, Alias("ms.CertificateRevocation")]
+public sealed record CertificateRevocation([property: Id(0)] ServerSnapshot Server, [property: Id(1)] int Revoked, [property: Id(2)] bool? BrokerUserRemoved);
 
 /// <summary>What a deletion did beyond the server itself: the broker user (null: none to remove; false: the broker could not be reached).</summary>
 [GenerateSerializer, Immutable, Alias("ms.ServerDeletion")]

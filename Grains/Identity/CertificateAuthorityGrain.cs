@@ -22,9 +22,6 @@ public sealed class CertificateAuthorityState
 
     [Id(3)]
     public int Version { get; set; }
-
-    [Id(4)]
-    public DateTimeOffset? RotationStartedAt { get; set; }
 }
 
 /// <summary>
@@ -68,12 +65,11 @@ public sealed partial class CertificateAuthorityGrain(
         await GetOrCreateAsync();
         if (store.State.Previous is not null)
         {
-            throw new ConflictException($"a CA rotation is under way since {store.State.RotationStartedAt:u}; finish it first ('msctl ca rotate --finish')");
+            throw new ConflictException($"a CA rotation is under way since {store.State.Current!.CreatedAt:u}; finish it first ('msctl ca rotate --finish')");
         }
 
         store.State.Previous = store.State.Current;
         store.State.Current = NewCa();
-        store.State.RotationStartedAt = time.GetUtcNow();
         store.State.Version++;
         await store.WriteStateAsync();
         LogRotationStarted(logger);
@@ -89,14 +85,13 @@ public sealed partial class CertificateAuthorityGrain(
         }
 
         store.State.Previous = null;
-        store.State.RotationStartedAt = null;
         store.State.Version++;
         await store.WriteStateAsync();
         LogRotationFinished(logger);
         return Snapshot();
     }
 
-    private CaSet Snapshot() => new(store.State.Current!, store.State.Previous, store.State.Version, store.State.RotationStartedAt);
+    private CaSet Snapshot() => new(store.State.Current!, store.State.Previous, store.State.Version);
 
     private CaKey NewCa()
     {

@@ -131,8 +131,9 @@ public sealed partial class ManagedServerGrain
         await SaveAsync();
     }
 
-    public async Task<int> RevokeCertificatesAsync(string requestedBy)
+    public async Task<int> RevokeCertificatesAsync()
     {
+        var requestedBy = Caller.Current;
         RequireDefinition();
         var now = time.GetUtcNow();
         var live = S.Certificates.Count(c => c.NotAfter > now && !(c.RetiringUntil <= now));

@@ -612,7 +612,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         _jobsChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         previous.TrySetResult();
         JobEvents.Announce(new JobEvent(
-            job.Id, Id, job.Kind, job.Service, type, job.State, job.Progress, message, time.GetUtcNow(), job.RequestedBy ?? Caller.System, job.Version));
+            job.Id, Id, job.Kind, job.Service, type, job.State, job.Progress, message, time.GetUtcNow(), job.RequestedBy, job.Version));
     }
 
     private void TrimJobHistory()
@@ -635,7 +635,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private JobSnapshot ToSnapshot(JobEntry j) => new(
         j.Id, Id, j.Kind, j.Service, j.State, j.Progress, j.CreatedAt, j.StartedAt, j.FinishedAt, j.Deadline,
-        [.. j.Steps], j.ResultJson, j.Error, j.IdempotencyKey, j.Version, j.RequestedBy ?? Caller.System);
+        [.. j.Steps], j.ResultJson, j.Error, j.IdempotencyKey, j.Version, j.RequestedBy);
 
     private string LastHeard() => _tracker.LastHeartbeat is { } last
         ? $" (last heartbeat {last.ToString("u", CultureInfo.InvariantCulture)})"

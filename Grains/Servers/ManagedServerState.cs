@@ -175,7 +175,7 @@ public sealed class JobEntry
 
     /// <summary>Who asked for the job: a user name, or <see cref="Caller.System"/>.</summary>
     [Id(18)]
-    public string? RequestedBy { get; set; }
+    public string RequestedBy { get; set; } = Caller.System;
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

@@ -66,26 +66,41 @@ public sealed partial class ServerLifecycleGrain(IAgentBrokerUsers broker, ILogg
             await user.DeleteAsync();
         }
 
-        bool? brokerRemoved = null;
-        if (current.Definition.Communication == CommunicationMode.Amqp)
-        {
-            // Best effort: the server is gone either way; a broker user left behind can reach only its own queue.
-            using var timeout = new CancellationTokenSource(BrokerTimeout);
-            try
-            {
-                await broker.RemoveAsync(serverId, timeout.Token);
-                brokerRemoved = true;
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                brokerRemoved = false;
-                LogBrokerUserLeft(logger, serverId, ex.Message);
-            }
-        }
-
-        return new ServerDeletion(serverId, brokerRemoved);
+        return new ServerDeletion(serverId, await RemoveBrokerUserAsync(current));
     }
 
-    [LoggerMessage(EventId = 1056, Level = LogLevel.Warning, Message = "Broker user of deleted server {ServerId} was left behind (it can reach only its own queue): {Reason}")]
+    public async Task<CertificateRevocation> RevokeCertificatesAsync(string serverId)
+    {
+        var server = GrainFactory.GetGrain<IManagedServerGrain>(serverId);
+        var current = await server.GetAsync() ?? throw new NotFoundException($"server '{serverId}' not found");
+        var revoked = await server.RevokeCertificatesAsync();
+        return new CertificateRevocation(current, revoked, await RemoveBrokerUserAsync(current));
+    }
+
+    /// <summary>
+    /// Best effort, for an AMQP server: null when it has no broker user, false when the broker could not be reached
+    /// (logged; a broker user left behind can reach only its own queue).
+    /// </summary>
+    private async Task<bool?> RemoveBrokerUserAsync(ServerSnapshot server)
+    {
+        if (server.Definition.Communication != CommunicationMode.Amqp)
+        {
+            return null;
+        }
+
+        using var timeout = new CancellationTokenSource(BrokerTimeout);
+        try
+        {
+            await broker.RemoveAsync(server.Id, timeout.Token);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogBrokerUserLeft(logger, server.Id, ex.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 1056, Level = LogLevel.Warning, Message = "Broker user of server {ServerId} could not be removed (it can reach only its own queue): {Reason}")]
     private static partial void LogBrokerUserLeft(ILogger logger, string serverId, string reason);
 }

@@ -42,30 +42,6 @@ public static class DataDirectory
         }
     }
 
-    /// <summary>Creates an empty <paramref name="file"/> with mode 0600 when missing (SQLite accepts an empty file as a new database).</summary>
-    public static void CreateOwnerOnlyFile(string file)
-    {
-        if (File.Exists(file))
-        {
-            return;
-        }
-
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        try
-        {
-            using var _ = new FileStream(file, options);
-        }
-        catch (IOException) when (File.Exists(file))
-        {
-            // Another process created it first.
-        }
-    }
-
     /// <summary>"0755" for a mode.</summary>
     public static string Octal(UnixFileMode mode) => "0" + Convert.ToString((int)mode & 0x1FF, 8);
 }

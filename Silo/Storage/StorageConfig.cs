@@ -34,7 +34,7 @@ public sealed record StorageConfig(StorageMode Mode, string ConnectionString)
             DataDirectory.Prepare(directory, allowShared: false);
         }
 
-        DataDirectory.CreateOwnerOnlyFile(Path.Combine(directory, SqliteFileName));
+        ManagedServers.Grains.Interfaces.Identity.OwnerOnlyFile.CreateIfMissing(Path.Combine(directory, SqliteFileName), string.Empty); // SQLite takes an empty file as a new database
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, SqliteFileName),

@@ -74,7 +74,9 @@ public sealed class AgentCertificateTests(ClusterFixture fixture)
         Assert.Contains("192.0.2.7", only.Message, StringComparison.Ordinal);
         Assert.Equal("warning", only.Severity);
 
-        Assert.Equal(1, await grain.RevokeCertificatesAsync("admin"));
+        RequestContext.Set(Caller.Key, "admin");
+        Assert.Equal(1, await grain.RevokeCertificatesAsync());
+        RequestContext.Clear();
         Assert.Equal(AgentAuthorization.Superseded, await grain.AuthorizeAgentAsync("BB03"));
         Assert.Null((await grain.GetAsync())!.CertificateNotAfter);
         var revoked = (await grain.GetEventsAsync())[^1];

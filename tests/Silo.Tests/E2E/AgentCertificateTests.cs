@@ -20,8 +20,8 @@ public sealed class AgentCertificateTests() : SiloTestBase("agent-certs")
     {
         var server = await Silo.CreateServerAsync("cloned");
         var state = await EnrolAsync(server.Id, "cloned-state");
-        using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "ca.pem")));
-        using var original = CaChain.WithKey(await File.ReadAllTextAsync(Path.Combine(state, "cert.pem")), await File.ReadAllTextAsync(Path.Combine(state, "key.pem")));
+        using var ca = AgentTls.Ca(state);
+        using var original = AgentTls.Certificate(state);
         Assert.Equal(HttpStatusCode.OK, await BeatAsync(ca, original, server.Id));
 
         // The real agent renews and uses its new certificate: the copy (the enrolment certificate) is superseded.
@@ -68,8 +68,8 @@ public sealed class AgentCertificateTests() : SiloTestBase("agent-certs")
     {
         var server = await Silo.CreateServerAsync("revoked");
         var state = await EnrolAsync(server.Id, "revoked-state");
-        using var ca = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "ca.pem")));
-        using var certificate = CaChain.WithKey(await File.ReadAllTextAsync(Path.Combine(state, "cert.pem")), await File.ReadAllTextAsync(Path.Combine(state, "key.pem")));
+        using var ca = AgentTls.Ca(state);
+        using var certificate = AgentTls.Certificate(state);
         Assert.Equal(HttpStatusCode.OK, await BeatAsync(ca, certificate, server.Id));
 
         // Viewers may read events but not revoke; unknown servers are 404.
@@ -92,7 +92,7 @@ public sealed class AgentCertificateTests() : SiloTestBase("agent-certs")
 
         // A new setup bundle brings it back.
         var again = await EnrolAsync(server.Id, "revoked-again");
-        using var fresh = CaChain.WithKey(await File.ReadAllTextAsync(Path.Combine(again, "cert.pem")), await File.ReadAllTextAsync(Path.Combine(again, "key.pem")));
+        using var fresh = AgentTls.Certificate(again);
         Assert.Equal(HttpStatusCode.OK, await BeatAsync(ca, fresh, server.Id));
 
         // msctl, as an operator runs it: events as a table, revoke-cert needs --yes without a terminal.
@@ -114,7 +114,7 @@ public sealed class AgentCertificateTests() : SiloTestBase("agent-certs")
     {
         var server = await Silo.CreateServerAsync("foreign");
         var state = await EnrolAsync(server.Id, "foreign-state");
-        using var ourCa = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(state, "ca.pem")));
+        using var ourCa = AgentTls.Ca(state);
 
         // Same subject as ours, same server id, another key: what someone without our CA key can make.
         using var foreignKey = ECDsa.Create(ECCurve.NamedCurves.nistP384);

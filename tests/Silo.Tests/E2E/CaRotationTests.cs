@@ -26,9 +26,9 @@ public abstract class CaRotationTests(IDictionary<string, string> storageArgs) :
         var lagging = await Silo.CreateServerAsync("lags");
         var renewingState = await EnrolAsync(renewing.Id, "rotates-state");
         var laggingState = await EnrolAsync(lagging.Id, "lags-state");
-        using var oldCa = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(Path.Combine(renewingState, "ca.pem")));
-        using var oldCert = Load(renewingState);
-        using var laggingCert = Load(laggingState);
+        using var oldCa = AgentTls.Ca(renewingState);
+        using var oldCert = AgentTls.Certificate(renewingState);
+        using var laggingCert = AgentTls.Certificate(laggingState);
 
         var before = await CaAsync();
         Assert.Null(before.Previous);
@@ -103,8 +103,6 @@ public abstract class CaRotationTests(IDictionary<string, string> storageArgs) :
         Assert.DoesNotContain("PRIVATE KEY", stored, StringComparison.Ordinal);
     }
 
-    private static X509Certificate2 Load(string state) =>
-        CaChain.WithKey(File.ReadAllText(Path.Combine(state, "cert.pem")), File.ReadAllText(Path.Combine(state, "key.pem")));
 
     private async Task<CaView> CaAsync()
     {
@@ -123,10 +121,7 @@ public abstract class CaRotationTests(IDictionary<string, string> storageArgs) :
     /// <summary>A heartbeat presenting <paramref name="client"/>, trusting only <paramref name="trusted"/> for the listener.</summary>
     private async Task<HttpStatusCode> BeatAsync(X509Certificate2Collection trusted, X509Certificate2 client, string serverId)
     {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.ClientCertificates = [client];
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null && CaChain.IsTrusted(cert, trusted, requiredUsageOid: CaChain.ServerAuthOid);
-        using var http = new HttpClient(handler) { BaseAddress = new Uri(AgentUrl), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = new HttpClient(CaChain.PinnedHandler(trusted, client)) { BaseAddress = new Uri(AgentUrl), Timeout = TimeSpan.FromSeconds(30) };
         using var response = await AgentTls.PostHeartbeatAsync(http, AgentTls.Beat(serverId));
         return response.StatusCode;
     }
