@@ -63,7 +63,7 @@ internal static class DnsApplyScenario
     public static async Task RunAsync(ServiceTestHost host, string runtime)
     {
         var port = ServiceTestHost.FreePort();
-        await host.InstallDnsAsync(runtime, port);
+        var installed = (await host.InstallDnsAsync(runtime, port)).Service!.Version;
         var endpoint = new IPEndPoint(IPAddress.Loopback, port);
         var applier = Applier(host, healthTimeout: TimeSpan.FromSeconds(3));
         var conf = Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "conf", "knot.conf");
@@ -155,8 +155,9 @@ internal static class DnsApplyScenario
         await host.Manager.StartAsync(ServiceKinds.Dns, CancellationToken.None);
         await ServiceTestHost.EventuallyAsync(async () => (await QueryAsync(endpoint, "www.example.test")).SequenceEqual(["192.0.2.50"]), "v5 answers after start", TimeSpan.FromSeconds(15));
 
-        // An update (re-install) keeps serving the applied zones.
-        await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, runtime, null, "127.0.0.1", port), CancellationToken.None);
+        // An update (re-install) keeps serving the applied zones. The version is named: "newest local image" could be the
+        // bogus 9.9.9 image another test class builds at the same time.
+        await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dns, runtime, installed, "127.0.0.1", port), CancellationToken.None);
         await host.Manager.RestartAsync(ServiceKinds.Dns, CancellationToken.None);
         await ServiceTestHost.EventuallyAsync(async () => (await QueryAsync(endpoint, "www.example.test")).SequenceEqual(["192.0.2.50"]), "v5 answers after a restart", TimeSpan.FromSeconds(15));
     }
