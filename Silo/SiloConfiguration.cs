@@ -2,6 +2,7 @@ using System.Net;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Monitoring;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Grains.Servers.Parts;
 using ManagedServers.Silo.Monitoring;
 using ManagedServers.Silo.Storage;
 using ManagedServers.Silo.Streaming;
@@ -36,7 +37,8 @@ public static class SiloConfiguration
         var rabbit = RabbitMqOptions.From(configuration);
         if (rabbit is null)
         {
-            silo.AddMemoryStreams(StreamNames.IngestProvider);
+            // Implicit subscriptions only, as with RabbitMQ below: no pub/sub rendezvous state per server and namespace.
+            silo.AddMemoryStreams(StreamNames.IngestProvider, stream => stream.ConfigureStreamPubSub(Orleans.Streams.StreamPubSubType.ImplicitOnly));
             silo.Services.AddSingleton<IAgentCommandChannel, NoAgentCommandChannel>();
             return silo;
         }
@@ -94,6 +96,7 @@ public static class SiloConfiguration
         silo.AddMemoryStreams(StreamNames.EventsProvider);
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<IMetricsStore>(sp => new SqlMetricsStore(storage, sp.GetRequiredService<ILogger<SqlMetricsStore>>()));
+        silo.Services.AddServerParts();
 
         // Pull mode: no puller unless the host adds one (Program: Pull.PullSetup.AddAgentPuller, which needs the CA).
         silo.Services.TryAddSingleton<IAgentPuller, NoAgentPuller>();

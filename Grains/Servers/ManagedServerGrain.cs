@@ -5,7 +5,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
-using ManagedServers.Grains.Monitoring;
+using ManagedServers.Grains.Servers.Parts;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -21,24 +21,22 @@ namespace ManagedServers.Grains.Servers;
 [ImplicitStreamSubscription(StreamNames.ResultNamespace)]
 [ImplicitStreamSubscription(StreamNames.MetricsNamespace)]
 [ImplicitStreamSubscription(StreamNames.DnsMetricsNamespace)]
-public sealed partial class ManagedServerGrain(
-    [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
-    [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
-    [PersistentState("dns", GrainNames.Storage)] IPersistentState<ServerDnsState> dnsStore,
-    ILogger<ManagedServerGrain> logger,
-    TimeProvider time,
-    IOptions<ServerGrainOptions> options,
-    IAgentCommandChannel amqpCommands,
-    IMetricsStore metricsStore)
+public sealed partial class ManagedServerGrain
     : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>, IAsyncObserver<CommandResult>
 {
     private const string LivenessReminder = "heartbeat-timeout";
     private static readonly TimeSpan SettingsRefresh = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan CommandPublishTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ConfigureResend = TimeSpan.FromMinutes(5);
-    private readonly ServerGrainOptions _options = options.Value;
-    private readonly HeartbeatTracker _tracker = new(time);
-    private readonly RequestCounter _requests = new(time);
+    private readonly IPersistentState<ManagedServerState> store;
+    private readonly IPersistentState<ServerJobsState> jobsStore;
+    private readonly IPersistentState<ServerDnsState> dnsStore;
+    private readonly ILogger<ManagedServerGrain> logger;
+    private readonly TimeProvider time;
+    private readonly IAgentCommandChannel amqpCommands;
+    private readonly ServerGrainOptions _options;
+    private readonly HeartbeatTracker _tracker;
+    private readonly RequestCounter _requests;
     private readonly Dictionary<string, DateTimeOffset> _deliveredAt = [];
     private readonly Dictionary<string, TaskCompletionSource> _resultWaiters = [];
     private TaskCompletionSource _commandsAvailable = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,6 +48,31 @@ public sealed partial class ManagedServerGrain(
     private DateTimeOffset _settingsFetchedAt;
     private bool _livenessReminderRegistered;
     private (ConfigureArgs Args, DateTimeOffset At)? _configureSent;
+
+    public ManagedServerGrain(
+        [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
+        [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
+        [PersistentState("dns", GrainNames.Storage)] IPersistentState<ServerDnsState> dnsStore,
+        ILogger<ManagedServerGrain> logger,
+        TimeProvider time,
+        IOptions<ServerGrainOptions> options,
+        IAgentCommandChannel amqpCommands,
+        IPersistentStateFactory stateFactory,
+        IEnumerable<ServerPartType> partTypes,
+        IServiceProvider services)
+    {
+        this.store = store;
+        this.jobsStore = jobsStore;
+        this.dnsStore = dnsStore;
+        this.logger = logger;
+        this.time = time;
+        this.amqpCommands = amqpCommands;
+        _options = options.Value;
+        _tracker = new HeartbeatTracker(time);
+        _requests = new RequestCounter(time);
+        _stateFactory = stateFactory;
+        _parts = CreateParts(this, partTypes, services);
+    }
 
     private ManagedServerState S => store.State;
 
@@ -70,7 +93,7 @@ public sealed partial class ManagedServerGrain(
                 SchedulePublishRetry(TimeSpan.Zero); // a silo died between saving and publishing: publish now (agents dedupe by id)
             }
 
-            EnsurePulling(); // pull mode: ManagedServerGrain.Pull.cs
+            await ActivatePartsAsync(cancellationToken);
             await RecoverJobCommandsAsync(); // jobs: ManagedServerGrain.Jobs.cs
             EnsureJobTimer();
         }
@@ -85,11 +108,16 @@ public sealed partial class ManagedServerGrain(
             waiter.TrySetCanceled(CancellationToken.None);
         }
 
-        return DeactivateSavesAsync();
+        return DeactivateSavesAsync(cancellationToken);
     }
 
-    private async Task DeactivateSavesAsync()
+    private async Task DeactivateSavesAsync(CancellationToken cancellationToken)
     {
+        if (S.Exists)
+        {
+            await DeactivatePartsAsync(cancellationToken);
+        }
+
         if (S.Exists && _jobsDirty)
         {
             await SaveJobsAsync();
@@ -124,15 +152,14 @@ public sealed partial class ManagedServerGrain(
         };
         _tracker.Restore(ServerState.Pending, now, null, Guid.Empty, 0);
 
-        // Both reminders now, with the record: a fleet that starts all at once then writes only its
-        // first samples and state transitions, not two reminder rows per server in the same minute.
+        // Reminders now, with the record (the parts register theirs): a fleet that starts all at once then writes only
+        // its first samples and state transitions, not reminder rows per server in the same minute.
         await this.RegisterOrUpdateReminder(LivenessReminder, _options.LivenessReminderPeriod, _options.LivenessReminderPeriod);
-        await this.RegisterOrUpdateReminder(MetricsReminder, _options.MetricsReminderPeriod, _options.MetricsReminderPeriod);
-        S.LivenessReminderRegistered = S.MetricsReminderRegistered = true;
+        S.LivenessReminderRegistered = true;
         _livenessReminderRegistered = true;
         await store.WriteStateAsync();
         await PushToIndexAsync();
-        await OnCommunicationChangedAsync(null);
+        await DefinitionChangedAsync(null);
         LogCreated(logger, Id, definition.Name);
         return Snapshot();
     }
@@ -159,7 +186,7 @@ public sealed partial class ManagedServerGrain(
         };
         await SaveAsync();
         await PushToIndexAsync();
-        await OnCommunicationChangedAsync(current.Communication);
+        await DefinitionChangedAsync(current);
         return Snapshot();
     }
 
@@ -171,6 +198,7 @@ public sealed partial class ManagedServerGrain(
         }
 
         var name = S.Definition!.Name;
+        await DeletePartsAsync();
         await jobsStore.ClearStateAsync();
         jobsStore.State = new ServerJobsState();
         await dnsStore.ClearStateAsync();
@@ -179,18 +207,10 @@ public sealed partial class ManagedServerGrain(
         store.State = new ManagedServerState();
         _livenessTimer?.Dispose();
         _livenessTimer = null;
-        _rollupTimer?.Dispose();
-        _rollupTimer = null;
         _jobTimer?.Dispose();
         _jobTimer = null;
         _bundles.Clear();
-        _ring = null;
-        StopPulling();
         await UnregisterReminderAsync(LivenessReminder);
-        await UnregisterReminderAsync(MetricsReminder);
-        await UnregisterReminderAsync(PullReminder);
-        await metricsStore.DeleteServerAsync(Id);
-        await DeleteDnsMetricsAsync();
         await GrainFactory.GetGrain<IFleetIndexGrain>(FleetIndex.ShardOf(Id)).RemoveAsync(Id);
         _commandsAvailable.TrySetResult();
         LogDeleted(logger, Id, name);
@@ -483,9 +503,8 @@ public sealed partial class ManagedServerGrain(
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) => handleFactory.StreamId.GetNamespace() switch
     {
         StreamNames.ResultNamespace => handleFactory.Create<CommandResult>().ResumeAsync(this),
-        StreamNames.MetricsNamespace => handleFactory.Create<MetricsBatch>().ResumeAsync(this),
-        StreamNames.DnsMetricsNamespace => handleFactory.Create<DnsMetricsBatch>().ResumeAsync(this),
-        _ => handleFactory.Create<Heartbeat>().ResumeAsync(this),
+        StreamNames.HeartbeatNamespace => handleFactory.Create<Heartbeat>().ResumeAsync(this),
+        _ => SubscribePartAsync(handleFactory),
     };
 
     /// <summary>A command result that came through the ingestion stream (AMQP agents).</summary>
@@ -617,13 +636,18 @@ public sealed partial class ManagedServerGrain(
                 await CheckJobsAsync();
                 EnsureJobTimer();
                 break;
-            case MetricsReminder:
-                await ReconcileMetricsAsync();
-                await TrimDnsMetricsAsync();
+            default:
+                await PartReminderAsync(reminderName);
                 break;
-            case PullReminder:
-                await OnPullReminderAsync();
-                break;
+        }
+    }
+
+    private async Task RefreshSettingsAsync()
+    {
+        if (time.GetUtcNow() - _settingsFetchedAt > SettingsRefresh)
+        {
+            _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
+            _settingsFetchedAt = time.GetUtcNow();
         }
     }
 

@@ -54,17 +54,7 @@ public sealed class ManagedServerState
     public long HeartbeatsAccepted { get; set; }
 
     // Id 16 was a stored-samples counter nobody read; the Prometheus counter managedservers.samples.stored has it.
-
-    /// <summary>Time of the newest stored sample.</summary>
-    [Id(17)]
-    public DateTimeOffset? LastSampleAt { get; set; }
-
-    /// <summary>Samples the agent's spool dropped because it was full, as last reported.</summary>
-    [Id(18)]
-    public long SpoolDropped { get; set; }
-
-    [Id(19)]
-    public bool MetricsReminderRegistered { get; set; }
+    // Ids 17-19 (last sample time, spool drops, metrics reminder registered) moved to the telemetry part's own state.
 
     /// <summary>The liveness reminder was registered at creation (servers created before that register it when they first run).</summary>
     [Id(21)]

@@ -37,6 +37,7 @@ public static class StorageSiloBuilderExtensions
         {
             options.Invariant = invariant;
             options.ConnectionString = config.ConnectionString;
+            options.DeleteStateOnClear = true; // a deleted server leaves no state rows (DeleteStorageKey in the scripts)
         }
 
         builder.AddAdoNetGrainStorage(DefaultStorageName, ConfigureGrainStorage);

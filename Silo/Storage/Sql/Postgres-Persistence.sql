@@ -1,7 +1,7 @@
 -- ManagedServers PostgreSQL mode: grain state for Orleans' ADO.NET grain storage provider.
 --
 -- Contract (Orleans 10.4.2 AdoNetGrainStorage): WriteToStorageKey, ReadFromStorageKey and
--- ClearStorageKey (DeleteStorageKey is optional and not provided). Parameters: @GrainIdHash,
+-- ClearStorageKey and DeleteStorageKey (DeleteStateOnClear is true: a cleared state leaves no row). Parameters: @GrainIdHash,
 -- @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString, @GrainIdExtensionString (NULL when the
 -- key has no extension), @ServiceId, @GrainStateVersion (NULL when the grain has no ETag),
 -- @PayloadBinary. Write and clear return exactly one row: the new version, or the grain's own
@@ -93,5 +93,27 @@ INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES ('ClearStorageKey', $query
     SELECT Version AS NewGrainStateVersion FROM cleared
     UNION ALL
     SELECT @GrainStateVersion WHERE NOT EXISTS (SELECT 1 FROM cleared);
+$query$)
+ON CONFLICT (QueryKey) DO UPDATE SET QueryText = excluded.QueryText;
+
+-- Delete (DeleteStateOnClear): removes the row when its Version equals the grain's ETag and returns a version the
+-- grain did not hold (the provider then forgets the ETag, and the next write inserts). A stale activation holding an
+-- older ETag can never re-insert: writes with an ETag only update an existing row.
+INSERT INTO OrleansQuery (QueryKey, QueryText) VALUES ('DeleteStorageKey', $query$
+    WITH deleted AS (
+        DELETE FROM OrleansStorage s
+        WHERE s.ServiceId = @ServiceId
+          AND s.GrainIdN0 = @GrainIdN0
+          AND s.GrainIdN1 = @GrainIdN1
+          AND md5(s.GrainTypeString) = md5(@GrainTypeString)
+          AND md5(s.GrainIdExtensionString) = md5(COALESCE(@GrainIdExtensionString, ''))
+          AND s.GrainTypeString = @GrainTypeString
+          AND s.GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '')
+          AND s.Version = @GrainStateVersion
+        RETURNING s.Version + 1 AS Version
+    )
+    SELECT Version AS NewGrainStateVersion FROM deleted
+    UNION ALL
+    SELECT @GrainStateVersion WHERE NOT EXISTS (SELECT 1 FROM deleted);
 $query$)
 ON CONFLICT (QueryKey) DO UPDATE SET QueryText = excluded.QueryText;

@@ -6,7 +6,8 @@
 --
 -- Provider contract (Orleans 10.4.2):
 --   * it reads QueryKey/QueryText from OrleansQuery for WriteToStorageKey, ReadFromStorageKey and
---     ClearStorageKey (DeleteStorageKey is optional and not provided: DeleteStateOnClear stays false);
+--     ClearStorageKey and DeleteStorageKey (DeleteStateOnClear is true: the provider clears with
+--     DeleteStorageKey, so a cleared state leaves no row);
 --   * parameters: @GrainIdHash, @GrainIdN0, @GrainIdN1, @GrainTypeHash, @GrainTypeString,
 --     @GrainIdExtensionString (NULL for keys without extension), @ServiceId, @GrainStateVersion
 --     (NULL when the grain holds no ETag) and @PayloadBinary (write only);
@@ -91,6 +92,22 @@ INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('ClearStorageK
       AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '''')
       AND Version = @GrainStateVersion
     RETURNING Version AS NewGrainStateVersion;
+
+    SELECT @GrainStateVersion AS NewGrainStateVersion WHERE changes() = 0;
+');
+
+-- Delete (DeleteStateOnClear): removes the row when its Version equals the grain's ETag and returns a version the
+-- grain did not hold (the provider then forgets the ETag, and the next write inserts). A stale activation holding an
+-- older ETag can never re-insert: writes with an ETag only update an existing row.
+INSERT OR REPLACE INTO OrleansQuery (QueryKey, QueryText) VALUES ('DeleteStorageKey', '
+    DELETE FROM OrleansStorage
+    WHERE ServiceId = @ServiceId
+      AND GrainTypeString = @GrainTypeString
+      AND GrainIdN0 = @GrainIdN0
+      AND GrainIdN1 = @GrainIdN1
+      AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '''')
+      AND Version = @GrainStateVersion
+    RETURNING Version + 1 AS NewGrainStateVersion;
 
     SELECT @GrainStateVersion AS NewGrainStateVersion WHERE changes() = 0;
 ');

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Xunit.Abstractions;
 
 namespace ManagedServers.Silo.Tests.E2E;
@@ -21,11 +22,14 @@ public abstract class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLife
 
     protected virtual Task CleanupStorageAsync() => Task.CompletedTask;
 
+    /// <summary>Where the silo's database mentions a string (read from the database itself, not through the API).</summary>
+    protected abstract Task<List<string>> RowsMentioningAsync(string dataDir, string needle);
+
     public async Task InitializeAsync()
     {
         _silo = new SiloProcess(Path.Combine(_dir, "silo"), StorageArgs);
         await _silo.StartAsync();
-        await _silo.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3));
+        await _silo.PutSettingsAsync(new MonitoringSettingsUpdate(HeartbeatIntervalSeconds: 2, HeartbeatMissedLimit: 3, SystemIntervalSeconds: 1));
         await Task.Delay(TimeSpan.FromSeconds(6)); // per-silo settings caches refresh every 5 s
     }
 
@@ -106,7 +110,10 @@ public abstract class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLife
 
         Assert.Equal(certificates, stateDirs.Select(d => File.ReadAllText(Path.Combine(d, "cert.pem"))).ToList());
 
-        // Delete a server: its agent is refused from then on.
+        // Delete a server that has a state, reminders, samples, minute aggregates and events: its agent is refused from
+        // then on, and the database holds nothing of it (state rows, reminders, metric series, index, name claim).
+        await WaitForSamplesAsync(servers[2].Id);
+        Assert.NotEmpty(await RowsMentioningAsync(_silo.DataDir, servers[2].Id));
         using (var delete = await _silo.Http.DeleteAsync($"{_silo.BaseUrl}/api/v1/servers/{servers[2].Id}"))
         {
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
@@ -122,6 +129,33 @@ public abstract class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLife
         Assert.True(await _agents[2].WaitForExitAsync(Patience), "the deleted server's agent kept running:\n" + _agents[2].Output);
         Assert.NotEqual(0, _agents[2].ExitCode);
         Assert.Null(await _silo.GetServerAsync(servers[2].Id));
+        // The fleet index shard writes its state a second after a change (debounced): allow a few seconds.
+        var left = await RowsMentioningAsync(_silo.DataDir, servers[2].Id);
+        for (var wait = Stopwatch.StartNew(); left.Count > 0 && wait.Elapsed < TimeSpan.FromSeconds(15);)
+        {
+            await Task.Delay(500);
+            left = await RowsMentioningAsync(_silo.DataDir, servers[2].Id);
+        }
+
+        Assert.True(left.Count == 0, "the deleted server left rows:\n" + string.Join("\n", left.Distinct()));
+        Assert.NotEmpty(await RowsMentioningAsync(_silo.DataDir, servers[1].Id)); // the scan sees a live server
+    }
+
+    private async Task WaitForSamplesAsync(string id)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (DateTime.UtcNow < deadline)
+        {
+            var raw = await _silo.Http.GetFromJsonAsync<RawSamplesView>($"{_silo.BaseUrl}/api/v1/monitoring/system/raw?server={id}", ContractsJson.WireOptions);
+            if (raw is { Items.Count: > 0 })
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"no samples from {id}");
     }
 
     private Task WaitForStateAsync(string id, string state) => WaitForAsync(id, v => v.State == state, state);
@@ -151,6 +185,8 @@ public abstract class FleetLifecycleTests(ITestOutputHelper output) : IAsyncLife
 public sealed class SqliteFleetLifecycleTests(ITestOutputHelper output) : FleetLifecycleTests(output)
 {
     protected override IDictionary<string, string> StorageArgs { get; } = new Dictionary<string, string>();
+
+    protected override Task<List<string>> RowsMentioningAsync(string dataDir, string needle) => Storage.DatabaseScan.SqliteRowsMentioningAsync(dataDir, needle);
 }
 
 /// <summary>Cluster mode: ADO.NET clustering, storage and reminders on a fresh PostgreSQL database.</summary>
@@ -165,4 +201,7 @@ public sealed class PostgresFleetLifecycleTests(ITestOutputHelper output) : Flee
     };
 
     protected override Task CleanupStorageAsync() => TestPostgres.DropAsync(_database);
+
+    protected override Task<List<string>> RowsMentioningAsync(string dataDir, string needle) =>
+        Storage.DatabaseScan.PostgresRowsMentioningAsync(TestPostgres.ConnectionString(_database), needle);
 }

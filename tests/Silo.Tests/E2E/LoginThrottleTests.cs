@@ -88,11 +88,12 @@ public sealed class LoginThrottleTests() : SiloTestBase("throttle", new Dictiona
             await Task.Delay(TimeSpan.FromSeconds(2.2));
         }
 
-        // Medians: the first pair warms up; PBKDF2 (100,000 rounds) dominates both.
-        known.Sort();
-        unknown.Sort();
-        var ratio = unknown[2] / known[2];
-        Console.WriteLine($"refusal time, median of 4: known user {known[2]:F1} ms, unknown user {unknown[2]:F1} ms, ratio {ratio:F2}");
-        Assert.True(ratio > 0.5, $"an unknown user is refused {1 / ratio:F1}x faster than a known one ({unknown[2]:F1} vs {known[2]:F1} ms)");
+        // Minimums: the work each path does (PBKDF2, 100,000 rounds, dominates both) without the noise of a busy machine,
+        // which only ever adds time (a full test run once measured medians of 142 vs 48 ms while a build ran beside it).
+        var ratio = unknown.Min() / known.Min();
+        Console.WriteLine($"refusal time, fastest of 4: known user {known.Min():F1} ms, unknown user {unknown.Min():F1} ms, ratio {ratio:F2}; medians {Median(known):F1} / {Median(unknown):F1} ms");
+        Assert.True(ratio > 0.5, $"an unknown user is refused {1 / ratio:F1}x faster than a known one ({unknown.Min():F1} vs {known.Min():F1} ms)");
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

@@ -1,14 +1,12 @@
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Monitoring;
-using Orleans.Streams;
 
-namespace ManagedServers.Grains.Servers;
+namespace ManagedServers.Grains.Servers.Parts.Telemetry;
 
 /// <summary>
-/// The server's DNS monitoring data, kept in the metrics store beside the system samples under two series of their own
-/// (<c>{id}#dns</c>, <c>{id}#dnsnames</c>: '#' never occurs in a server id), so raw rows, minute/hour aggregates and
-/// retention reuse the store and its deletion, and a DNS interval never collides with a system sample's time.
+/// DNS intervals, kept beside the system samples under two series of their own (<c>{id}#dns</c>, <c>{id}#dnsnames</c>),
+/// so a DNS interval never collides with a system sample's time.
 /// <list type="bullet">
 /// <item>Counters: one raw row per interval at its start (<c>dns.*</c> values: counter deltas server-wide and per
 /// zone, queries, rps, frames seen/dropped); the minute and hour aggregates the interval touches are recomputed from
@@ -19,29 +17,23 @@ namespace ManagedServers.Grains.Servers;
 /// </list>
 /// Everything is written before the ingest returns (HTTPS 200, AMQP ack), and every write is an idempotent upsert or a
 /// deduplicated append keyed by the interval start, so a silo crash loses nothing accepted and a redelivered batch
-/// changes nothing. Retention: raw rows follow the raw retention, name rows the minute-aggregate retention (the
-/// metrics reminder trims both).
+/// changes nothing. Retention: raw rows follow the raw retention, name rows the minute-aggregate retention.
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerDnsMetricsGrain, IAsyncObserver<DnsMetricsBatch>
+public sealed partial class TelemetryPart
 {
     private const int MaxDnsValues = 5_000;
     private const int MaxTopRows = 2_000;
 
-    private string DnsSeries => Id + "#dns";
-
-    private string DnsNamesSeries => Id + "#dnsnames";
-
     public async Task<DnsIngestResult> IngestDnsAsync(DnsMetricsBatch batch)
     {
-        RequireDefinition();
-        if (batch.ServerId != Id)
+        Host.RequireDefinition();
+        if (batch.ServerId != Host.Id)
         {
-            throw new ArgumentException($"batch for server '{batch.ServerId}' sent to '{Id}'");
+            throw new ArgumentException($"batch for server '{batch.ServerId}' sent to '{Host.Id}'");
         }
 
-        await RefreshSettingsAsync();
-        var now = time.GetUtcNow();
-        if (batch.IntervalStart < now - _settings.AggregateRetention || batch.IntervalStart > now + FutureTolerance || batch.IntervalEnd <= batch.IntervalStart)
+        await Host.RefreshSettingsAsync();
+        if (!InRange(batch.IntervalStart, _time.GetUtcNow()) || batch.IntervalEnd <= batch.IntervalStart)
         {
             return new DnsIngestResult(false, 0);
         }
@@ -60,31 +52,14 @@ public sealed partial class ManagedServerGrain : IServerDnsMetricsGrain, IAsyncO
 
         if (names.Count > 0)
         {
-            await metricsStore.UpsertAggregatesAsync(DnsNamesSeries, [new AggregateBucket(startMs, Resolutions.Minute, 1, names)]);
+            await _dnsNames.UpsertAsync([new AggregateBucket(startMs, Resolutions.Minute, 1, names)]);
         }
 
-        var stored = await metricsStore.AppendRawAsync(DnsSeries, [new StoredSample(startMs, DnsValues(batch))]);
-
-        // Aggregates of the minute and hour the interval falls in, recomputed from the stored rows (idempotent).
-        var minute = Resolutions.BucketOf(startMs, Resolutions.Minute);
-        var minuteRows = await metricsStore.ReadRawAsync(DnsSeries, minute, minute + (Resolutions.Minute * 1000L), MaxRawRead);
-        await metricsStore.UpsertAggregatesAsync(DnsSeries, Rollup.FromSamples(minuteRows, Resolutions.Minute));
-        var hour = Resolutions.BucketOf(startMs, Resolutions.Hour);
-        var minutes = await metricsStore.ReadAggregatesAsync(DnsSeries, Resolutions.Minute, hour, hour + (Resolutions.Hour * 1000L));
-        await metricsStore.UpsertAggregatesAsync(DnsSeries, Rollup.Combine(minutes, Resolutions.Hour));
-
-        if (!S.MetricsReminderRegistered)
-        {
-            await this.RegisterOrUpdateReminder(MetricsReminder, _options.MetricsReminderPeriod, _options.MetricsReminderPeriod);
-            S.MetricsReminderRegistered = true;
-            await SaveAsync();
-        }
-
+        var stored = await _dns.AppendAsync([new StoredSample(startMs, DnsValues(batch))]);
+        await _dns.RollUpAroundAsync(startMs);
+        await EnsureReminderAsync();
         return new DnsIngestResult(stored.Count > 0, names.Count);
     }
-
-    public Task OnNextAsync(DnsMetricsBatch item, StreamSequenceToken? token = null) =>
-        S.Exists && item.ServerId == Id ? IngestDnsAsync(item) : Task.CompletedTask;
 
     /// <summary>The interval's values: counter deltas (server-wide, then per zone while under the bound) and derived figures.</summary>
     internal static Dictionary<string, double> DnsValues(DnsMetricsBatch batch)
@@ -137,28 +112,20 @@ public sealed partial class ManagedServerGrain : IServerDnsMetricsGrain, IAsyncO
 
     public async Task<ImmutableArray<StoredSample>> GetDnsRawAsync(DateTimeOffset from, DateTimeOffset to, int limit)
     {
-        RequireDefinition();
-        var rows = await metricsStore.ReadRawAsync(DnsSeries, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), Math.Clamp(limit, 1, MaxRawRead));
-        return [.. rows];
+        Host.RequireDefinition();
+        return [.. await _dns.RawAsync(from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds(), limit)];
     }
 
     public async Task<ImmutableArray<AggregateBucket>> GetDnsAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds)
     {
-        RequireDefinition();
-        if (stepSeconds < Resolutions.Minute || stepSeconds % Resolutions.Minute != 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(stepSeconds), stepSeconds, "step must be a multiple of 60 seconds");
-        }
-
-        var source = stepSeconds % Resolutions.Hour == 0 ? Resolutions.Hour : Resolutions.Minute;
-        var rows = await metricsStore.ReadAggregatesAsync(DnsSeries, source, Resolutions.BucketOf(from.ToUnixTimeMilliseconds(), stepSeconds), to.ToUnixTimeMilliseconds());
-        return [.. stepSeconds == source ? rows : Rollup.Combine(rows, stepSeconds)];
+        Host.RequireDefinition();
+        return [.. await _dns.AggregatesAsync(from, to, stepSeconds)];
     }
 
     public async Task<ImmutableArray<DnsNameTotal>> GetDnsTopAsync(string? zone, int n, DateTimeOffset from, DateTimeOffset to)
     {
-        RequireDefinition();
-        var rows = await metricsStore.ReadAggregatesAsync(DnsNamesSeries, Resolutions.Minute, from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
+        Host.RequireDefinition();
+        var rows = await _dnsNames.MinutesAsync(from.ToUnixTimeMilliseconds(), to.ToUnixTimeMilliseconds());
         var prefix = zone is null ? null : zone + " ";
         var totals = new Dictionary<string, (double Hits, double Last)>(StringComparer.Ordinal);
         foreach (var row in rows.TakeLast(MaxTopRows))
@@ -184,22 +151,4 @@ public sealed partial class ManagedServerGrain : IServerDnsMetricsGrain, IAsyncO
                 return new DnsNameTotal(t.Key[..space], t.Key[(space + 1)..], (long)t.Value.Hits, DateTimeOffset.FromUnixTimeSeconds((long)t.Value.Last));
             })];
     }
-
-    /// <summary>Retention of the DNS series (from the metrics reminder).</summary>
-    private async Task TrimDnsMetricsAsync()
-    {
-        var now = time.GetUtcNow();
-        var hours = _settings.AggregateRetention;
-        var minutes = _options.MinuteAggregateRetention < hours ? _options.MinuteAggregateRetention : hours;
-        var rawBefore = (now - _settings.RawRetention).ToUnixTimeMilliseconds();
-        await metricsStore.DeleteBeforeAsync(DnsSeries, rawBefore, (now - minutes).ToUnixTimeMilliseconds(), (now - hours).ToUnixTimeMilliseconds());
-        await metricsStore.DeleteBeforeAsync(DnsNamesSeries, rawBefore, (now - minutes).ToUnixTimeMilliseconds(), (now - hours).ToUnixTimeMilliseconds());
-    }
-
-    private async Task DeleteDnsMetricsAsync()
-    {
-        await metricsStore.DeleteServerAsync(DnsSeries);
-        await metricsStore.DeleteServerAsync(DnsNamesSeries);
-    }
-
 }

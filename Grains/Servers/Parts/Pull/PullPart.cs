@@ -1,9 +1,10 @@
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
-using Microsoft.Extensions.DependencyInjection;
+using ManagedServers.Grains.Servers.Parts.Telemetry;
+using Microsoft.Extensions.Options;
 
-namespace ManagedServers.Grains.Servers;
+namespace ManagedServers.Grains.Servers.Parts.Pull;
 
 /// <summary>
 /// Pull mode (communication <c>pull</c>, for servers whose firewall blocks connections to the control plane): the
@@ -19,7 +20,7 @@ namespace ManagedServers.Grains.Servers;
 /// the newest sample time the grain has processed (or, after a reactivation, the newest stored), so the agent forgets
 /// only what is stored. A lost answer or a crash costs a repeat, which the store ignores; never a sample.</item>
 /// <item>Every heartbeat interval the round also pulls a heartbeat, recorded like a pushed one
-/// (<see cref="RecordPulledHeartbeatAsync"/>): a successful pull proves liveness.</item>
+/// (<see cref="TakeHeartbeat"/>, then the liveness path of the grain): a successful pull proves liveness.</item>
 /// <item>At most one round per server at a time. A failed round is logged and retried with backoff (1 s to 1 min);
 /// nothing is thrown out of the timer, and the agent's spool keeps the samples until a pull succeeds.</item>
 /// <item>A reminder (<see cref="ServerGrainOptions.PullReminderPeriod"/>) reactivates the grain, and so its timer,
@@ -27,68 +28,90 @@ namespace ManagedServers.Grains.Servers;
 /// when it is switched away or deleted.</item>
 /// </list>
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerPullGrain
+public sealed partial class PullPart(
+    IServerHost host, IAgentPuller puller, IOptions<ServerGrainOptions> options, TimeProvider time, ILogger<PullPart> logger)
+    : ServerPart(host)
 {
-    private const string PullReminder = "pull";
+    public const string Reminder = "pull";
     private const int PullBatchSize = AgentApi.PullDefaultMax;
 
+    private readonly IAgentPuller _puller = puller;
+    private readonly ServerGrainOptions _options = options.Value;
+    private readonly TimeProvider _time = time;
+    private readonly ILogger<PullPart> _logger = logger;
     private readonly Backoff _pullBackoff = new(TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+    private TelemetryPart? _telemetryPart;
     private IGrainTimer? _pullTimer;
     private TimeSpan _pullPeriod;
     private Task<PullRoundResult>? _pullRound;
     private long _pulledThroughMs;
     private DateTimeOffset _nextPullAt;
     private DateTimeOffset _lastPulledHeartbeatAt;
-    private IAgentPuller? _puller;
     private bool _pullUnavailableLogged;
 
-    private bool UsesPull => S.Exists && S.Definition?.Communication == CommunicationMode.Pull;
+    public override IReadOnlyCollection<string> Reminders { get; } = [Reminder];
 
-    private IAgentPuller Puller => _puller ??= ServiceProvider.GetService<IAgentPuller>() ?? new NoAgentPuller();
+    private bool UsesPull => Host.Definition?.Communication == CommunicationMode.Pull;
 
-    public async Task RecordPulledHeartbeatAsync(Heartbeat heartbeat)
+    private TelemetryPart Telemetry => _telemetryPart ??= Host.Part<TelemetryPart>();
+
+    /// <summary>A heartbeat a pull round fetched: whether the grain should take it like a pushed one.</summary>
+    public bool TakeHeartbeat(Heartbeat heartbeat)
     {
-        if (!S.Exists || heartbeat.ServerId != Id || heartbeat.Sequence < 1 || heartbeat.BootId == Guid.Empty)
+        if (Host.Definition is null || heartbeat.ServerId != Host.Id || heartbeat.Sequence < 1 || heartbeat.BootId == Guid.Empty)
         {
-            return;
+            return false;
         }
 
-        _lastPulledHeartbeatAt = time.GetUtcNow();
-        await OnNextAsync(heartbeat);
+        _lastPulledHeartbeatAt = _time.GetUtcNow();
+        return true;
     }
 
-    /// <summary>Hook: the server was created (<paramref name="before"/> null) or updated; starts or stops pulling.</summary>
-    private async Task OnCommunicationChangedAsync(CommunicationMode? before)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        EnsurePulling();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Created with or switched to pull: the reminder and the timer; switched away: neither.</summary>
+    public override async Task OnDefinitionChangedAsync(ServerDefinition? before)
     {
         if (UsesPull)
         {
-            if (before != CommunicationMode.Pull)
+            if (before?.Communication != CommunicationMode.Pull)
             {
-                await this.RegisterOrUpdateReminder(PullReminder, _options.PullReminderPeriod, _options.PullReminderPeriod);
+                await Host.RegisterReminderAsync(Reminder, _options.PullReminderPeriod);
             }
 
             EnsurePulling();
         }
-        else if (before == CommunicationMode.Pull)
+        else if (before?.Communication == CommunicationMode.Pull)
         {
             StopPulling();
-            await UnregisterReminderAsync(PullReminder);
+            await Host.UnregisterReminderAsync(Reminder);
         }
     }
 
-    /// <summary>Hook: the pull reminder fired (the grain may have just been activated by it).</summary>
-    private async Task OnPullReminderAsync()
+    /// <summary>The pull reminder fired (the grain may have just been activated by it).</summary>
+    public override async Task OnReminderAsync(string name)
     {
         if (!UsesPull)
         {
-            await UnregisterReminderAsync(PullReminder);
+            await Host.UnregisterReminderAsync(Reminder);
             return;
         }
 
         EnsurePulling();
     }
 
-    /// <summary>Hook (activation, changes, reminder): a pull server has its timer, at the current period.</summary>
+    /// <summary>No more pulls; a round in flight finishes on its own. The shell unregisters the reminder.</summary>
+    public override Task OnDeleteAsync()
+    {
+        StopPulling();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A pull server has its timer, at the current period.</summary>
     private void EnsurePulling()
     {
         if (!UsesPull)
@@ -100,9 +123,8 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
         if (_pullTimer is null)
         {
             _pullPeriod = period;
-            _pullTimer = this.RegisterGrainTimer(
-                static (grain, _) => grain.PullTickAsync(),
-                this,
+            _pullTimer = Host.RegisterTimer(
+                _ => PullTickAsync(),
                 new GrainTimerCreationOptions { DueTime = TimeSpan.Zero, Period = period, Interleave = false, KeepAlive = true });
         }
         else if (period != _pullPeriod)
@@ -112,7 +134,6 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
         }
     }
 
-    /// <summary>Hook (deletion, switch away): no more pulls; a round in flight finishes on its own.</summary>
     private void StopPulling()
     {
         _pullTimer?.Dispose();
@@ -123,10 +144,10 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
     /// <summary>The system interval while system monitoring is on, but at least one pull per heartbeat interval.</summary>
     private TimeSpan PullPeriod()
     {
-        var seconds = _settings.HeartbeatIntervalSeconds;
-        if (_settings.SystemMonitoring && _settings.SystemIntervalSeconds < seconds)
+        var seconds = Host.Settings.HeartbeatIntervalSeconds;
+        if (Host.Settings.SystemMonitoring && Host.Settings.SystemIntervalSeconds < seconds)
         {
-            seconds = _settings.SystemIntervalSeconds;
+            seconds = Host.Settings.SystemIntervalSeconds;
         }
 
         return TimeSpan.FromSeconds(Math.Max(1, seconds));
@@ -140,7 +161,7 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
             return;
         }
 
-        await RefreshSettingsAsync();
+        await Host.RefreshSettingsAsync();
         EnsurePulling(); // follows a new interval
         if (_pullRound is { } round)
         {
@@ -153,36 +174,36 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
             FinishPullRound(await round);
         }
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         if (now < _nextPullAt)
         {
             return;
         }
 
-        var puller = Puller;
+        var puller = _puller;
         if (!puller.Available)
         {
             if (!_pullUnavailableLogged)
             {
-                LogPullUnavailable(logger, Id);
+                LogPullUnavailable(_logger, Host.Id);
                 _pullUnavailableLogged = true;
             }
 
             return;
         }
 
-        var definition = S.Definition!;
-        var target = new PullTarget(Id, definition.Address, definition.PullPort);
+        var definition = Host.Definition!;
+        var target = new PullTarget(Host.Id, definition.Address, definition.PullPort);
         if (string.IsNullOrWhiteSpace(target.Address))
         {
             FinishPullRound(new PullRoundResult(0, 0, "the server has no address to pull from; set its address"));
             return;
         }
 
-        var ack = Math.Max(_pulledThroughMs, S.LastSampleAt?.ToUnixTimeMilliseconds() ?? 0);
-        var heartbeat = now - _lastPulledHeartbeatAt >= TimeSpan.FromSeconds(_settings.HeartbeatIntervalSeconds);
-        var grains = GrainFactory;
-        var knownDropped = S.SpoolDropped;
+        var ack = Math.Max(_pulledThroughMs, Telemetry.LastSampleAt?.ToUnixTimeMilliseconds() ?? 0);
+        var heartbeat = now - _lastPulledHeartbeatAt >= TimeSpan.FromSeconds(Host.Settings.HeartbeatIntervalSeconds);
+        var grains = Host.GrainFactory;
+        var knownDropped = Telemetry.SpoolDropped;
         var batches = Math.Max(1, _options.PullBatchesPerTick);
 
         // Off the grain's turn: the timer returns at once, the round calls the grain like any client would.
@@ -196,7 +217,7 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
         {
             if (_pullBackoff.Failures > 0)
             {
-                LogPullRecovered(logger, Id, _pullBackoff.Failures);
+                LogPullRecovered(_logger, Host.Id, _pullBackoff.Failures);
             }
 
             _pullBackoff.Reset();
@@ -205,8 +226,8 @@ public sealed partial class ManagedServerGrain : IServerPullGrain
         }
 
         var delay = _pullBackoff.Next();
-        _nextPullAt = time.GetUtcNow() + delay;
-        LogPullFailed(logger, Id, _pullBackoff.Failures, result.Error, delay.TotalSeconds);
+        _nextPullAt = _time.GetUtcNow() + delay;
+        LogPullFailed(_logger, Host.Id, _pullBackoff.Failures, result.Error, delay.TotalSeconds);
     }
 
     /// <summary>One pull round, run off the grain's turn; never throws.</summary>

@@ -1,0 +1,140 @@
+using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Monitoring;
+using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Servers.Parts;
+using ManagedServers.Grains.Servers.Parts.Pull;
+using ManagedServers.Grains.Servers.Parts.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Streams.Core;
+
+namespace ManagedServers.Grains.Servers;
+
+/// <summary>
+/// The shell's side of its parts (<see cref="IServerPart"/>): it creates them with the activation, calls each at every
+/// step of the grain's life, routes reminders and stream namespaces to the part that names them, and offers them
+/// <see cref="IServerHost"/>. The grain interfaces a part serves are forwarded here in one line each (a grain class
+/// must implement its interfaces).
+/// </summary>
+public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain
+{
+    private readonly IPersistentStateFactory _stateFactory;
+    private readonly IServerPart[] _parts;
+    private readonly Dictionary<string, IServerPart> _reminderParts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IServerPart> _streamParts = new(StringComparer.Ordinal);
+    private TelemetryPart? _telemetry;
+    private PullPart? _pull;
+
+    string IServerHost.Id => Id;
+
+    IGrainFactory IServerHost.GrainFactory => GrainFactory;
+
+    ServerDefinition? IServerHost.Definition => S.Exists ? S.Definition : null;
+
+    MonitoringSettings IServerHost.Settings => _settings;
+
+    private TelemetryPart Telemetry => _telemetry ??= Part<TelemetryPart>();
+
+    private PullPart PullPart => _pull ??= Part<PullPart>();
+
+    /// <summary>Creates the registered parts (in registration order) and indexes their reminders and stream namespaces.</summary>
+    private static IServerPart[] CreateParts(ManagedServerGrain grain, IEnumerable<ServerPartType> types, IServiceProvider services)
+    {
+        var parts = types.Select(t => (IServerPart)ActivatorUtilities.CreateInstance(services, t.Type, grain)).ToArray();
+        foreach (var part in parts)
+        {
+            foreach (var name in part.Reminders)
+            {
+                grain._reminderParts.Add(name, part); // two parts claiming one name fail every activation, visibly
+            }
+
+            foreach (var ns in part.StreamNamespaces)
+            {
+                grain._streamParts.Add(ns, part);
+            }
+        }
+
+        return parts;
+    }
+
+    ServerDefinition IServerHost.RequireDefinition() => RequireDefinition();
+
+    Task IServerHost.RefreshSettingsAsync() => RefreshSettingsAsync();
+
+    IPersistentState<T> IServerHost.State<T>(string name) =>
+        _stateFactory.Create<T>(GrainContext, new PartStateConfiguration(name, GrainNames.Storage));
+
+    IGrainTimer IServerHost.RegisterTimer(Func<CancellationToken, Task> callback, GrainTimerCreationOptions options) =>
+        this.RegisterGrainTimer(callback, options);
+
+    Task IServerHost.RegisterReminderAsync(string name, TimeSpan period) => this.RegisterOrUpdateReminder(name, period, period);
+
+    Task IServerHost.UnregisterReminderAsync(string name) => UnregisterReminderAsync(name);
+
+    T IServerHost.Part<T>() => Part<T>();
+
+    private T Part<T>()
+        where T : class, IServerPart =>
+        _parts.OfType<T>().FirstOrDefault()
+        ?? throw new InvalidOperationException($"the server grain has no {typeof(T).Name}: register it with AddServerPart (AddServerParts registers the built-in ones)");
+
+    private async Task ActivatePartsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var part in _parts)
+        {
+            await part.OnActivateAsync(cancellationToken);
+        }
+    }
+
+    private async Task DeactivatePartsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var part in _parts)
+        {
+            await part.OnDeactivateAsync(cancellationToken);
+        }
+    }
+
+    private async Task DefinitionChangedAsync(ServerDefinition? before)
+    {
+        foreach (var part in _parts)
+        {
+            await part.OnDefinitionChangedAsync(before);
+        }
+    }
+
+    /// <summary>Each part deletes what it holds, then its reminders go.</summary>
+    private async Task DeletePartsAsync()
+    {
+        foreach (var part in _parts)
+        {
+            await part.OnDeleteAsync();
+            foreach (var name in part.Reminders)
+            {
+                await UnregisterReminderAsync(name);
+            }
+        }
+    }
+
+    private Task PartReminderAsync(string name) =>
+        _reminderParts.TryGetValue(name, out var part) ? part.OnReminderAsync(name) : UnregisterReminderAsync(name); // a reminder nothing owns any more
+
+    private Task SubscribePartAsync(IStreamSubscriptionHandleFactory handles) =>
+        _streamParts.TryGetValue(handles.StreamId.GetNamespace() ?? string.Empty, out var part) ? part.OnSubscribedAsync(handles) : Task.CompletedTask;
+
+    public Task<MetricsIngestResult> IngestAsync(MetricsBatch batch) => Telemetry.IngestAsync(batch);
+
+    public Task<ImmutableArray<StoredSample>> GetRawAsync(DateTimeOffset from, DateTimeOffset to, MetricFilter filter, int limit) => Telemetry.GetRawAsync(from, to, filter, limit);
+
+    public Task<ImmutableArray<AggregateBucket>> GetAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds, MetricFilter filter) => Telemetry.GetAggregatesAsync(from, to, stepSeconds, filter);
+
+    public Task<DnsIngestResult> IngestDnsAsync(DnsMetricsBatch batch) => Telemetry.IngestDnsAsync(batch);
+
+    public Task<ImmutableArray<StoredSample>> GetDnsRawAsync(DateTimeOffset from, DateTimeOffset to, int limit) => Telemetry.GetDnsRawAsync(from, to, limit);
+
+    public Task<ImmutableArray<AggregateBucket>> GetDnsAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds) => Telemetry.GetDnsAggregatesAsync(from, to, stepSeconds);
+
+    public Task<ImmutableArray<DnsNameTotal>> GetDnsTopAsync(string? zone, int n, DateTimeOffset from, DateTimeOffset to) => Telemetry.GetDnsTopAsync(zone, n, from, to);
+
+    public Task RecordPulledHeartbeatAsync(Heartbeat heartbeat) => PullPart.TakeHeartbeat(heartbeat) ? OnNextAsync(heartbeat) : Task.CompletedTask;
+
+    private sealed record PartStateConfiguration(string StateName, string StorageName) : IPersistentStateConfiguration;
+}
