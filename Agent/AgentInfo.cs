@@ -69,7 +69,7 @@ internal sealed class AgentInfo
     }
 
     /// <summary>A heartbeat of this process, whichever transport carries it, with the settings in force.</summary>
-    public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(Running.AgentRuntimeSettings settings, long sequence, bool stopping) => new(
+    public ManagedServers.Contracts.Agent.Heartbeat NewHeartbeat(Hosting.AgentRuntimeSettings settings, long sequence, bool stopping) => new(
         settings.ServerId,
         Guid.NewGuid(),
         BootId,

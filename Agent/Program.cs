@@ -1,3 +1,3 @@
-using ManagedServers.Agent.Cli;
+using ManagedServers.Agent.Startup;
 
 return await AgentProgram.MainAsync(args, Console.Out, Console.Error);

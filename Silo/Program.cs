@@ -2,6 +2,7 @@ using ManagedServers.Api;
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Shared.Security;
 using ManagedServers.Silo;
 using ManagedServers.Silo.Pull;
 using ManagedServers.Silo.Telemetry;
@@ -31,7 +32,7 @@ var storage = SiloConfiguration.StorageFrom(builder.Configuration);
 // A malformed Secrets:Key stops the silo now rather than at the first secret it reads.
 if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
 {
-    _ = ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(secretKey, string.Empty);
+    _ = ManagedServers.Shared.Security.SecretBox.Load(secretKey, string.Empty);
 }
 
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());

@@ -3,6 +3,7 @@ using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Monitoring;
 using ManagedServers.Grains.Servers;
 using ManagedServers.Grains.Servers.Parts;
+using ManagedServers.Shared.Security;
 using ManagedServers.Silo.Monitoring;
 using ManagedServers.Silo.Storage;
 using ManagedServers.Silo.Streaming;
@@ -103,7 +104,7 @@ public static class SiloConfiguration
         silo.Services.TryAddSingleton<IAgentBrokerUsers, NoAgentBrokerUsers>(); // the API host adds the RabbitMQ one
 
         // Secrets the control plane reads back (the RabbitMQ password). Clusters must set Secrets:Key on every silo.
-        silo.Services.AddSingleton(_ => ManagedServers.Grains.Interfaces.Identity.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));
+        silo.Services.AddSingleton(_ => ManagedServers.Shared.Security.SecretBox.Load(configuration["Secrets:Key"], configuration["DataDir"] ?? ".data"));
         silo.Services.Configure<ServerGrainOptions>(configuration.GetSection("ServerGrain"));
         if (configuration.GetValue<TimeSpan?>("Orleans:MinimumReminderPeriod") is { } minimum)
         {

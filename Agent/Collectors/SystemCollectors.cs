@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Collectors;
 

@@ -1,5 +1,4 @@
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Commands;
 

@@ -1,8 +1,7 @@
 using System.Text.Json;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Commands;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.Http;
-using ManagedServers.Agent.Running;
 using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.Diagnostics;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Diagnostics;
 

@@ -1,9 +1,7 @@
 using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Diagnostics;
 
@@ -12,8 +10,8 @@ internal static class DiagnosticsServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the checks, <see cref="DiagnosticsRunner"/>, <see cref="DebugBundleBuilder"/>, the two command handlers and
-    /// the rolling log file <c>STATE_DIR/logs/agent.log</c>. Expects <see cref="Http.AgentConnection"/>, <see cref="Running.AgentRuntimeSettings"/>,
-    /// <see cref="Running.RenewalSchedule"/> and <see cref="TimeProvider"/>; registers an empty
+    /// the rolling log file <c>STATE_DIR/logs/agent.log</c>. Expects <see cref="Http.AgentConnection"/>, <see cref="Hosting.AgentRuntimeSettings"/>,
+    /// <see cref="Hosting.RenewalSchedule"/> and <see cref="TimeProvider"/>; registers an empty
     /// <see cref="IServiceInventory"/> unless one is registered.
     /// </summary>
     public static IServiceCollection AddDiagnostics(this IServiceCollection services, StateDirectory state)
@@ -22,7 +20,7 @@ internal static class DiagnosticsServiceCollectionExtensions
 
         services.TryAddSingleton<IServiceInventory, EmptyServiceInventory>();
         services.AddSingleton<ControlPlaneProbe>();
-        services.AddSingleton<IDiagnosticCheckSource>(sp => new ServiceChecks(sp.GetRequiredService<IServiceInventory>(), sp.GetRequiredService<Running.AgentRuntimeSettings>().ServerId));
+        services.AddSingleton<IDiagnosticCheckSource>(sp => new ServiceChecks(sp.GetRequiredService<IServiceInventory>(), sp.GetRequiredService<Hosting.AgentRuntimeSettings>().ServerId));
         services.AddSingleton<IDiagnosticCheck>(_ => new DiskSpaceCheck("/", "/"));
         services.AddSingleton<IDiagnosticCheck>(_ => new DiskSpaceCheck("state directory", state.Path));
         services.AddSingleton<IDiagnosticCheck, ControlPlaneCheck>();

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Threading.Channels;
 using ManagedServers.Agent.State;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Diagnostics;
 

@@ -10,7 +10,6 @@ using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Dns;
 

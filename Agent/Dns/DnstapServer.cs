@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Dns;
 

@@ -1,4 +1,4 @@
-using ManagedServers.Agent.Cli;
+using ManagedServers.Agent.Startup;
 using ManagedServers.Agent.State;
 
 namespace ManagedServers.Agent.Enrollment;

@@ -1,6 +1,6 @@
 using System.Text.Json;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.Http;
-using ManagedServers.Agent.Running;
 using ManagedServers.Agent.Transport;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;

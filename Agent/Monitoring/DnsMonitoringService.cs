@@ -1,10 +1,9 @@
 using System.Threading.Channels;
 using ManagedServers.Agent.Dns;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.Services;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Monitoring;

@@ -1,9 +1,8 @@
 using System.Threading.Channels;
 using ManagedServers.Agent.Collectors;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Monitoring;

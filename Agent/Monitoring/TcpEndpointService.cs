@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Hosting;
 
 namespace ManagedServers.Agent.Monitoring;
 

@@ -5,7 +5,6 @@ using System.Text.Json.Serialization;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Runtime;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Agent.Services;
 

@@ -1,11 +1,10 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using ManagedServers.Agent.Commands;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using ManagedServers.Shared.Security;
 
 namespace ManagedServers.Api.Auth;
 
@@ -68,7 +69,7 @@ public static class Secrets
         return true;
     }
 
-    public static string Sha256Hex(string value) => Grains.Interfaces.Identity.SecretHash.Sha256Hex(value);
+    public static string Sha256Hex(string value) => SecretHash.Sha256Hex(value);
 
     public static string RandomPassword() => Base64Url(RandomNumberGenerator.GetBytes(18));
 

@@ -1,5 +1,6 @@
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Shared.Security;
 using RabbitMQ.Client;
 
 namespace ManagedServers.Api.Broker;

@@ -5,7 +5,7 @@ using ManagedServers.Api.Pki;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
-using ManagedServers.Grains.Interfaces.Telemetry;
+using ManagedServers.Shared.Telemetry;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Configuration;
 using Orleans.Runtime;

@@ -3,7 +3,7 @@ using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
-using ManagedServers.Grains.Interfaces.Telemetry;
+using ManagedServers.Shared.Telemetry;
 
 namespace ManagedServers.Api.Endpoints;
 

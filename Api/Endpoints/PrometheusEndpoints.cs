@@ -1,6 +1,7 @@
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Grains.Interfaces.Fleet;
+using ManagedServers.Shared.Fleet;
 
 namespace ManagedServers.Api.Endpoints;
 

@@ -10,6 +10,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Shared.Fleet;
 using Microsoft.Extensions.Configuration;
 
 namespace ManagedServers.Api.Endpoints;

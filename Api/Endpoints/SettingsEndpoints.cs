@@ -6,6 +6,7 @@ using ManagedServers.Api.Pki;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Shared.Security;
 
 namespace ManagedServers.Api.Endpoints;
 

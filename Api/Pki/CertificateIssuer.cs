@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Security;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Shared.Security;
 
 namespace ManagedServers.Api.Pki;
 

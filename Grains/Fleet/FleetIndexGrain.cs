@@ -1,5 +1,6 @@
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Shared.Fleet;
 
 namespace ManagedServers.Grains.Fleet;
 

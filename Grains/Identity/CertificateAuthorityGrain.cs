@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Shared.Security;
 using Microsoft.Extensions.Logging;
 
 namespace ManagedServers.Grains.Identity;

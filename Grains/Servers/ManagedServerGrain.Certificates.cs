@@ -37,9 +37,9 @@ public sealed partial class ManagedServerGrain
         if (renewedFrom is null)
         {
             // Enrolment: a new identity. Whoever holds an earlier certificate (a copy, an old install) is out.
-            Supersede(S.Certificates.Select(c => c.Serial));
-            S.Certificates.Clear();
-            S.Certificates.Add(entry);
+            Supersede(Record.Certificates.Select(c => c.Serial));
+            Record.Certificates.Clear();
+            Record.Certificates.Add(entry);
             AddEvent(ServerEventKinds.Enrolled, "info", $"agent enrolled; certificate {Short(certificate.Serial)} valid until {certificate.NotAfter:u}");
         }
         else
@@ -50,10 +50,10 @@ public sealed partial class ManagedServerGrain
             }
 
             // An earlier renewal whose answer was lost was never used: the new one replaces it.
-            Supersede(S.Certificates.Where(c => c.Renewing).Select(c => c.Serial));
-            S.Certificates.RemoveAll(c => c.Renewing || c.NotAfter < now || c.RetiringUntil < now);
+            Supersede(Record.Certificates.Where(c => c.Renewing).Select(c => c.Serial));
+            Record.Certificates.RemoveAll(c => c.Renewing || c.NotAfter < now || c.RetiringUntil < now);
             entry.Renewing = true;
-            S.Certificates.Add(entry);
+            Record.Certificates.Add(entry);
         }
 
         await SaveAsync();
@@ -62,7 +62,7 @@ public sealed partial class ManagedServerGrain
 
     public Task<AgentAuthorization> AuthorizeAgentAsync(string certificateSerial)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return Task.FromResult(AgentAuthorization.NoServer);
         }
@@ -71,7 +71,7 @@ public sealed partial class ManagedServerGrain
         var found = Find(certificateSerial);
         if (found is null || found.NotAfter <= now || found.RetiringUntil <= now)
         {
-            return Task.FromResult(S.SupersededSerials.Contains(certificateSerial, StringComparer.OrdinalIgnoreCase)
+            return Task.FromResult(Record.SupersededSerials.Contains(certificateSerial, StringComparer.OrdinalIgnoreCase)
                 ? AgentAuthorization.Superseded
                 : AgentAuthorization.Unknown);
         }
@@ -82,16 +82,16 @@ public sealed partial class ManagedServerGrain
 
     public async Task PromoteCertificateAsync(string certificateSerial)
     {
-        if (!S.Exists || Find(certificateSerial) is not { Renewing: true } renewed)
+        if (!Record.Exists || Find(certificateSerial) is not { Renewing: true } renewed)
         {
             return; // already promoted by a concurrent request, or revoked meanwhile
         }
 
         // The replaced certificate is superseded, with a short grace for requests already on their way.
         var now = time.GetUtcNow();
-        Supersede(S.Certificates.Where(c => c != renewed).Select(c => c.Serial));
-        S.Certificates.RemoveAll(c => c != renewed && (c.Renewing || c.RetiringUntil is not null || c.NotAfter < now));
-        foreach (var replaced in S.Certificates.Where(c => c != renewed))
+        Supersede(Record.Certificates.Where(c => c != renewed).Select(c => c.Serial));
+        Record.Certificates.RemoveAll(c => c != renewed && (c.Renewing || c.RetiringUntil is not null || c.NotAfter < now));
+        foreach (var replaced in Record.Certificates.Where(c => c != renewed))
         {
             replaced.RetiringUntil = now + RenewalGrace;
         }
@@ -104,7 +104,7 @@ public sealed partial class ManagedServerGrain
 
     public async Task ReportRefusedCertificateAsync(string certificateSerial, string? remoteAddress)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             return;
         }
@@ -121,7 +121,7 @@ public sealed partial class ManagedServerGrain
         }
 
         _refusalReported[certificateSerial] = now;
-        var superseded = S.SupersededSerials.Contains(certificateSerial, StringComparer.OrdinalIgnoreCase);
+        var superseded = Record.SupersededSerials.Contains(certificateSerial, StringComparer.OrdinalIgnoreCase);
         var from = string.IsNullOrEmpty(remoteAddress) ? string.Empty : $" from {remoteAddress}";
         var message = superseded
             ? $"possible cloned agent: certificate {Short(certificateSerial)}, replaced or revoked, was presented{from} and refused. If this server's agent is the one refused, re-enrol it; otherwise find the copy"
@@ -136,9 +136,9 @@ public sealed partial class ManagedServerGrain
         var requestedBy = Caller.Current;
         RequireDefinition();
         var now = time.GetUtcNow();
-        var live = S.Certificates.Count(c => c.NotAfter > now && !(c.RetiringUntil <= now));
-        Supersede(S.Certificates.Select(c => c.Serial));
-        S.Certificates.Clear();
+        var live = Record.Certificates.Count(c => c.NotAfter > now && !(c.RetiringUntil <= now));
+        Supersede(Record.Certificates.Select(c => c.Serial));
+        Record.Certificates.Clear();
         AddEvent(ServerEventKinds.CertificateRevoked, "warning", $"{live} agent certificate(s) revoked by {requestedBy}; the agent must enrol again with a new setup bundle");
         await SaveAsync();
         await PushToIndexAsync();
@@ -147,33 +147,33 @@ public sealed partial class ManagedServerGrain
     }
 
     public Task<ImmutableArray<ServerEvent>> GetEventsAsync() =>
-        Task.FromResult(S.Exists ? [.. S.Events] : ImmutableArray<ServerEvent>.Empty);
+        Task.FromResult(Record.Exists ? [.. Record.Events] : ImmutableArray<ServerEvent>.Empty);
 
-    private IssuedCertificate? CurrentCertificate() => S.Certificates.LastOrDefault(c => c is { Renewing: false, RetiringUntil: null });
+    private IssuedCertificate? CurrentCertificate() => Record.Certificates.LastOrDefault(c => c is { Renewing: false, RetiringUntil: null });
 
     private IssuedCertificate? Find(string serial) =>
-        S.Certificates.Find(c => string.Equals(c.Serial, serial, StringComparison.OrdinalIgnoreCase));
+        Record.Certificates.Find(c => string.Equals(c.Serial, serial, StringComparison.OrdinalIgnoreCase));
 
     private void Supersede(IEnumerable<string> serials)
     {
         foreach (var serial in serials.ToList())
         {
-            S.SupersededSerials.Remove(serial);
-            S.SupersededSerials.Add(serial);
+            Record.SupersededSerials.Remove(serial);
+            Record.SupersededSerials.Add(serial);
         }
 
-        if (S.SupersededSerials.Count > MaxSupersededSerials)
+        if (Record.SupersededSerials.Count > MaxSupersededSerials)
         {
-            S.SupersededSerials.RemoveRange(0, S.SupersededSerials.Count - MaxSupersededSerials);
+            Record.SupersededSerials.RemoveRange(0, Record.SupersededSerials.Count - MaxSupersededSerials);
         }
     }
 
     private void AddEvent(string kind, string severity, string message)
     {
-        S.Events.Add(new ServerEvent(time.GetUtcNow(), kind, severity, message));
-        if (S.Events.Count > MaxEvents)
+        Record.Events.Add(new ServerEvent(time.GetUtcNow(), kind, severity, message));
+        if (Record.Events.Count > MaxEvents)
         {
-            S.Events.RemoveRange(0, S.Events.Count - MaxEvents);
+            Record.Events.RemoveRange(0, Record.Events.Count - MaxEvents);
         }
     }
 

@@ -30,7 +30,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     /// <summary>Configuration versions kept.</summary>
     internal const int VersionHistory = 50;
 
-    private ServerDnsState D => dnsStore.State;
+    private ServerDnsState DnsConfig => dnsStore.State;
 
     private async Task SaveDnsAsync() => await dnsStore.WriteStateAsync();
 
@@ -51,9 +51,9 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             throw ZonesNotFound(missing);
         }
 
-        if (!names.SequenceEqual(D.Zones))
+        if (!names.SequenceEqual(DnsConfig.Zones))
         {
-            D.Zones = names;
+            DnsConfig.Zones = names;
             await SaveDnsAsync();
             LogZonesAssigned(logger, Id, names.Count);
         }
@@ -69,17 +69,17 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             throw ZonesNotFound([zone]);
         }
 
-        var at = D.Zones.BinarySearch(zone, StringComparer.Ordinal);
-        if (at < 0 && D.Zones.Count >= ServerDnsLimits.MaxZones)
+        var at = DnsConfig.Zones.BinarySearch(zone, StringComparer.Ordinal);
+        if (at < 0 && DnsConfig.Zones.Count >= ServerDnsLimits.MaxZones)
         {
-            throw new ConflictException($"server '{RequireDefinition().Name}' has {D.Zones.Count} zones assigned: at most {ServerDnsLimits.MaxZones} per server");
+            throw new ConflictException($"server '{RequireDefinition().Name}' has {DnsConfig.Zones.Count} zones assigned: at most {ServerDnsLimits.MaxZones} per server");
         }
 
         if (at < 0)
         {
-            D.Zones.Insert(~at, zone);
+            DnsConfig.Zones.Insert(~at, zone);
             await SaveDnsAsync();
-            LogZoneAssigned(logger, Id, zone, D.Zones.Count);
+            LogZoneAssigned(logger, Id, zone, DnsConfig.Zones.Count);
         }
 
         return await SnapshotDnsAsync();
@@ -88,10 +88,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     public async Task<ServerDnsSnapshot> UnassignZoneAsync(string zone)
     {
         RequireDnsServer();
-        if (D.Zones.Remove(zone))
+        if (DnsConfig.Zones.Remove(zone))
         {
             await SaveDnsAsync();
-            LogZoneUnassigned(logger, Id, zone, D.Zones.Count);
+            LogZoneUnassigned(logger, Id, zone, DnsConfig.Zones.Count);
         }
         else if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
         {
@@ -114,33 +114,33 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     private static NotFoundException ZonesNotFound(List<string> missing) =>
         new($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
 
-    public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(S.Exists && D.Zones.Contains(zone));
+    public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(Record.Exists && DnsConfig.Zones.Contains(zone));
 
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync()
     {
         RequireDefinition();
-        return Task.FromResult(D.Versions.AsEnumerable().Reverse().Select(ToSummary).ToImmutableArray());
+        return Task.FromResult(DnsConfig.Versions.AsEnumerable().Reverse().Select(ToSummary).ToImmutableArray());
     }
 
     public Task<DnsConfigVersion?> GetConfigVersionAsync(int number)
     {
         RequireDefinition();
-        return Task.FromResult(D.Versions.Find(v => v.Number == number) is { } v
+        return Task.FromResult(DnsConfig.Versions.Find(v => v.Number == number) is { } v
             ? new DnsConfigVersion(ToSummary(v), [.. v.Listen], [.. v.Zones.Select(z => new ServerZone(z.Name, z.Serial, z.Serial, z.At))], v.KnotConf)
             : null);
     }
 
-    private DnsConfigVersionSummary ToSummary(DnsVersionEntry v) => new(v.Number, v.AppliedAt, v.JobId, v.Zones.Count, v.Sha256, v.Number == D.LiveVersion);
+    private DnsConfigVersionSummary ToSummary(DnsVersionEntry v) => new(v.Number, v.AppliedAt, v.JobId, v.Zones.Count, v.Sha256, v.Number == DnsConfig.LiveVersion);
 
     private async Task<ServerDnsSnapshot> SnapshotDnsAsync(Dictionary<string, long?>? serials = null)
     {
-        serials ??= await CurrentSerialsAsync(D.Zones);
-        var zones = D.Zones.Select(name =>
+        serials ??= await CurrentSerialsAsync(DnsConfig.Zones);
+        var zones = DnsConfig.Zones.Select(name =>
         {
-            var applied = D.Applied.GetValueOrDefault(name);
+            var applied = DnsConfig.Applied.GetValueOrDefault(name);
             return new ServerZone(name, serials.GetValueOrDefault(name), applied?.Serial, applied?.At);
         });
-        return new ServerDnsSnapshot(Id, [.. zones], [.. D.Listen], D.LiveVersion);
+        return new ServerDnsSnapshot(Id, [.. zones], [.. DnsConfig.Listen], DnsConfig.LiveVersion);
     }
 
     private async Task<Dictionary<string, long?>> CurrentSerialsAsync(IEnumerable<string> zones)
@@ -158,7 +158,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers take DNS configuration and zones") { Field = "kind" };
         }
 
-        if (!S.Services.Exists(s => s.Kind == ServiceKinds.Dns))
+        if (!Record.Services.Exists(s => s.Kind == ServiceKinds.Dns))
         {
             throw new ConflictException($"server '{definition.Name}' runs no dns service: add it first (POST /api/v1/servers/{Id}/services {{\"kind\":\"dns\"}})");
         }
@@ -178,13 +178,13 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     /// </summary>
     private IReadOnlyList<string>? ListenChangeOf(JobRequest request)
     {
-        if (request.Service != ServiceKinds.Dns || RequestedListen(request) is not { } requested || S.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
+        if (request.Service != ServiceKinds.Dns || RequestedListen(request) is not { } requested || Record.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
         {
             return null;
         }
 
         // What is live: the agent's report, else what the control plane last made live.
-        var live = service.Listen ?? (D.Listen.Count > 0 ? DnsListen.Display(D.Listen) : null);
+        var live = service.Listen ?? (DnsConfig.Listen.Count > 0 ? DnsListen.Display(DnsConfig.Listen) : null);
         if (live == DnsListen.Display(requested))
         {
             return null;
@@ -207,17 +207,17 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     {
         if (listenChange is not null)
         {
-            var live = D.Applied.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => new DnsZoneSpec(z.Key, z.Value.Serial)).ToList();
+            var live = DnsConfig.Applied.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => new DnsZoneSpec(z.Key, z.Value.Serial)).ToList();
             var change = await DnsApplyArgsAsync([.. listenChange], live, []);
-            var from = S.Services.Find(s => s.Kind == ServiceKinds.Dns)?.Listen ?? DnsListen.Display(D.Listen);
+            var from = Record.Services.Find(s => s.Kind == ServiceKinds.Dns)?.Listen ?? DnsListen.Display(DnsConfig.Listen);
             return (change, $"listen entries {from} → {DnsListen.Display(listenChange)}; {(live.Count == 1 ? "1 zone stays at its" : $"{live.Count} zones stay at their")} live serial; knotd restarts (it binds at start only)");
         }
 
-        var zones = D.Zones;
-        var listen = D.Listen;
+        var zones = DnsConfig.Zones;
+        var listen = DnsConfig.Listen;
         if (kind == JobKind.RevertConfig)
         {
-            var version = D.Versions.Find(v => v.Number == request.ConfigVersion)
+            var version = DnsConfig.Versions.Find(v => v.Number == request.ConfigVersion)
                 ?? throw new NotFoundException($"configuration version {request.ConfigVersion} of server '{Id}' not found (the last {VersionHistory} are kept)");
             zones = [.. version.Zones.Select(z => z.Name)];
             listen = version.Listen;
@@ -235,7 +235,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         foreach (var summary in summaries)
         {
             var zone = summary!;
-            var applied = D.Applied.GetValueOrDefault(zone.Name);
+            var applied = DnsConfig.Applied.GetValueOrDefault(zone.Name);
             var sendThis = kind switch
             {
                 JobKind.PushZones => request.Full || applied is null || applied.Serial != zone.Serial,
@@ -281,7 +281,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     {
         await RefreshSettingsAsync();
         var spec = new DnsConfigSpec(listen, zones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
-        return JsonSerializer.Serialize(new DnsApplyArgs(D.LastVersion + 1, spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
+        return JsonSerializer.Serialize(new DnsApplyArgs(DnsConfig.LastVersion + 1, spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
     }
 
     /// <summary>
@@ -305,7 +305,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         var applied = new Dictionary<string, AppliedZone>(StringComparer.Ordinal);
         foreach (var r in refused)
         {
-            var live = D.Applied.GetValueOrDefault(r.Zone);
+            var live = DnsConfig.Applied.GetValueOrDefault(r.Zone);
             if (live is not null)
             {
                 applied[r.Zone] = live;
@@ -324,20 +324,20 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         foreach (var zone in args.Config.Zones.Where(z => !refusedNames.Contains(z.Name)))
         {
             var serial = answered.GetValueOrDefault(zone.Name, zone.Serial);
-            var previous = D.Applied.GetValueOrDefault(zone.Name);
+            var previous = DnsConfig.Applied.GetValueOrDefault(zone.Name);
             applied[zone.Name] = previous is not null && previous.Serial == serial ? previous : new AppliedZone { Serial = serial, At = now };
         }
 
-        D.Applied = applied;
+        DnsConfig.Applied = applied;
         var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(result.KnotConf)));
-        var latest = D.Versions.Count == 0 ? null : D.Versions[^1];
+        var latest = DnsConfig.Versions.Count == 0 ? null : DnsConfig.Versions[^1];
         var changed = latest is null || latest.Sha256 != sha;
         if (changed)
         {
-            D.LastVersion++;
-            D.Versions.Add(new DnsVersionEntry
+            DnsConfig.LastVersion++;
+            DnsConfig.Versions.Add(new DnsVersionEntry
             {
-                Number = D.LastVersion,
+                Number = DnsConfig.LastVersion,
                 AppliedAt = now,
                 JobId = job.Id,
                 Sha256 = sha,
@@ -345,21 +345,21 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
                 Listen = [.. args.Config.Listen],
                 Zones = [.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
             });
-            if (D.Versions.Count > VersionHistory)
+            if (DnsConfig.Versions.Count > VersionHistory)
             {
-                D.Versions.RemoveRange(0, D.Versions.Count - VersionHistory);
+                DnsConfig.Versions.RemoveRange(0, DnsConfig.Versions.Count - VersionHistory);
             }
         }
 
-        D.LiveVersion = D.LastVersion;
+        DnsConfig.LiveVersion = DnsConfig.LastVersion;
         if (job.Kind == JobKind.RevertConfig)
         {
-            D.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
+            DnsConfig.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
         }
 
         if (job.Kind is JobKind.RevertConfig or JobKind.UpdateService)
         {
-            D.Listen = [.. args.Config.Listen]; // a revert or a listen change: these entries are the server's from now on
+            DnsConfig.Listen = [.. args.Config.Listen]; // a revert or a listen change: these entries are the server's from now on
         }
 
         if (result.Service is { } service)
@@ -368,10 +368,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         }
 
         _dnsDirty = true;
-        Step(job, changed ? $"configuration version {D.LastVersion} is live" : $"configuration unchanged: version {D.LastVersion} stays live");
+        Step(job, changed ? $"configuration version {DnsConfig.LastVersion} is live" : $"configuration unchanged: version {DnsConfig.LastVersion} stays live");
         var view = new JsonObject
         {
-            ["config_version"] = D.LiveVersion,
+            ["config_version"] = DnsConfig.LiveVersion,
             ["config_changed"] = changed,
             ["listen"] = result.Listen is { } answering ? new JsonArray([.. answering.Select(e => (JsonNode)JsonValue.Create(e))]) : null,
             ["service"] = result.Service is { } status ? JsonSerializer.SerializeToNode(status, ContractsJson.Default.ServiceStatus) : null,
@@ -411,7 +411,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
                 if (result.RolledBack)
                 {
-                    Step(job, $"the agent rolled back: version {(D.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
+                    Step(job, $"the agent rolled back: version {(DnsConfig.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
                 }
             }
         }
@@ -429,9 +429,9 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         }
 
         if (JsonSerializer.Deserialize(job.CommandArgsJson, ContractsJson.Default.ServiceInstallArgs)?.Listen is { } listen
-            && !listen.SequenceEqual(D.Listen))
+            && !listen.SequenceEqual(DnsConfig.Listen))
         {
-            D.Listen = [.. listen];
+            DnsConfig.Listen = [.. listen];
             _dnsDirty = true;
         }
     }

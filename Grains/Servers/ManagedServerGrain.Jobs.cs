@@ -22,7 +22,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent's completion time of the result being handled (see <see cref="ObserveServices"/>).</summary>
     private DateTimeOffset _resultCompletedAt;
 
-    private ServerJobsState J => jobsStore.State;
+    private ServerJobsState JobLog => jobsStore.State;
 
     private EventAnnouncer<JobEvent>? _jobEventAnnouncer;
 
@@ -44,11 +44,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private async Task RecoverJobCommandsAsync()
     {
         var recovered = false;
-        foreach (var job in J.Jobs.Where(j => !j.Finished && j.CommandId is not null && j.CommandKind is not null))
+        foreach (var job in JobLog.Jobs.Where(j => !j.Finished && j.CommandId is not null && j.CommandKind is not null))
         {
-            if (!S.Commands.Exists(c => c.CommandId == job.CommandId))
+            if (!Record.Commands.Exists(c => c.CommandId == job.CommandId))
             {
-                S.Commands.Add(new CommandEntry
+                Record.Commands.Add(new CommandEntry
                 {
                     CommandId = job.CommandId!,
                     Kind = job.CommandKind!,
@@ -72,7 +72,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     public async Task<JobSnapshot> StartJobAsync(JobRequest request)
     {
         var definition = RequireDefinition();
-        if (request.IdempotencyKey is { } key && J.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
+        if (request.IdempotencyKey is { } key && JobLog.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
         {
             return existing.Kind == request.Kind && existing.Service == request.Service
                 ? ToSnapshot(existing)
@@ -87,7 +87,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         var now = time.GetUtcNow();
         var job = new JobEntry
         {
-            Id = JobIds.Of(Id, ++J.LastJobNumber),
+            Id = JobIds.Of(Id, ++JobLog.LastJobNumber),
             Kind = kind,
             Service = request.Service,
             State = JobState.Queued,
@@ -96,10 +96,10 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             IdempotencyKey = request.IdempotencyKey,
             RequestedBy = Caller.Current,
         };
-        J.Jobs.Add(job);
+        JobLog.Jobs.Add(job);
         Step(job, $"queued: {Describe(kind, request.Service)}");
 
-        if (S.Certificates.Count == 0 && S.AgentVersion is null)
+        if (Record.Certificates.Count == 0 && Record.AgentVersion is null)
         {
             Fail(job, $"server '{definition.Name}' has no agent: it never enrolled. Install the agent with the server's setup bundle (GET /api/v1/servers/{Id}/setup-bundle), then run the action again");
             TrimJobHistory();
@@ -131,18 +131,18 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     }
 
     public Task<JobSnapshot?> GetJobAsync(string jobId) =>
-        Task.FromResult(J.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
+        Task.FromResult(JobLog.Jobs.Find(j => j.Id == jobId) is { } job ? ToSnapshot(job) : null);
 
     public Task<ImmutableArray<JobSnapshot>> ListJobsAsync()
     {
         RequireDefinition();
-        return Task.FromResult(J.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
+        return Task.FromResult(JobLog.Jobs.AsEnumerable().Reverse().Select(ToSnapshot).ToImmutableArray());
     }
 
     public async Task<JobSnapshot?> WaitForJobChangeAsync(string jobId, long seenVersion, TimeSpan wait)
     {
         var deadline = time.GetUtcNow() + wait;
-        while (J.Jobs.Find(j => j.Id == jobId) is { } job)
+        while (JobLog.Jobs.Find(j => j.Id == jobId) is { } job)
         {
             var remaining = deadline - time.GetUtcNow();
             if (job.Version > seenVersion || job.Finished || remaining <= TimeSpan.Zero)
@@ -201,7 +201,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             throw new ConflictException($"service '{service}' does not fit server '{definition.Name}': {allowed}") { Field = "kind" };
         }
 
-        var installed = S.Services.Exists(s => s.Kind == service);
+        var installed = Record.Services.Exists(s => s.Kind == service);
         return request.Kind switch
         {
             JobKind.AddService or JobKind.UpdateService => installed ? JobKind.UpdateService : JobKind.AddService,
@@ -213,7 +213,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
     {
         // A DNS service keeps its listen entries across updates unless the request names new ones.
-        IReadOnlyList<string>? listen = job.Service != ServiceKinds.Dns ? null : RequestedListen(request) ?? (D.Listen.Count > 0 ? [.. D.Listen] : null);
+        IReadOnlyList<string>? listen = job.Service != ServiceKinds.Dns ? null : RequestedListen(request) ?? (DnsConfig.Listen.Count > 0 ? [.. DnsConfig.Listen] : null);
         string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
         if (job.Kind is JobKind.AddService && definition.Runtime == AgentRuntime.Auto)
         {
@@ -238,7 +238,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The command reached the agent (long poll answered or broker confirmed): the job runs.</summary>
     private void OnCommandDelivered(string commandId)
     {
-        if (J.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Queued) is not { } job)
+        if (JobLog.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Queued) is not { } job)
         {
             return;
         }
@@ -253,7 +253,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent's poll ended before it took the command: the job waits for its next poll.</summary>
     private void OnCommandReleased(string commandId)
     {
-        if (J.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Running) is { } job)
+        if (JobLog.Jobs.Find(j => j.CommandId == commandId && j.State == JobState.Running) is { } job)
         {
             job.State = JobState.Queued;
             Step(job, "the agent's poll ended before it took the job; it goes out at the agent's next poll");
@@ -265,7 +265,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private bool OnJobResult(CommandResult result, string? output)
     {
         _resultCompletedAt = result.CompletedAt;
-        if (J.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job)
+        if (JobLog.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job)
         {
             return false;
         }
@@ -304,7 +304,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
                     if (OnDnsApplyResult(job, output) is { Count: > 0 } refused)
                     {
                         // The rest is live; the push did not do all it was asked: a failure that names the zones.
-                        Fail(job, $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {D.LiveVersion} is live)");
+                        Fail(job, $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {DnsConfig.LiveVersion} is live)");
                         return true;
                     }
 
@@ -400,7 +400,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     {
         foreach (var progress in running ?? [])
         {
-            if (J.Jobs.Find(j => j.CommandId == progress.CommandId && !j.Finished) is not { } job)
+            if (JobLog.Jobs.Find(j => j.CommandId == progress.CommandId && !j.Finished) is not { } job)
             {
                 continue;
             }
@@ -432,15 +432,15 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private bool ObserveServices(IReadOnlyList<ServiceStatus>? reported, DateTimeOffset sentAt)
     {
         // (More than 5 min older: the agent's clock went back; take it rather than ignore the agent until it catches up.)
-        if (reported is null || (S.ServicesReportedAt is { } last && sentAt < last && last - sentAt < TimeSpan.FromMinutes(5)))
+        if (reported is null || (Record.ServicesReportedAt is { } last && sentAt < last && last - sentAt < TimeSpan.FromMinutes(5)))
         {
             return false;
         }
 
-        S.ServicesReportedAt = sentAt;
+        Record.ServicesReportedAt = sentAt;
 
         var services = reported.Select(ToSnapshot).ToList();
-        if (services.OrderBy(s => s.Kind, StringComparer.Ordinal).SequenceEqual(S.Services))
+        if (services.OrderBy(s => s.Kind, StringComparer.Ordinal).SequenceEqual(Record.Services))
         {
             return false;
         }
@@ -453,16 +453,16 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private void SetService(string kind, ServiceStatus? status)
     {
         // A new list (not changed in place): callers compare the old one with it.
-        var services = S.Services.Where(s => s.Kind != kind).ToList();
+        var services = Record.Services.Where(s => s.Kind != kind).ToList();
         if (status is not null)
         {
             services.Add(ToSnapshot(status));
         }
 
         SetServices(services);
-        if (S.ServicesReportedAt is not { } reported || reported < _resultCompletedAt)
+        if (Record.ServicesReportedAt is not { } reported || reported < _resultCompletedAt)
         {
-            S.ServicesReportedAt = _resultCompletedAt;
+            Record.ServicesReportedAt = _resultCompletedAt;
         }
     }
 
@@ -470,17 +470,17 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private void SetServices(List<ServiceSnapshot> services)
     {
         services.Sort((a, b) => string.CompareOrdinal(a.Kind, b.Kind));
-        S.Services = services;
+        Record.Services = services;
 
         // A server on the "auto" runtime keeps the one its agent chose at the first install.
-        if (S.Definition is { Runtime: AgentRuntime.Auto } definition
+        if (Record.Definition is { Runtime: AgentRuntime.Auto } definition
             && services.Select(s => s.Runtime).FirstOrDefault(r => r is RuntimeNames.Docker or RuntimeNames.Exec) is { } chosen)
         {
-            S.Definition = definition with { Runtime = chosen == RuntimeNames.Docker ? AgentRuntime.Docker : AgentRuntime.Exec };
+            Record.Definition = definition with { Runtime = chosen == RuntimeNames.Docker ? AgentRuntime.Docker : AgentRuntime.Exec };
         }
 
         string? VersionOf(string kind) => services.Find(x => x.Kind == kind)?.Version;
-        S.Versions = S.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
+        Record.Versions = Record.Versions with { Dns = VersionOf(ServiceKinds.Dns), Dhcp4 = VersionOf(ServiceKinds.Dhcp4), Dhcp6 = VersionOf(ServiceKinds.Dhcp6) };
     }
 
     private static ServiceSnapshot ToSnapshot(ServiceStatus s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);
@@ -490,7 +490,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     {
         var now = time.GetUtcNow();
         var failed = false;
-        foreach (var job in J.Jobs.Where(j => !j.Finished).ToList())
+        foreach (var job in JobLog.Jobs.Where(j => !j.Finished).ToList())
         {
             if (job.State == JobState.Queued && now >= job.Deadline)
             {
@@ -517,7 +517,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             await PushToIndexAsync();
         }
 
-        if (!J.Jobs.Exists(j => !j.Finished))
+        if (!JobLog.Jobs.Exists(j => !j.Finished))
         {
             _jobTimer?.Dispose();
             _jobTimer = null;
@@ -533,7 +533,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void ExpireCommand(string? commandId)
     {
-        if (S.Commands.Find(c => c.CommandId == commandId) is { State: CommandState.Queued or CommandState.Delivered } command)
+        if (Record.Commands.Find(c => c.CommandId == commandId) is { State: CommandState.Queued or CommandState.Delivered } command)
         {
             command.State = CommandState.Expired;
             command.CompletedAt = time.GetUtcNow();
@@ -543,7 +543,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void EnsureJobTimer()
     {
-        if (_jobTimer is not null || !J.Jobs.Exists(j => !j.Finished))
+        if (_jobTimer is not null || !JobLog.Jobs.Exists(j => !j.Finished))
         {
             return;
         }
@@ -557,7 +557,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     /// <summary>The agent came back: say so in the jobs that wait for it.</summary>
     private void OnAgentBack()
     {
-        foreach (var job in J.Jobs.Where(j => j.State == JobState.Queued))
+        foreach (var job in JobLog.Jobs.Where(j => j.State == JobState.Queued))
         {
             Step(job, "the agent is back");
         }
@@ -617,13 +617,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void TrimJobHistory()
     {
-        var finished = J.Jobs.Count(j => j.Finished);
-        for (var i = 0; finished > _options.JobHistory && i < J.Jobs.Count;)
+        var finished = JobLog.Jobs.Count(j => j.Finished);
+        for (var i = 0; finished > _options.JobHistory && i < JobLog.Jobs.Count;)
         {
-            if (J.Jobs[i].Finished)
+            if (JobLog.Jobs[i].Finished)
             {
-                _bundles.Remove(J.Jobs[i].Id);
-                J.Jobs.RemoveAt(i);
+                _bundles.Remove(JobLog.Jobs[i].Id);
+                JobLog.Jobs.RemoveAt(i);
                 finished--;
             }
             else

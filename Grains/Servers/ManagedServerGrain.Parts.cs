@@ -28,7 +28,7 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
 
     IGrainFactory IServerHost.GrainFactory => GrainFactory;
 
-    ServerDefinition? IServerHost.Definition => S.Exists ? S.Definition : null;
+    ServerDefinition? IServerHost.Definition => Record.Exists ? Record.Definition : null;
 
     MonitoringSettings IServerHost.Settings => _settings;
 

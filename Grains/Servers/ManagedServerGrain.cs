@@ -6,6 +6,8 @@ using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers.Parts;
+using ManagedServers.Shared.Fleet;
+using ManagedServers.Shared.Security;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using Orleans.Streams.Core;
@@ -74,7 +76,7 @@ public sealed partial class ManagedServerGrain
         _parts = CreateParts(this, partTypes, services);
     }
 
-    private ManagedServerState S => store.State;
+    private ManagedServerState Record => store.State;
 
     private string Id => this.GetPrimaryKeyString();
 
@@ -82,13 +84,13 @@ public sealed partial class ManagedServerGrain
     {
         _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         _settingsFetchedAt = time.GetUtcNow();
-        _livenessReminderRegistered = S.LivenessReminderRegistered || (S.Exists && S.State != ServerState.Pending);
-        if (S.Exists)
+        _livenessReminderRegistered = Record.LivenessReminderRegistered || (Record.Exists && Record.State != ServerState.Pending);
+        if (Record.Exists)
         {
-            _tracker.Restore(S.State, S.StateSince, S.LastHeartbeat, S.BootId, S.Sequence);
+            _tracker.Restore(Record.State, Record.StateSince, Record.LastHeartbeat, Record.BootId, Record.Sequence);
             _lastCheckpoint = time.GetUtcNow();
             UpdateLivenessTimer();
-            if (UsesAmqp && S.Commands.Exists(c => c.State == CommandState.Queued))
+            if (UsesAmqp && Record.Commands.Exists(c => c.State == CommandState.Queued))
             {
                 SchedulePublishRetry(TimeSpan.Zero); // a silo died between saving and publishing: publish now (agents dedupe by id)
             }
@@ -113,17 +115,17 @@ public sealed partial class ManagedServerGrain
 
     private async Task DeactivateSavesAsync(CancellationToken cancellationToken)
     {
-        if (S.Exists)
+        if (Record.Exists)
         {
             await DeactivatePartsAsync(cancellationToken);
         }
 
-        if (S.Exists && _jobsDirty)
+        if (Record.Exists && _jobsDirty)
         {
             await SaveJobsAsync();
         }
 
-        if (S.Exists && S.LastHeartbeat != _tracker.LastHeartbeat)
+        if (Record.Exists && Record.LastHeartbeat != _tracker.LastHeartbeat)
         {
             await SaveAsync();
         }
@@ -136,7 +138,7 @@ public sealed partial class ManagedServerGrain
 
     public async Task<ServerSnapshot> CreateAsync(ServerDefinition definition)
     {
-        if (S.Exists)
+        if (Record.Exists)
         {
             throw new ConflictException($"server '{Id}' already exists");
         }
@@ -155,7 +157,7 @@ public sealed partial class ManagedServerGrain
         // Reminders now, with the record (the parts register theirs): a fleet that starts all at once then writes only
         // its first samples and state transitions, not reminder rows per server in the same minute.
         await this.RegisterOrUpdateReminder(LivenessReminder, _options.LivenessReminderPeriod, _options.LivenessReminderPeriod);
-        S.LivenessReminderRegistered = true;
+        Record.LivenessReminderRegistered = true;
         _livenessReminderRegistered = true;
         await store.WriteStateAsync();
         await PushToIndexAsync();
@@ -164,17 +166,17 @@ public sealed partial class ManagedServerGrain
         return Snapshot();
     }
 
-    public Task<ServerSnapshot?> GetAsync() => Task.FromResult(S.Exists ? Snapshot() : null);
+    public Task<ServerSnapshot?> GetAsync() => Task.FromResult(Record.Exists ? Snapshot() : null);
 
     public async Task<ServerSnapshot> UpdateAsync(ServerPatch patch)
     {
         var current = RequireDefinition();
-        if (patch.Runtime is { } runtime && runtime != current.Runtime && S.Services.Count > 0)
+        if (patch.Runtime is { } runtime && runtime != current.Runtime && Record.Services.Count > 0)
         {
-            throw new ConflictException($"server '{current.Name}' runs {string.Join(", ", S.Services.Select(s => s.Kind))} on the {Wire(current.Runtime)} runtime: remove its services before changing the runtime") { Field = "runtime" };
+            throw new ConflictException($"server '{current.Name}' runs {string.Join(", ", Record.Services.Select(s => s.Kind))} on the {Wire(current.Runtime)} runtime: remove its services before changing the runtime") { Field = "runtime" };
         }
 
-        S.Definition = current with
+        Record.Definition = current with
         {
             Name = patch.Name ?? current.Name,
             Address = patch.Address ?? current.Address,
@@ -192,12 +194,12 @@ public sealed partial class ManagedServerGrain
 
     public async Task DeleteAsync()
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             throw new NotFoundException($"server '{Id}' not found");
         }
 
-        var name = S.Definition!.Name;
+        var name = Record.Definition!.Name;
         await DeletePartsAsync();
         await jobsStore.ClearStateAsync();
         jobsStore.State = new ServerJobsState();
@@ -224,7 +226,7 @@ public sealed partial class ManagedServerGrain
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
         _settings = await GrainFactory.GetGrain<ISettingsCacheGrain>(0).GetMonitoringAsync();
         var expires = time.GetUtcNow() + (lifetime ?? TimeSpan.FromHours(_settings.EnrollmentTokenHours));
-        S.EnrollmentToken = new EnrollmentTokenState { Sha256 = SecretHash.Sha256Hex(token), ExpiresAt = expires };
+        Record.EnrollmentToken = new EnrollmentTokenState { Sha256 = SecretHash.Sha256Hex(token), ExpiresAt = expires };
         await SaveAsync();
         return new IssuedEnrollmentToken(token, expires);
     }
@@ -245,12 +247,12 @@ public sealed partial class ManagedServerGrain
 
     private EnrollmentTokenState ValidEnrollmentToken(string token)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             throw new EnrollmentRefusedException("no such server: it was deleted or never existed") { Reason = EnrollmentRefusal.ServerDeleted };
         }
 
-        var stored = S.EnrollmentToken;
+        var stored = Record.EnrollmentToken;
         if (stored is null || !SecretHash.Equal(stored.Sha256, SecretHash.Sha256Hex(token)))
         {
             throw new EnrollmentRefusedException("enrolment token is not valid for this server") { Reason = EnrollmentRefusal.Invalid };
@@ -291,7 +293,7 @@ public sealed partial class ManagedServerGrain
             ExpiresAt = now + timeToLive,
             State = CommandState.Queued,
         };
-        S.Commands.Add(entry);
+        Record.Commands.Add(entry);
         TrimCommandHistory();
         return entry;
     }
@@ -309,7 +311,7 @@ public sealed partial class ManagedServerGrain
         }
     }
 
-    private bool UsesAmqp => S.Definition?.Communication == CommunicationMode.Amqp;
+    private bool UsesAmqp => Record.Definition?.Communication == CommunicationMode.Amqp;
 
     /// <summary>
     /// Publishes queued commands to the agent's broker queue, in order; marks them delivered once the
@@ -327,7 +329,7 @@ public sealed partial class ManagedServerGrain
         var now = time.GetUtcNow();
         var published = false;
         using var timeout = new CancellationTokenSource(CommandPublishTimeout); // never hold the grain while the broker is away
-        foreach (var entry in S.Commands.Where(c => c.State == CommandState.Queued && c.ExpiresAt > now).ToList())
+        foreach (var entry in Record.Commands.Where(c => c.State == CommandState.Queued && c.ExpiresAt > now).ToList())
         {
             try
             {
@@ -376,7 +378,7 @@ public sealed partial class ManagedServerGrain
     public async Task<ImmutableArray<AgentCommand>> WaitForCommandsAsync(TimeSpan wait)
     {
         var deadline = time.GetUtcNow() + wait;
-        while (S.Exists)
+        while (Record.Exists)
         {
             var due = DueCommands();
             if (!due.IsEmpty)
@@ -411,7 +413,7 @@ public sealed partial class ManagedServerGrain
     {
         foreach (var id in commandIds)
         {
-            if (S.Commands.Find(c => c.CommandId == id) is { State: CommandState.Delivered } entry)
+            if (Record.Commands.Find(c => c.CommandId == id) is { State: CommandState.Delivered } entry)
             {
                 entry.State = CommandState.Queued;
                 _deliveredAt.Remove(id);
@@ -425,14 +427,14 @@ public sealed partial class ManagedServerGrain
     public async Task CompleteCommandAsync(CommandResult result)
     {
         result = result with { Error = AgentInput.Text(result.Error, AgentInput.MaxMessage * 4) };
-        var entry = S.Commands.Find(c => c.CommandId == result.CommandId);
+        var entry = Record.Commands.Find(c => c.CommandId == result.CommandId);
         if (entry is null || entry.State is CommandState.Succeeded or CommandState.Failed or CommandState.Expired)
         {
             return; // unknown or already answered: a repeated result changes nothing
         }
 
         var activeJobs = ActiveJobCount();
-        var services = S.Services;
+        var services = Record.Services;
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
@@ -467,7 +469,7 @@ public sealed partial class ManagedServerGrain
             waiter.TrySetResult();
         }
 
-        if (activeJobs != ActiveJobCount() || !services.SequenceEqual(S.Services))
+        if (activeJobs != ActiveJobCount() || !services.SequenceEqual(Record.Services))
         {
             await PushToIndexAsync(); // active jobs and services show in lists
         }
@@ -475,7 +477,7 @@ public sealed partial class ManagedServerGrain
 
     public async Task<CommandStatus> WaitForCommandResultAsync(string commandId, TimeSpan wait)
     {
-        var entry = S.Commands.Find(c => c.CommandId == commandId)
+        var entry = Record.Commands.Find(c => c.CommandId == commandId)
             ?? throw new NotFoundException($"command '{commandId}' not found on server '{Id}'");
         if (entry.State is CommandState.Queued or CommandState.Delivered)
         {
@@ -509,11 +511,11 @@ public sealed partial class ManagedServerGrain
 
     /// <summary>A command result that came through the ingestion stream (AMQP agents).</summary>
     public Task OnNextAsync(CommandResult item, StreamSequenceToken? token = null) =>
-        S.Exists ? CompleteCommandAsync(item) : Task.CompletedTask;
+        Record.Exists ? CompleteCommandAsync(item) : Task.CompletedTask;
 
     public async Task OnNextAsync(Heartbeat item, StreamSequenceToken? token = null)
     {
-        if (!S.Exists || item.ServerId != Id)
+        if (!Record.Exists || item.ServerId != Id)
         {
             return; // deleted server, or a message that does not belong here
         }
@@ -534,14 +536,14 @@ public sealed partial class ManagedServerGrain
             _deliveredAt.Clear();
         }
 
-        S.HeartbeatsAccepted++;
-        S.Hostname = item.Hostname ?? S.Hostname;
-        S.UptimeSeconds = item.UptimeSeconds;
-        S.AgentVersion = item.AgentVersion;
-        S.Versions = MergeVersions(S.Versions, item);
-        var metricsAddressChanged = !string.Equals(S.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
-        S.MetricsAddress = item.MetricsAddress;
-        if (metricsAddressChanged && item.MetricsAddress is { } reported && MetricsTarget.Resolve(reported, S.Definition?.Address, out var why) is null)
+        Record.HeartbeatsAccepted++;
+        Record.Hostname = item.Hostname ?? Record.Hostname;
+        Record.UptimeSeconds = item.UptimeSeconds;
+        Record.AgentVersion = item.AgentVersion;
+        Record.Versions = MergeVersions(Record.Versions, item);
+        var metricsAddressChanged = !string.Equals(Record.MetricsAddress, item.MetricsAddress, StringComparison.Ordinal);
+        Record.MetricsAddress = item.MetricsAddress;
+        if (metricsAddressChanged && item.MetricsAddress is { } reported && MetricsTarget.Resolve(reported, Record.Definition?.Address, out var why) is null)
         {
             LogForeignMetricsAddress(logger, Id, reported, why ?? "not usable");
         }
@@ -623,7 +625,7 @@ public sealed partial class ManagedServerGrain
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (!S.Exists)
+        if (!Record.Exists)
         {
             await UnregisterReminderAsync(reminderName);
             return;
@@ -714,7 +716,7 @@ public sealed partial class ManagedServerGrain
     {
         var now = time.GetUtcNow();
         var builder = ImmutableArray.CreateBuilder<AgentCommand>();
-        foreach (var entry in S.Commands)
+        foreach (var entry in Record.Commands)
         {
             if (entry.State is not (CommandState.Queued or CommandState.Delivered))
             {
@@ -749,12 +751,12 @@ public sealed partial class ManagedServerGrain
 
     private void TrimCommandHistory()
     {
-        var finished = S.Commands.Count(c => c.State is not (CommandState.Queued or CommandState.Delivered));
-        for (var i = 0; finished > _options.CommandHistory && i < S.Commands.Count;)
+        var finished = Record.Commands.Count(c => c.State is not (CommandState.Queued or CommandState.Delivered));
+        for (var i = 0; finished > _options.CommandHistory && i < Record.Commands.Count;)
         {
-            if (S.Commands[i].State is not (CommandState.Queued or CommandState.Delivered))
+            if (Record.Commands[i].State is not (CommandState.Queued or CommandState.Delivered))
             {
-                S.Commands.RemoveAt(i);
+                Record.Commands.RemoveAt(i);
                 finished--;
             }
             else
@@ -774,11 +776,11 @@ public sealed partial class ManagedServerGrain
 
     private async Task SaveAsync()
     {
-        S.State = _tracker.State;
-        S.StateSince = _tracker.StateSince;
-        S.LastHeartbeat = _tracker.LastHeartbeat;
-        S.BootId = _tracker.BootId;
-        S.Sequence = _tracker.Sequence;
+        Record.State = _tracker.State;
+        Record.StateSince = _tracker.StateSince;
+        Record.LastHeartbeat = _tracker.LastHeartbeat;
+        Record.BootId = _tracker.BootId;
+        Record.Sequence = _tracker.Sequence;
         await store.WriteStateAsync();
         _lastCheckpoint = time.GetUtcNow();
     }
@@ -798,28 +800,28 @@ public sealed partial class ManagedServerGrain
     }
 
     private ServerDefinition RequireDefinition() =>
-        S.Exists ? S.Definition! : throw new NotFoundException($"server '{Id}' not found");
+        Record.Exists ? Record.Definition! : throw new NotFoundException($"server '{Id}' not found");
 
     private ServerSnapshot Snapshot() => new(
         Id,
-        S.Definition!,
+        Record.Definition!,
         _tracker.State,
         _tracker.StateSince,
         _tracker.LastHeartbeat,
         _requests.Count(),
-        S.Versions,
-        S.CreatedAt,
-        S.Hostname,
-        S.UptimeSeconds,
+        Record.Versions,
+        Record.CreatedAt,
+        Record.Hostname,
+        Record.UptimeSeconds,
         CurrentCertificate()?.NotAfter,
-        S.AgentVersion,
-        S.HeartbeatsAccepted,
-        S.MetricsAddress,
-        [.. S.Services],
+        Record.AgentVersion,
+        Record.HeartbeatsAccepted,
+        Record.MetricsAddress,
+        [.. Record.Services],
         ActiveJobCount(),
         CurrentCertificate()?.Issuer);
 
-    private int ActiveJobCount() => J.Jobs.Count(j => !j.Finished);
+    private int ActiveJobCount() => JobLog.Jobs.Count(j => !j.Finished);
 
     private static ComponentVersionSet MergeVersions(ComponentVersionSet current, Heartbeat heartbeat)
     {

@@ -52,16 +52,16 @@ public sealed partial class ZoneGrain(
 {
     private List<ZoneRecord>? _records;
 
-    private ZoneState S => store.State;
+    private ZoneState Zone => store.State;
 
     private string Name => this.GetPrimaryKeyString();
 
     private string Apex => ZoneNames.Apex(Name);
 
-    public Task<ZoneSummary?> GetSummaryAsync() => Task.FromResult(S.Exists ? Summary() : null);
+    public Task<ZoneSummary?> GetSummaryAsync() => Task.FromResult(Zone.Exists ? Summary() : null);
 
     public Task<ZoneFileBlob?> GetFileAsync() =>
-        Task.FromResult(S.Exists ? new ZoneFileBlob(S.Serial, S.Sha256, S.Size, S.Gzip) : null);
+        Task.FromResult(Zone.Exists ? new ZoneFileBlob(Zone.Serial, Zone.Sha256, Zone.Size, Zone.Gzip) : null);
 
     public async Task<ZoneImport> CreateAsync(ZoneCreate request)
     {
@@ -70,7 +70,7 @@ public sealed partial class ZoneGrain(
             throw new ZoneValidationException($"'{Name}' is not a zone name", [new ZoneError(0, "name", why.Length > 0 ? why : $"use the normalised name '{normalized}'")]);
         }
 
-        if (S.Exists)
+        if (Zone.Exists)
         {
             throw new ConflictException($"zone '{Name}' already exists") { Field = "name" };
         }
@@ -78,10 +78,10 @@ public sealed partial class ZoneGrain(
         var text = request.ZoneFile ?? MinimalZone(request);
         var (records, parsed) = ParseOrThrow(text);
         var now = time.GetUtcNow();
-        S.CreatedAt = now;
-        S.Name = Name;
+        Zone.CreatedAt = now;
+        Zone.Name = Name;
         await StoreAsync(records, now);
-        LogCreated(logger, Name, records.Count, S.Serial, parsed.Warnings.Length);
+        LogCreated(logger, Name, records.Count, Zone.Serial, parsed.Warnings.Length);
         return new ZoneImport(Summary(), parsed.Warnings, parsed.WarningsTruncated);
     }
 
@@ -90,14 +90,14 @@ public sealed partial class ZoneGrain(
         EnsureExists();
         var (records, parsed) = ParseOrThrow(zoneFile);
         var soa = records.FindIndex(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
-        var serial = ZoneSerial.Choose((uint)S.Serial, ZoneSerial.Of(records[soa].Data));
+        var serial = ZoneSerial.Choose((uint)Zone.Serial, ZoneSerial.Of(records[soa].Data));
         records[soa] = records[soa] with { Data = ZoneSerial.With(records[soa].Data, serial) };
         await StoreAsync(records, time.GetUtcNow());
-        LogReplaced(logger, Name, records.Count, S.Serial, parsed.Warnings.Length);
+        LogReplaced(logger, Name, records.Count, Zone.Serial, parsed.Warnings.Length);
         return new ZoneImport(Summary(), parsed.Warnings, parsed.WarningsTruncated);
     }
 
-    public Task<string?> ExportAsync() => Task.FromResult(S.Exists ? ZoneText.Unpack(S.Gzip) : null);
+    public Task<string?> ExportAsync() => Task.FromResult(Zone.Exists ? ZoneText.Unpack(Zone.Gzip) : null);
 
     public Task<ZoneRecordPage> ListRecordsAsync(ZoneRecordQuery query)
     {
@@ -135,7 +135,7 @@ public sealed partial class ZoneGrain(
             }
         }
 
-        return Task.FromResult(new ZoneRecordPage(items.ToImmutable(), total, S.Serial));
+        return Task.FromResult(new ZoneRecordPage(items.ToImmutable(), total, Zone.Serial));
     }
 
     public Task<ZoneRecordItem?> GetRecordAsync(string id)
@@ -245,11 +245,11 @@ public sealed partial class ZoneGrain(
     private IZoneCatalogGrain Catalog => GrainFactory.GetGrain<IZoneCatalogGrain>(ZoneCatalog.ShardOf(Name));
 
     private ZoneSummary Summary() =>
-        new(Name, S.Serial, S.RecordCount, S.Sha256, S.Size, S.Gzip.LongLength, S.CreatedAt, S.UpdatedAt);
+        new(Name, Zone.Serial, Zone.RecordCount, Zone.Sha256, Zone.Size, Zone.Gzip.LongLength, Zone.CreatedAt, Zone.UpdatedAt);
 
     private void EnsureExists()
     {
-        if (!S.Exists)
+        if (!Zone.Exists)
         {
             throw new NotFoundException($"zone '{Name}' not found");
         }
@@ -262,7 +262,7 @@ public sealed partial class ZoneGrain(
         EnsureExists();
         if (_records is null)
         {
-            var parsed = ZoneFileParser.Parse(ZoneText.Unpack(S.Gzip), Name);
+            var parsed = ZoneFileParser.Parse(ZoneText.Unpack(Zone.Gzip), Name);
             if (!parsed.Ok)
             {
                 throw new InvalidOperationException($"zone '{Name}': the stored text does not parse: {parsed.Errors[0]}");
@@ -513,7 +513,7 @@ public sealed partial class ZoneGrain(
     private async Task<ZoneRecordChange> CommitRecordChangeAsync(List<ZoneRecord> records, ZoneRecord? changed)
     {
         var soa = records.FindIndex(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
-        var serial = ZoneSerial.Next((uint)S.Serial);
+        var serial = ZoneSerial.Next((uint)Zone.Serial);
         records[soa] = records[soa] with { Data = ZoneSerial.With(records[soa].Data, serial) };
         if (changed is { Type: RecordTypes.Soa })
         {
@@ -521,22 +521,22 @@ public sealed partial class ZoneGrain(
         }
 
         await StoreAsync(records, time.GetUtcNow());
-        LogRecordsChanged(logger, Name, records.Count, S.Serial);
-        return new ZoneRecordChange(changed is { } c ? Item(c) : Item(records[soa]), S.Serial);
+        LogRecordsChanged(logger, Name, records.Count, Zone.Serial);
+        return new ZoneRecordChange(changed is { } c ? Item(c) : Item(records[soa]), Zone.Serial);
     }
 
     private async Task StoreAsync(List<ZoneRecord> records, DateTimeOffset now)
     {
         var soa = records.Find(r => r.Type == RecordTypes.Soa && r.Owner == Apex);
         var packed = ZoneText.Pack(Apex, records);
-        S.Exists = true;
-        S.Name = Name;
-        S.UpdatedAt = now;
-        S.Serial = ZoneSerial.Of(soa.Data);
-        S.RecordCount = records.Count;
-        S.Sha256 = packed.Sha256;
-        S.Size = packed.Size;
-        S.Gzip = packed.Gzip;
+        Zone.Exists = true;
+        Zone.Name = Name;
+        Zone.UpdatedAt = now;
+        Zone.Serial = ZoneSerial.Of(soa.Data);
+        Zone.RecordCount = records.Count;
+        Zone.Sha256 = packed.Sha256;
+        Zone.Size = packed.Size;
+        Zone.Gzip = packed.Gzip;
         await store.WriteStateAsync();
         _records = Cacheable(records);
         await Catalog.UpsertAsync(Summary());

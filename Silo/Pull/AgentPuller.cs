@@ -10,8 +10,8 @@ using ManagedServers.Api.Pki;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Security;
-using ManagedServers.Grains.Interfaces.Telemetry;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Shared.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 

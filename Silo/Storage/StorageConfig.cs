@@ -1,3 +1,4 @@
+using ManagedServers.Shared.Security;
 using Microsoft.Data.Sqlite;
 
 namespace ManagedServers.Silo.Storage;
@@ -34,7 +35,7 @@ public sealed record StorageConfig(StorageMode Mode, string ConnectionString)
             DataDirectory.Prepare(directory, allowShared: false);
         }
 
-        ManagedServers.Grains.Interfaces.Identity.OwnerOnlyFile.CreateIfMissing(Path.Combine(directory, SqliteFileName), string.Empty); // SQLite takes an empty file as a new database
+        ManagedServers.Shared.Security.OwnerOnlyFile.CreateIfMissing(Path.Combine(directory, SqliteFileName), string.Empty); // SQLite takes an empty file as a new database
         var builder = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, SqliteFileName),

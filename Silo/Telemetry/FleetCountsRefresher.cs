@@ -1,5 +1,5 @@
 using ManagedServers.Grains.Interfaces.Fleet;
-using ManagedServers.Grains.Interfaces.Telemetry;
+using ManagedServers.Shared.Telemetry;
 
 namespace ManagedServers.Silo.Telemetry;
 

@@ -1,6 +1,6 @@
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
-using ManagedServers.Grains.Interfaces.Telemetry;
+using ManagedServers.Shared.Telemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 

@@ -4,6 +4,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Shared.Fleet;
 
 // dotnet run -c Release --project bench/Benchmarks -- --filter '*'
 // dotnet run -c Release --project bench/Benchmarks -- services [runs]   (service start latency per runtime)

@@ -7,7 +7,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using ManagedServers.Contracts;
-using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Api;
 
 /// <summary>

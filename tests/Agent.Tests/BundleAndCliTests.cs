@@ -1,6 +1,6 @@
 using System.Text;
-using ManagedServers.Agent.Cli;
 using ManagedServers.Agent.Enrollment;
+using ManagedServers.Agent.Startup;
 
 namespace ManagedServers.Agent.Tests;
 

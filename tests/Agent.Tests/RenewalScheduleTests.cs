@@ -1,4 +1,4 @@
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Contracts;
 using Microsoft.Extensions.Time.Testing;
 

@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Enrollment;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;

@@ -1,6 +1,7 @@
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Shared.Fleet;
 using Orleans;
 using Orleans.Runtime;
 using Orleans.Streams;

@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Text.Json;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Output;
-using ManagedServers.Contracts;
 using ManagedServers.Contracts.Api;
 using Spectre.Console;
 using Spectre.Console.Cli;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using ManagedServers.Agent.Cli;
 using ManagedServers.Agent.Monitoring;
+using ManagedServers.Agent.Startup;
 using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

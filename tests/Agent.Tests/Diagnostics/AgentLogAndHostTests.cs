@@ -1,7 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Agent.Diagnostics;
 using ManagedServers.Agent.Enrollment;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.DependencyInjection;

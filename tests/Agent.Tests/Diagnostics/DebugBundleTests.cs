@@ -313,7 +313,7 @@ public sealed class DebugBundleTests(ITestOutputHelper output)
         while (builder.Length + 200 < bytes)
         {
             builder.Append("2030-01-01 00:00:").Append((i % 60).ToString("00", System.Globalization.CultureInfo.InvariantCulture))
-                .Append(".000 info: ManagedServers.Agent.Running.HeartbeatService[200] Heartbeat ").Append(i++).Append(" acknowledged\n");
+                .Append(".000 info: ManagedServers.Agent.Hosting.HeartbeatService[200] Heartbeat ").Append(i++).Append(" acknowledged\n");
         }
 
         return builder.ToString();

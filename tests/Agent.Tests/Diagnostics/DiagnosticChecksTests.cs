@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Diagnostics;
-using ManagedServers.Agent.Running;
+using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ManagedServers.Grains.Identity;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using ManagedServers.Grains.Interfaces.Identity;
+using ManagedServers.Shared.Security;
 
 namespace ManagedServers.Silo.Tests.Broker;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using ManagedServers.Api.Endpoints;
 using ManagedServers.Grains.Interfaces.Fleet;
+using ManagedServers.Shared.Fleet;
 
 namespace ManagedServers.Silo.Tests.E2E;
 

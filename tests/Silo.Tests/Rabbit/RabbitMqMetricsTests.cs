@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using ManagedServers.Grains.Interfaces.Servers;
-using ManagedServers.Grains.Interfaces.Telemetry;
+using ManagedServers.Shared.Telemetry;
 using ManagedServers.Silo.Streaming;
 using Orleans.TestingHost;
 using RabbitMQ.Client;

@@ -1,7 +1,7 @@
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Monitoring;
-using ManagedServers.Grains.Interfaces.Telemetry;
 using ManagedServers.Grains.Monitoring;
+using ManagedServers.Shared.Telemetry;
 
 namespace ManagedServers.Grains.Servers.Parts.Telemetry;
 
@@ -69,16 +69,16 @@ public sealed partial class TelemetryPart
 
                 ring.Add(sample);
                 _dirtyMinutes.Add(Resolutions.BucketOf(sample.TimeMs, Resolutions.Minute));
-                S.LastSampleAt = S.LastSampleAt is { } last && last > sample.Time ? last : sample.Time;
+                Data.LastSampleAt = Data.LastSampleAt is { } last && last > sample.Time ? last : sample.Time;
             }
 
             ring.Trim(now.ToUnixTimeMilliseconds());
             EnsureRollupTimer();
         }
 
-        if (S.SpoolDropped != batch.DroppedTotal)
+        if (Data.SpoolDropped != batch.DroppedTotal)
         {
-            S.SpoolDropped = batch.DroppedTotal;
+            Data.SpoolDropped = batch.DroppedTotal;
             await SaveAsync();
         }
 

@@ -49,18 +49,18 @@ public sealed partial class TelemetryPart : ServerPart
     /// <summary>Samples the agent's spool dropped because it was full, as last reported.</summary>
     public long SpoolDropped => _state.State.SpoolDropped;
 
-    private TelemetryState S => _state.State;
+    private TelemetryState Data => _state.State;
 
     private IEnumerable<Series> AllSeries => [_system, _dns, _dnsNames];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _savedLastSampleAt = S.LastSampleAt;
+        _savedLastSampleAt = Data.LastSampleAt;
         return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(CancellationToken cancellationToken) =>
-        Host.Definition is not null && S.LastSampleAt != _savedLastSampleAt ? SaveAsync() : Task.CompletedTask;
+        Host.Definition is not null && Data.LastSampleAt != _savedLastSampleAt ? SaveAsync() : Task.CompletedTask;
 
     public override async Task OnDefinitionChangedAsync(ServerDefinition? before)
     {
@@ -68,7 +68,7 @@ public sealed partial class TelemetryPart : ServerPart
         {
             // With the record: a fleet created at once writes no reminder rows later, in the same minute as its first samples.
             await Host.RegisterReminderAsync(RetentionReminder, _options.MetricsReminderPeriod);
-            S.ReminderRegistered = true; // saved with the first change that writes this state
+            Data.ReminderRegistered = true; // saved with the first change that writes this state
         }
     }
 
@@ -94,7 +94,7 @@ public sealed partial class TelemetryPart : ServerPart
         }
 
         _ring?.Trim(now.ToUnixTimeMilliseconds());
-        if (S.LastSampleAt != _savedLastSampleAt)
+        if (Data.LastSampleAt != _savedLastSampleAt)
         {
             await SaveAsync();
         }
@@ -120,10 +120,10 @@ public sealed partial class TelemetryPart : ServerPart
     /// <summary>Registers the retention reminder for a server created before it was registered at creation.</summary>
     private async Task EnsureReminderAsync()
     {
-        if (!S.ReminderRegistered)
+        if (!Data.ReminderRegistered)
         {
             await Host.RegisterReminderAsync(RetentionReminder, _options.MetricsReminderPeriod);
-            S.ReminderRegistered = true;
+            Data.ReminderRegistered = true;
             await SaveAsync();
         }
     }
@@ -131,7 +131,7 @@ public sealed partial class TelemetryPart : ServerPart
     private async Task SaveAsync()
     {
         await _state.WriteStateAsync();
-        _savedLastSampleAt = S.LastSampleAt;
+        _savedLastSampleAt = Data.LastSampleAt;
     }
 
     /// <summary>A time the series accept: not older than the aggregate retention, not further ahead than a clock may drift.</summary>

@@ -1,7 +1,6 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>Options of <c>run</c>; the defaults are the production values, tests shorten some.</summary>
 internal sealed class AgentRunOptions

@@ -5,7 +5,7 @@ namespace ManagedServers.Grains.Interfaces.Settings;
 
 /// <summary>
 /// How the control plane reaches RabbitMQ, and the transport of servers created without an explicit one.
-/// <see cref="EncryptedPassword"/> is the password sealed by <see cref="Identity.SecretBox"/> (purpose
+/// <see cref="EncryptedPassword"/> is the password sealed by SecretBox (ManagedServers.Shared.Security) (purpose
 /// <see cref="PasswordPurpose"/>): grain state never holds it in plain text. An empty <see cref="Host"/> means
 /// RabbitMQ is not configured; an empty <see cref="ManagementUrl"/> means <c>http://{host}:15672/</c>.
 /// </summary>
@@ -20,7 +20,7 @@ public sealed record RabbitMqSettings(
     [property: Id(6)] string ManagementUrl,
     [property: Id(7)] CommunicationMode DefaultCommunication)
 {
-    /// <summary>The <see cref="Identity.SecretBox"/> purpose of <see cref="EncryptedPassword"/>.</summary>
+    /// <summary>The SecretBox (ManagedServers.Shared.Security) purpose of <see cref="EncryptedPassword"/>.</summary>
     public const string PasswordPurpose = "settings.rabbitmq.password";
 
     public const int DefaultPort = 5672;

@@ -1,7 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Net;
 
-namespace ManagedServers.Agent.Cli;
+namespace ManagedServers.Agent.Startup;
 
 internal enum AgentVerb
 {

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ManagedServers.Grains.Interfaces.Identity;
+namespace ManagedServers.Shared.Security;
 
 /// <summary>How high-entropy secrets (API tokens, enrolment tokens) are stored and compared: SHA-256, constant time.</summary>
 public static class SecretHash

@@ -1,4 +1,4 @@
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>
 /// When to renew the client certificate: once <see cref="Fraction"/> (default 2/3) of its lifetime

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace ManagedServers.Grains.Interfaces.Fleet;
+namespace ManagedServers.Shared.Fleet;
 
 /// <summary>
 /// Where Prometheus may scrape an agent. The agent reports its metrics listener's <c>host:port</c>; the control plane

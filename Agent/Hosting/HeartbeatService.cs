@@ -4,10 +4,9 @@ using System.Text.Json;
 using ManagedServers.Agent.Http;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>
 /// Sends a heartbeat every interval (one in flight at most; a late tick is sent once, never caught up),

@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Servers;
 
-namespace ManagedServers.Grains.Interfaces.Telemetry;
+namespace ManagedServers.Shared.Telemetry;
 
 /// <summary>
 /// The control plane's own instruments, on the meter <see cref="MeterName"/>, exported at the silo's

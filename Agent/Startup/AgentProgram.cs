@@ -1,8 +1,7 @@
 using ManagedServers.Agent.Enrollment;
-using ManagedServers.Agent.Running;
-using Microsoft.Extensions.Logging;
+using ManagedServers.Agent.Hosting;
 
-namespace ManagedServers.Agent.Cli;
+namespace ManagedServers.Agent.Startup;
 
 /// <summary>Entry point logic, separate from <c>Program</c> so tests can call it.</summary>
 internal static class AgentProgram

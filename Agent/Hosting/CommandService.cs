@@ -4,10 +4,9 @@ using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Http;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>
 /// Long-polls <c>GET /api/v1/agent/commands?wait_seconds=N</c>, executes each command once through

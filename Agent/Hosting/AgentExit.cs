@@ -1,6 +1,6 @@
-using ManagedServers.Agent.Cli;
+using ManagedServers.Agent.Startup;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>The exit code the host should end with; loops set it before stopping the host.</summary>
 internal sealed class AgentExit

@@ -1,4 +1,3 @@
-using ManagedServers.Agent.Cli;
 using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Diagnostics;
@@ -7,14 +6,13 @@ using ManagedServers.Agent.Monitoring;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Security;
 using ManagedServers.Agent.Services;
+using ManagedServers.Agent.Startup;
 using ManagedServers.Agent.State;
 using ManagedServers.Agent.Transport;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary><c>run --state-dir DIR</c>: the Generic Host with the heartbeat, command and renewal loops.</summary>
 internal static class AgentHost

@@ -1,7 +1,7 @@
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts.Agent;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>The settings in force, starting from <c>agent.json</c>; changes the control plane sends are saved back.</summary>
 internal sealed class AgentRuntimeSettings(AgentSettings initial, StateDirectory state)

@@ -5,10 +5,9 @@ using ManagedServers.Agent.Security;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 /// <summary>
 /// Renews the client certificate when <see cref="RenewalSchedule"/> says so: a new key and CSR, POST

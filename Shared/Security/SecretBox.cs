@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace ManagedServers.Grains.Interfaces.Identity;
+namespace ManagedServers.Shared.Security;
 
 /// <summary>
 /// Encrypts secrets the control plane must be able to read back (the RabbitMQ password): AES-256-GCM with a

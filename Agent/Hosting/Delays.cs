@@ -1,4 +1,4 @@
-namespace ManagedServers.Agent.Running;
+namespace ManagedServers.Agent.Hosting;
 
 internal static class Delays
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace ManagedServers.Grains.Interfaces.Identity;
+namespace ManagedServers.Shared.Security;
 
 /// <summary>Files only their owner may read (0600 from the moment they exist): the secrets key, the embedded database.</summary>
 public static class OwnerOnlyFile
