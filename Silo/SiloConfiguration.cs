@@ -2,6 +2,7 @@ using System.Net;
 using ManagedServers.Grains.Interfaces.Servers;
 using ManagedServers.Grains.Monitoring;
 using ManagedServers.Grains.Servers;
+using ManagedServers.Grains.Servers.Jobs;
 using ManagedServers.Grains.Servers.Parts;
 using ManagedServers.Shared.Security;
 using ManagedServers.Silo.Monitoring;
@@ -98,6 +99,7 @@ public static class SiloConfiguration
         silo.Services.AddSingleton(TimeProvider.System);
         silo.Services.AddSingleton<IMetricsStore>(sp => new SqlMetricsStore(storage, sp.GetRequiredService<ILogger<SqlMetricsStore>>()));
         silo.Services.AddServerParts();
+        silo.Services.AddJobHandlers();
 
         // Pull mode: no puller unless the host adds one (Program: Pull.PullSetup.AddAgentPuller, which needs the CA).
         silo.Services.TryAddSingleton<IAgentPuller, NoAgentPuller>();

@@ -100,15 +100,15 @@ public static class ServerDnsEndpoints
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
         string id, HttpRequest request, IGrainFactory grains, DnsPushRequest? body = null) =>
-        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Atomic: body?.Atomic == true));
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushConfig, ServiceKinds.Dns, new DnsPushSpec(Atomic: body?.Atomic == true), key, wait));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushZonesAsync(
         string id, HttpRequest request, IGrainFactory grains, bool? full = null, DnsPushRequest? body = null) =>
-        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.PushZones, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, Full: full == true, Atomic: body?.Atomic == true));
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushZones, ServiceKinds.Dns, new DnsPushSpec(full == true, body?.Atomic == true), key, wait));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
         string id, int version, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, IdempotencyKey: key, WaitForAgent: wait, ConfigVersion: version));
+        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, new DnsRevertSpec(version), key, wait));
 
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(
         string id, HttpRequest request, IGrainFactory grains, int? waitForAgentSeconds, Func<string?, TimeSpan?, JobRequest> job)

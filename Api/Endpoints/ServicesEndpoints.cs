@@ -72,8 +72,8 @@ public static partial class ServicesEndpoints
             return errors.ToProblem();
         }
 
-        return await StartAsync(grains, id, new JobRequest(
-            JobKind.AddService, body.Kind, string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, key, Wait(body.WaitForAgentSeconds), listenEntries));
+        var spec = new ServiceJobSpec(string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, listenEntries);
+        return await StartAsync(grains, id, new JobRequest(JobKinds.AddService, body.Kind, spec, key, Wait(body.WaitForAgentSeconds)));
     }
 
     public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> ManageAsync(
@@ -95,9 +95,9 @@ public static partial class ServicesEndpoints
 
         var kind = action switch
         {
-            "start" => JobKind.StartService,
-            "stop" => JobKind.StopService,
-            _ => JobKind.RestartService,
+            "start" => JobKinds.StartService,
+            "stop" => JobKinds.StopService,
+            _ => JobKinds.RestartService,
         };
         return await StartAsync(grains, id, new JobRequest(kind, service, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
     }
@@ -108,7 +108,7 @@ public static partial class ServicesEndpoints
         var errors = new FieldErrors();
         CheckKind(service, "service", errors);
         var key = IdempotencyKey(request, errors);
-        return errors.Any ? errors.ToProblem() : await StartAsync(grains, id, new JobRequest(JobKind.RemoveService, service, IdempotencyKey: key));
+        return errors.Any ? errors.ToProblem() : await StartAsync(grains, id, new JobRequest(JobKinds.RemoveService, service, IdempotencyKey: key));
     }
 
     public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> DiagnosticsAsync(
@@ -119,7 +119,7 @@ public static partial class ServicesEndpoints
         CheckWait(body?.WaitForAgentSeconds, errors);
         return errors.Any
             ? errors.ToProblem()
-            : await StartAsync(grains, id, new JobRequest(JobKind.Diagnostics, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
+            : await StartAsync(grains, id, new JobRequest(JobKinds.Diagnostics, IdempotencyKey: key, WaitForAgent: Wait(body?.WaitForAgentSeconds)));
     }
 
     /// <summary>
@@ -166,12 +166,12 @@ public static partial class ServicesEndpoints
                     ProblemTypes.AgentOffline);
             }
 
-            snapshot = await jobs.StartJobAsync(new JobRequest(JobKind.DebugBundle, WaitForAgent: TimeSpan.FromSeconds(30)));
+            snapshot = await jobs.StartJobAsync(new JobRequest(JobKinds.DebugBundle, WaitForAgent: TimeSpan.FromSeconds(30)));
         }
         else
         {
             snapshot = await jobs.GetJobAsync(job);
-            if (snapshot is null || snapshot.Kind != JobKind.DebugBundle)
+            if (snapshot is null || snapshot.Kind != JobKinds.DebugBundle)
             {
                 return Problem.NotFound($"debug-bundle job '{job}' not found on server '{id}'");
             }

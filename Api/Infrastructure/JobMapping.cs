@@ -8,7 +8,7 @@ public static class JobMapping
     public static JobView ToView(this JobSnapshot j) => new(
         j.Id,
         j.ServerId,
-        ServerMapping.Wire(j.Kind),
+        j.Kind,
         j.Service,
         ServerMapping.Wire(j.State),
         j.Progress,
@@ -24,7 +24,7 @@ public static class JobMapping
         j.RequestedBy);
 
     public static JobEventView ToView(this JobEvent e) => new(
-        e.JobId, e.ServerId, ServerMapping.Wire(e.Kind), e.Service, ServerMapping.Wire(e.Type), ServerMapping.Wire(e.State), e.Progress, e.Message, e.At, e.RequestedBy, e.Version);
+        e.JobId, e.ServerId, e.Kind, e.Service, ServerMapping.Wire(e.Type), ServerMapping.Wire(e.State), e.Progress, e.Message, e.At, e.RequestedBy, e.Version);
 
     public static ServiceView ToView(this ServiceSnapshot s) => new(s.Kind, s.State, s.Since, s.RestartCount, s.Version, s.Runtime, s.Error, s.Listen);
 }

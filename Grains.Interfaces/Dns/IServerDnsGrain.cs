@@ -4,7 +4,7 @@ namespace ManagedServers.Grains.Interfaces.Dns;
 /// The DNS side of a managed server (same grain and key as <see cref="Servers.IManagedServerGrain"/>): the zones
 /// assigned to it, where its DNS service listens, the serial of each zone live on the server, and the numbered versions
 /// of the configuration it applied. Pushes run as jobs (<see cref="Servers.IServerJobsGrain.StartJobAsync"/> with
-/// <see cref="Servers.JobKind.PushConfig"/>, <see cref="Servers.JobKind.PushZones"/> or <see cref="Servers.JobKind.RevertConfig"/>).
+/// <see cref="Servers.JobKinds.PushConfig"/>, <see cref="Servers.JobKinds.PushZones"/> or <see cref="Servers.JobKinds.RevertConfig"/>).
 /// </summary>
 [Alias("ms.IServerDnsGrain")]
 public interface IServerDnsGrain : IGrainWithStringKey

@@ -36,26 +36,29 @@ public interface IServerJobsGrain : IGrainWithStringKey
     Task<byte[]?> GetDebugBundleAsync(string jobId);
 }
 
-/// <summary>What a job does.</summary>
-public enum JobKind
+/// <summary>
+/// The job kinds the control plane ships (their wire names: <c>GET /api/v1/jobs/{id}</c> shows them as they are). A kind is
+/// a string, not an enum: a job handler registered in the silo (<c>AddJobHandler</c>) brings its own kinds.
+/// </summary>
+public static class JobKinds
 {
-    AddService,
-    UpdateService,
-    StartService,
-    StopService,
-    RestartService,
-    RemoveService,
-    Diagnostics,
-    DebugBundle,
+    public const string AddService = "add_service";
+    public const string UpdateService = "update_service";
+    public const string StartService = "start_service";
+    public const string StopService = "stop_service";
+    public const string RestartService = "restart_service";
+    public const string RemoveService = "remove_service";
+    public const string Diagnostics = "diagnostics";
+    public const string DebugBundle = "debug_bundle";
 
     /// <summary>Apply the DNS configuration (zones assigned, listen entries, monitoring modules); zones the server lacks are sent too.</summary>
-    PushConfig,
+    public const string PushConfig = "push_config";
 
     /// <summary>Send the zones assigned (by default only those changed since the server's last applied version) with the configuration.</summary>
-    PushZones,
+    public const string PushZones = "push_zones";
 
     /// <summary>Apply an earlier configuration version again (its zones and listen entries become the server's again).</summary>
-    RevertConfig,
+    public const string RevertConfig = "revert_config";
 }
 
 /// <summary>Where a job is.</summary>
@@ -68,25 +71,47 @@ public enum JobState
 }
 
 /// <summary>
-/// A request for a job. <see cref="Service"/>: dns|dhcp4|dhcp6 for service jobs. <see cref="WaitForAgent"/>: how long the job
-/// waits for an offline agent before it fails (null: <c>ServerGrain:JobAgentWait</c>, 10 min). <see cref="Listen"/>: a DNS
-/// service's listen entries (<c>address@port</c>; null = keep). <see cref="Full"/>: push-zones sends every zone, not only
-/// the changed ones. <see cref="ConfigVersion"/>: the version a revert applies. <see cref="Atomic"/>: a DNS push applies all
-/// its zones or none (by default the zones knotd loads apply and a refused one is reported by name).
+/// A request for a job: its <see cref="Kind"/>, the <see cref="Service"/> it acts on (dns|dhcp4|dhcp6 for service jobs),
+/// what only that kind needs (<see cref="Spec"/>), an idempotency key, and how long the job waits for an offline agent
+/// before it fails (<see cref="WaitForAgent"/>; null: <c>ServerGrain:JobAgentWait</c>, 10 min).
 /// </summary>
-[GenerateSerializer, Immutable, Alias("ms.JobRequest")]
+[GenerateSerializer, Immutable, Alias("ms.JobRequest.v2")]
 public sealed record JobRequest(
-    [property: Id(0)] JobKind Kind,
+    [property: Id(0)] string Kind,
     [property: Id(1)] string? Service = null,
-    [property: Id(2)] string? Version = null,
-    [property: Id(3)] string? ListenAddress = null,
-    [property: Id(4)] int? Port = null,
-    [property: Id(5)] string? IdempotencyKey = null,
-    [property: Id(6)] TimeSpan? WaitForAgent = null,
-    [property: Id(7)] ImmutableArray<string>? Listen = null,
-    [property: Id(8)] bool Full = false,
-    [property: Id(9)] int? ConfigVersion = null,
-    [property: Id(10)] bool Atomic = false);
+    [property: Id(2)] JobSpec? Spec = null,
+    [property: Id(3)] string? IdempotencyKey = null,
+    [property: Id(4)] TimeSpan? WaitForAgent = null);
+
+/// <summary>
+/// What one kind of job needs beyond <see cref="JobRequest"/>: a record per kind (or family of kinds), serialized
+/// polymorphically by Orleans. Versioning: each record keeps its alias; a new field takes a new id with a default, so an
+/// older silo reading a newer spec ignores it and a newer one reading an older spec gets the default.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.JobSpec")]
+public abstract record JobSpec;
+
+/// <summary>
+/// Installing or updating a service: the <see cref="Version"/> to run (null: the newest the agent has), a DNS service's
+/// <see cref="Listen"/> entries (<c>address@port</c>; null = keep), or the older single <see cref="ListenAddress"/>/<see cref="Port"/>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.ServiceJobSpec")]
+public sealed record ServiceJobSpec(
+    [property: Id(0)] string? Version = null,
+    [property: Id(1)] string? ListenAddress = null,
+    [property: Id(2)] int? Port = null,
+    [property: Id(3)] ImmutableArray<string>? Listen = null) : JobSpec;
+
+/// <summary>
+/// A DNS push: <see cref="Full"/> sends every zone, not only the changed ones (push_zones); <see cref="Atomic"/>: all the
+/// zones apply or none (by default the zones knotd loads apply and a refused one is reported by name).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DnsPushSpec")]
+public sealed record DnsPushSpec([property: Id(0)] bool Full = false, [property: Id(1)] bool Atomic = false) : JobSpec;
+
+/// <summary>Re-applying an earlier DNS configuration: the version to apply.</summary>
+[GenerateSerializer, Immutable, Alias("ms.DnsRevertSpec")]
+public sealed record DnsRevertSpec([property: Id(0)] int ConfigVersion) : JobSpec;
 
 /// <summary>One line of a job's log.</summary>
 [GenerateSerializer, Immutable, Alias("ms.JobStep")]
@@ -100,7 +125,7 @@ public sealed record JobStep([property: Id(0)] DateTimeOffset At, [property: Id(
 public sealed record JobSnapshot(
     [property: Id(0)] string Id,
     [property: Id(1)] string ServerId,
-    [property: Id(2)] JobKind Kind,
+    [property: Id(2)] string Kind,
     [property: Id(3)] string? Service,
     [property: Id(4)] JobState State,
     [property: Id(5)] int Progress,
@@ -138,7 +163,7 @@ public enum JobEventType
 public sealed record JobEvent(
     [property: Id(0)] string JobId,
     [property: Id(1)] string ServerId,
-    [property: Id(2)] JobKind Kind,
+    [property: Id(2)] string Kind,
     [property: Id(3)] string? Service,
     [property: Id(4)] JobEventType Type,
     [property: Id(5)] JobState State,

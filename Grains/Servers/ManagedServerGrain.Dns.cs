@@ -7,6 +7,8 @@ using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Zones;
+using ManagedServers.Grains.Servers.Dns;
+using ManagedServers.Grains.Servers.Jobs;
 
 namespace ManagedServers.Grains.Servers;
 
@@ -19,7 +21,7 @@ namespace ManagedServers.Grains.Servers;
 /// changed, and the serial of every zone served. The DNS state is its own persistent state, written only by these
 /// changes and before the job that caused them, so a silo lost in between replays the result onto the same versions.
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerDnsGrain
+public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobParticipant, IDnsApplyJobs
 {
     /// <summary>Zone files up to this size (gzip) travel inside the command; larger ones are streamed by the agent.</summary>
     internal const int InlineZoneBytes = 32 * 1024;
@@ -165,9 +167,9 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     }
 
     /// <summary>The listen entries a service request names (<c>listen</c>, or the older <c>listen_address</c>/<c>port</c>), or null.</summary>
-    private static IReadOnlyList<string>? RequestedListen(JobRequest request) =>
-        request.Listen is { } listen ? [.. listen]
-        : request.ListenAddress is not null || request.Port is not null ? DnsListen.FromAddressAndPort(request.ListenAddress, request.Port)
+    private static IReadOnlyList<string>? RequestedListen(ServiceJobSpec spec) =>
+        spec.Listen is { } listen ? [.. listen]
+        : spec.ListenAddress is not null || spec.Port is not null ? DnsListen.FromAddressAndPort(spec.ListenAddress, spec.Port)
         : null;
 
     /// <summary>
@@ -176,9 +178,9 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     /// and is a new configuration version. It keeps the version running: asking for another version at the same time is
     /// refused (one change at a time, each with its own rollback).
     /// </summary>
-    private IReadOnlyList<string>? ListenChangeOf(JobRequest request)
+    private IReadOnlyList<string>? ListenChangeOf(ServiceJobSpec spec)
     {
-        if (request.Service != ServiceKinds.Dns || RequestedListen(request) is not { } requested || Record.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
+        if (RequestedListen(spec) is not { } requested || Record.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
         {
             return null;
         }
@@ -190,7 +192,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             return null;
         }
 
-        if (request.Version is { } version && version != service.Version)
+        if (spec.Version is { } version && version != service.Version)
         {
             throw new ConflictException($"the dns service runs {service.Version}: change its version ({version}) and its listen entries ({DnsListen.Display(requested)}) one at a time, each is applied and rolled back on its own") { Field = "version" };
         }
@@ -198,12 +200,45 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         return requested;
     }
 
+    string IServiceJobParticipant.Service => ServiceKinds.Dns;
+
+    async Task<JobPlan?> IServiceJobParticipant.PlanUpdateAsync(IJobContext context, ServiceJobSpec spec)
+    {
+        if (ListenChangeOf(spec) is not { } change)
+        {
+            return null;
+        }
+
+        var (args, plan) = await PlanDnsApplyAsync(JobKinds.UpdateService, new DnsPushSpec(), null, change);
+        return new JobPlan(JobKinds.UpdateService, CommandKinds.DnsApply, args, [plan]);
+    }
+
+    /// <summary>A DNS service keeps its listen entries across updates unless the request names new ones.</summary>
+    ServiceInstallArgs IServiceJobParticipant.Install(ServiceInstallArgs args, ServiceJobSpec spec) =>
+        args with { Listen = RequestedListen(spec) ?? (DnsConfig.Listen.Count > 0 ? [.. DnsConfig.Listen] : null) };
+
+    void IServiceJobParticipant.OnServiceResult(JobEntry job) => OnDnsServiceResult(job);
+
+    async Task<JobPlan> IDnsApplyJobs.PlanApplyAsync(IJobContext context, JobRequest request)
+    {
+        CheckDnsFits(RequireDefinition());
+        var (args, plan) = await PlanDnsApplyAsync(request.Kind, request.Spec as DnsPushSpec ?? new DnsPushSpec(), (request.Spec as DnsRevertSpec)?.ConfigVersion);
+        return new JobPlan(request.Kind, CommandKinds.DnsApply, args, [plan]);
+    }
+
+    string? IDnsApplyJobs.OnApplied(IJobContext context, JobEntry job, string? output) =>
+        OnDnsApplyResult(job, output) is { Count: > 0 } refused
+            ? $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {DnsConfig.LiveVersion} is live)"
+            : null;
+
+    void IDnsApplyJobs.OnApplyFailed(IJobContext context, JobEntry job, string? output) => OnDnsApplyFailed(job, output);
+
     /// <summary>
     /// Builds the <c>dns.apply</c> command of a push: the model to serve and the zone files the server lacks. Throws
     /// (and nothing is stored) when a zone has gone or the version to revert to is unknown. A listen change
     /// (<paramref name="listenChange"/>) keeps the zones live at their live serials and sends no file.
     /// </summary>
-    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(JobKind kind, JobRequest request, IReadOnlyList<string>? listenChange = null)
+    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(string kind, DnsPushSpec push, int? revertTo, IReadOnlyList<string>? listenChange = null)
     {
         if (listenChange is not null)
         {
@@ -215,10 +250,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
 
         var zones = DnsConfig.Zones;
         var listen = DnsConfig.Listen;
-        if (kind == JobKind.RevertConfig)
+        if (kind == JobKinds.RevertConfig)
         {
-            var version = DnsConfig.Versions.Find(v => v.Number == request.ConfigVersion)
-                ?? throw new NotFoundException($"configuration version {request.ConfigVersion} of server '{Id}' not found (the last {VersionHistory} are kept)");
+            var version = DnsConfig.Versions.Find(v => v.Number == revertTo)
+                ?? throw new NotFoundException($"configuration version {revertTo} of server '{Id}' not found (the last {VersionHistory} are kept)");
             zones = [.. version.Zones.Select(z => z.Name)];
             listen = version.Listen;
         }
@@ -238,7 +273,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             var applied = DnsConfig.Applied.GetValueOrDefault(zone.Name);
             var sendThis = kind switch
             {
-                JobKind.PushZones => request.Full || applied is null || applied.Serial != zone.Serial,
+                JobKinds.PushZones => push.Full || applied is null || applied.Serial != zone.Serial,
                 _ => applied is null, // config pushes send only the zones the server lacks; the rest stay at their live serial
             };
             if (sendThis)
@@ -265,11 +300,11 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
             }
         }
 
-        var args = await DnsApplyArgsAsync([.. listen], specZones, files, request.Atomic);
+        var args = await DnsApplyArgsAsync([.. listen], specZones, files, push.Atomic);
         var plan = $"{specZones.Count} zone{(specZones.Count == 1 ? string.Empty : "s")}, {files.Count} to send"
             + (files.Count == 0 ? string.Empty : $" ({string.Join(", ", files.Take(5).Select(f => $"{f.Zone} serial {f.Serial}"))}{(files.Count > 5 ? ", …" : string.Empty)})")
-            + (kind == JobKind.RevertConfig ? $"; the configuration of version {request.ConfigVersion}" : string.Empty)
-            + (request.Atomic ? "; all or nothing" : string.Empty);
+            + (kind == JobKinds.RevertConfig ? $"; the configuration of version {revertTo}" : string.Empty)
+            + (push.Atomic ? "; all or nothing" : string.Empty);
         return (args, plan);
     }
 
@@ -352,12 +387,12 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
         }
 
         DnsConfig.LiveVersion = DnsConfig.LastVersion;
-        if (job.Kind == JobKind.RevertConfig)
+        if (job.Kind == JobKinds.RevertConfig)
         {
             DnsConfig.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
         }
 
-        if (job.Kind is JobKind.RevertConfig or JobKind.UpdateService)
+        if (job.Kind is JobKinds.RevertConfig or JobKinds.UpdateService)
         {
             DnsConfig.Listen = [.. args.Config.Listen]; // a revert or a listen change: these entries are the server's from now on
         }
@@ -423,7 +458,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain
     /// <summary>A dns service installed or updated with listen entries: they are the server's from now on.</summary>
     private void OnDnsServiceResult(JobEntry job)
     {
-        if (job.Service != ServiceKinds.Dns || job.Kind is not (JobKind.AddService or JobKind.UpdateService) || job.CommandArgsJson is null)
+        if (job.Service != ServiceKinds.Dns || job.Kind is not (JobKinds.AddService or JobKinds.UpdateService) || job.CommandArgsJson is null)
         {
             return;
         }

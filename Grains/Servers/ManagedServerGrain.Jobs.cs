@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Servers.Jobs;
 
 namespace ManagedServers.Grains.Servers;
 
@@ -23,6 +24,10 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private DateTimeOffset _resultCompletedAt;
 
     private ServerJobsState JobLog => jobsStore.State;
+
+    private JobContextOfGrain JobContext => _jobContext ??= new(this);
+
+    private JobContextOfGrain? _jobContext;
 
     private EventAnnouncer<JobEvent>? _jobEventAnnouncer;
 
@@ -72,23 +77,21 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     public async Task<JobSnapshot> StartJobAsync(JobRequest request)
     {
         var definition = RequireDefinition();
+        var handler = jobHandlers.ForKind(request.Kind)
+            ?? throw new ConflictException($"unknown job kind '{request.Kind}' (known: {string.Join(", ", jobHandlers.Kinds.Order(StringComparer.Ordinal))})") { Field = "kind" };
         if (request.IdempotencyKey is { } key && JobLog.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
         {
-            return existing.Kind == request.Kind && existing.Service == request.Service
+            return (existing.Kind == request.Kind || (existing.Kind == JobKinds.UpdateService && request.Kind == JobKinds.AddService)) && existing.Service == request.Service
                 ? ToSnapshot(existing)
-                : throw new ConflictException($"idempotency key '{key}' was used for job {existing.Id} ({Describe(existing.Kind, existing.Service)}); use a new key for a different action");
+                : throw new ConflictException($"idempotency key '{key}' was used for job {existing.Id} ({jobHandlers.Describe(existing.Kind, existing.Service)}); use a new key for a different action");
         }
 
-        var kind = CheckFits(definition, request);
-        var listenChange = kind == JobKind.UpdateService ? ListenChangeOf(request) : null;
-        var dnsPlan = kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig || listenChange is not null
-            ? await PlanDnsApplyAsync(kind, request, listenChange)
-            : default;
+        var plan = await handler.PlanAsync(JobContext, request); // throws (nothing stored) when the job does not fit
         var now = time.GetUtcNow();
         var job = new JobEntry
         {
             Id = JobIds.Of(Id, ++JobLog.LastJobNumber),
-            Kind = kind,
+            Kind = plan.Kind,
             Service = request.Service,
             State = JobState.Queued,
             CreatedAt = now,
@@ -97,7 +100,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             RequestedBy = Caller.Current,
         };
         JobLog.Jobs.Add(job);
-        Step(job, $"queued: {Describe(kind, request.Service)}");
+        Step(job, $"queued: {jobHandlers.Describe(plan.Kind, request.Service)}");
 
         if (Record.Certificates.Count == 0 && Record.AgentVersion is null)
         {
@@ -107,14 +110,13 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             return ToSnapshot(job);
         }
 
-        if (dnsPlan.Plan is not null)
+        foreach (var step in plan.Steps)
         {
-            Step(job, dnsPlan.Plan);
+            Step(job, step);
         }
 
-        var (commandKind, args) = dnsPlan.ArgsJson is not null ? (CommandKinds.DnsApply, dnsPlan.ArgsJson) : CommandFor(job, request, definition);
-        var command = QueueCommand(commandKind, args, job.Deadline - now);
-        (job.CommandId, job.CommandKind, job.CommandArgsJson) = (command.CommandId, commandKind, args);
+        var command = QueueCommand(plan.CommandKind, plan.CommandArgsJson, job.Deadline - now);
+        (job.CommandId, job.CommandKind, job.CommandArgsJson) = (command.CommandId, plan.CommandKind, plan.CommandArgsJson);
         if (_tracker.State != ServerState.Running)
         {
             Step(job, $"the agent is {Wire(_tracker.State)}{LastHeard()}; the job waits until {job.Deadline.ToString("u", CultureInfo.InvariantCulture)} for it");
@@ -126,7 +128,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         await DispatchQueuedCommandsAsync();
         await PushToIndexAsync();
         EnsureJobTimer();
-        LogJobStarted(logger, Id, job.Id, kind);
+        LogJobStarted(logger, Id, job.Id, job.Kind);
         return ToSnapshot(job);
     }
 
@@ -169,72 +171,6 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     public Task<byte[]?> GetDebugBundleAsync(string jobId) =>
         Task.FromResult(_bundles.TryGetValue(jobId, out var bundle) ? bundle.Bytes : null);
 
-    /// <summary>Checks that the action fits the server; turns "add" of an installed service into an update.</summary>
-    private JobKind CheckFits(ServerDefinition definition, JobRequest request)
-    {
-        if (request.Kind is JobKind.Diagnostics or JobKind.DebugBundle)
-        {
-            return request.Kind;
-        }
-
-        if (request.Kind is JobKind.PushConfig or JobKind.PushZones or JobKind.RevertConfig)
-        {
-            CheckDnsFits(definition);
-            return request.Kind;
-        }
-
-        var service = request.Service ?? throw new ConflictException("a service job names its service (dns, dhcp4 or dhcp6)");
-        var fits = definition.Kind switch
-        {
-            ServerKind.Dns => service == ServiceKinds.Dns,
-            ServerKind.Dhcp => service is ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6,
-            _ => false,
-        };
-        if (!fits)
-        {
-            var allowed = definition.Kind switch
-            {
-                ServerKind.Dns => "a DNS server runs the dns service",
-                ServerKind.Dhcp => "a DHCP server runs dhcp4 and dhcp6",
-                _ => "a backup server runs no DNS or DHCP service",
-            };
-            throw new ConflictException($"service '{service}' does not fit server '{definition.Name}': {allowed}") { Field = "kind" };
-        }
-
-        var installed = Record.Services.Exists(s => s.Kind == service);
-        return request.Kind switch
-        {
-            JobKind.AddService or JobKind.UpdateService => installed ? JobKind.UpdateService : JobKind.AddService,
-            _ when !installed => throw new NotFoundException($"service '{service}' is not installed on server '{definition.Name}': add it first (POST /api/v1/servers/{Id}/services)"),
-            _ => request.Kind,
-        };
-    }
-
-    private (string Kind, string? ArgsJson) CommandFor(JobEntry job, JobRequest request, ServerDefinition definition)
-    {
-        // A DNS service keeps its listen entries across updates unless the request names new ones.
-        IReadOnlyList<string>? listen = job.Service != ServiceKinds.Dns ? null : RequestedListen(request) ?? (DnsConfig.Listen.Count > 0 ? [.. DnsConfig.Listen] : null);
-        string Action() => JsonSerializer.Serialize(new ServiceActionArgs(job.Service!), ContractsJson.Default.ServiceActionArgs);
-        if (job.Kind is JobKind.AddService && definition.Runtime == AgentRuntime.Auto)
-        {
-            Step(job, "runtime: the agent chooses (docker where its Docker engine answers, else exec); the server keeps its choice");
-        }
-
-        return job.Kind switch
-        {
-            JobKind.AddService or JobKind.UpdateService => (CommandKinds.ServiceInstall, JsonSerializer.Serialize(
-                new ServiceInstallArgs(job.Service!, Wire(definition.Runtime), request.Version, request.ListenAddress, request.Port, listen),
-                ContractsJson.Default.ServiceInstallArgs)),
-            JobKind.StartService => (CommandKinds.ServiceStart, Action()),
-            JobKind.StopService => (CommandKinds.ServiceStop, Action()),
-            JobKind.RestartService => (CommandKinds.ServiceRestart, Action()),
-            JobKind.RemoveService => (CommandKinds.ServiceRemove, Action()),
-            JobKind.Diagnostics => (CommandKinds.Diagnostics, null),
-            JobKind.DebugBundle => (CommandKinds.DebugBundle, JsonSerializer.Serialize(new DebugBundleArgs(), ContractsJson.Default.DebugBundleArgs)),
-            _ => throw new ArgumentOutOfRangeException(nameof(job), job.Kind, "unknown job kind"),
-        };
-    }
-
     /// <summary>The command reached the agent (long poll answered or broker confirmed): the job runs.</summary>
     private void OnCommandDelivered(string commandId)
     {
@@ -275,46 +211,28 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             return true;
         }
 
+        var handler = jobHandlers.ForResult(job);
         if (!result.Success)
         {
-            if (job.CommandKind == CommandKinds.DnsApply)
-            {
-                OnDnsApplyFailed(job, output);
-            }
-            else if (output is not null && job.Kind is not (JobKind.Diagnostics or JobKind.DebugBundle))
-            {
-                AddAgentSteps(job, output);
-            }
-
+            handler?.OnFailed(JobContext, job, output);
             Fail(job, $"the agent failed: {result.Error ?? "no reason given"}");
             return true;
         }
 
         try
         {
-            switch (job.Kind)
+            if (handler is null)
             {
-                case JobKind.Diagnostics:
-                    OnDiagnostics(job, output);
-                    break;
-                case JobKind.DebugBundle:
-                    OnDebugBundle(job, output);
-                    break;
-                case var _ when job.CommandKind == CommandKinds.DnsApply: // pushes, reverts, listen changes
-                    if (OnDnsApplyResult(job, output) is { Count: > 0 } refused)
-                    {
-                        // The rest is live; the push did not do all it was asked: a failure that names the zones.
-                        Fail(job, $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {DnsConfig.LiveVersion} is live)");
-                        return true;
-                    }
-
-                    break;
-                default:
-                    OnServiceResult(job, output);
-                    break;
+                Fail(job, $"no handler for job kind '{job.Kind}' in this silo (a silo of another version started it?)");
             }
-
-            Succeed(job);
+            else if (handler.OnSucceeded(JobContext, job, output) is { } error)
+            {
+                Fail(job, error); // the agent did part of it: the error says what is live
+            }
+            else
+            {
+                Succeed(job);
+            }
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
         {
@@ -322,63 +240,6 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }
 
         return true;
-    }
-
-    private void OnServiceResult(JobEntry job, string? output)
-    {
-        var parsed = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput);
-        if (parsed is not null)
-        {
-            AddAgentSteps(job, parsed.Steps);
-        }
-
-        SetService(job.Service!, job.Kind == JobKind.RemoveService ? null : parsed?.Service);
-        OnDnsServiceResult(job);
-        job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
-    }
-
-    private void OnDiagnostics(JobEntry job, string? output)
-    {
-        var report = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DiagnosticsReport)
-            ?? throw new InvalidOperationException("no report");
-        if (report is not null)
-        {
-            int Count(string status) => report.Checks.Count(c => c.Status == status);
-            Step(job, $"{report.Checks.Count} checks: {Count(CheckStatuses.Pass)} pass, {Count(CheckStatuses.Warn)} warn, {Count(CheckStatuses.Fail)} fail");
-        }
-
-        job.ResultJson = output;
-    }
-
-    private void OnDebugBundle(JobEntry job, string? output)
-    {
-        var bundle = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DebugBundleOutput))
-            ?? throw new InvalidOperationException("no bundle");
-        var bytes = Convert.FromBase64String(bundle.BundleBase64);
-        var now = time.GetUtcNow();
-        foreach (var old in _bundles.Where(b => now - b.Value.At > _options.DebugBundleHold).Select(b => b.Key).ToList())
-        {
-            _bundles.Remove(old);
-        }
-
-        _bundles[job.Id] = (bytes, now);
-        var summary = JsonSerializer.Serialize(bundle with { BundleBase64 = string.Empty }, ContractsJson.Default.DebugBundleOutput);
-        Step(job, $"bundle of {bytes.Length:N0} bytes, {bundle.Files.Count} files{(bundle.Truncated ? ", truncated to stay within bounds" : string.Empty)}");
-        job.ResultJson = summary;
-    }
-
-    private void AddAgentSteps(JobEntry job, string output)
-    {
-        try
-        {
-            if (JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput) is { } parsed)
-            {
-                AddAgentSteps(job, parsed.Steps);
-            }
-        }
-        catch (JsonException)
-        {
-        }
     }
 
     /// <summary>Logs the agent's steps the job has not logged yet (heartbeat progress may have logged the first ones).</summary>
@@ -644,28 +505,49 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private static string Wire<T>(T value)
         where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
-    private static string Describe(JobKind kind, string? service) => kind switch
+    /// <summary>Keeps a job's bytes (a debug bundle) for <see cref="ServerGrainOptions.DebugBundleHold"/>, dropping older ones.</summary>
+    private void Attach(JobEntry job, byte[] bytes)
     {
-        JobKind.AddService => $"add service {service}",
-        JobKind.UpdateService => $"update service {service}",
-        JobKind.StartService => $"start service {service}",
-        JobKind.StopService => $"stop service {service}",
-        JobKind.RestartService => $"restart service {service}",
-        JobKind.RemoveService => $"remove service {service}",
-        JobKind.Diagnostics => "run diagnostics",
-        JobKind.DebugBundle => "collect a debug bundle",
-        JobKind.PushConfig => "push the DNS configuration",
-        JobKind.PushZones => "push the zones",
-        JobKind.RevertConfig => "re-apply an earlier DNS configuration",
-        _ => kind.ToString(),
-    };
+        var now = time.GetUtcNow();
+        foreach (var old in _bundles.Where(b => now - b.Value.At > _options.DebugBundleHold).Select(b => b.Key).ToList())
+        {
+            _bundles.Remove(old);
+        }
+
+        _bundles[job.Id] = (bytes, now);
+    }
+
+    /// <summary>The shell and its parts that implement <typeparamref name="T"/> (features handlers look for).</summary>
+    private IEnumerable<T> Features<T>()
+        where T : class => this is T shell ? [shell, .. _parts.OfType<T>()] : _parts.OfType<T>();
+
+    /// <summary>What job handlers see of this server (one per activation; every call is on the grain's turn).</summary>
+    private sealed class JobContextOfGrain(ManagedServerGrain grain) : IJobContext
+    {
+        public string ServerId => grain.Id;
+
+        public ServerDefinition Definition => grain.RequireDefinition();
+
+        public IReadOnlyList<ServiceSnapshot> Services => grain.Record.Services;
+
+        public IEnumerable<T> Features<T>()
+            where T : class => grain.Features<T>();
+
+        public void Step(JobEntry job, string message) => grain.Step(job, message);
+
+        public void AddAgentSteps(JobEntry job, IReadOnlyList<string>? steps) => grain.AddAgentSteps(job, steps);
+
+        public void SetService(string kind, ServiceStatus? status) => grain.SetService(kind, status);
+
+        public void Attach(JobEntry job, byte[] bytes) => grain.Attach(job, bytes);
+    }
 
     [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "Server {ServerId}: queued again the command of a job whose silo was lost between writing the job and its command")]
     private static partial void LogJobCommandsRecovered(ILogger logger, string serverId);
 
     [LoggerMessage(EventId = 1040, Level = LogLevel.Information, Message = "Server {ServerId}: job {JobId} ({Kind}) queued")]
-    private static partial void LogJobStarted(ILogger logger, string serverId, string jobId, JobKind kind);
+    private static partial void LogJobStarted(ILogger logger, string serverId, string jobId, string kind);
 
     [LoggerMessage(EventId = 1041, Level = LogLevel.Information, Message = "Server {ServerId}: job {JobId} ({Kind}) {State} {Error}")]
-    private static partial void LogJobFinished(ILogger logger, string serverId, string jobId, JobKind kind, JobState state, string? error);
+    private static partial void LogJobFinished(ILogger logger, string serverId, string jobId, string kind, JobState state, string? error);
 }

@@ -5,6 +5,7 @@ using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Settings;
+using ManagedServers.Grains.Servers.Jobs;
 using ManagedServers.Grains.Servers.Parts;
 using ManagedServers.Shared.Fleet;
 using ManagedServers.Shared.Security;
@@ -36,6 +37,7 @@ public sealed partial class ManagedServerGrain
     private readonly ILogger<ManagedServerGrain> logger;
     private readonly TimeProvider time;
     private readonly IAgentCommandChannel amqpCommands;
+    private readonly JobHandlers jobHandlers;
     private readonly ServerGrainOptions _options;
     private readonly HeartbeatTracker _tracker;
     private readonly RequestCounter _requests;
@@ -59,6 +61,7 @@ public sealed partial class ManagedServerGrain
         TimeProvider time,
         IOptions<ServerGrainOptions> options,
         IAgentCommandChannel amqpCommands,
+        JobHandlers jobHandlers,
         IPersistentStateFactory stateFactory,
         IEnumerable<ServerPartType> partTypes,
         IServiceProvider services)
@@ -69,6 +72,7 @@ public sealed partial class ManagedServerGrain
         this.logger = logger;
         this.time = time;
         this.amqpCommands = amqpCommands;
+        this.jobHandlers = jobHandlers;
         _options = options.Value;
         _tracker = new HeartbeatTracker(time);
         _requests = new RequestCounter(time);

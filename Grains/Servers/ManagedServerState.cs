@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace ManagedServers.Grains.Servers;
 
 /// <summary>The persisted state of one managed server.</summary>
@@ -106,8 +108,19 @@ public sealed class JobEntry
     [Id(0)]
     public string Id { get; set; } = string.Empty;
 
+    /// <summary>The kind as versions before string kinds stored it (read only; see <see cref="Kind"/>).</summary>
     [Id(1)]
-    public JobKind Kind { get; set; }
+    public LegacyJobKind LegacyKind { get; set; }
+
+    /// <summary>The job kind (<see cref="JobKinds"/>, or a registered handler's own).</summary>
+    [Id(19)]
+    public string? KindName { get; set; }
+
+    public string Kind
+    {
+        get => KindName ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(LegacyKind.ToString());
+        set => KindName = value;
+    }
 
     [Id(2)]
     public string? Service { get; set; }
@@ -166,6 +179,22 @@ public sealed class JobEntry
     /// <summary>Who asked for the job: a user name, or <see cref="Caller.System"/>.</summary>
     [Id(18)]
     public string RequestedBy { get; set; } = Caller.System;
+}
+
+/// <summary>Job kinds as stored before kinds were strings (their snake_case names are the string kinds).</summary>
+public enum LegacyJobKind
+{
+    AddService,
+    UpdateService,
+    StartService,
+    StopService,
+    RestartService,
+    RemoveService,
+    Diagnostics,
+    DebugBundle,
+    PushConfig,
+    PushZones,
+    RevertConfig,
 }
 
 /// <summary>The one live enrolment token, stored as a hash.</summary>

@@ -1,4 +1,5 @@
 using ManagedServers.Grains.Servers;
+using ManagedServers.Grains.Servers.Jobs;
 using ManagedServers.Silo;
 using ManagedServers.Silo.Storage;
 using Microsoft.Extensions.Configuration;
@@ -59,6 +60,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             var configuration = siloBuilder.Configuration;
             siloBuilder.ConfigureManagedServers(configuration, StorageConfig.Sqlite(configuration["DataDir"]!), configureClustering: false);
+            siloBuilder.Services.AddJobHandler<EchoJobHandler>(); // a job kind from outside the product (EchoJobTests)
         }
     }
 

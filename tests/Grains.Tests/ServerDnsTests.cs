@@ -46,7 +46,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
     /// <summary>Installs a dns service the way the agent would answer it, with <paramref name="listen"/>.</summary>
     private async Task InstallDnsAsync(string id, params string[] listen)
     {
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, Listen: [.. listen]));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns, Spec: new ServiceJobSpec(Listen: [.. listen])));
         var command = await TakeOneAsync(id);
         Assert.Equal(listen, command.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
         var status = Running(listen);
@@ -96,7 +96,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         var (good, bad) = (await CreateZoneAsync(), await CreateZoneAsync());
         await Dns(id).SetZonesAsync([good, bad]);
 
-        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         Assert.False(args.Atomic);
         var reason = "zone loader, error in zone, line 7 (invalid IPv4 address)";
         var output = new DnsApplyOutput(
@@ -117,7 +117,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.Null(dns.Zones.Single(z => z.Name == bad).AppliedSerial);
 
         // The next push sends the refused zone again; all or nothing travels to the agent, and its refusal names the zone.
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns, Atomic: true));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns, Spec: new DnsPushSpec(Atomic: true)));
         Assert.True(args.Atomic);
         Assert.Equal([bad], args.Files.Select(f => f.Zone));
         var refusal = new DnsApplyOutput(1, false, string.Empty, [], [$"refused: zone {bad} refused by knotd's load check: {reason} (all or nothing: no zone applied) (nothing live changed)"], Refused: [new DnsZoneRefusal(bad, reason)]);
@@ -151,7 +151,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.False(await Dns(id).IsZoneAssignedAsync("other.test"));
 
         // A push needs a dns service.
-        var noService = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.PushZones, ServiceKinds.Dns)));
+        var noService = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.PushZones, ServiceKinds.Dns)));
         Assert.Contains("add it first", noService.Message, StringComparison.Ordinal);
         Assert.Empty(await Jobs(id).ListJobsAsync());
     }
@@ -192,7 +192,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         await Dns(id).SetZonesAsync([first]);
 
         // First push: the zone goes inline (small), with its serial and checksums.
-        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         Assert.Equal(["127.0.0.1@15353"], args.Config.Listen);
         var file = Assert.Single(args.Files);
         Assert.Equal(first, file.Zone);
@@ -215,7 +215,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         // A change to the zone: push-zones sends it alone; the knot.conf is the same, so the version stays 1.
         await Cluster.Client.GetGrain<IZoneGrain>(first).ReplaceAsync(ZoneFile(first, "192.0.2.99"));
         var second = await CreateZoneAsync();
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         Assert.Equal([first], args.Files.Select(f => f.Zone)); // the second zone is not assigned yet
         Assert.True(args.Files[0].Serial > file.Serial);
         await AnswerAsync(id, command, args);
@@ -227,7 +227,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         // its live serial. The knot.conf changes: version 2.
         await Dns(id).SetZonesAsync([first, second]);
         await Cluster.Client.GetGrain<IZoneGrain>(first).ReplaceAsync(ZoneFile(first, "192.0.2.100"));
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushConfig, ServiceKinds.Dns));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushConfig, ServiceKinds.Dns));
         Assert.Equal([second], args.Files.Select(f => f.Zone));
         Assert.Equal(pushedSerial, args.Config.Zones.Single(z => z.Name == first).Serial);
         await AnswerAsync(id, command, args);
@@ -238,7 +238,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.NotEqual(firstNow.Serial, firstNow.AppliedSerial); // changed since, not sent by the config push
 
         // A failed push (the agent rolled back): nothing changes.
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns, Full: true));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns, Spec: new DnsPushSpec(Full: true)));
         Assert.Equal(2, args.Files.Count);
         await AnswerAsync(id, command, args, success: false, rolledBack: true);
         var failed = (await Jobs(id).GetJobAsync(job.Id))!;
@@ -248,7 +248,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.Equal(2, (await Dns(id).ListConfigVersionsAsync()).Length);
 
         // Revert to version 1: only the first zone; on success the assignment follows, as version 3.
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, ConfigVersion: 1));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, Spec: new DnsRevertSpec(1)));
         Assert.Equal([first], args.Config.Zones.Select(x => x.Name));
         Assert.Empty(args.Files); // the first zone is live already
         await AnswerAsync(id, command, args);
@@ -260,7 +260,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         Assert.Equal(v1.KnotConf, v3.KnotConf);
 
         // An unknown version is refused before anything is queued.
-        await Assert.ThrowsAsync<NotFoundException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.RevertConfig, ServiceKinds.Dns, ConfigVersion: 99)));
+        await Assert.ThrowsAsync<NotFoundException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, Spec: new DnsRevertSpec(99))));
     }
 
     [Fact]
@@ -272,14 +272,14 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         var records = string.Join('\n', Enumerable.Range(0, 20_000).Select(i => $"h{i} IN TXT \"{Convert.ToHexString(RandomNumberGenerator.GetBytes(16))}\""));
         await Cluster.Client.GetGrain<IZoneGrain>(zone).CreateAsync(new ZoneCreate(ZoneFile(zone, "192.0.2.1") + records + "\n"));
         await Dns(id).SetZonesAsync([zone]);
-        var (_, push, args) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        var (_, push, args) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         var file = Assert.Single(args.Files);
         Assert.Null(file.GzipBase64);
         Assert.Equal(AgentApi.ZoneFile(zone, file.Serial), file.Url);
 
         // An update of the dns service without listen entries keeps the server's.
         await Server(id).CompleteCommandAsync(new CommandResult(push.CommandId, false, DateTimeOffset.UtcNow, "not applied"));
-        await Jobs(id).StartJobAsync(new JobRequest(JobKind.UpdateService, ServiceKinds.Dns, "3.2.7"));
+        await Jobs(id).StartJobAsync(new JobRequest(JobKinds.UpdateService, ServiceKinds.Dns, Spec: new ServiceJobSpec(Version: "3.2.7")));
         var update = await TakeOneAsync(id);
         Assert.Equal(["127.0.0.1@25353", "::1@25353"], update.Args!.Value.Deserialize(ContractsJson.Default.ServiceInstallArgs)!.Listen);
     }
@@ -297,20 +297,20 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         await InstallDnsAsync(id, "127.0.0.1@15353");
         var zone = await CreateZoneAsync();
         await Dns(id).SetZonesAsync([zone]);
-        var (_, push, pushed) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        var (_, push, pushed) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         await AnswerAsync(id, push, pushed);
         var serial = Assert.Single(pushed.Config.Zones).Serial;
 
         // The same entries (in the older listen_address/port form): no listen change, the usual install command.
-        await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, ListenAddress: "127.0.0.1", Port: 15353));
+        await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns, Spec: new ServiceJobSpec(ListenAddress: "127.0.0.1", Port: 15353)));
         var same = await TakeOneAsync(id);
         Assert.Equal(CommandKinds.ServiceInstall, same.Kind);
         await Server(id).CompleteCommandAsync(new CommandResult(same.CommandId, true, DateTimeOffset.UtcNow,
             Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(Running(["127.0.0.1@15353"]), ["already installed"]), ContractsJson.Default.ServiceCommandOutput)));
 
         // New entries: a dns.apply of the next version with the live zones at their live serial, no file.
-        var (job, command, args) = await PushAsync(id, new JobRequest(JobKind.AddService, ServiceKinds.Dns, ListenAddress: "127.0.0.1", Port: 15354));
-        Assert.Equal(JobKind.UpdateService, job.Kind);
+        var (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.AddService, ServiceKinds.Dns, Spec: new ServiceJobSpec(ListenAddress: "127.0.0.1", Port: 15354)));
+        Assert.Equal(JobKinds.UpdateService, job.Kind);
         Assert.Equal(["127.0.0.1@15354"], args.Config.Listen);
         Assert.Equal([new DnsZoneSpec(zone, serial)], args.Config.Zones);
         Assert.Empty(args.Files);
@@ -329,12 +329,12 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
 
         // A later push carries the new entries.
         await Cluster.Client.GetGrain<IZoneGrain>(zone).ReplaceAsync(ZoneFile(zone, "192.0.2.77"));
-        (_, push, pushed) = await PushAsync(id, new JobRequest(JobKind.PushZones, ServiceKinds.Dns));
+        (_, push, pushed) = await PushAsync(id, new JobRequest(JobKinds.PushZones, ServiceKinds.Dns));
         Assert.Equal(["127.0.0.1@15354"], pushed.Config.Listen);
         await AnswerAsync(id, push, pushed);
 
         // A change the agent rolls back changes nothing here.
-        (job, command, args) = await PushAsync(id, new JobRequest(JobKind.AddService, ServiceKinds.Dns, Listen: ["127.0.0.1@15355"]));
+        (job, command, args) = await PushAsync(id, new JobRequest(JobKinds.AddService, ServiceKinds.Dns, Spec: new ServiceJobSpec(Listen: ["127.0.0.1@15355"])));
         await AnswerAsync(id, command, args, success: false, rolledBack: true);
         Assert.Equal(JobState.Failed, (await Jobs(id).GetJobAsync(job.Id))!.State);
         Assert.Equal("127.0.0.1@15354", Assert.Single((await Dns(id).GetDnsAsync()).Listen));
@@ -342,7 +342,7 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
 
         // Another version and other entries at once: refused, nothing queued.
         var jobs = (await Jobs(id).ListJobsAsync()).Length;
-        var both = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns, Version: "3.2.7", Listen: ["127.0.0.1@15356"])));
+        var both = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns, Spec: new ServiceJobSpec(Version: "3.2.7", Listen: ["127.0.0.1@15356"]))));
         Assert.Contains("one at a time", both.Message, StringComparison.Ordinal);
         Assert.Equal(jobs, (await Jobs(id).ListJobsAsync()).Length);
     }

@@ -64,7 +64,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task An_action_for_a_server_whose_agent_never_enrolled_fails_at_once_saying_so()
     {
         var id = await CreateAsync(enrolled: false);
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns));
         Assert.Equal(JobState.Failed, job.State);
         Assert.Contains("never enrolled", job.Error, StringComparison.Ordinal);
         Assert.Contains("setup-bundle", job.Error, StringComparison.Ordinal);
@@ -76,13 +76,13 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task Actions_that_do_not_fit_the_server_are_refused_and_change_nothing()
     {
         var id = await CreateAsync();
-        var wrongKind = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4)));
+        var wrongKind = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4)));
         Assert.Equal("kind", wrongKind.Field);
         Assert.Contains("DNS server runs the dns service", wrongKind.Message, StringComparison.Ordinal);
-        var notInstalled = await Assert.ThrowsAsync<NotFoundException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.RestartService, ServiceKinds.Dns)));
+        var notInstalled = await Assert.ThrowsAsync<NotFoundException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.RestartService, ServiceKinds.Dns)));
         Assert.Contains("not installed", notInstalled.Message, StringComparison.Ordinal);
         Assert.Empty(await Jobs(id).ListJobsAsync());
-        await Assert.ThrowsAsync<NotFoundException>(() => Jobs("srv-missing-" + Guid.NewGuid().ToString("N")[..8]).StartJobAsync(new JobRequest(JobKind.Diagnostics)));
+        await Assert.ThrowsAsync<NotFoundException>(() => Jobs("srv-missing-" + Guid.NewGuid().ToString("N")[..8]).StartJobAsync(new JobRequest(JobKinds.Diagnostics)));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         try
         {
             RequestContext.Set(Caller.Key, "alice");
-            var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4, "2.2.0"));
+            var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.0")));
             RequestContext.Clear();
             Assert.Equal("alice", job.RequestedBy);
 
@@ -121,7 +121,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
             Assert.Equal((await Jobs(id).GetJobAsync(job.Id))!.Version, events[^1].Version);
 
             // Without a caller (a reminder, a timer): "system".
-            var diagnostics = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics));
+            var diagnostics = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics));
             Assert.Equal(Caller.System, diagnostics.RequestedBy);
         }
         finally
@@ -134,9 +134,9 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task A_service_job_runs_through_the_agent_and_records_the_service()
     {
         var id = await CreateAsync(ServerKind.Dhcp);
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4, "2.2.0", Port: 6767));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.0", Port: 6767)));
         Assert.Equal(JobState.Queued, job.State);
-        Assert.Equal(JobKind.AddService, job.Kind);
+        Assert.Equal(JobKinds.AddService, job.Kind);
 
         var command = await TakeOneAsync(id);
         Assert.Equal(CommandKinds.ServiceInstall, command.Kind);
@@ -156,8 +156,8 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         Assert.Equal((ServiceKinds.Dhcp4, ServiceStates.Running, "2.2.0"), (service.Kind, service.State, service.Version));
 
         // Adding an installed service again is an update; managing it is allowed now.
-        var update = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4, "2.2.1"));
-        Assert.Equal(JobKind.UpdateService, update.Kind);
+        var update = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.1")));
+        Assert.Equal(JobKinds.UpdateService, update.Kind);
         var updateCommand = await TakeOneAsync(id);
         await Server(id).CompleteCommandAsync(new CommandResult(updateCommand.CommandId, false, DateTimeOffset.UtcNow, "health check failed; rolled back to 2.2.0", Output(Running(ServiceKinds.Dhcp4, "2.2.0"), "rolled back")));
         var failed = await Jobs(id).GetJobAsync(update.Id);
@@ -165,7 +165,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         Assert.Contains("rolled back to 2.2.0", failed.Error, StringComparison.Ordinal);
         Assert.Contains(failed.Steps, s => s.Message == "agent: rolled back");
 
-        var stop = await Jobs(id).StartJobAsync(new JobRequest(JobKind.StopService, ServiceKinds.Dhcp4));
+        var stop = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.StopService, ServiceKinds.Dhcp4));
         var stopCommand = await TakeOneAsync(id);
         Assert.Equal(CommandKinds.ServiceStop, stopCommand.Kind);
         await Server(id).CompleteCommandAsync(new CommandResult(stopCommand.CommandId, true, DateTimeOffset.UtcNow, Output: Output(Running(ServiceKinds.Dhcp4, "2.2.0") with { State = ServiceStates.Stopped })));
@@ -178,10 +178,10 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task An_idempotency_key_returns_the_first_job_and_refuses_another_action()
     {
         var id = await CreateAsync();
-        var first = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics, IdempotencyKey: "key-1"));
-        var again = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics, IdempotencyKey: "key-1"));
+        var first = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics, IdempotencyKey: "key-1"));
+        var again = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics, IdempotencyKey: "key-1"));
         Assert.Equal(first.Id, again.Id);
-        await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKind.DebugBundle, IdempotencyKey: "key-1")));
+        await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.DebugBundle, IdempotencyKey: "key-1")));
         Assert.Single(await Jobs(id).ListJobsAsync());
         Assert.Single(await Server(id).WaitForCommandsAsync(TimeSpan.FromSeconds(5)));
     }
@@ -190,7 +190,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task A_job_waits_for_an_offline_agent_then_fails_clearly_and_is_never_delivered()
     {
         var id = await CreateAsync();
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics, WaitForAgent: TimeSpan.FromSeconds(2)));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics, WaitForAgent: TimeSpan.FromSeconds(2)));
         Assert.Contains(job.Steps, s => s.Message.Contains("waits until", StringComparison.Ordinal));
         var failed = await WaitForJobAsync(id, job.Id, j => j.Finished);
         Assert.Equal(JobState.Failed, failed.State);
@@ -202,7 +202,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task Diagnostics_and_debug_bundle_results_are_kept_the_bundle_bytes_in_memory_only()
     {
         var id = await CreateAsync();
-        var diagnostics = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics));
+        var diagnostics = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics));
         var command = await TakeOneAsync(id);
         var report = new DiagnosticsReport(DateTimeOffset.UtcNow, [new DiagnosticCheck("disk", CheckStatuses.Warn, "9 % free", "free some space"), new DiagnosticCheck("clock", CheckStatuses.Pass, "skew 0.1 s")]);
         await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(report, ContractsJson.Default.DiagnosticsReport)));
@@ -211,7 +211,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         Assert.Contains(done.Steps, s => s.Message == "2 checks: 1 pass, 1 warn, 0 fail");
         Assert.Equal(report.Checks, JsonSerializer.Deserialize(done.ResultJson!, ContractsJson.Default.DiagnosticsReport)!.Checks);
 
-        var bundleJob = await Jobs(id).StartJobAsync(new JobRequest(JobKind.DebugBundle));
+        var bundleJob = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.DebugBundle));
         var bundleCommand = await TakeOneAsync(id);
         var bytes = new byte[300_000];
         Random.Shared.NextBytes(bytes);
@@ -228,7 +228,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task A_command_whose_poll_was_abandoned_goes_out_again_at_the_next_poll()
     {
         var id = await CreateAsync();
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.Diagnostics));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.Diagnostics));
         var first = await TakeOneAsync(id);
         Assert.Equal(JobState.Running, (await Jobs(id).GetJobAsync(job.Id))!.State);
 
@@ -247,7 +247,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
     public async Task Progress_in_heartbeats_moves_a_running_job_and_the_result_does_not_repeat_its_steps()
     {
         var id = await CreateAsync();
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns));
+        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns));
         var command = await TakeOneAsync(id);
         var stream = Cluster.Client.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id));
         var boot = Guid.NewGuid();
@@ -292,7 +292,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         var stream = Cluster.Client.GetStreamProvider(StreamNames.IngestProvider).GetStream<Heartbeat>(StreamId.Create(StreamNames.HeartbeatNamespace, id));
         var boot = Guid.NewGuid();
         var builtBefore = DateTimeOffset.UtcNow;
-        await Jobs(id).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dhcp4));
+        await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4));
         var command = await TakeOneAsync(id);
         await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, builtBefore.AddSeconds(1), Output: Output(Running(ServiceKinds.Dhcp4, "2.2.0"))));
 
@@ -326,7 +326,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         }
 
         Assert.NotNull(id);
-        var job = await Jobs(id!).StartJobAsync(new JobRequest(JobKind.AddService, ServiceKinds.Dns));
+        var job = await Jobs(id!).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dns));
         var command = await TakeOneAsync(id!);
 
         await Cluster.KillSiloAsync(victim!);

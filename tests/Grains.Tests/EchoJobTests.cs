@@ -1,0 +1,156 @@
+using System.Text.Json;
+using ManagedServers.Grains.Servers;
+using ManagedServers.Grains.Servers.Jobs;
+using Orleans.Runtime;
+using Orleans.Streams;
+using Orleans.TestingHost;
+
+namespace ManagedServers.Grains.Tests;
+
+/// <summary>
+/// A job kind the product does not have, registered from this test project only (<see cref="ClusterFixture"/>:
+/// <c>AddJobHandler&lt;EchoJobHandler&gt;</c>): it runs through the server's workflow — its own spec type, planning, the
+/// agent command, the result, a failure — with requested_by and the job event stream, and no edit to the server grain.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+public sealed class EchoJobTests(ClusterFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
+    private TestCluster Cluster => fixture.Cluster;
+
+    private IServerJobsGrain Jobs(string id) => Cluster.Client.GetGrain<IServerJobsGrain>(id);
+
+    private IManagedServerGrain Server(string id) => Cluster.Client.GetGrain<IManagedServerGrain>(id);
+
+    private async Task<string> CreateAsync(ServerKind kind)
+    {
+        var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
+        await Server(id).CreateAsync(new ServerDefinition("echo-" + id[4..10], kind, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-echo-" + id[4..10]));
+        await Server(id).RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
+        return id;
+    }
+
+    private async Task<JobSnapshot> FinishedAsync(string id, string jobId)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        JobSnapshot? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await Jobs(id).WaitForJobChangeAsync(jobId, last?.Version ?? -1, TimeSpan.FromSeconds(5));
+            if (last is { Finished: true })
+            {
+                return last;
+            }
+        }
+
+        throw new TimeoutException($"job {jobId} did not finish; last: {last?.State}");
+    }
+
+    [Fact]
+    public async Task A_job_kind_registered_from_outside_runs_through_the_workflow_and_its_event_stream()
+    {
+        var id = await CreateAsync(ServerKind.Backup);
+        var received = new System.Collections.Concurrent.ConcurrentQueue<JobEvent>();
+        var stream = Cluster.Client.GetStreamProvider(StreamNames.EventsProvider).GetStream<JobEvent>(StreamId.Create(StreamNames.JobEventsNamespace, id));
+        var subscription = await stream.SubscribeAsync((e, _) =>
+        {
+            received.Enqueue(e);
+            return Task.CompletedTask;
+        });
+        try
+        {
+            RequestContext.Set(Caller.Key, "bob");
+            var job = await Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec("hello", 2)));
+            RequestContext.Clear();
+            Assert.Equal((EchoJobHandler.Kind, "bob"), (job.Kind, job.RequestedBy));
+            Assert.Contains(job.Steps, s => s.Message == "queued: echo");
+            Assert.Contains(job.Steps, s => s.Message == "plan: the agent says 'hello' 2 times");
+
+            var command = await Server(id).TakeOneAsync(Patience);
+            Assert.Equal(EchoJobHandler.Command, command.Kind);
+            Assert.Equal("hello", command.Args!.Value.GetProperty("text").GetString());
+            await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(new { said = "hello hello" })));
+
+            var done = await FinishedAsync(id, job.Id);
+            Assert.True(done.State == JobState.Succeeded, done.Error);
+            Assert.Equal("{\"said\":\"hello hello\"}", done.ResultJson);
+            Assert.Contains(done.Steps, s => s.Message == "agent said: hello hello");
+
+            // The agent fails it: the handler records what the answer tells, the job fails with the agent's error.
+            var failing = await Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec("boom", 1)));
+            var second = await Server(id).TakeOneAsync(Patience);
+            await Server(id).CompleteCommandAsync(new CommandResult(second.CommandId, false, DateTimeOffset.UtcNow, "echo refused", JsonSerializer.SerializeToElement(new { rolled_back = true })));
+            var failed = await FinishedAsync(id, failing.Id);
+            Assert.Equal((JobState.Failed, "the agent failed: echo refused"), (failed.State, failed.Error));
+            Assert.Contains(failed.Steps, s => s.Message == "echo rolled back");
+
+            // The handler's own checks refuse before anything is stored.
+            var refused = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec(string.Empty, 1))));
+            Assert.Contains("nothing to echo", refused.Message, StringComparison.Ordinal);
+            var unknown = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest("no_such_kind")));
+            Assert.Contains("echo", unknown.Message, StringComparison.Ordinal);
+            Assert.Equal(2, (await Jobs(id).ListJobsAsync()).Length);
+
+            var deadline = DateTime.UtcNow + Patience;
+            while (!received.Any(e => e.JobId == failing.Id && e.Type == JobEventType.Failed) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+
+            var events = received.Where(e => e.JobId == job.Id).ToList();
+            Assert.Equal(JobEventType.Queued, events[0].Type);
+            Assert.Equal(JobEventType.Succeeded, events[^1].Type);
+            Assert.All(events, e => Assert.Equal((EchoJobHandler.Kind, "bob"), (e.Kind, e.RequestedBy)));
+            Assert.Contains(received, e => e.JobId == failing.Id && e.Type == JobEventType.Failed && e.RequestedBy == Caller.System);
+        }
+        finally
+        {
+            await subscription.UnsubscribeAsync();
+        }
+    }
+}
+
+/// <summary>The echo job's spec: a type of this test project, carried polymorphically in <see cref="JobRequest.Spec"/>.</summary>
+[GenerateSerializer, Immutable, Alias("test.EchoSpec")]
+public sealed record EchoSpec([property: Id(0)] string Text, [property: Id(1)] int Times) : JobSpec;
+
+/// <summary>A job handler the product does not ship: "echo" jobs carried by an "echo.apply" command.</summary>
+public sealed class EchoJobHandler : IJobHandler
+{
+    public const string Kind = "echo";
+    public const string Command = "echo.apply";
+
+    public IReadOnlyCollection<string> Kinds { get; } = [Kind];
+
+    public IReadOnlyCollection<string> CommandKinds { get; } = [Command];
+
+    public string Describe(string kind, string? service) => "echo";
+
+    public Task<JobPlan> PlanAsync(IJobContext context, JobRequest request)
+    {
+        var spec = request.Spec as EchoSpec ?? throw new ConflictException("an echo job needs an EchoSpec");
+        if (string.IsNullOrEmpty(spec.Text))
+        {
+            throw new ConflictException("nothing to echo") { Field = "text" };
+        }
+
+        var args = JsonSerializer.Serialize(new { text = spec.Text, times = spec.Times });
+        return Task.FromResult(new JobPlan(Kind, Command, args, [$"plan: the agent says '{spec.Text}' {spec.Times} times"]));
+    }
+
+    public string? OnSucceeded(IJobContext context, JobEntry job, string? output)
+    {
+        var said = JsonDocument.Parse(output ?? "{}").RootElement.GetProperty("said").GetString();
+        context.Step(job, $"agent said: {said}");
+        job.ResultJson = output;
+        return null;
+    }
+
+    public void OnFailed(IJobContext context, JobEntry job, string? output)
+    {
+        if (output is not null && JsonDocument.Parse(output).RootElement.TryGetProperty("rolled_back", out var rolledBack) && rolledBack.GetBoolean())
+        {
+            context.Step(job, "echo rolled back");
+        }
+    }
+}
