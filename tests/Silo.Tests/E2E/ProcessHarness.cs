@@ -142,7 +142,7 @@ public sealed class ChildProcess : IDisposable
 }
 
 /// <summary>One silo process on its own ports and data directory, with an admin token.</summary>
-public sealed class SiloProcess : IAsyncDisposable
+public sealed class SiloProcess : ISiloApi, IAsyncDisposable
 {
     public const string AdminPassword = "e2e-admin-password";
     private readonly Dictionary<string, string> _extraArgs;
@@ -171,6 +171,8 @@ public sealed class SiloProcess : IAsyncDisposable
     public string BaseUrl => $"http://127.0.0.1:{HttpPort}";
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    public HttpClient NewClient() => new() { Timeout = TimeSpan.FromSeconds(60) };
 
     /// <summary>The admin API token this harness logged in with.</summary>
     public string Token { get; private set; } = string.Empty;
@@ -266,19 +268,6 @@ public sealed class SiloProcess : IAsyncDisposable
         _process = null;
     }
 
-    public async Task<ServerView> CreateServerAsync(string name, string kind = "dns", string? runtime = null, string address = "127.0.0.1")
-    {
-        using var response = await Http.PostAsJsonAsync($"{BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
-    }
-
-    public async Task<ServerView?> GetServerAsync(string id)
-    {
-        using var response = await Http.GetAsync($"{BaseUrl}/api/v1/servers/{id}");
-        return response.StatusCode == HttpStatusCode.NotFound ? null : (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
-    }
-
     public async Task<string> WriteBundleAsync(string serverId, string directory, int? expiresInSeconds = null)
     {
         var url = $"{BaseUrl}/api/v1/servers/{serverId}/setup-bundle" + (expiresInSeconds is { } s ? $"?expires_in_seconds={s}" : string.Empty);
@@ -321,6 +310,36 @@ public sealed class SiloProcess : IAsyncDisposable
         var token = (await response.Content.ReadFromJsonAsync<CreatedToken>(ContractsJson.WireOptions))!;
         Token = token.Token;
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
+    }
+}
+
+/// <summary>A silo's people API as tests reach it: a process (<see cref="SiloProcess"/>) or in the test process (<c>ApiHost</c>).</summary>
+public interface ISiloApi
+{
+    /// <summary>The people listener's base URL.</summary>
+    string BaseUrl { get; }
+
+    /// <summary>A client logged in as the admin.</summary>
+    HttpClient Http { get; }
+
+    /// <summary>A new client with no credentials (the caller disposes it).</summary>
+    HttpClient NewClient();
+}
+
+/// <summary>Calls every test makes on a silo's API.</summary>
+public static class SiloApi
+{
+    public static async Task<ServerView> CreateServerAsync(this ISiloApi silo, string name, string kind = "dns", string? runtime = null, string address = "127.0.0.1")
+    {
+        using var response = await silo.Http.PostAsJsonAsync($"{silo.BaseUrl}/api/v1/servers", new CreateServerRequest(name, kind, address, "Debian 12", Runtime: runtime), ContractsJson.WireOptions);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
+    }
+
+    public static async Task<ServerView?> GetServerAsync(this ISiloApi silo, string id)
+    {
+        using var response = await silo.Http.GetAsync($"{silo.BaseUrl}/api/v1/servers/{id}");
+        return response.StatusCode == HttpStatusCode.NotFound ? null : (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
     }
 }
 

@@ -3,15 +3,20 @@ using System.Text;
 using System.Text.Json;
 using Xunit.Abstractions;
 
-namespace ManagedServers.Silo.Tests.E2E;
+using ManagedServers.Silo.Tests.E2E;
+
+namespace ManagedServers.Silo.Tests.InProcess;
 
 /// <summary>
-/// Every route of the OpenAPI document, as an admin, with extreme values in each path and query parameter and odd
+/// Every route of the OpenAPI document (a silo host in the test process, on each storage mode), as an admin, with extreme values in each path and query parameter and odd
 /// bodies: no answer is a 5xx. Then every route without a token and with garbage, unknown, revoked and wrong-Basic
 /// credentials: never a 2xx (but the anonymous ones), never a 5xx.
 /// </summary>
-public sealed class RouteWalkTests(ITestOutputHelper output) : SiloTestBase("routewalk")
+public abstract class RouteWalkTests<THost>(THost host, ITestOutputHelper output) : IClassFixture<THost>
+    where THost : ApiHost
 {
+    private ISiloApi Silo => host;
+
     private static readonly string[] Extremes =
     [
         "", "x", new string('a', 3000), "-1", "0", "2147483648", "99999999999999999999999", "1e309", "NaN",
@@ -125,7 +130,7 @@ public sealed class RouteWalkTests(ITestOutputHelper output) : SiloTestBase("rou
         };
         var anonymous = new HashSet<string>(StringComparer.Ordinal) { "/api/v1/openapi.json" };
         var failures = new List<string>();
-        using var client = new HttpClient();
+        using var client = Silo.NewClient();
         foreach (var (method, path, _) in await OperationsAsync())
         {
             if (path.StartsWith("/api/v1/agent", StringComparison.Ordinal) || path is "/api/v1/monitoring/metrics" or "/api/v1/monitoring/dns-metrics" || anonymous.Contains(path))
@@ -268,3 +273,7 @@ public sealed class RouteWalkTests(ITestOutputHelper output) : SiloTestBase("rou
         return builder.ToString();
     }
 }
+
+public sealed class SqliteRouteWalkTests(SqliteApiHost host, ITestOutputHelper output) : RouteWalkTests<SqliteApiHost>(host, output);
+
+public sealed class PostgresRouteWalkTests(PostgresApiHost host, ITestOutputHelper output) : RouteWalkTests<PostgresApiHost>(host, output);

@@ -2,15 +2,21 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace ManagedServers.Silo.Tests.E2E;
+using ManagedServers.Silo.Tests.E2E;
+
+namespace ManagedServers.Silo.Tests.InProcess;
 
 /// <summary>
-/// Services, jobs, diagnostics and debug bundle on a real silo process: bad input gets a problem that names the field
+/// Services, jobs, diagnostics and debug bundle through the API of a silo host in the test process (no process boundary is
+/// tested here): bad input gets a problem that names the field
 /// and starts nothing; an action for a server whose agent never enrolled is a job that fails saying so; a debug bundle
 /// of an offline server is a clear error at once.
 /// </summary>
-public sealed class ServicesBadInputTests() : SiloTestBase("svcbad")
+public abstract class ServicesBadInputTests<THost>(THost host) : IClassFixture<THost>
+    where THost : ApiHost
 {
+    private ISiloApi Silo => host;
+
     private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, object? body = null)
     {
         using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
@@ -185,3 +191,7 @@ public sealed class ServicesBadInputTests() : SiloTestBase("svcbad")
         await AssertNoJobsAsync(dns.Id);
     }
 }
+
+public sealed class SqliteServicesBadInputTests(SqliteApiHost host) : ServicesBadInputTests<SqliteApiHost>(host);
+
+public sealed class PostgresServicesBadInputTests(PostgresApiHost host) : ServicesBadInputTests<PostgresApiHost>(host);
