@@ -2,8 +2,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using ManagedServers.Api.Auth;
-using Microsoft.AspNetCore.Hosting;
 using ManagedServers.Silo.Tests.E2E;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ManagedServers.Silo.Tests.InProcess;

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Xunit.Abstractions;
-
 using ManagedServers.Silo.Tests.E2E;
+using Xunit.Abstractions;
 
 namespace ManagedServers.Silo.Tests.InProcess;
 
