@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-
 using ManagedServers.Silo.Tests.E2E;
 
 namespace ManagedServers.Silo.Tests.InProcess;
