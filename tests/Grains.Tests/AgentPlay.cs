@@ -18,4 +18,21 @@ internal static class AgentPlay
 
         throw new TimeoutException($"no command for {server.GetPrimaryKeyString()}");
     }
+
+    /// <summary>Follows a job's changes until <paramref name="condition"/> holds (bounded by <paramref name="patience"/>).</summary>
+    public static async Task<JobSnapshot> WaitForJobAsync(this IServerJobsGrain jobs, string jobId, Func<JobSnapshot, bool> condition, TimeSpan patience)
+    {
+        var deadline = DateTime.UtcNow + patience;
+        JobSnapshot? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await jobs.WaitForJobChangeAsync(jobId, last?.Version ?? -1, TimeSpan.FromSeconds(5));
+            if (last is not null && condition(last))
+            {
+                return last;
+            }
+        }
+
+        throw new TimeoutException($"job {jobId} did not reach the expected state; last: {last?.State} {last?.Error}");
+    }
 }

@@ -30,21 +30,7 @@ public sealed class EchoJobTests(ClusterFixture fixture)
         return id;
     }
 
-    private async Task<JobSnapshot> FinishedAsync(string id, string jobId)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        JobSnapshot? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await Jobs(id).WaitForJobChangeAsync(jobId, last?.Version ?? -1, TimeSpan.FromSeconds(5));
-            if (last is { Finished: true })
-            {
-                return last;
-            }
-        }
-
-        throw new TimeoutException($"job {jobId} did not finish; last: {last?.State}");
-    }
+    private Task<JobSnapshot> FinishedAsync(string id, string jobId) => Jobs(id).WaitForJobAsync(jobId, j => j.Finished, Patience);
 
     [Fact]
     public async Task A_job_kind_registered_from_outside_runs_through_the_workflow_and_its_event_stream()

@@ -44,21 +44,7 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
 
     private Task<AgentCommand> TakeOneAsync(string id) => Server(id).TakeOneAsync(Patience);
 
-    private async Task<JobSnapshot> WaitForJobAsync(string id, string jobId, Func<JobSnapshot, bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Patience;
-        JobSnapshot? last = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await Jobs(id).WaitForJobChangeAsync(jobId, last?.Version ?? -1, TimeSpan.FromSeconds(5));
-            if (last is not null && condition(last))
-            {
-                return last;
-            }
-        }
-
-        throw new TimeoutException($"job {jobId} did not reach the expected state; last: {last?.State} {last?.Error}");
-    }
+    private Task<JobSnapshot> WaitForJobAsync(string id, string jobId, Func<JobSnapshot, bool> condition) => Jobs(id).WaitForJobAsync(jobId, condition, Patience);
 
     [Fact]
     public async Task An_action_for_a_server_whose_agent_never_enrolled_fails_at_once_saying_so()
