@@ -217,7 +217,13 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     ServiceInstallArgs IServiceJobParticipant.Install(ServiceInstallArgs args, ServiceJobSpec spec) =>
         args with { Listen = RequestedListen(spec) ?? (DnsConfig.Listen.Count > 0 ? [.. DnsConfig.Listen] : null) };
 
-    void IServiceJobParticipant.OnServiceResult(JobEntry job) => OnDnsServiceResult(job);
+    async Task IServiceJobParticipant.OnServiceResultAsync(JobEntry job)
+    {
+        if (OnDnsServiceResult(job))
+        {
+            await SaveDnsAsync();
+        }
+    }
 
     async Task<JobPlan> IDnsApplyJobs.PlanApplyAsync(IJobContext context, JobRequest request)
     {
@@ -226,12 +232,20 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         return new JobPlan(request.Kind, CommandKinds.DnsApply, args, [plan]);
     }
 
-    string? IDnsApplyJobs.OnApplied(IJobContext context, JobEntry job, string? output) =>
-        OnDnsApplyResult(job, output) is { Count: > 0 } refused
+    async Task<string?> IDnsApplyJobs.OnAppliedAsync(IJobContext context, JobEntry job, string? output)
+    {
+        var refused = OnDnsApplyResult(job, output);
+        await SaveDnsAsync(); // before the job: a replayed result lands on the same versions and serials
+        return refused.Count > 0
             ? $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {DnsConfig.LiveVersion} is live)"
             : null;
+    }
 
-    void IDnsApplyJobs.OnApplyFailed(IJobContext context, JobEntry job, string? output) => OnDnsApplyFailed(job, output);
+    Task IDnsApplyJobs.OnApplyFailedAsync(IJobContext context, JobEntry job, string? output)
+    {
+        OnDnsApplyFailed(job, output);
+        return Task.CompletedTask;
+    }
 
     /// <summary>
     /// Builds the <c>dns.apply</c> command of a push: the model to serve and the zone files the server lacks. Throws
@@ -402,7 +416,6 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
             SetService(ServiceKinds.Dns, service);
         }
 
-        _dnsDirty = true;
         Step(job, changed ? $"configuration version {DnsConfig.LastVersion} is live" : $"configuration unchanged: version {DnsConfig.LastVersion} stays live");
         var view = new JsonObject
         {
@@ -455,23 +468,24 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         }
     }
 
-    /// <summary>A dns service installed or updated with listen entries: they are the server's from now on.</summary>
-    private void OnDnsServiceResult(JobEntry job)
+    /// <summary>A dns service installed or updated with listen entries: they are the server's from now on (true: changed).</summary>
+    private bool OnDnsServiceResult(JobEntry job)
     {
         if (job.Service != ServiceKinds.Dns || job.Kind is not (JobKinds.AddService or JobKinds.UpdateService) || job.CommandArgsJson is null)
         {
-            return;
+            return false;
         }
 
         if (JsonSerializer.Deserialize(job.CommandArgsJson, ContractsJson.Default.ServiceInstallArgs)?.Listen is { } listen
             && !listen.SequenceEqual(DnsConfig.Listen))
         {
             DnsConfig.Listen = [.. listen];
-            _dnsDirty = true;
+            return true;
         }
+
+        return false;
     }
 
-    private bool _dnsDirty;
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Server {ServerId}: {Count} zones assigned")]
     private static partial void LogZonesAssigned(ILogger logger, string serverId, int count);

@@ -198,7 +198,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     }
 
     /// <summary>The agent's result for a job's command: true when a job took it (then the job keeps the output).</summary>
-    private bool OnJobResult(CommandResult result, string? output)
+    private async Task<bool> OnJobResultAsync(CommandResult result, string? output)
     {
         _resultCompletedAt = result.CompletedAt;
         if (JobLog.Jobs.Find(j => j.CommandId == result.CommandId) is not { } job)
@@ -214,7 +214,11 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         var handler = jobHandlers.ForResult(job);
         if (!result.Success)
         {
-            handler?.OnFailed(JobContext, job, output);
+            if (handler is not null)
+            {
+                await handler.OnFailedAsync(JobContext, job, output);
+            }
+
             Fail(job, $"the agent failed: {result.Error ?? "no reason given"}");
             return true;
         }
@@ -225,7 +229,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             {
                 Fail(job, $"no handler for job kind '{job.Kind}' in this silo (a silo of another version started it?)");
             }
-            else if (handler.OnSucceeded(JobContext, job, output) is { } error)
+            else if (await handler.OnSucceededAsync(JobContext, job, output) is { } error)
             {
                 Fail(job, error); // the agent did part of it: the error says what is live
             }
@@ -436,10 +440,10 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         }, message);
     }
 
-    /// <summary>A finished dns.apply job no longer needs its arguments (they may carry inline zone files): not kept in the history.</summary>
-    private static void ForgetDnsArgs(JobEntry job)
+    /// <summary>A finished job whose handler says so no longer keeps its command's arguments (they may carry inline zone files).</summary>
+    private void ForgetArguments(JobEntry job)
     {
-        if (job.CommandKind == CommandKinds.DnsApply)
+        if (jobHandlers.ForResult(job) is { DropsArgumentsWhenDone: true })
         {
             job.CommandArgsJson = null;
         }
@@ -447,7 +451,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void Succeed(JobEntry job)
     {
-        ForgetDnsArgs(job);
+        ForgetArguments(job);
         job.State = JobState.Succeeded;
         job.Progress = 100;
         job.FinishedAt = time.GetUtcNow();
@@ -458,7 +462,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
     private void Fail(JobEntry job, string error)
     {
-        ForgetDnsArgs(job);
+        ForgetArguments(job);
         job.State = JobState.Failed;
         job.Error = error;
         job.FinishedAt = time.GetUtcNow();

@@ -442,20 +442,14 @@ public sealed partial class ManagedServerGrain
         entry.State = result.Success ? CommandState.Succeeded : CommandState.Failed;
         entry.CompletedAt = time.GetUtcNow();
         entry.Error = result.Error;
-        if (entry.Kind == CommandKinds.DnsApply)
+        if (jobHandlers.ForCommand(entry.Kind) is { DropsArgumentsWhenDone: true })
         {
-            entry.ArgsJson = null; // inline zone files: not kept in the command history once answered
+            entry.ArgsJson = null; // e.g. inline zone files: not kept in the command history once answered
         }
 
         var output = result.Output is { } element ? element.GetRawText() : null;
-        if (OnJobResult(result, output))
+        if (await OnJobResultAsync(result, output)) // a handler saves its part's state before the job
         {
-            if (_dnsDirty)
-            {
-                await SaveDnsAsync(); // before the job: a replayed result lands on the same versions and serials
-                _dnsDirty = false;
-            }
-
             // The job keeps the result; the command history does not carry a second copy. The job is written
             // first: a silo lost between the writes redelivers the command, and the agent's stored answer finds
             // the job finished.

@@ -124,19 +124,21 @@ public sealed class EchoJobHandler : IJobHandler
         return Task.FromResult(new JobPlan(Kind, Command, args, [$"plan: the agent says '{spec.Text}' {spec.Times} times"]));
     }
 
-    public string? OnSucceeded(IJobContext context, JobEntry job, string? output)
+    public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {
         var said = JsonDocument.Parse(output ?? "{}").RootElement.GetProperty("said").GetString();
         context.Step(job, $"agent said: {said}");
         job.ResultJson = output;
-        return null;
+        return Task.FromResult<string?>(null);
     }
 
-    public void OnFailed(IJobContext context, JobEntry job, string? output)
+    public Task OnFailedAsync(IJobContext context, JobEntry job, string? output)
     {
         if (output is not null && JsonDocument.Parse(output).RootElement.TryGetProperty("rolled_back", out var rolledBack) && rolledBack.GetBoolean())
         {
             context.Step(job, "echo rolled back");
         }
+
+        return Task.CompletedTask;
     }
 }

@@ -13,6 +13,9 @@ public sealed class DnsApplyJobHandler : IJobHandler
 
     public IReadOnlyCollection<string> CommandKinds { get; } = [ManagedServers.Contracts.Agent.CommandKinds.DnsApply];
 
+    /// <summary>A <c>dns.apply</c> may carry zone files inline: not kept once the job is over.</summary>
+    public bool DropsArgumentsWhenDone => true;
+
     public string Describe(string kind, string? service) => kind switch
     {
         JobKinds.PushConfig => "push the DNS configuration",
@@ -22,9 +25,9 @@ public sealed class DnsApplyJobHandler : IJobHandler
 
     public Task<JobPlan> PlanAsync(IJobContext context, JobRequest request) => Dns(context).PlanApplyAsync(context, request);
 
-    public string? OnSucceeded(IJobContext context, JobEntry job, string? output) => Dns(context).OnApplied(context, job, output);
+    public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output) => Dns(context).OnAppliedAsync(context, job, output);
 
-    public void OnFailed(IJobContext context, JobEntry job, string? output) => Dns(context).OnApplyFailed(context, job, output);
+    public Task OnFailedAsync(IJobContext context, JobEntry job, string? output) => Dns(context).OnApplyFailedAsync(context, job, output);
 
     private static IDnsApplyJobs Dns(IJobContext context) =>
         context.Features<IDnsApplyJobs>().FirstOrDefault() ?? throw new InvalidOperationException("the server grain has no DNS side");
@@ -36,9 +39,9 @@ public interface IDnsApplyJobs
     /// <summary>Checks the push fits (a DNS server running dns) and builds the <c>dns.apply</c> command from the server's DNS state.</summary>
     Task<JobPlan> PlanApplyAsync(IJobContext context, JobRequest request);
 
-    /// <summary>A succeeded <c>dns.apply</c>: the new live version; the error when zones were refused (the rest applied).</summary>
-    string? OnApplied(IJobContext context, JobEntry job, string? output);
+    /// <summary>A succeeded <c>dns.apply</c>: the new live version (saved); the error when zones were refused (the rest applied).</summary>
+    Task<string?> OnAppliedAsync(IJobContext context, JobEntry job, string? output);
 
     /// <summary>A failed <c>dns.apply</c>: whether the agent rolled back.</summary>
-    void OnApplyFailed(IJobContext context, JobEntry job, string? output);
+    Task OnApplyFailedAsync(IJobContext context, JobEntry job, string? output);
 }

@@ -22,7 +22,7 @@ public sealed class DebugBundleJobHandler : IJobHandler
         JsonSerializer.Serialize(new DebugBundleArgs(), ContractsJson.Default.DebugBundleArgs),
         []));
 
-    public string? OnSucceeded(IJobContext context, JobEntry job, string? output)
+    public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {
         var bundle = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DebugBundleOutput))
             ?? throw new InvalidOperationException("no bundle");
@@ -30,10 +30,8 @@ public sealed class DebugBundleJobHandler : IJobHandler
         context.Attach(job, bytes);
         context.Step(job, $"bundle of {bytes.Length:N0} bytes, {bundle.Files.Count} files{(bundle.Truncated ? ", truncated to stay within bounds" : string.Empty)}");
         job.ResultJson = JsonSerializer.Serialize(bundle with { BundleBase64 = string.Empty }, ContractsJson.Default.DebugBundleOutput);
-        return null;
+        return Task.FromResult<string?>(null);
     }
 
-    public void OnFailed(IJobContext context, JobEntry job, string? output)
-    {
-    }
+    public Task OnFailedAsync(IJobContext context, JobEntry job, string? output) => Task.CompletedTask;
 }

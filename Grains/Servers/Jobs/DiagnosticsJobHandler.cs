@@ -16,7 +16,7 @@ public sealed class DiagnosticsJobHandler : IJobHandler
     public Task<JobPlan> PlanAsync(IJobContext context, JobRequest request) =>
         Task.FromResult(new JobPlan(JobKinds.Diagnostics, ManagedServers.Contracts.Agent.CommandKinds.Diagnostics, null, []));
 
-    public string? OnSucceeded(IJobContext context, JobEntry job, string? output)
+    public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {
         var report = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DiagnosticsReport)
             ?? throw new InvalidOperationException("no report");
@@ -27,10 +27,8 @@ public sealed class DiagnosticsJobHandler : IJobHandler
         }
 
         job.ResultJson = output;
-        return null;
+        return Task.FromResult<string?>(null);
     }
 
-    public void OnFailed(IJobContext context, JobEntry job, string? output)
-    {
-    }
+    public Task OnFailedAsync(IJobContext context, JobEntry job, string? output) => Task.CompletedTask;
 }

@@ -18,6 +18,12 @@ public interface IJobHandler
     /// <summary>The agent command kinds whose results this handler takes (a job's result goes to the owner of its command).</summary>
     IReadOnlyCollection<string> CommandKinds { get; }
 
+    /// <summary>
+    /// Whether a finished job's command arguments are dropped (from the job and the command history): they may be large
+    /// (inline zone files) and are only needed to recover the command after a silo loss while the job is active.
+    /// </summary>
+    bool DropsArgumentsWhenDone => false;
+
     /// <summary>A short description for the job's first step, e.g. "add service dns".</summary>
     string Describe(string kind, string? service);
 
@@ -29,14 +35,15 @@ public interface IJobHandler
 
     /// <summary>
     /// The agent's successful result: record it on the job (steps, <see cref="JobEntry.ResultJson"/>, the server's
-    /// services). Returns null (the job succeeds) or the error the job fails with (the agent did only part of it).
-    /// Throws <see cref="System.Text.Json.JsonException"/>, <see cref="FormatException"/> or
-    /// <see cref="InvalidOperationException"/> for an answer it cannot read (the job fails saying so).
+    /// services) and save what it changes in a part's state (the grain writes the job after this returns, so a replayed
+    /// result finds the part's state already updated). Returns null (the job succeeds) or the error the job fails with
+    /// (the agent did only part of it). Throws <see cref="System.Text.Json.JsonException"/>, <see cref="FormatException"/>
+    /// or <see cref="InvalidOperationException"/> for an answer it cannot read (the job fails saying so).
     /// </summary>
-    string? OnSucceeded(IJobContext context, JobEntry job, string? output);
+    Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output);
 
     /// <summary>The agent failed the command: record what its answer tells (its steps, a rollback) beside the error.</summary>
-    void OnFailed(IJobContext context, JobEntry job, string? output);
+    Task OnFailedAsync(IJobContext context, JobEntry job, string? output);
 }
 
 /// <summary>
@@ -140,6 +147,9 @@ public sealed class JobHandlers
     /// <summary>Who takes a job's result: the owner of its command, else the handler of its kind.</summary>
     public IJobHandler? ForResult(JobEntry job) =>
         (job.CommandKind is { } command ? _byCommand.GetValueOrDefault(command) : null) ?? _byKind.GetValueOrDefault(job.Kind);
+
+    /// <summary>The handler that owns an agent command kind, or null.</summary>
+    public IJobHandler? ForCommand(string commandKind) => _byCommand.GetValueOrDefault(commandKind);
 
     public string Describe(string kind, string? service) =>
         _byKind.TryGetValue(kind, out var handler) ? handler.Describe(kind, service) : kind.Replace('_', ' ');

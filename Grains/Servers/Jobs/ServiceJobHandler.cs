@@ -85,7 +85,7 @@ public sealed class ServiceJobHandler : IJobHandler
         return new JobPlan(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceInstall, JsonSerializer.Serialize(args, ContractsJson.Default.ServiceInstallArgs), steps);
     }
 
-    public string? OnSucceeded(IJobContext context, JobEntry job, string? output)
+    public async Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {
         var parsed = output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.ServiceCommandOutput);
         if (parsed is not null)
@@ -96,18 +96,18 @@ public sealed class ServiceJobHandler : IJobHandler
         context.SetService(job.Service!, job.Kind == JobKinds.RemoveService ? null : parsed?.Service);
         foreach (var participant in context.Features<IServiceJobParticipant>().Where(p => p.Service == job.Service))
         {
-            participant.OnServiceResult(job);
+            await participant.OnServiceResultAsync(job);
         }
 
         job.ResultJson = parsed?.Service is { } s ? JsonSerializer.Serialize(s, ContractsJson.Default.ServiceStatus) : null;
         return null;
     }
 
-    public void OnFailed(IJobContext context, JobEntry job, string? output)
+    public Task OnFailedAsync(IJobContext context, JobEntry job, string? output)
     {
         if (output is null)
         {
-            return;
+            return Task.CompletedTask;
         }
 
         try
@@ -120,6 +120,8 @@ public sealed class ServiceJobHandler : IJobHandler
         catch (JsonException)
         {
         }
+
+        return Task.CompletedTask;
     }
 }
 
@@ -138,8 +140,8 @@ public interface IServiceJobParticipant
     /// <summary>The install or update arguments with what the participant adds.</summary>
     ServiceInstallArgs Install(ServiceInstallArgs args, ServiceJobSpec spec);
 
-    /// <summary>A job of the service succeeded (its command's arguments are on the job).</summary>
-    void OnServiceResult(JobEntry job);
+    /// <summary>A job of the service succeeded (its command's arguments are on the job); save what it changes.</summary>
+    Task OnServiceResultAsync(JobEntry job);
 }
 
 /// <summary>Wire spellings shared by job handlers.</summary>
