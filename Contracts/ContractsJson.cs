@@ -92,4 +92,8 @@ public sealed partial class ContractsJson : JsonSerializerContext
 {
     /// <summary>Options matching the wire format (snake_case), for code outside the agent.</summary>
     public static JsonSerializerOptions WireOptions => Default.Options;
+
+    /// <summary>An enum value as the wire writes it: snake_case (<c>LastHeartbeat</c> → <c>last_heartbeat</c>).</summary>
+    public static string WireName<T>(T value)
+        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 }

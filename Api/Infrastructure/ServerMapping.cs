@@ -31,7 +31,7 @@ public static class ServerMapping
 
     /// <summary>An enum value as the API writes it: snake_case (<c>LastHeartbeat</c> → <c>last_heartbeat</c>).</summary>
     public static string Wire<T>(T value)
-        where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+        where T : struct, Enum => ManagedServers.Contracts.ContractsJson.WireName(value);
 
     public static bool TryParse<T>(string? text, out T value)
         where T : struct, Enum

@@ -81,7 +81,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
             ?? throw new ConflictException($"unknown job kind '{request.Kind}' (known: {string.Join(", ", jobHandlers.Kinds.Order(StringComparer.Ordinal))})") { Field = "kind" };
         if (request.IdempotencyKey is { } key && JobLog.Jobs.Find(j => j.IdempotencyKey == key) is { } existing)
         {
-            return (existing.Kind == request.Kind || (existing.Kind == JobKinds.UpdateService && request.Kind == JobKinds.AddService)) && existing.Service == request.Service
+            return (existing.RequestedKind ?? existing.Kind) == request.Kind && existing.Service == request.Service
                 ? ToSnapshot(existing)
                 : throw new ConflictException($"idempotency key '{key}' was used for job {existing.Id} ({jobHandlers.Describe(existing.Kind, existing.Service)}); use a new key for a different action");
         }
@@ -92,6 +92,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         {
             Id = JobIds.Of(Id, ++JobLog.LastJobNumber),
             Kind = plan.Kind,
+            RequestedKind = plan.Kind == request.Kind ? null : request.Kind,
             Service = request.Service,
             State = JobState.Queued,
             CreatedAt = now,
@@ -507,7 +508,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         : " (no heartbeat yet)";
 
     private static string Wire<T>(T value)
-        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+        where T : struct, Enum => ContractsJson.WireName(value);
 
     /// <summary>Keeps a job's bytes (a debug bundle) for <see cref="ServerGrainOptions.DebugBundleHold"/>, dropping older ones.</summary>
     private void Attach(JobEntry job, byte[] bytes)
@@ -520,10 +521,6 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
 
         _bundles[job.Id] = (bytes, now);
     }
-
-    /// <summary>The shell and its parts that implement <typeparamref name="T"/> (features handlers look for).</summary>
-    private IEnumerable<T> Features<T>()
-        where T : class => this is T shell ? [shell, .. _parts.OfType<T>()] : _parts.OfType<T>();
 
     /// <summary>What job handlers see of this server (one per activation; every call is on the grain's turn).</summary>
     private sealed class JobContextOfGrain(ManagedServerGrain grain) : IJobContext

@@ -39,7 +39,7 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     /// <summary>Creates the registered parts (in registration order) and indexes their reminders and stream namespaces.</summary>
     private static IServerPart[] CreateParts(ManagedServerGrain grain, IEnumerable<ServerPartType> types, IServiceProvider services)
     {
-        var parts = types.Select(t => (IServerPart)ActivatorUtilities.CreateInstance(services, t.Type, grain)).ToArray();
+        var parts = types.Select(t => t.Create(services, grain)).ToArray();
         foreach (var part in parts)
         {
             foreach (var name in part.Reminders)
@@ -76,6 +76,10 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
         where T : class, IServerPart =>
         _parts.OfType<T>().FirstOrDefault()
         ?? throw new InvalidOperationException($"the server grain has no {typeof(T).Name}: register it with AddServerPart (AddServerParts registers the built-in ones)");
+
+    /// <summary>The shell and its parts that implement <typeparamref name="T"/> (features job handlers look for).</summary>
+    private IEnumerable<T> Features<T>()
+        where T : class => this is T shell ? [shell, .. _parts.OfType<T>()] : _parts.OfType<T>();
 
     private async Task ActivatePartsAsync(CancellationToken cancellationToken)
     {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace ManagedServers.Grains.Servers;
 
 /// <summary>The persisted state of one managed server.</summary>
@@ -118,9 +116,13 @@ public sealed class JobEntry
 
     public string Kind
     {
-        get => KindName ?? JsonNamingPolicy.SnakeCaseLower.ConvertName(LegacyKind.ToString());
+        get => KindName ?? ManagedServers.Contracts.ContractsJson.WireName(LegacyKind);
         set => KindName = value;
     }
+
+    /// <summary>The kind the caller asked for, when the handler ran the job as another (add of an installed service: update).</summary>
+    [Id(20)]
+    public string? RequestedKind { get; set; }
 
     [Id(2)]
     public string? Service { get; set; }

@@ -140,7 +140,7 @@ public static class FleetMetrics
     }
 
     private static string Lower<T>(T value)
-        where T : struct, Enum => System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+        where T : struct, Enum => ManagedServers.Contracts.ContractsJson.WireName(value);
 
     private sealed class QueueGauges(string name, Func<long?> backlog, Func<long> buffered) : IDisposable
     {

@@ -142,8 +142,10 @@ public sealed class ServerJobsTests(ClusterFixture fixture)
         Assert.Equal((ServiceKinds.Dhcp4, ServiceStates.Running, "2.2.0"), (service.Kind, service.State, service.Version));
 
         // Adding an installed service again is an update; managing it is allowed now.
-        var update = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.1")));
+        var update = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.1"), IdempotencyKey: "add-again"));
         Assert.Equal(JobKinds.UpdateService, update.Kind);
+        var retried = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4, Spec: new ServiceJobSpec(Version: "2.2.1"), IdempotencyKey: "add-again"));
+        Assert.Equal(update.Id, retried.Id); // the retried "add" finds the job it became
         var updateCommand = await TakeOneAsync(id);
         await Server(id).CompleteCommandAsync(new CommandResult(updateCommand.CommandId, false, DateTimeOffset.UtcNow, "health check failed; rolled back to 2.2.0", Output(Running(ServiceKinds.Dhcp4, "2.2.0"), "rolled back")));
         var failed = await Jobs(id).GetJobAsync(update.Id);

@@ -1,4 +1,5 @@
 using ManagedServers.Grains.Servers.Jobs;
+using AgentCommands = ManagedServers.Contracts.Agent.CommandKinds;
 
 namespace ManagedServers.Grains.Servers.Dns;
 
@@ -11,7 +12,7 @@ public sealed class DnsApplyJobHandler : IJobHandler
 {
     public IReadOnlyCollection<string> Kinds { get; } = [JobKinds.PushConfig, JobKinds.PushZones, JobKinds.RevertConfig];
 
-    public IReadOnlyCollection<string> CommandKinds { get; } = [ManagedServers.Contracts.Agent.CommandKinds.DnsApply];
+    public IReadOnlyCollection<string> CommandKinds { get; } = [AgentCommands.DnsApply];
 
     /// <summary>A <c>dns.apply</c> may carry zone files inline: not kept once the job is over.</summary>
     public bool DropsArgumentsWhenDone => true;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using AgentCommands = ManagedServers.Contracts.Agent.CommandKinds;
 
 namespace ManagedServers.Grains.Servers.Jobs;
 
@@ -12,13 +13,13 @@ public sealed class DebugBundleJobHandler : IJobHandler
 {
     public IReadOnlyCollection<string> Kinds { get; } = [JobKinds.DebugBundle];
 
-    public IReadOnlyCollection<string> CommandKinds { get; } = [ManagedServers.Contracts.Agent.CommandKinds.DebugBundle];
+    public IReadOnlyCollection<string> CommandKinds { get; } = [AgentCommands.DebugBundle];
 
     public string Describe(string kind, string? service) => "collect a debug bundle";
 
     public Task<JobPlan> PlanAsync(IJobContext context, JobRequest request) => Task.FromResult(new JobPlan(
         JobKinds.DebugBundle,
-        ManagedServers.Contracts.Agent.CommandKinds.DebugBundle,
+        AgentCommands.DebugBundle,
         JsonSerializer.Serialize(new DebugBundleArgs(), ContractsJson.Default.DebugBundleArgs),
         []));
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using AgentCommands = ManagedServers.Contracts.Agent.CommandKinds;
 
 namespace ManagedServers.Grains.Servers.Jobs;
 
@@ -9,12 +10,12 @@ public sealed class DiagnosticsJobHandler : IJobHandler
 {
     public IReadOnlyCollection<string> Kinds { get; } = [JobKinds.Diagnostics];
 
-    public IReadOnlyCollection<string> CommandKinds { get; } = [ManagedServers.Contracts.Agent.CommandKinds.Diagnostics];
+    public IReadOnlyCollection<string> CommandKinds { get; } = [AgentCommands.Diagnostics];
 
     public string Describe(string kind, string? service) => "run diagnostics";
 
     public Task<JobPlan> PlanAsync(IJobContext context, JobRequest request) =>
-        Task.FromResult(new JobPlan(JobKinds.Diagnostics, ManagedServers.Contracts.Agent.CommandKinds.Diagnostics, null, []));
+        Task.FromResult(new JobPlan(JobKinds.Diagnostics, AgentCommands.Diagnostics, null, []));
 
     public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
+using AgentCommands = ManagedServers.Contracts.Agent.CommandKinds;
 
 namespace ManagedServers.Grains.Servers.Jobs;
 
@@ -15,8 +16,7 @@ public sealed class ServiceJobHandler : IJobHandler
         [JobKinds.AddService, JobKinds.UpdateService, JobKinds.StartService, JobKinds.StopService, JobKinds.RestartService, JobKinds.RemoveService];
 
     public IReadOnlyCollection<string> CommandKinds { get; } =
-        [ManagedServers.Contracts.Agent.CommandKinds.ServiceInstall, ManagedServers.Contracts.Agent.CommandKinds.ServiceStart, ManagedServers.Contracts.Agent.CommandKinds.ServiceStop,
-            ManagedServers.Contracts.Agent.CommandKinds.ServiceRestart, ManagedServers.Contracts.Agent.CommandKinds.ServiceRemove];
+        [AgentCommands.ServiceInstall, AgentCommands.ServiceStart, AgentCommands.ServiceStop, AgentCommands.ServiceRestart, AgentCommands.ServiceRemove];
 
     public string Describe(string kind, string? service) => kind switch
     {
@@ -68,21 +68,21 @@ public sealed class ServiceJobHandler : IJobHandler
         return kind switch
         {
             JobKinds.AddService or JobKinds.UpdateService => Install(kind, service, definition, spec, participant),
-            JobKinds.StartService => new(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceStart, Action(), []),
-            JobKinds.StopService => new(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceStop, Action(), []),
-            JobKinds.RestartService => new(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceRestart, Action(), []),
-            _ => new(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceRemove, Action(), []),
+            JobKinds.StartService => new(kind, AgentCommands.ServiceStart, Action(), []),
+            JobKinds.StopService => new(kind, AgentCommands.ServiceStop, Action(), []),
+            JobKinds.RestartService => new(kind, AgentCommands.ServiceRestart, Action(), []),
+            _ => new(kind, AgentCommands.ServiceRemove, Action(), []),
         };
     }
 
     private static JobPlan Install(string kind, string service, ServerDefinition definition, ServiceJobSpec spec, IServiceJobParticipant? participant)
     {
-        var args = new ServiceInstallArgs(service, JobText.Wire(definition.Runtime), spec.Version, spec.ListenAddress, spec.Port, null);
+        var args = new ServiceInstallArgs(service, ContractsJson.WireName(definition.Runtime), spec.Version, spec.ListenAddress, spec.Port, null);
         args = participant?.Install(args, spec) ?? args;
         IReadOnlyList<string> steps = kind == JobKinds.AddService && definition.Runtime == AgentRuntime.Auto
             ? ["runtime: the agent chooses (docker where its Docker engine answers, else exec); the server keeps its choice"]
             : [];
-        return new JobPlan(kind, ManagedServers.Contracts.Agent.CommandKinds.ServiceInstall, JsonSerializer.Serialize(args, ContractsJson.Default.ServiceInstallArgs), steps);
+        return new JobPlan(kind, AgentCommands.ServiceInstall, JsonSerializer.Serialize(args, ContractsJson.Default.ServiceInstallArgs), steps);
     }
 
     public async Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
@@ -142,11 +142,4 @@ public interface IServiceJobParticipant
 
     /// <summary>A job of the service succeeded (its command's arguments are on the job); save what it changes.</summary>
     Task OnServiceResultAsync(JobEntry job);
-}
-
-/// <summary>Wire spellings shared by job handlers.</summary>
-public static class JobText
-{
-    public static string Wire<T>(T value)
-        where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 }

@@ -15,8 +15,6 @@ internal sealed class Series(IMetricsStore store, string name)
     private const long MinuteMs = Resolutions.Minute * 1000L;
     private const long HourMs = Resolutions.Hour * 1000L;
 
-    public string Name => name;
-
     /// <summary>Appends rows; returns the times that were new (a time already stored is not stored again).</summary>
     public Task<IReadOnlyList<long>> AppendAsync(IReadOnlyList<StoredSample> rows) => store.AppendRawAsync(name, rows);
 

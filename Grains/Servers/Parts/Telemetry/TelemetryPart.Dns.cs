@@ -57,7 +57,10 @@ public sealed partial class TelemetryPart
 
         var stored = await _dns.AppendAsync([new StoredSample(startMs, DnsValues(batch))]);
         await _dns.RollUpAroundAsync(startMs);
-        await EnsureReminderAsync();
+        if (await RegisterReminderIfMissingAsync())
+        {
+            await SaveAsync();
+        }
         return new DnsIngestResult(stored.Count > 0, names.Count);
     }
 

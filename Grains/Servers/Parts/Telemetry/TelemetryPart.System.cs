@@ -76,13 +76,13 @@ public sealed partial class TelemetryPart
             EnsureRollupTimer();
         }
 
-        if (Data.SpoolDropped != batch.DroppedTotal)
+        var dirty = Data.SpoolDropped != batch.DroppedTotal;
+        Data.SpoolDropped = batch.DroppedTotal;
+        if (await RegisterReminderIfMissingAsync() || dirty)
         {
-            Data.SpoolDropped = batch.DroppedTotal;
-            await SaveAsync();
+            await SaveAsync(); // one write for both
         }
 
-        await EnsureReminderAsync();
         FleetMetrics.SamplesStored(stored.Count, accepted.Count - stored.Count);
         return new MetricsIngestResult(stored.Count, accepted.Count - stored.Count, rejected);
     }

@@ -117,15 +117,17 @@ public sealed partial class TelemetryPart : ServerPart
         _state.State = new TelemetryState();
     }
 
-    /// <summary>Registers the retention reminder for a server created before it was registered at creation.</summary>
-    private async Task EnsureReminderAsync()
+    /// <summary>Registers the retention reminder for a server created before it was registered at creation; true when it did (save the state).</summary>
+    private async Task<bool> RegisterReminderIfMissingAsync()
     {
-        if (!Data.ReminderRegistered)
+        if (Data.ReminderRegistered)
         {
-            await Host.RegisterReminderAsync(RetentionReminder, _options.MetricsReminderPeriod);
-            Data.ReminderRegistered = true;
-            await SaveAsync();
+            return false;
         }
+
+        await Host.RegisterReminderAsync(RetentionReminder, _options.MetricsReminderPeriod);
+        Data.ReminderRegistered = true;
+        return true;
     }
 
     private async Task SaveAsync()
