@@ -53,9 +53,22 @@ public sealed class TestBroker : IAsyncDisposable
     {
         var admin = AdminOnDefaultVhost() with { VirtualHost = virtualHost ?? NewVirtualHostName() };
         var broker = new TestBroker(admin);
-        await broker.Management.PutVirtualHostAsync(admin.VirtualHost, CancellationToken.None);
-        await broker.Management.PutPermissionsAsync(admin.VirtualHost, admin.User, ".*", ".*", ".*", CancellationToken.None);
-        return broker;
+
+        // Set-up, not what is tested: the shared broker's management API, busy with every test class's vhosts, once cut
+        // a response short; both calls are idempotent PUTs, so a couple of retries keep a class from failing on that.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await broker.Management.PutVirtualHostAsync(admin.VirtualHost, CancellationToken.None);
+                await broker.Management.PutPermissionsAsync(admin.VirtualHost, admin.User, ".*", ".*", ".*", CancellationToken.None);
+                return broker;
+            }
+            catch (ManagedServers.Api.Broker.BrokerUnavailableException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+        }
     }
 
     /// <summary>A plain user with full rights on this vhost (no tags), deleted when the test ends.</summary>
