@@ -91,7 +91,7 @@ internal sealed partial class DebugBundleBuilder(StateDirectory state, IServiceI
             foreach (var file in Safe(() => inventory.ConfigFiles(status.Kind), [], $"configuration files of {status.Kind}", notes))
             {
                 var name = Unique(names, $"services/{status.Kind}/config/{Path.GetFileName(file)}");
-                AddConfig(items, notes, status.Kind, file, name);
+                AddConfig(items, notes, file, name);
             }
         }
 
@@ -224,7 +224,7 @@ internal sealed partial class DebugBundleBuilder(StateDirectory state, IServiceI
         }
     }
 
-    private static void AddConfig(List<Item> items, List<string> notes, string kind, string path, string name)
+    private static void AddConfig(List<Item> items, List<string> notes, string path, string name)
     {
         if (Redaction.IsKeyFile(path))
         {
@@ -245,10 +245,18 @@ internal sealed partial class DebugBundleBuilder(StateDirectory state, IServiceI
             return;
         }
 
-        var json = kind != ServiceKinds.Dns || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        var json = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || LooksLikeJson(text);
         var redacted = json && !cut ? Redaction.RedactJson(text) : json ? Redaction.RedactJsonText(text) : Redaction.RedactYaml(text);
         items.Add(new Item(name, Encoding.UTF8.GetBytes(redacted), Cut: cut ? $"first {MaxConfigBytes} bytes, secrets redacted" : "secrets redacted", Truncated: cut));
     }
+
+    /// <summary>
+    /// Kea's configuration is JSON (with comments) whatever its extension; knot.conf is YAML, whose first line that is
+    /// not a comment never starts with '{'.
+    /// </summary>
+    private static bool LooksLikeJson(string text) =>
+        text.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0 && !l.StartsWith('#') && !l.StartsWith("//", StringComparison.Ordinal) && !l.StartsWith("/*", StringComparison.Ordinal) && !l.StartsWith('*'))
+            is { } first && first.StartsWith('{');
 
     private static bool TryRead(string path, int maxBytes, List<string> notes, out byte[] bytes)
     {

@@ -1,5 +1,4 @@
 using ManagedServers.Agent.Services;
-using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.Dns;
 
@@ -31,5 +30,5 @@ internal sealed class KnotControlStatsReader(KnotControl control) : IKnotStatsRe
 internal sealed class AppliedZoneSource(ServiceManagerOptions options) : IDnsZoneSource
 {
     public IReadOnlyCollection<string> Zones =>
-        DnsAppliedStore.Read(ServiceLayout.For(options.ServicesRoot, ServiceKinds.Dns))?.Spec.Zones.Select(z => z.Name).ToArray() ?? [];
+        DnsAppliedStore.Read(Engines.KnotEngine.LayoutIn(options.ServicesRoot))?.Spec.Zones.Select(z => z.Name).ToArray() ?? [];
 }

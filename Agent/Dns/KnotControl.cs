@@ -30,7 +30,7 @@ internal sealed class KnotControl(ServiceManager manager)
     /// busy, or when knotc does not finish in time.
     /// </summary>
     public Task<KnotcResult> RunAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken) =>
-        RunWithConfAsync(ServiceLayout.For(manager.ServicesRoot, ServiceKinds.Dns).ConfigFile, args, timeout, cancellationToken);
+        RunWithConfAsync(Engines.KnotEngine.LayoutIn(manager.ServicesRoot).ConfigFile, args, timeout, cancellationToken);
 
     /// <summary><see cref="RunAsync"/> with another configuration file (a candidate's <c>conf-check</c>).</summary>
     public async Task<KnotcResult> RunWithConfAsync(string conf, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken)

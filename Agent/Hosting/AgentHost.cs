@@ -1,6 +1,7 @@
 using ManagedServers.Agent.Collectors;
 using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Diagnostics;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Monitoring;
 using ManagedServers.Agent.Runtime;
@@ -80,7 +81,7 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, ConfigureCommandHandler>();
         services.AddSingleton(new RenewalSchedule(options.RenewalFraction));
 
-        // Services (knot, kea): one runtime for all, chosen by the first install and kept in services.json.
+        // Services (knot, kea): one engine per kind; one runtime for all, chosen by the first install and kept in services.json.
         services.AddSingleton(new ServiceManagerOptions
         {
             StateDirectory = state.Path,
@@ -88,17 +89,22 @@ internal static class AgentHost
             DockerHost = options.DockerHost,
             ExecBinDirectory = options.ServiceBinDirectory,
         });
+        services.AddServiceEngine(new KnotEngine());
+        services.AddServiceEngine(KeaEngine.V4);
+        services.AddServiceEngine(KeaEngine.V6);
         services.AddSingleton(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();
             var managerOptions = sp.GetRequiredService<ServiceManagerOptions>();
+            var engines = sp.GetRequiredService<ServiceEngines>();
             return new ServiceManager(
                 managerOptions,
                 name => name == ManagedServers.Contracts.Agent.RuntimeNames.Docker
-                    ? new DockerRuntime(managerOptions.ServerId, managerOptions.DockerHost, loggers.CreateLogger<DockerRuntime>())
-                    : new ExecRuntime(managerOptions.ExecBinDirectory, loggers.CreateLogger<ExecRuntime>()),
+                    ? new DockerRuntime(managerOptions.ServerId, managerOptions.DockerHost, loggers.CreateLogger<DockerRuntime>(), engines)
+                    : new ExecRuntime(managerOptions.ExecBinDirectory, loggers.CreateLogger<ExecRuntime>(), engines),
                 sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<ServiceManager>>());
+                sp.GetRequiredService<ILogger<ServiceManager>>(),
+                engines);
         });
         services.AddSingleton<IServiceInventory>(sp => sp.GetRequiredService<ServiceManager>());
         services.AddHostedService<ServiceSupervisor>();

@@ -33,7 +33,7 @@ internal sealed partial class DnsMonitoringService(
     private DnstapServer? _dnstap;
 
     /// <summary>The dnstap socket path of the DNS service.</summary>
-    public string SocketPath => Path.Combine(ServiceLayout.For(serviceOptions.ServicesRoot, ServiceKinds.Dns).RunDirectory, "dnstap.sock");
+    public string SocketPath => Path.Combine(Engines.KnotEngine.LayoutIn(serviceOptions.ServicesRoot).RunDirectory, "dnstap.sock");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

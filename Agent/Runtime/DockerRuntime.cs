@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Services;
 using ManagedServers.Contracts.Agent;
 
@@ -27,13 +28,16 @@ internal sealed class DockerRuntime : IServiceRuntime
 
     private readonly DockerClient _client;
     private readonly string _serverId;
+    private readonly ServiceEngines _engines;
     private readonly ILogger _logger;
 
     /// <param name="serverId">Names and labels the containers.</param>
     /// <param name="endpoint">Engine address; null: <c>DOCKER_HOST</c> when set, else <see cref="DefaultEndpoint"/>.</param>
     /// <param name="logger">Where runtime events go.</param>
-    public DockerRuntime(string serverId, Uri? endpoint, ILogger logger)
+    /// <param name="engines">The service engines (images, components); the built-in ones when null.</param>
+    public DockerRuntime(string serverId, Uri? endpoint, ILogger logger, ServiceEngines? engines = null)
     {
+        _engines = engines ?? ServiceEngines.BuiltIn;
         _serverId = serverId;
         _logger = logger;
         Endpoint = endpoint ?? new Uri(Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : DefaultEndpoint);
@@ -46,7 +50,7 @@ internal sealed class DockerRuntime : IServiceRuntime
 
     public string ContainerName(string kind) => $"ms-{_serverId}-{kind}";
 
-    public static string ComponentOf(string kind) => kind == ServiceKinds.Dns ? "dns" : "dhcp";
+    private string ComponentOf(string kind) => _engines.Get(kind).Component;
 
     public async Task<IReadOnlyList<string>> AvailableVersionsAsync(string kind, CancellationToken cancellationToken) =>
         [.. (await ImagesAsync(kind, cancellationToken)).Select(i => i.Tag)];

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.State;
 using ManagedServers.Contracts.Agent;
@@ -35,6 +36,7 @@ internal sealed class ExecRuntime : IServiceRuntime
     private static readonly string[] DefaultSearchDirectories = ["/usr/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"];
 
     private readonly string? _binDirectory;
+    private readonly ServiceEngines _engines;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, ServiceSpec> _specs = new(StringComparer.Ordinal);
@@ -42,8 +44,10 @@ internal sealed class ExecRuntime : IServiceRuntime
 
     /// <param name="binDirectory">Where to look for the binaries first (else PATH, then /usr/sbin and friends).</param>
     /// <param name="logger">Where runtime events go.</param>
-    public ExecRuntime(string? binDirectory, ILogger logger)
+    /// <param name="engines">The service engines (daemon names, version probes); the built-in ones when null.</param>
+    public ExecRuntime(string? binDirectory, ILogger logger, ServiceEngines? engines = null)
     {
+        _engines = engines ?? ServiceEngines.BuiltIn;
         _binDirectory = binDirectory;
         _logger = logger;
     }
@@ -52,20 +56,21 @@ internal sealed class ExecRuntime : IServiceRuntime
 
     public async Task<IReadOnlyList<string>> AvailableVersionsAsync(string kind, CancellationToken cancellationToken)
     {
-        var binary = FindBinary(DaemonOf(kind));
+        var engine = _engines.Get(kind);
+        var binary = FindBinary(engine.Daemon);
         if (binary is null)
         {
             return [];
         }
 
-        var (exit, output) = await RunToEndAsync(binary, [kind == ServiceKinds.Dns ? "--version" : "-v"], null, TimeSpan.FromSeconds(10), cancellationToken);
-        var version = exit == 0 ? ParseVersion(kind, output) : null;
+        var (exit, output) = await RunToEndAsync(binary, engine.VersionArguments, null, TimeSpan.FromSeconds(10), cancellationToken);
+        var version = exit == 0 ? engine.ParseVersion(output) : null;
         return version is null ? [] : [version];
     }
 
     public async Task<string> ResolveVersionAsync(string kind, string? requested, CancellationToken cancellationToken)
     {
-        var daemon = DaemonOf(kind);
+        var daemon = _engines.Get(kind).Daemon;
         if (FindBinary(daemon) is null)
         {
             throw new ServiceRuntimeException($"{daemon} is not installed on this host (looked in {string.Join(", ", SearchDirectories())})");
@@ -302,9 +307,9 @@ internal sealed class ExecRuntime : IServiceRuntime
     {
         var found = new List<string>();
         var missing = new List<string>();
-        foreach (var kind in ServiceKinds.All)
+        foreach (var engine in _engines.All)
         {
-            var daemon = DaemonOf(kind);
+            var (kind, daemon) = (engine.Kind, engine.Daemon);
             var versions = await AvailableVersionsAsync(kind, cancellationToken);
             if (versions.Count > 0)
             {
@@ -346,32 +351,6 @@ internal sealed class ExecRuntime : IServiceRuntime
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    internal static string DaemonOf(string kind) => kind switch
-    {
-        ServiceKinds.Dns => "knotd",
-        ServiceKinds.Dhcp4 => "kea-dhcp4",
-        ServiceKinds.Dhcp6 => "kea-dhcp6",
-        _ => throw new ServiceRuntimeException($"unknown service kind '{kind}'"),
-    };
-
-    /// <summary>"knotd (Knot DNS), version 3.2.6" → 3.2.6; Kea's <c>-v</c> prints the bare version.</summary>
-    internal static string? ParseVersion(string kind, string output)
-    {
-        var line = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-        if (line is null)
-        {
-            return null;
-        }
-
-        if (kind == ServiceKinds.Dns)
-        {
-            var at = line.LastIndexOf("version ", StringComparison.Ordinal);
-            return at < 0 ? null : line[(at + "version ".Length)..].Trim();
-        }
-
-        return line;
     }
 
     internal string? FindBinary(string name)

@@ -1,5 +1,7 @@
 using System.Globalization;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Runtime;
+using ManagedServers.Agent.State;
 using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.Services;
@@ -28,9 +30,15 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     private string? _runtimeName;
     private IServiceRuntime? _runtime;
 
-    public ServiceManager(ServiceManagerOptions options, Func<string, IServiceRuntime> runtimeFactory, TimeProvider time, ILogger<ServiceManager> logger)
+    /// <param name="options">Where services live and how they are supervised.</param>
+    /// <param name="runtimeFactory">Makes the runtime of a name (docker, exec).</param>
+    /// <param name="time">The clock of states and backoff.</param>
+    /// <param name="logger">Where service events go.</param>
+    /// <param name="engines">The service engines this agent runs; the built-in ones (Knot, Kea) when null.</param>
+    public ServiceManager(ServiceManagerOptions options, Func<string, IServiceRuntime> runtimeFactory, TimeProvider time, ILogger<ServiceManager> logger, ServiceEngines? engines = null)
     {
         _options = options;
+        Engines = engines ?? ServiceEngines.BuiltIn;
         _runtimeFactory = runtimeFactory;
         _time = time;
         _logger = logger;
@@ -46,6 +54,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             };
         }
     }
+
+    /// <summary>The service engines, by kind.</summary>
+    public ServiceEngines Engines { get; }
 
     public string? RuntimeName
     {
@@ -88,9 +99,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             return null;
         }
 
-        return kind == ServiceKinds.Dns
-            ? new ServiceEndpoints(ServiceConfigs.DnsProbeEndpoint(ServiceConfigs.DnsEffectiveListen(Layout(kind), record)[0]), Layout(kind).ControlSocket)
-            : new ServiceEndpoints(null, Layout(kind).ControlSocket);
+        return Engines.Get(kind).Endpoints(Layout(kind), record);
     }
 
     public IReadOnlyList<DnsZoneSpec> DnsZones() =>
@@ -132,7 +141,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
             try
             {
                 var record = entry.Record;
-                var spec = ExistingSpec(record);
+                var spec = await ExistingSpecAsync(record, cancellationToken);
                 var adopted = await runtime.AdoptAsync(spec, cancellationToken);
                 var now = _time.GetUtcNow();
                 if (adopted)
@@ -221,9 +230,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     public async Task<ServiceCommandOutput> InstallAsync(ServiceInstallArgs args, CancellationToken cancellationToken)
     {
         var steps = new StepLog();
-        if (!ServiceKinds.IsKnown(args.Kind))
+        if (Engines.Find(args.Kind) is not { } engine)
         {
-            throw new ServiceCommandException($"unknown service kind '{args.Kind}' (known: {string.Join(", ", ServiceKinds.All)})", steps);
+            throw new ServiceCommandException($"unknown service kind '{args.Kind}' (known: {string.Join(", ", Engines.Kinds)})", steps);
         }
 
         if (args.Runtime is not (RuntimeNames.Docker or RuntimeNames.Exec or RuntimeNames.Auto))
@@ -243,14 +252,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
         if (args.Listen is { Count: > 0 } listenEntries)
         {
-            if (args.Kind != ServiceKinds.Dns)
-            {
-                throw new ServiceCommandException($"listen entries are for the dns service, not {args.Kind}", steps);
-            }
-
             try
             {
-                args = args with { Listen = Dns.KnotConf.ValidateListen(listenEntries) };
+                args = args with { Listen = [.. engine.ValidateListen(listenEntries)] };
             }
             catch (ArgumentException e)
             {
@@ -513,16 +517,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     {
         var kind = record.Kind;
         var layout = Layout(kind);
-        var dnstap = false;
-        if (kind == ServiceKinds.Dns)
-        {
-            dnstap = await Step(steps, () => Dns.DnsModules.HasDnstapAsync(runtime, layout, record.Version, cancellationToken));
-        }
-
-        var spec = ServiceConfigs.Write(layout, record, dnstap);
-        steps.Add(kind == ServiceKinds.Dns
-            ? $"wrote configuration {layout.ConfigFile} ({DescribeApplied(layout)}{(dnstap ? string.Empty : "; this knotd has no mod-dnstap")})"
-            : $"wrote configuration {layout.ConfigFile}");
+        var (spec, description) = await Step(steps, () => WriteConfigAsync(layout, record, runtime, cancellationToken));
+        steps.Add($"wrote configuration {layout.ConfigFile}{(description is null ? string.Empty : $" ({description})")}");
         await StepDelayAsync(cancellationToken);
         await Step(steps, () => runtime.ValidateAsync(spec, cancellationToken));
         steps.Add($"configuration check passed ({string.Join(' ', spec.CheckCommand.Take(1).Concat(spec.CheckCommand.Skip(spec.CheckCommand.Count - 1)))})");
@@ -566,46 +562,20 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 
     private async Task CreateFromRecordAsync(IServiceRuntime runtime, InstalledService record, StepLog? steps, CancellationToken cancellationToken)
     {
-        var spec = ExistingSpec(record);
+        var spec = await ExistingSpecAsync(record, cancellationToken);
         await runtime.CreateAsync(spec, cancellationToken);
         steps?.Add($"re-created {Describe(runtime, record.Kind)} ({record.Version})");
     }
 
     private Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, InstalledService record, StepLog steps, CancellationToken cancellationToken) =>
-        record.Kind == ServiceKinds.Dns
-            ? WaitDnsAnsweringHeldAsync(runtime, record.Version, ServiceConfigs.DnsEffectiveListen(Layout(record.Kind), record), steps, cancellationToken)
-            : WaitAnsweringOrFailAsync(runtime, record.Kind, record.Version, token => ServiceProbes.KeaStatusAsync(Layout(record.Kind).ControlSocket, token, ProbeTimeout), steps, cancellationToken);
+        WaitAnsweringHeldAsync(runtime, record.Kind, record.Version, token => Engines.Get(record.Kind).ProbeAsync(Layout(record.Kind), record, token), steps, cancellationToken);
 
     /// <summary>
-    /// Waits (the DNS gate held) until the DNS service answers on every one of <paramref name="listen"/> (Knot entries;
-    /// a wildcard address is asked on loopback), or throws <see cref="ServiceCommandException"/> saying why: it stopped
-    /// (with its last output, e.g. a port in use), or an entry does not answer within <see cref="ServiceManagerOptions.AnswerTimeout"/>.
+    /// Waits (the kind's gate held) until <paramref name="probe"/> says the service answers, or throws
+    /// <see cref="ServiceCommandException"/> saying why: it stopped (with its last output, e.g. a port in use), or it
+    /// does not answer within <see cref="ServiceManagerOptions.AnswerTimeout"/>.
     /// </summary>
-    internal Task WaitDnsAnsweringHeldAsync(IServiceRuntime runtime, string version, IReadOnlyList<string> listen, StepLog steps, CancellationToken cancellationToken) =>
-        WaitAnsweringOrFailAsync(
-            runtime,
-            ServiceKinds.Dns,
-            version,
-            async token =>
-            {
-                ProbeResult? first = null;
-                foreach (var entry in listen)
-                {
-                    var result = await ServiceProbes.DnsAsync(ServiceConfigs.DnsProbeEndpoint(entry), token, ProbeTimeout);
-                    if (!result.Ok)
-                    {
-                        return result;
-                    }
-
-                    first ??= result;
-                }
-
-                return listen.Count == 1 ? first! : first! with { Message = $"{first!.Message} on each of {DnsListen.Display(listen)}" };
-            },
-            steps,
-            cancellationToken);
-
-    private async Task WaitAnsweringOrFailAsync(IServiceRuntime runtime, string kind, string version, Func<CancellationToken, Task<ProbeResult>> probe, StepLog steps, CancellationToken cancellationToken)
+    internal async Task WaitAnsweringHeldAsync(IServiceRuntime runtime, string kind, string version, Func<CancellationToken, Task<ProbeResult>> probe, StepLog steps, CancellationToken cancellationToken)
     {
         // Real time, not _time: this waits for a real process to answer.
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -695,9 +665,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     private async Task<ServiceCommandOutput> WithInstalledAsync(string kind, Func<IServiceRuntime, Entry, StepLog, Task> action, CancellationToken cancellationToken, bool statusAfter = true)
     {
         var steps = new StepLog();
-        if (!ServiceKinds.IsKnown(kind))
+        if (!Engines.IsKnown(kind))
         {
-            throw new ServiceCommandException($"unknown service kind '{kind}' (known: {string.Join(", ", ServiceKinds.All)})", steps);
+            throw new ServiceCommandException($"unknown service kind '{kind}' (known: {string.Join(", ", Engines.Kinds)})", steps);
         }
 
         var gate = Gate(kind);
@@ -828,29 +798,35 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         _options.StepDelay > TimeSpan.Zero ? Task.Delay(_options.StepDelay, cancellationToken) : Task.CompletedTask;
 
     private string? ImageOf(IServiceRuntime runtime, string kind, string version) =>
-        runtime.Name == RuntimeNames.Docker ? $"{(kind == ServiceKinds.Dns ? "managedservers/knot" : "managedservers/kea")}:{version}" : null;
+        runtime.Name == RuntimeNames.Docker ? $"{Engines.Get(kind).Image}:{version}" : null;
 
     private string Describe(IServiceRuntime runtime, string kind) =>
-        runtime is DockerRuntime docker ? $"container {docker.ContainerName(kind)}" : $"{ExecRuntime.DaemonOf(kind)} process";
+        runtime is DockerRuntime docker ? $"container {docker.ContainerName(kind)}" : $"{Engines.Get(kind).Daemon} process";
 
-    private ServiceLayout Layout(string kind) => ServiceLayout.For(_options.ServicesRoot, kind);
+    private ServiceLayout Layout(string kind) => Engines.Layout(_options.ServicesRoot, kind);
 
     /// <summary>
-    /// How to run an installed service whose configuration was written by its install (or a later <c>dns.apply</c>):
-    /// a DNS configuration on disk is kept as it is (it is what was validated and applied); others are written again.
+    /// How to run an installed service whose configuration was written by its install (or a later applied change):
+    /// an engine whose configuration on disk is what was validated and applied keeps it as it is; others are written again.
     /// </summary>
-    private ServiceSpec ExistingSpec(InstalledService record)
+    private async Task<ServiceSpec> ExistingSpecAsync(InstalledService record, CancellationToken cancellationToken)
     {
         var layout = Layout(record.Kind);
-        return record.Kind == ServiceKinds.Dns && File.Exists(layout.ConfigFile)
-            ? ServiceConfigs.SpecOf(layout, record.Kind, record.Version)
-            : ServiceConfigs.Write(layout, record, dnstapAvailable: false);
+        var engine = Engines.Get(record.Kind);
+        return engine.KeepsAppliedConfig && File.Exists(layout.ConfigFile)
+            ? engine.SpecOf(layout, record.Version)
+            : (await WriteConfigAsync(layout, record, null, cancellationToken)).Spec;
     }
 
-    private static string DescribeApplied(ServiceLayout layout) =>
-        Dns.DnsAppliedStore.Read(layout) is { } applied
-            ? $"DNS configuration version {applied.Version}, {applied.Spec.Zones.Count} zone(s)"
-            : "no DNS configuration applied yet: no zones";
+    /// <summary>Writes the configuration the engine renders for <paramref name="record"/> and returns how to run it (and what the configuration holds).</summary>
+    private async Task<(ServiceSpec Spec, string? Description)> WriteConfigAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken)
+    {
+        var engine = Engines.Get(record.Kind);
+        layout.CreateDirectories();
+        var rendered = await engine.RenderAsync(layout, record, runtime, cancellationToken);
+        AtomicFile.WriteAllText(layout.ConfigFile, rendered.Text, AtomicFile.OwnerOnly);
+        return (engine.SpecOf(layout, record.Version), rendered.Description);
+    }
 
     /// <summary>
     /// Restarts a service from inside <see cref="WithServiceAsync"/> (its gate held): stop, clear stale pid files,
@@ -870,9 +846,9 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     /// Records the listen entries a <c>dns.apply</c> made live as the DNS service's own (from inside
     /// <see cref="WithServiceAsync"/>), so a later install or restart keeps them.
     /// </summary>
-    internal void SetDnsListenHeld(IReadOnlyList<string> listen)
+    internal void SetListenHeld(string kind, IReadOnlyList<string> listen)
     {
-        if (TryEntry(ServiceKinds.Dns) is { } entry && !(entry.Record.Listen ?? []).SequenceEqual(listen, StringComparer.Ordinal))
+        if (TryEntry(kind) is { } entry && !(entry.Record.Listen ?? []).SequenceEqual(listen, StringComparer.Ordinal))
         {
             Update(entry, entry.Record with { Listen = [.. listen] });
         }
@@ -986,7 +962,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     {
         var r = entry.Record;
         var layout = Layout(r.Kind);
-        string? listen = r.Kind == ServiceKinds.Dns ? DnsListen.Display(ServiceConfigs.DnsEffectiveListen(layout, r)) : null;
+        var listen = Engines.Get(r.Kind).ListenDisplay(layout, r);
         return new ServiceStatus(r.Kind, entry.State, entry.Since, r.RestartCount, r.Version, r.Runtime, entry.Error, listen);
     }
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Services;
 using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -59,7 +60,7 @@ internal static partial class DnsMonitoringBench
 
     private static async Task<Round> RoundAsync(string dir, bool monitoring, int seconds)
     {
-        var layout = new ServiceLayout(ServiceKinds.Dns, dir);
+        var layout = KnotEngine.LayoutAt(dir);
         foreach (var stale in new[] { layout.RunDirectory, Path.Combine(layout.DataDirectory, "timers"), Path.Combine(layout.DataDirectory, "journal") })
         {
             if (Directory.Exists(stale))
@@ -142,7 +143,7 @@ internal static partial class DnsMonitoringBench
             names.Add($"missing{i}.bench.test A"); // NXDOMAIN
         }
 
-        var layout = new ServiceLayout(ServiceKinds.Dns, dir);
+        var layout = KnotEngine.LayoutAt(dir);
         layout.CreateDirectories();
         Directory.CreateDirectory(KnotConf.ZonesPath(layout));
         File.WriteAllText(KnotConf.ZoneFilePath(layout, "bench.test"), zone.ToString());

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using DnsClient;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Http;
 using ManagedServers.Agent.Tests.Services;
 using ManagedServers.Contracts.Agent;
@@ -84,7 +85,7 @@ internal static class DnsApplyScenario
         Assert.False(bad.Output.RolledBack);
         Assert.Equal(1, bad.Output.LiveVersion);
         Assert.Equal(["192.0.2.10"], await QueryAsync(endpoint, "www.example.test"));
-        Assert.False(Directory.Exists(Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), "data", "zones", ".staging")), "staging cleaned");
+        Assert.False(Directory.Exists(Path.Combine(host.ServiceDirectory(ServiceKinds.Dns), ConfigApplier.StagingDirectoryName)), "staging cleaned");
 
         // An invalid configuration: refused by the agent before Knot sees it.
         var confBefore = await File.ReadAllTextAsync(conf);

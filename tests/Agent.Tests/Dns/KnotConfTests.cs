@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.Tests.Services;
 using ManagedServers.Contracts.Agent;
@@ -12,7 +13,7 @@ namespace ManagedServers.Agent.Tests.Dns;
 /// </summary>
 public sealed class KnotConfTests
 {
-    private static readonly ServiceLayout Layout = new(ServiceKinds.Dns, "/srv/ms/services/dns");
+    private static readonly ServiceLayout Layout = KnotEngine.LayoutAt("/srv/ms/services/dns");
     private static readonly string[] DefaultListen = ["0.0.0.0@53", "::@53"];
 
     public static TheoryData<string> Cases => ["no-zones", "zones", "listen-list", "stats-dnstap-off", "no-dnstap-module"];

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using DnsClient;
 using ManagedServers.Agent.Dns;
+using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Services;
 using ManagedServers.Agent.Tests.Services;
 using ManagedServers.Contracts.Agent;
@@ -73,7 +74,7 @@ public sealed class KnotDnstapTests : IAsyncLifetime
     public async Task Hit_counts_and_counters_match_the_queries_sent()
     {
         var port = ServiceTestHost.FreePort();
-        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        var layout = KnotEngine.LayoutAt(_dir);
         layout.CreateDirectories();
         WriteZones(layout);
         var config = layout.ConfigFile;
@@ -158,7 +159,7 @@ public sealed class KnotDnstapTests : IAsyncLifetime
     public async Task The_agents_own_probes_are_not_counted_as_hits_while_real_queries_are()
     {
         var port = ServiceTestHost.FreePort();
-        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        var layout = KnotEngine.LayoutAt(_dir);
         layout.CreateDirectories();
         WriteZones(layout);
         File.WriteAllText(layout.ConfigFile, Render(layout, port));
@@ -223,7 +224,7 @@ public sealed class KnotDnstapTests : IAsyncLifetime
     public async Task A_knotd_left_running_reconnects_to_the_next_agents_reader()
     {
         var port = ServiceTestHost.FreePort();
-        var layout = new ServiceLayout(ServiceKinds.Dns, _dir);
+        var layout = KnotEngine.LayoutAt(_dir);
         layout.CreateDirectories();
         WriteZones(layout);
         File.WriteAllText(layout.ConfigFile, Render(layout, port));
@@ -266,7 +267,7 @@ public sealed class KnotDnstapTests : IAsyncLifetime
 
     private async Task RunKnotcAsync(string command)
     {
-        using var process = Process.Start("knotc", ["-s", new ServiceLayout(ServiceKinds.Dns, _dir).ControlSocket, "-b", command]);
+        using var process = Process.Start("knotc", ["-s", KnotEngine.LayoutAt(_dir).ControlSocket, "-b", command]);
         await process.WaitForExitAsync();
         Assert.Equal(0, process.ExitCode);
     }

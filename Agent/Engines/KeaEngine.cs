@@ -1,0 +1,127 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ManagedServers.Agent.Runtime;
+using ManagedServers.Agent.Services;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Agent.Engines;
+
+/// <summary>
+/// Kea DHCPv4 or DHCPv6: <c>kea-dhcp4</c>/<c>kea-dhcp6</c> with a JSON configuration (no interfaces yet: it serves
+/// nothing until DHCP configuration is pushed), checked by <c>-t</c>, answering <c>status-get</c> on its unix control socket.
+/// </summary>
+internal sealed class KeaEngine : IServiceEngine
+{
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    private readonly bool _v4;
+
+    private KeaEngine(bool v4)
+    {
+        _v4 = v4;
+    }
+
+    public static KeaEngine V4 { get; } = new(v4: true);
+
+    public static KeaEngine V6 { get; } = new(v4: false);
+
+    /// <summary>Kea's hook libraries, the same path on the host and in the image (Debian multiarch).</summary>
+    public static string HooksDirectory { get; } = FindHooks();
+
+    public string Kind => _v4 ? ServiceKinds.Dhcp4 : ServiceKinds.Dhcp6;
+
+    public string Daemon => _v4 ? "kea-dhcp4" : "kea-dhcp6";
+
+    public IReadOnlyList<string> VersionArguments { get; } = ["-v"];
+
+    public string Image => "managedservers/kea";
+
+    public string Component => "dhcp";
+
+    public string ConfigFileName => $"kea-{Kind}.conf";
+
+    public string ControlSocketName => $"kea-{Kind}.sock";
+
+    public bool KeepsAppliedConfig => false;
+
+    public bool TakesListenEntries => false;
+
+    /// <summary>Kea's <c>-v</c> prints the bare version.</summary>
+    public string? ParseVersion(string output) => KnotEngine.FirstLine(output);
+
+    public IReadOnlyList<string> ValidateListen(IReadOnlyList<string> listen) =>
+        throw new ArgumentException($"listen entries are for the dns service, not {Kind}");
+
+    public Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken) =>
+        Task.FromResult(new RenderedConfig(Render(layout)));
+
+    public ServiceSpec SpecOf(ServiceLayout layout, string version)
+    {
+        // Kea writes its pid file and log lock file to these; the defaults (/run/kea) would clash between instances.
+        var environment = new Dictionary<string, string>
+        {
+            ["KEA_PIDFILE_DIR"] = layout.RunDirectory,
+            ["KEA_LOCKFILE_DIR"] = layout.RunDirectory,
+        };
+        return new ServiceSpec(Kind, version, layout.Directory, [Daemon, "-c", layout.ConfigFile], [Daemon, "-t", layout.ConfigFile], environment);
+    }
+
+    public Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken) =>
+        ServiceProbes.KeaStatusAsync(layout.ControlSocket, cancellationToken, KnotEngine.ProbeTimeout);
+
+    public ServiceEndpoints Endpoints(ServiceLayout layout, InstalledService record) => new(null, layout.ControlSocket);
+
+    public string? ListenDisplay(ServiceLayout layout, InstalledService record) => null;
+
+    /// <summary>The configuration a Kea service starts with: control socket, memfile leases in the data directory, the lease and statistics hooks.</summary>
+    internal string Render(ServiceLayout layout)
+    {
+        var root = new JsonObject
+        {
+            [_v4 ? "Dhcp4" : "Dhcp6"] = new JsonObject
+            {
+                ["interfaces-config"] = new JsonObject { ["interfaces"] = new JsonArray() },
+                ["control-socket"] = new JsonObject { ["socket-type"] = "unix", ["socket-name"] = layout.ControlSocket },
+                ["lease-database"] = new JsonObject
+                {
+                    ["type"] = "memfile",
+                    ["persist"] = true,
+                    ["name"] = Path.Combine(layout.DataDirectory, _v4 ? "kea-leases4.csv" : "kea-leases6.csv"),
+                    ["lfc-interval"] = 3600,
+                },
+                ["hooks-libraries"] = new JsonArray
+                {
+                    new JsonObject { ["library"] = Path.Combine(HooksDirectory, "libdhcp_lease_cmds.so") },
+                    new JsonObject { ["library"] = Path.Combine(HooksDirectory, "libdhcp_stat_cmds.so") },
+                },
+                ["loggers"] = new JsonArray
+                {
+                    new JsonObject
+                    {
+                        ["name"] = Daemon,
+                        ["output_options"] = new JsonArray { new JsonObject { ["output"] = "stdout" } },
+                        ["severity"] = "INFO",
+                    },
+                },
+            },
+        };
+        if (!_v4)
+        {
+            // The server DUID file goes here (default /var/lib/kea, which need not exist or be writable).
+            root["Dhcp6"]!.AsObject().Insert(0, "data-directory", layout.DataDirectory);
+        }
+
+        return root.ToJsonString(IndentedJson) + "\n";
+    }
+
+    private static string FindHooks()
+    {
+        var arch = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture switch
+        {
+            System.Runtime.InteropServices.Architecture.Arm64 => "aarch64-linux-gnu",
+            _ => "x86_64-linux-gnu",
+        };
+        string[] candidates = [$"/usr/lib/{arch}/kea/hooks", "/usr/lib/kea/hooks", "/usr/lib64/kea/hooks", "/usr/local/lib/kea/hooks"];
+        return candidates.FirstOrDefault(Directory.Exists) ?? candidates[0];
+    }
+}
