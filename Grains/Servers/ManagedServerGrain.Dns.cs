@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -9,6 +8,7 @@ using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Zones;
 using ManagedServers.Grains.Servers.Dns;
 using ManagedServers.Grains.Servers.Jobs;
+using ManagedServers.Grains.Servers.Parts.Versions;
 
 namespace ManagedServers.Grains.Servers;
 
@@ -28,9 +28,6 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     /// <summary>At most this much zone data (gzip) inline in one command; the rest is streamed.</summary>
     internal const int InlineTotalBytes = 128 * 1024;
-
-    /// <summary>Configuration versions kept.</summary>
-    internal const int VersionHistory = 50;
 
     private ServerDnsState DnsConfig => dnsStore.State;
 
@@ -121,18 +118,23 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync()
     {
         RequireDefinition();
-        return Task.FromResult(DnsConfig.Versions.AsEnumerable().Reverse().Select(ToSummary).ToImmutableArray());
+        return Task.FromResult(ConfigVersions.List(ServiceKinds.Dns).Select(ToDnsSummary).ToImmutableArray());
     }
 
     public Task<DnsConfigVersion?> GetConfigVersionAsync(int number)
     {
         RequireDefinition();
-        return Task.FromResult(DnsConfig.Versions.Find(v => v.Number == number) is { } v
-            ? new DnsConfigVersion(ToSummary(v), [.. v.Listen], [.. v.Zones.Select(z => new ServerZone(z.Name, z.Serial, z.Serial, z.At))], v.KnotConf)
-            : null);
+        if (ConfigVersions.Get(ServiceKinds.Dns, number) is not { } version)
+        {
+            return Task.FromResult<DnsConfigVersion?>(null);
+        }
+
+        var model = DnsVersionModel.Parse(version.ModelJson);
+        return Task.FromResult<DnsConfigVersion?>(new DnsConfigVersion(
+            ToDnsSummary(version.Summary), [.. model.Listen], [.. model.Zones.Select(z => new ServerZone(z.Name, z.Serial, z.Serial, z.At))], version.Content));
     }
 
-    private DnsConfigVersionSummary ToSummary(DnsVersionEntry v) => new(v.Number, v.AppliedAt, v.JobId, v.Zones.Count, v.Sha256, v.Number == DnsConfig.LiveVersion);
+    private static DnsConfigVersionSummary ToDnsSummary(ConfigVersionSummary v) => new(v.Number, v.AppliedAt, v.JobId, v.Items, v.Sha256, v.Live);
 
     private async Task<ServerDnsSnapshot> SnapshotDnsAsync(Dictionary<string, long?>? serials = null)
     {
@@ -142,7 +144,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
             var applied = DnsConfig.Applied.GetValueOrDefault(name);
             return new ServerZone(name, serials.GetValueOrDefault(name), applied?.Serial, applied?.At);
         });
-        return new ServerDnsSnapshot(Id, [.. zones], [.. DnsConfig.Listen], DnsConfig.LiveVersion);
+        return new ServerDnsSnapshot(Id, [.. zones], [.. DnsConfig.Listen], ConfigVersions.Live(ServiceKinds.Dns));
     }
 
     private async Task<Dictionary<string, long?>> CurrentSerialsAsync(IEnumerable<string> zones)
@@ -234,10 +236,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     async Task<string?> IDnsApplyJobs.OnAppliedAsync(IJobContext context, JobEntry job, string? output)
     {
-        var refused = OnDnsApplyResult(job, output);
-        await SaveDnsAsync(); // before the job: a replayed result lands on the same versions and serials
+        var refused = await OnDnsApplyResultAsync(job, output);
+        await SaveDnsAsync(); // before the job (the version is saved before this): a replayed result lands on the same versions and serials
         return refused.Count > 0
-            ? $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {DnsConfig.LiveVersion} is live)"
+            ? $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {ConfigVersions.Live(ServiceKinds.Dns)} is live)"
             : null;
     }
 
@@ -266,10 +268,11 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         var listen = DnsConfig.Listen;
         if (kind == JobKinds.RevertConfig)
         {
-            var version = DnsConfig.Versions.Find(v => v.Number == revertTo)
-                ?? throw new NotFoundException($"configuration version {revertTo} of server '{Id}' not found (the last {VersionHistory} are kept)");
-            zones = [.. version.Zones.Select(z => z.Name)];
-            listen = version.Listen;
+            var version = ConfigVersions.Find(ServiceKinds.Dns, revertTo ?? 0)
+                ?? throw new NotFoundException($"configuration version {revertTo} of server '{Id}' not found (the last {ConfigVersionsPart.History} are kept)");
+            var model = DnsVersionModel.Parse(version.ModelJson);
+            zones = [.. model.Zones.Select(z => z.Name)];
+            listen = [.. model.Listen];
         }
 
         var summaries = await Task.WhenAll(zones.Select(n => GrainFactory.GetGrain<IZoneGrain>(n).GetSummaryAsync()));
@@ -330,7 +333,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     {
         await RefreshSettingsAsync();
         var spec = new DnsConfigSpec(listen, zones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
-        return JsonSerializer.Serialize(new DnsApplyArgs(DnsConfig.LastVersion + 1, spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
+        return JsonSerializer.Serialize(new DnsApplyArgs(ConfigVersions.NextNumber(ServiceKinds.Dns), spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
     }
 
     /// <summary>
@@ -339,7 +342,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// unserved when they are new; they are named in the steps and the result, and returned (the job then fails, the
     /// rest being applied). Idempotent: a replayed result finds the same knot.conf and serials.
     /// </summary>
-    private IReadOnlyList<DnsZoneRefusal> OnDnsApplyResult(JobEntry job, string? output)
+    private async Task<IReadOnlyList<DnsZoneRefusal>> OnDnsApplyResultAsync(JobEntry job, string? output)
     {
         var args = JsonSerializer.Deserialize(job.CommandArgsJson ?? "null", ContractsJson.Default.DnsApplyArgs)
             ?? throw new InvalidOperationException("the job has no dns.apply arguments");
@@ -378,29 +381,8 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         }
 
         DnsConfig.Applied = applied;
-        var sha = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(result.KnotConf)));
-        var latest = DnsConfig.Versions.Count == 0 ? null : DnsConfig.Versions[^1];
-        var changed = latest is null || latest.Sha256 != sha;
-        if (changed)
-        {
-            DnsConfig.LastVersion++;
-            DnsConfig.Versions.Add(new DnsVersionEntry
-            {
-                Number = DnsConfig.LastVersion,
-                AppliedAt = now,
-                JobId = job.Id,
-                Sha256 = sha,
-                KnotConf = result.KnotConf,
-                Listen = [.. args.Config.Listen],
-                Zones = [.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => new AppliedZone { Name = z.Name, Serial = applied[z.Name].Serial, At = now })],
-            });
-            if (DnsConfig.Versions.Count > VersionHistory)
-            {
-                DnsConfig.Versions.RemoveRange(0, DnsConfig.Versions.Count - VersionHistory);
-            }
-        }
-
-        DnsConfig.LiveVersion = DnsConfig.LastVersion;
+        var model = new DnsVersionModel([.. args.Config.Listen], [.. args.Config.Zones.Where(z => applied.ContainsKey(z.Name)).Select(z => new DnsVersionModel.Zone(z.Name, applied[z.Name].Serial, now))]);
+        var (liveVersion, changed) = await ConfigVersions.RecordAppliedAsync(ServiceKinds.Dns, job.Id, result.KnotConf, model.ToJson(), model.Zones.Count);
         if (job.Kind == JobKinds.RevertConfig)
         {
             DnsConfig.Zones = [.. args.Config.Zones.Select(z => z.Name).Order(StringComparer.Ordinal)];
@@ -416,10 +398,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
             SetService(ServiceKinds.Dns, service);
         }
 
-        Step(job, changed ? $"configuration version {DnsConfig.LastVersion} is live" : $"configuration unchanged: version {DnsConfig.LastVersion} stays live");
+        Step(job, changed ? $"configuration version {liveVersion} is live" : $"configuration unchanged: version {liveVersion} stays live");
         var view = new JsonObject
         {
-            ["config_version"] = DnsConfig.LiveVersion,
+            ["config_version"] = liveVersion,
             ["config_changed"] = changed,
             ["listen"] = result.Listen is { } answering ? new JsonArray([.. answering.Select(e => (JsonNode)JsonValue.Create(e))]) : null,
             ["service"] = result.Service is { } status ? JsonSerializer.SerializeToNode(status, ContractsJson.Default.ServiceStatus) : null,
@@ -459,7 +441,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
                 if (result.RolledBack)
                 {
-                    Step(job, $"the agent rolled back: version {(DnsConfig.LiveVersion is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
+                    Step(job, $"the agent rolled back: version {(ConfigVersions.Live(ServiceKinds.Dns) is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
                 }
             }
         }
@@ -487,6 +469,29 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     }
 
 
+    /// <summary>
+    /// Versions an earlier release kept in the DNS state move to the config-versions part (written first; a repeat
+    /// after a crash in between finds them there and only clears the DNS state's copy).
+    /// </summary>
+    private async Task MoveDnsVersionsAsync()
+    {
+        if (DnsConfig.Versions.Count == 0)
+        {
+            return;
+        }
+
+        var moved = DnsConfig.Versions.Select(v =>
+        {
+            var model = new DnsVersionModel([.. v.Listen], [.. v.Zones.Select(z => new DnsVersionModel.Zone(z.Name, z.Serial, z.At))]);
+            return new ConfigVersionEntry { Number = v.Number, AppliedAt = v.AppliedAt, JobId = v.JobId, Sha256 = v.Sha256, Content = v.KnotConf, ModelJson = model.ToJson(), Items = v.Zones.Count };
+        }).ToList();
+        await ConfigVersions.ImportAsync(ServiceKinds.Dns, moved, DnsConfig.LastVersion, DnsConfig.LiveVersion);
+        DnsConfig.Versions = [];
+        DnsConfig.LastVersion = 0;
+        DnsConfig.LiveVersion = null;
+        await SaveDnsAsync();
+    }
+
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Server {ServerId}: {Count} zones assigned")]
     private static partial void LogZonesAssigned(ILogger logger, string serverId, int count);
 
@@ -495,6 +500,29 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     [LoggerMessage(EventId = 1052, Level = LogLevel.Information, Message = "Server {ServerId}: zone {Zone} unassigned ({Count} left)")]
     private static partial void LogZoneUnassigned(ILogger logger, string serverId, string zone, int count);
+}
+
+/// <summary>
+/// The model of a DNS configuration version, kept as JSON by the config-versions part: the listen entries and every
+/// zone served with the serial applied.
+/// </summary>
+internal sealed record DnsVersionModel(IReadOnlyList<string> Listen, IReadOnlyList<DnsVersionModel.Zone> Zones)
+{
+    public string ToJson() => new JsonObject
+    {
+        ["listen"] = new JsonArray([.. Listen.Select(l => (JsonNode)JsonValue.Create(l))]),
+        ["zones"] = new JsonArray([.. Zones.Select(z => (JsonNode)new JsonObject { ["name"] = z.Name, ["serial"] = z.Serial, ["at"] = z.At })]),
+    }.ToJsonString();
+
+    public static DnsVersionModel Parse(string json)
+    {
+        var root = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidOperationException("a DNS configuration version without a model");
+        return new DnsVersionModel(
+            [.. (root["listen"]?.AsArray() ?? []).Select(l => l!.GetValue<string>())],
+            [.. (root["zones"]?.AsArray() ?? []).Select(z => new Zone(z!["name"]!.GetValue<string>(), z["serial"]!.GetValue<long>(), z["at"]!.GetValue<DateTimeOffset>()))]);
+    }
+
+    public sealed record Zone(string Name, long Serial, DateTimeOffset At);
 }
 
 /// <summary>The DNS side of a server (see <see cref="IServerDnsGrain"/>), a persistent state of its own.</summary>
@@ -513,13 +541,15 @@ public sealed class ServerDnsState
     [Id(2)]
     public Dictionary<string, AppliedZone> Applied { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Kept by an earlier release (versions are the config-versions part's now): read once, to move them there.</summary>
     [Id(3)]
     public int LastVersion { get; set; }
 
+    /// <summary>Kept by an earlier release: read once, to move the versions.</summary>
     [Id(4)]
     public int? LiveVersion { get; set; }
 
-    /// <summary>The last <see cref="ManagedServerGrain.VersionHistory"/> versions, oldest first.</summary>
+    /// <summary>Versions kept by an earlier release, oldest first: moved to the config-versions part at activation.</summary>
     [Id(5)]
     public List<DnsVersionEntry> Versions { get; set; } = [];
 }
@@ -538,7 +568,7 @@ public sealed class AppliedZone
     public DateTimeOffset At { get; set; }
 }
 
-/// <summary>One applied configuration version.</summary>
+/// <summary>One applied configuration version, as an earlier release kept it in the DNS state.</summary>
 [GenerateSerializer, Alias("ms.DnsVersionEntry")]
 public sealed class DnsVersionEntry
 {

@@ -4,6 +4,7 @@ using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers.Parts;
 using ManagedServers.Grains.Servers.Parts.Pull;
 using ManagedServers.Grains.Servers.Parts.Telemetry;
+using ManagedServers.Grains.Servers.Parts.Versions;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Streams.Core;
 
@@ -15,7 +16,7 @@ namespace ManagedServers.Grains.Servers;
 /// <see cref="IServerHost"/>. The grain interfaces a part serves are forwarded here in one line each (a grain class
 /// must implement its interfaces).
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain
+public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain
 {
     private readonly IPersistentStateFactory _stateFactory;
     private readonly IServerPart[] _parts;
@@ -23,6 +24,7 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private readonly Dictionary<string, IServerPart> _streamParts = new(StringComparer.Ordinal);
     private TelemetryPart? _telemetry;
     private PullPart? _pull;
+    private ConfigVersionsPart? _versions;
 
     string IServerHost.Id => Id;
 
@@ -35,6 +37,8 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private TelemetryPart Telemetry => _telemetry ??= Part<TelemetryPart>();
 
     private PullPart PullPart => _pull ??= Part<PullPart>();
+
+    private ConfigVersionsPart ConfigVersions => _versions ??= Part<ConfigVersionsPart>();
 
     /// <summary>Creates the registered parts (in registration order) and indexes their reminders and stream namespaces.</summary>
     private static IServerPart[] CreateParts(ManagedServerGrain grain, IEnumerable<ServerPartType> types, IServiceProvider services)
@@ -137,6 +141,18 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     public Task<ImmutableArray<AggregateBucket>> GetDnsAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds) => Telemetry.GetDnsAggregatesAsync(from, to, stepSeconds);
 
     public Task<ImmutableArray<DnsNameTotal>> GetDnsTopAsync(string? zone, int n, DateTimeOffset from, DateTimeOffset to) => Telemetry.GetDnsTopAsync(zone, n, from, to);
+
+    public Task<ImmutableArray<ConfigVersionSummary>> ListServiceConfigVersionsAsync(string service)
+    {
+        RequireDefinition();
+        return Task.FromResult(ConfigVersions.List(service));
+    }
+
+    public Task<ConfigVersionRecord?> GetServiceConfigVersionAsync(string service, int number)
+    {
+        RequireDefinition();
+        return Task.FromResult(ConfigVersions.Get(service, number));
+    }
 
     public Task RecordPulledHeartbeatAsync(Heartbeat heartbeat) => PullPart.TakeHeartbeat(heartbeat) ? OnNextAsync(heartbeat) : Task.CompletedTask;
 

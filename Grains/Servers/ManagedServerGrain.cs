@@ -100,6 +100,7 @@ public sealed partial class ManagedServerGrain
             }
 
             await ActivatePartsAsync(cancellationToken);
+            await MoveDnsVersionsAsync(); // DNS: ManagedServerGrain.Dns.cs
             await RecoverJobCommandsAsync(); // jobs: ManagedServerGrain.Jobs.cs
             EnsureJobTimer();
         }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using ManagedServers.Grains.Servers;
 using ManagedServers.Grains.Servers.Jobs;
+using ManagedServers.Grains.Servers.Parts.Versions;
 using Orleans.Runtime;
 using Orleans.Streams;
 using Orleans.TestingHost;
@@ -21,6 +22,8 @@ public sealed class EchoJobTests(ClusterFixture fixture)
     private IServerJobsGrain Jobs(string id) => Cluster.Client.GetGrain<IServerJobsGrain>(id);
 
     private IManagedServerGrain Server(string id) => Cluster.Client.GetGrain<IManagedServerGrain>(id);
+
+    private IServerConfigVersionsGrain Versions(string id) => Cluster.Client.GetGrain<IServerConfigVersionsGrain>(id);
 
     private async Task<string> CreateAsync(ServerKind kind)
     {
@@ -61,6 +64,9 @@ public sealed class EchoJobTests(ClusterFixture fixture)
             Assert.True(done.State == JobState.Succeeded, done.Error);
             Assert.Equal("{\"said\":\"hello hello\"}", done.ResultJson);
             Assert.Contains(done.Steps, s => s.Message == "agent said: hello hello");
+            var versions = await Versions(id).ListServiceConfigVersionsAsync(EchoJobHandler.Kind);
+            Assert.Equal((1, true, job.Id, 2), (versions.Single().Number, versions[0].Live, versions[0].JobId, versions[0].Items));
+            Assert.Equal("hello hello", (await Versions(id).GetServiceConfigVersionAsync(EchoJobHandler.Kind, 1))!.Content);
 
             // The agent fails it: the handler records what the answer tells, the job fails with the agent's error.
             var failing = await Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec("boom", 1)));
@@ -69,13 +75,28 @@ public sealed class EchoJobTests(ClusterFixture fixture)
             var failed = await FinishedAsync(id, failing.Id);
             Assert.Equal((JobState.Failed, "the agent failed: echo refused"), (failed.State, failed.Error));
             Assert.Contains(failed.Steps, s => s.Message == "echo rolled back");
+            Assert.Single(await Versions(id).ListServiceConfigVersionsAsync(EchoJobHandler.Kind)); // a rolled-back change is no version
+
+            // Another change is version 2, live; the same again keeps it (its command announced 3, the next free number).
+            foreach (var (text, announced) in new[] { ("bye", 2), ("bye", 3) })
+            {
+                var next = await Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec(text, 1)));
+                var nextCommand = await Server(id).TakeOneAsync(Patience);
+                Assert.Equal(announced, nextCommand.Args!.Value.GetProperty("version").GetInt32());
+                await Server(id).CompleteCommandAsync(new CommandResult(nextCommand.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(new { said = text })));
+                Assert.Equal(JobState.Succeeded, (await FinishedAsync(id, next.Id)).State);
+            }
+
+            versions = await Versions(id).ListServiceConfigVersionsAsync(EchoJobHandler.Kind);
+            Assert.Equal([(2, true), (1, false)], versions.Select(v => (v.Number, v.Live)));
+            Assert.Empty(await Versions(id).ListServiceConfigVersionsAsync("dns"));
 
             // The handler's own checks refuse before anything is stored.
             var refused = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(EchoJobHandler.Kind, Spec: new EchoSpec(string.Empty, 1))));
             Assert.Contains("nothing to echo", refused.Message, StringComparison.Ordinal);
             var unknown = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest("no_such_kind")));
             Assert.Contains("echo", unknown.Message, StringComparison.Ordinal);
-            Assert.Equal(2, (await Jobs(id).ListJobsAsync()).Length);
+            Assert.Equal(4, (await Jobs(id).ListJobsAsync()).Length);
 
             var deadline = DateTime.UtcNow + Patience;
             while (!received.Any(e => e.JobId == failing.Id && e.Type == JobEventType.Failed) && DateTime.UtcNow < deadline)
@@ -100,7 +121,10 @@ public sealed class EchoJobTests(ClusterFixture fixture)
 [GenerateSerializer, Immutable, Alias("test.EchoSpec")]
 public sealed record EchoSpec([property: Id(0)] string Text, [property: Id(1)] int Times) : JobSpec;
 
-/// <summary>A job handler the product does not ship: "echo" jobs carried by an "echo.apply" command.</summary>
+/// <summary>
+/// A job handler the product does not ship: "echo" jobs carried by an "echo.apply" command, announcing the next
+/// configuration version of the "echo" service and recording what the agent said as a version when it succeeds.
+/// </summary>
 public sealed class EchoJobHandler : IJobHandler
 {
     public const string Kind = "echo";
@@ -120,16 +144,19 @@ public sealed class EchoJobHandler : IJobHandler
             throw new ConflictException("nothing to echo") { Field = "text" };
         }
 
-        var args = JsonSerializer.Serialize(new { text = spec.Text, times = spec.Times });
+        var version = context.Features<IConfigVersions>().Single().NextNumber(Kind);
+        var args = JsonSerializer.Serialize(new { text = spec.Text, times = spec.Times, version });
         return Task.FromResult(new JobPlan(Kind, Command, args, [$"plan: the agent says '{spec.Text}' {spec.Times} times"]));
     }
 
-    public Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
+    public async Task<string?> OnSucceededAsync(IJobContext context, JobEntry job, string? output)
     {
-        var said = JsonDocument.Parse(output ?? "{}").RootElement.GetProperty("said").GetString();
+        var said = JsonDocument.Parse(output ?? "{}").RootElement.GetProperty("said").GetString() ?? string.Empty;
         context.Step(job, $"agent said: {said}");
         job.ResultJson = output;
-        return Task.FromResult<string?>(null);
+        var times = JsonDocument.Parse(job.CommandArgsJson ?? "{}").RootElement.GetProperty("times").GetInt32();
+        await context.Features<IConfigVersions>().Single().RecordAppliedAsync(Kind, job.Id, said, job.CommandArgsJson ?? "{}", times);
+        return null;
     }
 
     public Task OnFailedAsync(IJobContext context, JobEntry job, string? output)

@@ -4,6 +4,9 @@ using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Zones;
+using ManagedServers.Grains.Servers;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace ManagedServers.Grains.Tests;
@@ -31,6 +34,43 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
         await Server(id).CreateAsync(new ServerDefinition("dns-" + id[4..12], kind, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + id));
         await Server(id).RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
         return id;
+    }
+
+    [Fact]
+    public async Task Versions_an_earlier_release_kept_in_the_dns_state_move_to_the_config_versions_part()
+    {
+        var id = await CreateServerAsync();
+        var server = Server(id);
+        var at = DateTimeOffset.UtcNow.AddDays(-1);
+        var legacy = new ServerDnsState
+        {
+            Zones = ["a.test"],
+            LastVersion = 7,
+            LiveVersion = 7,
+            Versions =
+            [
+                new DnsVersionEntry { Number = 6, AppliedAt = at, JobId = "job-6", Sha256 = "s6", KnotConf = "conf 6", Listen = ["127.0.0.1@53"], Zones = [] },
+                new DnsVersionEntry { Number = 7, AppliedAt = at, JobId = "job-7", Sha256 = "s7", KnotConf = "conf 7", Listen = ["127.0.0.1@5353"], Zones = [new AppliedZone { Name = "a.test", Serial = 42, At = at }] },
+            ],
+        };
+        var storage = ((InProcessSiloHandle?)Cluster.Primary)!.SiloHost!.Services.GetRequiredKeyedService<IGrainStorage>(Servers.GrainNames.Storage);
+        var state = new GrainState<ServerDnsState>(new ServerDnsState());
+        await storage.ReadStateAsync("dns", server.GetGrainId(), state); // its ETag, so the write below is accepted
+        state.State = legacy;
+        await storage.WriteStateAsync("dns", server.GetGrainId(), state);
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var versions = await Dns(id).ListConfigVersionsAsync();
+        Assert.Equal([(7, true, 1), (6, false, 0)], versions.Select(v => (v.Number, v.Live, v.ZoneCount)));
+        var seven = (await Dns(id).GetConfigVersionAsync(7))!;
+        Assert.Equal(("conf 7", "127.0.0.1@5353", "a.test", 42L), (seven.KnotConf, seven.Listen.Single(), seven.Zones.Single().Name, seven.Zones[0].AppliedSerial!.Value));
+        Assert.Equal(7, (await Dns(id).GetDnsAsync()).LiveVersion);
+        Assert.Equal(2, (await Cluster.Client.GetGrain<IServerConfigVersionsGrain>(id).ListServiceConfigVersionsAsync("dns")).Length);
+
+        var moved = new GrainState<ServerDnsState>(new ServerDnsState());
+        await storage.ReadStateAsync("dns", server.GetGrainId(), moved);
+        Assert.Empty(moved.State!.Versions);
+        Assert.Equal(["a.test"], moved.State.Zones);
     }
 
     private async Task<string> CreateZoneAsync(string? name = null, string www = "192.0.2.1")

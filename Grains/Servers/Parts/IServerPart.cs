@@ -90,5 +90,6 @@ public static class ServerPartRegistration
     /// <summary>The parts every server grain has.</summary>
     public static IServiceCollection AddServerParts(this IServiceCollection services) => services
         .AddServerPart<Telemetry.TelemetryPart>()
-        .AddServerPart<Pull.PullPart>();
+        .AddServerPart<Pull.PullPart>()
+        .AddServerPart<Versions.ConfigVersionsPart>();
 }
