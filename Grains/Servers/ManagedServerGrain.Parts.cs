@@ -1,7 +1,9 @@
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers.Parts;
+using ManagedServers.Grains.Servers.Parts.Dns;
 using ManagedServers.Grains.Servers.Parts.Pull;
 using ManagedServers.Grains.Servers.Parts.Telemetry;
 using ManagedServers.Grains.Servers.Parts.Versions;
@@ -16,7 +18,7 @@ namespace ManagedServers.Grains.Servers;
 /// <see cref="IServerHost"/>. The grain interfaces a part serves are forwarded here in one line each (a grain class
 /// must implement its interfaces).
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain
+public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain, IServerDnsGrain
 {
     private readonly IPersistentStateFactory _stateFactory;
     private readonly IServerPart[] _parts;
@@ -25,6 +27,7 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private TelemetryPart? _telemetry;
     private PullPart? _pull;
     private ConfigVersionsPart? _versions;
+    private DnsPart? _dns;
 
     string IServerHost.Id => Id;
 
@@ -39,6 +42,8 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private PullPart PullPart => _pull ??= Part<PullPart>();
 
     private ConfigVersionsPart ConfigVersions => _versions ??= Part<ConfigVersionsPart>();
+
+    private DnsPart DnsPart => _dns ??= Part<DnsPart>();
 
     /// <summary>Creates the registered parts (in registration order) and indexes their reminders and stream namespaces.</summary>
     private static IServerPart[] CreateParts(ManagedServerGrain grain, IEnumerable<ServerPartType> types, IServiceProvider services)
@@ -153,6 +158,20 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
         RequireDefinition();
         return Task.FromResult(ConfigVersions.Get(service, number));
     }
+
+    public Task<ServerDnsSnapshot> GetDnsAsync() => DnsPart.GetDnsAsync();
+
+    public Task<ServerDnsSnapshot> SetZonesAsync(ImmutableArray<string> zones) => DnsPart.SetZonesAsync(zones);
+
+    public Task<ServerDnsSnapshot> AssignZoneAsync(string zone) => DnsPart.AssignZoneAsync(zone);
+
+    public Task<ServerDnsSnapshot> UnassignZoneAsync(string zone) => DnsPart.UnassignZoneAsync(zone);
+
+    public Task<bool> IsZoneAssignedAsync(string zone) => DnsPart.IsZoneAssignedAsync(zone);
+
+    public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync() => DnsPart.ListConfigVersionsAsync();
+
+    public Task<DnsConfigVersion?> GetConfigVersionAsync(int number) => DnsPart.GetConfigVersionAsync(number);
 
     public Task RecordPulledHeartbeatAsync(Heartbeat heartbeat) => PullPart.TakeHeartbeat(heartbeat) ? OnNextAsync(heartbeat) : Task.CompletedTask;
 

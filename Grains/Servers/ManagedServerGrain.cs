@@ -33,7 +33,6 @@ public sealed partial class ManagedServerGrain
     private static readonly TimeSpan ConfigureResend = TimeSpan.FromMinutes(5);
     private readonly IPersistentState<ManagedServerState> store;
     private readonly IPersistentState<ServerJobsState> jobsStore;
-    private readonly IPersistentState<ServerDnsState> dnsStore;
     private readonly ILogger<ManagedServerGrain> logger;
     private readonly TimeProvider time;
     private readonly IAgentCommandChannel amqpCommands;
@@ -56,7 +55,6 @@ public sealed partial class ManagedServerGrain
     public ManagedServerGrain(
         [PersistentState("server", GrainNames.Storage)] IPersistentState<ManagedServerState> store,
         [PersistentState("jobs", GrainNames.Storage)] IPersistentState<ServerJobsState> jobsStore,
-        [PersistentState("dns", GrainNames.Storage)] IPersistentState<ServerDnsState> dnsStore,
         ILogger<ManagedServerGrain> logger,
         TimeProvider time,
         IOptions<ServerGrainOptions> options,
@@ -68,7 +66,6 @@ public sealed partial class ManagedServerGrain
     {
         this.store = store;
         this.jobsStore = jobsStore;
-        this.dnsStore = dnsStore;
         this.logger = logger;
         this.time = time;
         this.amqpCommands = amqpCommands;
@@ -100,7 +97,6 @@ public sealed partial class ManagedServerGrain
             }
 
             await ActivatePartsAsync(cancellationToken);
-            await MoveDnsVersionsAsync(); // DNS: ManagedServerGrain.Dns.cs
             await RecoverJobCommandsAsync(); // jobs: ManagedServerGrain.Jobs.cs
             EnsureJobTimer();
         }
@@ -208,8 +204,6 @@ public sealed partial class ManagedServerGrain
         await DeletePartsAsync();
         await jobsStore.ClearStateAsync();
         jobsStore.State = new ServerJobsState();
-        await dnsStore.ClearStateAsync();
-        dnsStore.State = new ServerDnsState();
         await store.ClearStateAsync();
         store.State = new ManagedServerState();
         _livenessTimer?.Dispose();

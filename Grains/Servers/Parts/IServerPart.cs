@@ -91,5 +91,6 @@ public static class ServerPartRegistration
     public static IServiceCollection AddServerParts(this IServiceCollection services) => services
         .AddServerPart<Telemetry.TelemetryPart>()
         .AddServerPart<Pull.PullPart>()
-        .AddServerPart<Versions.ConfigVersionsPart>();
+        .AddServerPart<Versions.ConfigVersionsPart>()
+        .AddServerPart<Dns.DnsPart>();
 }

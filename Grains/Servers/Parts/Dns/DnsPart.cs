@@ -10,7 +10,7 @@ using ManagedServers.Grains.Servers.Dns;
 using ManagedServers.Grains.Servers.Jobs;
 using ManagedServers.Grains.Servers.Parts.Versions;
 
-namespace ManagedServers.Grains.Servers;
+namespace ManagedServers.Grains.Servers.Parts.Dns;
 
 /// <summary>
 /// The server's DNS side: zones assigned, listen entries, the serial of each zone live on the server and the numbered
@@ -21,21 +21,48 @@ namespace ManagedServers.Grains.Servers;
 /// changed, and the serial of every zone served. The DNS state is its own persistent state, written only by these
 /// changes and before the job that caused them, so a silo lost in between replays the result onto the same versions.
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobParticipant, IDnsApplyJobs
+public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsApplyJobs
 {
+    private readonly IPersistentState<ServerDnsState> _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DnsPart> _logger;
+    private ConfigVersionsPart? _versions;
+
+    public DnsPart(IServerHost host, TimeProvider time, ILogger<DnsPart> logger)
+        : base(host)
+    {
+        _store = host.State<ServerDnsState>("dns");
+        _time = time;
+        _logger = logger;
+    }
+
     /// <summary>Zone files up to this size (gzip) travel inside the command; larger ones are streamed by the agent.</summary>
     internal const int InlineZoneBytes = 32 * 1024;
 
     /// <summary>At most this much zone data (gzip) inline in one command; the rest is streamed.</summary>
     internal const int InlineTotalBytes = 128 * 1024;
 
-    private ServerDnsState DnsConfig => dnsStore.State;
+    private ServerDnsState DnsConfig => _store.State;
 
-    private async Task SaveDnsAsync() => await dnsStore.WriteStateAsync();
+    private ConfigVersionsPart ConfigVersions => _versions ??= Host.Part<ConfigVersionsPart>();
+
+    private string Id => Host.Id;
+
+    private IGrainFactory GrainFactory => Host.GrainFactory;
+
+    private Task SaveDnsAsync() => _store.WriteStateAsync();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken) => MoveDnsVersionsAsync();
+
+    public override async Task OnDeleteAsync()
+    {
+        await _store.ClearStateAsync();
+        _store.State = new ServerDnsState();
+    }
 
     public Task<ServerDnsSnapshot> GetDnsAsync()
     {
-        RequireDefinition();
+        Host.RequireDefinition();
         return SnapshotDnsAsync();
     }
 
@@ -54,7 +81,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         {
             DnsConfig.Zones = names;
             await SaveDnsAsync();
-            LogZonesAssigned(logger, Id, names.Count);
+            LogZonesAssigned(_logger, Id, names.Count);
         }
 
         return await SnapshotDnsAsync(summaries.ToDictionary(s => s!.Name, s => (long?)s!.Serial, StringComparer.Ordinal));
@@ -71,14 +98,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         var at = DnsConfig.Zones.BinarySearch(zone, StringComparer.Ordinal);
         if (at < 0 && DnsConfig.Zones.Count >= ServerDnsLimits.MaxZones)
         {
-            throw new ConflictException($"server '{RequireDefinition().Name}' has {DnsConfig.Zones.Count} zones assigned: at most {ServerDnsLimits.MaxZones} per server");
+            throw new ConflictException($"server '{Host.RequireDefinition().Name}' has {DnsConfig.Zones.Count} zones assigned: at most {ServerDnsLimits.MaxZones} per server");
         }
 
         if (at < 0)
         {
             DnsConfig.Zones.Insert(~at, zone);
             await SaveDnsAsync();
-            LogZoneAssigned(logger, Id, zone, DnsConfig.Zones.Count);
+            LogZoneAssigned(_logger, Id, zone, DnsConfig.Zones.Count);
         }
 
         return await SnapshotDnsAsync();
@@ -90,11 +117,11 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
         if (DnsConfig.Zones.Remove(zone))
         {
             await SaveDnsAsync();
-            LogZoneUnassigned(logger, Id, zone, DnsConfig.Zones.Count);
+            LogZoneUnassigned(_logger, Id, zone, DnsConfig.Zones.Count);
         }
         else if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
         {
-            throw new NotFoundException($"zone '{zone}' not found: it is not assigned to server '{RequireDefinition().Name}' and does not exist");
+            throw new NotFoundException($"zone '{zone}' not found: it is not assigned to server '{Host.RequireDefinition().Name}' and does not exist");
         }
 
         return await SnapshotDnsAsync();
@@ -103,27 +130,27 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// <summary>Only DNS servers serve zones.</summary>
     private void RequireDnsServer()
     {
-        var definition = RequireDefinition();
+        var definition = Host.RequireDefinition();
         if (definition.Kind != ServerKind.Dns)
         {
-            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers serve zones") { Field = "kind" };
+            throw new ConflictException($"server '{definition.Name}' is a {ContractsJson.WireName(definition.Kind)} server: only DNS servers serve zones") { Field = "kind" };
         }
     }
 
     private static NotFoundException ZonesNotFound(List<string> missing) =>
         new($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
 
-    public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(Record.Exists && DnsConfig.Zones.Contains(zone));
+    public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(Host.Definition is not null && DnsConfig.Zones.Contains(zone));
 
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync()
     {
-        RequireDefinition();
+        Host.RequireDefinition();
         return Task.FromResult(ConfigVersions.List(ServiceKinds.Dns).Select(ToDnsSummary).ToImmutableArray());
     }
 
     public Task<DnsConfigVersion?> GetConfigVersionAsync(int number)
     {
-        RequireDefinition();
+        Host.RequireDefinition();
         if (ConfigVersions.Get(ServiceKinds.Dns, number) is not { } version)
         {
             return Task.FromResult<DnsConfigVersion?>(null);
@@ -155,14 +182,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     }
 
     /// <summary>Push jobs need a DNS server with its dns service installed.</summary>
-    private void CheckDnsFits(ServerDefinition definition)
+    private void CheckDnsFits(IJobContext context, ServerDefinition definition)
     {
         if (definition.Kind != ServerKind.Dns)
         {
-            throw new ConflictException($"server '{definition.Name}' is a {Wire(definition.Kind)} server: only DNS servers take DNS configuration and zones") { Field = "kind" };
+            throw new ConflictException($"server '{definition.Name}' is a {ContractsJson.WireName(definition.Kind)} server: only DNS servers take DNS configuration and zones") { Field = "kind" };
         }
 
-        if (!Record.Services.Exists(s => s.Kind == ServiceKinds.Dns))
+        if (!context.Services.Any(s => s.Kind == ServiceKinds.Dns))
         {
             throw new ConflictException($"server '{definition.Name}' runs no dns service: add it first (POST /api/v1/servers/{Id}/services {{\"kind\":\"dns\"}})");
         }
@@ -180,9 +207,9 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// and is a new configuration version. It keeps the version running: asking for another version at the same time is
     /// refused (one change at a time, each with its own rollback).
     /// </summary>
-    private IReadOnlyList<string>? ListenChangeOf(ServiceJobSpec spec)
+    private IReadOnlyList<string>? ListenChangeOf(IJobContext context, ServiceJobSpec spec)
     {
-        if (RequestedListen(spec) is not { } requested || Record.Services.Find(s => s.Kind == ServiceKinds.Dns) is not { } service)
+        if (RequestedListen(spec) is not { } requested || context.Services.FirstOrDefault(s => s.Kind == ServiceKinds.Dns) is not { } service)
         {
             return null;
         }
@@ -206,12 +233,12 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     async Task<JobPlan?> IServiceJobParticipant.PlanUpdateAsync(IJobContext context, ServiceJobSpec spec)
     {
-        if (ListenChangeOf(spec) is not { } change)
+        if (ListenChangeOf(context, spec) is not { } change)
         {
             return null;
         }
 
-        var (args, plan) = await PlanDnsApplyAsync(JobKinds.UpdateService, new DnsPushSpec(), null, change);
+        var (args, plan) = await PlanDnsApplyAsync(context, JobKinds.UpdateService, new DnsPushSpec(), null, change);
         return new JobPlan(JobKinds.UpdateService, CommandKinds.DnsApply, args, [plan]);
     }
 
@@ -229,14 +256,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     async Task<JobPlan> IDnsApplyJobs.PlanApplyAsync(IJobContext context, JobRequest request)
     {
-        CheckDnsFits(RequireDefinition());
-        var (args, plan) = await PlanDnsApplyAsync(request.Kind, request.Spec as DnsPushSpec ?? new DnsPushSpec(), (request.Spec as DnsRevertSpec)?.ConfigVersion);
+        CheckDnsFits(context, Host.RequireDefinition());
+        var (args, plan) = await PlanDnsApplyAsync(context, request.Kind, request.Spec as DnsPushSpec ?? new DnsPushSpec(), (request.Spec as DnsRevertSpec)?.ConfigVersion);
         return new JobPlan(request.Kind, CommandKinds.DnsApply, args, [plan]);
     }
 
     async Task<string?> IDnsApplyJobs.OnAppliedAsync(IJobContext context, JobEntry job, string? output)
     {
-        var refused = await OnDnsApplyResultAsync(job, output);
+        var refused = await OnDnsApplyResultAsync(context, job, output);
         await SaveDnsAsync(); // before the job (the version is saved before this): a replayed result lands on the same versions and serials
         return refused.Count > 0
             ? $"{string.Join("; ", refused.Select(r => $"zone {r.Zone} refused, knotd would not load it: {r.Reason}"))}; the other zones were applied (configuration version {ConfigVersions.Live(ServiceKinds.Dns)} is live)"
@@ -245,7 +272,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     Task IDnsApplyJobs.OnApplyFailedAsync(IJobContext context, JobEntry job, string? output)
     {
-        OnDnsApplyFailed(job, output);
+        OnDnsApplyFailed(context, job, output);
         return Task.CompletedTask;
     }
 
@@ -254,13 +281,13 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// (and nothing is stored) when a zone has gone or the version to revert to is unknown. A listen change
     /// (<paramref name="listenChange"/>) keeps the zones live at their live serials and sends no file.
     /// </summary>
-    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(string kind, DnsPushSpec push, int? revertTo, IReadOnlyList<string>? listenChange = null)
+    private async Task<(string ArgsJson, string Plan)> PlanDnsApplyAsync(IJobContext context, string kind, DnsPushSpec push, int? revertTo, IReadOnlyList<string>? listenChange = null)
     {
         if (listenChange is not null)
         {
             var live = DnsConfig.Applied.OrderBy(z => z.Key, StringComparer.Ordinal).Select(z => new DnsZoneSpec(z.Key, z.Value.Serial)).ToList();
             var change = await DnsApplyArgsAsync([.. listenChange], live, []);
-            var from = Record.Services.Find(s => s.Kind == ServiceKinds.Dns)?.Listen ?? DnsListen.Display(DnsConfig.Listen);
+            var from = context.Services.FirstOrDefault(s => s.Kind == ServiceKinds.Dns)?.Listen ?? DnsListen.Display(DnsConfig.Listen);
             return (change, $"listen entries {from} → {DnsListen.Display(listenChange)}; {(live.Count == 1 ? "1 zone stays at its" : $"{live.Count} zones stay at their")} live serial; knotd restarts (it binds at start only)");
         }
 
@@ -331,8 +358,8 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// </summary>
     private async Task<string> DnsApplyArgsAsync(IReadOnlyList<string> listen, IReadOnlyList<DnsZoneSpec> zones, IReadOnlyList<DnsZoneFile> files, bool atomic = false)
     {
-        await RefreshSettingsAsync();
-        var spec = new DnsConfigSpec(listen, zones, Statistics: _settings.DnsMonitoring, Dnstap: _settings.DnsMonitoring);
+        await Host.RefreshSettingsAsync();
+        var spec = new DnsConfigSpec(listen, zones, Statistics: Host.Settings.DnsMonitoring, Dnstap: Host.Settings.DnsMonitoring);
         return JsonSerializer.Serialize(new DnsApplyArgs(ConfigVersions.NextNumber(ServiceKinds.Dns), spec, files, atomic), ContractsJson.Default.DnsApplyArgs);
     }
 
@@ -342,15 +369,15 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     /// unserved when they are new; they are named in the steps and the result, and returned (the job then fails, the
     /// rest being applied). Idempotent: a replayed result finds the same knot.conf and serials.
     /// </summary>
-    private async Task<IReadOnlyList<DnsZoneRefusal>> OnDnsApplyResultAsync(JobEntry job, string? output)
+    private async Task<IReadOnlyList<DnsZoneRefusal>> OnDnsApplyResultAsync(IJobContext context, JobEntry job, string? output)
     {
         var args = JsonSerializer.Deserialize(job.CommandArgsJson ?? "null", ContractsJson.Default.DnsApplyArgs)
             ?? throw new InvalidOperationException("the job has no dns.apply arguments");
         var result = (output is null ? null : JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput))
             ?? throw new InvalidOperationException("no dns.apply output");
-        AddAgentSteps(job, result.Steps);
+        context.AddAgentSteps(job, result.Steps);
 
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var refused = result.Refused ?? [];
         var refusedNames = refused.Select(r => r.Zone).ToHashSet(StringComparer.Ordinal);
         var answered = result.Zones.Where(z => z.Serial is not null).ToDictionary(z => z.Zone, z => z.Serial!.Value, StringComparer.Ordinal);
@@ -363,14 +390,14 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
                 applied[r.Zone] = live;
             }
 
-            Step(job, live is null
+            context.Step(job, live is null
                 ? $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; it is not served"
                 : $"zone {r.Zone} refused, knotd would not load it: {r.Reason}; serial {live.Serial} stays live");
         }
 
         foreach (var warning in result.Warnings ?? [])
         {
-            Step(job, $"warning: {warning}");
+            context.Step(job, $"warning: {warning}");
         }
 
         foreach (var zone in args.Config.Zones.Where(z => !refusedNames.Contains(z.Name)))
@@ -395,10 +422,10 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
         if (result.Service is { } service)
         {
-            SetService(ServiceKinds.Dns, service);
+            context.SetService(ServiceKinds.Dns, service);
         }
 
-        Step(job, changed ? $"configuration version {liveVersion} is live" : $"configuration unchanged: version {liveVersion} stays live");
+        context.Step(job, changed ? $"configuration version {liveVersion} is live" : $"configuration unchanged: version {liveVersion} stays live");
         var view = new JsonObject
         {
             ["config_version"] = liveVersion,
@@ -419,16 +446,16 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
     }
 
     /// <summary>A failed <c>dns.apply</c>: say whether the agent rolled back (nothing else changes).</summary>
-    private void OnDnsApplyFailed(JobEntry job, string? output)
+    private void OnDnsApplyFailed(IJobContext context, JobEntry job, string? output)
     {
         try
         {
             if (output is not null && JsonSerializer.Deserialize(output, ContractsJson.Default.DnsApplyOutput) is { } result)
             {
-                AddAgentSteps(job, result.Steps);
+                context.AddAgentSteps(job, result.Steps);
                 if (result.Service is { } service)
                 {
-                    SetService(ServiceKinds.Dns, service);
+                    context.SetService(ServiceKinds.Dns, service);
                 }
 
                 if (result.Refused is { Count: > 0 } refused)
@@ -441,7 +468,7 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
                 if (result.RolledBack)
                 {
-                    Step(job, $"the agent rolled back: version {(ConfigVersions.Live(ServiceKinds.Dns) is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
+                    context.Step(job, $"the agent rolled back: version {(ConfigVersions.Live(ServiceKinds.Dns) is { } v ? v.ToString(CultureInfo.InvariantCulture) : "(none)")} stays live");
                 }
             }
         }
@@ -500,96 +527,4 @@ public sealed partial class ManagedServerGrain : IServerDnsGrain, IServiceJobPar
 
     [LoggerMessage(EventId = 1052, Level = LogLevel.Information, Message = "Server {ServerId}: zone {Zone} unassigned ({Count} left)")]
     private static partial void LogZoneUnassigned(ILogger logger, string serverId, string zone, int count);
-}
-
-/// <summary>
-/// The model of a DNS configuration version, kept as JSON by the config-versions part: the listen entries and every
-/// zone served with the serial applied.
-/// </summary>
-internal sealed record DnsVersionModel(IReadOnlyList<string> Listen, IReadOnlyList<DnsVersionModel.Zone> Zones)
-{
-    public string ToJson() => new JsonObject
-    {
-        ["listen"] = new JsonArray([.. Listen.Select(l => (JsonNode)JsonValue.Create(l))]),
-        ["zones"] = new JsonArray([.. Zones.Select(z => (JsonNode)new JsonObject { ["name"] = z.Name, ["serial"] = z.Serial, ["at"] = z.At })]),
-    }.ToJsonString();
-
-    public static DnsVersionModel Parse(string json)
-    {
-        var root = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidOperationException("a DNS configuration version without a model");
-        return new DnsVersionModel(
-            [.. (root["listen"]?.AsArray() ?? []).Select(l => l!.GetValue<string>())],
-            [.. (root["zones"]?.AsArray() ?? []).Select(z => new Zone(z!["name"]!.GetValue<string>(), z["serial"]!.GetValue<long>(), z["at"]!.GetValue<DateTimeOffset>()))]);
-    }
-
-    public sealed record Zone(string Name, long Serial, DateTimeOffset At);
-}
-
-/// <summary>The DNS side of a server (see <see cref="IServerDnsGrain"/>), a persistent state of its own.</summary>
-[GenerateSerializer, Alias("ms.ServerDnsState")]
-public sealed class ServerDnsState
-{
-    /// <summary>Zones assigned, sorted.</summary>
-    [Id(0)]
-    public List<string> Zones { get; set; } = [];
-
-    /// <summary>The DNS service's listen entries (<c>address@port</c>); empty = Knot's default (port 53, all addresses).</summary>
-    [Id(1)]
-    public List<string> Listen { get; set; } = [];
-
-    /// <summary>Zones live on the server: the serial they answer with and when it was applied.</summary>
-    [Id(2)]
-    public Dictionary<string, AppliedZone> Applied { get; set; } = new(StringComparer.Ordinal);
-
-    /// <summary>Kept by an earlier release (versions are the config-versions part's now): read once, to move them there.</summary>
-    [Id(3)]
-    public int LastVersion { get; set; }
-
-    /// <summary>Kept by an earlier release: read once, to move the versions.</summary>
-    [Id(4)]
-    public int? LiveVersion { get; set; }
-
-    /// <summary>Versions kept by an earlier release, oldest first: moved to the config-versions part at activation.</summary>
-    [Id(5)]
-    public List<DnsVersionEntry> Versions { get; set; } = [];
-}
-
-/// <summary>A zone's serial live on the server (in <see cref="DnsVersionEntry"/>, <see cref="Name"/> is set too).</summary>
-[GenerateSerializer, Alias("ms.AppliedZone")]
-public sealed class AppliedZone
-{
-    [Id(0)]
-    public string Name { get; set; } = string.Empty;
-
-    [Id(1)]
-    public long Serial { get; set; }
-
-    [Id(2)]
-    public DateTimeOffset At { get; set; }
-}
-
-/// <summary>One applied configuration version, as an earlier release kept it in the DNS state.</summary>
-[GenerateSerializer, Alias("ms.DnsVersionEntry")]
-public sealed class DnsVersionEntry
-{
-    [Id(0)]
-    public int Number { get; set; }
-
-    [Id(1)]
-    public DateTimeOffset AppliedAt { get; set; }
-
-    [Id(2)]
-    public string JobId { get; set; } = string.Empty;
-
-    [Id(3)]
-    public string Sha256 { get; set; } = string.Empty;
-
-    [Id(4)]
-    public string KnotConf { get; set; } = string.Empty;
-
-    [Id(5)]
-    public List<string> Listen { get; set; } = [];
-
-    [Id(6)]
-    public List<AppliedZone> Zones { get; set; } = [];
 }
