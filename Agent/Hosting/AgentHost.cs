@@ -120,20 +120,20 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, DnsApplyCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
+        services.AddSingleton(TelemetryKinds.System); // telemetry kinds: the senders below are generic over them
+        services.AddSingleton(TelemetryKinds.Dns);
         if (amqp is null)
         {
             services.AddHostedService<HeartbeatService>();
             services.AddHostedService<CommandService>();
-            services.AddSingleton<IMetricsSender, HttpsMetricsSender>();
-            services.AddSingleton<IDnsMetricsSender, HttpsDnsMetricsSender>();
+            services.AddSingleton(typeof(ITelemetrySender<>), typeof(HttpsTelemetrySender<>));
         }
         else
         {
             // Heartbeats, commands, results and metrics over RabbitMQ.
             services.AddSingleton<AmqpAgentService>();
             services.AddHostedService(sp => sp.GetRequiredService<AmqpAgentService>());
-            services.AddSingleton<IMetricsSender, AmqpMetricsSender>();
-            services.AddSingleton<IDnsMetricsSender, AmqpDnsMetricsSender>();
+            services.AddSingleton(typeof(ITelemetrySender<>), typeof(AmqpTelemetrySender<>));
         }
 
         services.AddHostedService<RenewalService>();
@@ -148,7 +148,7 @@ internal static class AgentHost
         services.AddSingleton(new DnsBatchSpool(Path.Combine(state.Path, DnsBatchSpool.DirectoryName)));
         services.AddHostedService(sp => new DnsMonitoringService(
             sp.GetRequiredService<DnsBatchSpool>(),
-            sp.GetRequiredService<IDnsMetricsSender>(),
+            sp.GetRequiredService<ITelemetrySender<ManagedServers.Contracts.Agent.DnsMetricsBatch>>(),
             sp.GetRequiredService<IServiceInventory>(),
             sp.GetRequiredService<ServiceManagerOptions>(),
             sp.GetRequiredService<AgentRuntimeSettings>(),

@@ -18,7 +18,7 @@ namespace ManagedServers.Agent.Monitoring;
 /// </summary>
 internal sealed partial class DnsMonitoringService(
     DnsBatchSpool spool,
-    IDnsMetricsSender sender,
+    ITelemetrySender<DnsMetricsBatch> sender,
     IServiceInventory inventory,
     ServiceManagerOptions serviceOptions,
     AgentRuntimeSettings settings,

@@ -18,26 +18,43 @@ internal enum SendOutcome
     Failed,
 }
 
-/// <summary>Sends metrics batches over the agent's transport.</summary>
-internal interface IMetricsSender
+/// <summary>
+/// One kind of telemetry batch the agent sends (system samples, DNS intervals; DHCP statistics next): its name for
+/// messages, its HTTPS route, its AMQP message kind, its JSON contract and its batch id (what the control plane
+/// de-duplicates on). A new kind is a new instance here; the senders are generic over it.
+/// </summary>
+internal sealed record TelemetryKind<TBatch>(string What, string HttpsRoute, string AmqpKind, JsonTypeInfo<TBatch> Json, Func<TBatch, Guid> BatchId);
+
+/// <summary>The telemetry kinds this agent sends.</summary>
+internal static class TelemetryKinds
 {
-    Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken);
+    public static readonly TelemetryKind<MetricsBatch> System =
+        new("the batch", AgentApi.Metrics, AmqpTopology.MetricsKind, ContractsJson.Default.MetricsBatch, b => b.BatchId);
+
+    public static readonly TelemetryKind<DnsMetricsBatch> Dns =
+        new("the DNS interval", AgentApi.DnsMetrics, AmqpTopology.DnsMetricsKind, ContractsJson.Default.DnsMetricsBatch, b => b.BatchId);
 }
 
-/// <summary>HTTPS push: POST to the control plane over mTLS; a 200 means the samples are stored.</summary>
-internal sealed class HttpsMetricsSender(AgentConnection connection, AgentExit exit) : IMetricsSender
+/// <summary>Sends telemetry batches of one kind over the agent's transport.</summary>
+internal interface ITelemetrySender<TBatch>
 {
-    public Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken) =>
-        HttpsBatchPost.SendAsync(connection, exit, AgentApi.Metrics, batch, ContractsJson.Default.MetricsBatch, cancellationToken);
+    Task<(SendOutcome Outcome, string? Error)> SendAsync(TBatch batch, CancellationToken cancellationToken);
 }
 
-/// <summary>AMQP push of system samples (see <see cref="AmqpConfirmedBatches"/>).</summary>
-internal sealed class AmqpMetricsSender(AmqpAgentService amqp, TimeProvider time) : IMetricsSender
+/// <summary>HTTPS push: POST to the kind's route over mTLS; a 200 means the batch is stored.</summary>
+internal sealed class HttpsTelemetrySender<TBatch>(TelemetryKind<TBatch> kind, AgentConnection connection, AgentExit exit) : ITelemetrySender<TBatch>
 {
-    private readonly AmqpConfirmedBatches _batches = new(amqp, time, AmqpTopology.MetricsKind, "the batch");
+    public Task<(SendOutcome Outcome, string? Error)> SendAsync(TBatch batch, CancellationToken cancellationToken) =>
+        HttpsBatchPost.SendAsync(connection, exit, kind.HttpsRoute, batch, kind.Json, cancellationToken);
+}
 
-    public Task<(SendOutcome Outcome, string? Error)> SendAsync(MetricsBatch batch, CancellationToken cancellationToken) =>
-        _batches.SendAsync(batch.BatchId, () => JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch), cancellationToken);
+/// <summary>AMQP push of the kind's batches, persistent with a publisher confirm (see <see cref="AmqpConfirmedBatches"/>).</summary>
+internal sealed class AmqpTelemetrySender<TBatch>(TelemetryKind<TBatch> kind, AmqpAgentService amqp, TimeProvider time) : ITelemetrySender<TBatch>
+{
+    private readonly AmqpConfirmedBatches _batches = new(amqp, time, kind.AmqpKind, kind.What);
+
+    public Task<(SendOutcome Outcome, string? Error)> SendAsync(TBatch batch, CancellationToken cancellationToken) =>
+        _batches.SendAsync(kind.BatchId(batch), () => JsonSerializer.SerializeToUtf8Bytes(batch, kind.Json), cancellationToken);
 }
 
 /// <summary>One batch POSTed over mTLS, the answer sorted into <see cref="SendOutcome"/> (system samples and DNS intervals alike).</summary>

@@ -20,7 +20,7 @@ internal sealed partial class MonitoringService(
     SystemCollectors collectors,
     SampleSpool spool,
     LatestSample latest,
-    IMetricsSender sender,
+    ITelemetrySender<MetricsBatch> sender,
     AgentRuntimeSettings settings,
     AgentRunOptions options,
     TimeProvider time,
