@@ -67,7 +67,7 @@ internal sealed class KeaEngine : IServiceEngine
     }
 
     public Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken) =>
-        ServiceProbes.KeaStatusAsync(layout.ControlSocket, cancellationToken, KnotEngine.ProbeTimeout);
+        ServiceProbes.KeaStatusAsync(layout.ControlSocket, cancellationToken, ServiceProbes.PollTimeout);
 
     public ServiceEndpoints Endpoints(ServiceLayout layout, InstalledService record) => new(null, layout.ControlSocket);
 

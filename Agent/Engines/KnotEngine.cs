@@ -16,9 +16,6 @@ internal sealed class KnotEngine : IServiceEngine
     public const string ConfigName = "knot.conf";
     public const string SocketName = "knot.sock";
 
-    /// <summary>The probe timeout of one listen entry.</summary>
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
-
     public string Kind => ServiceKinds.Dns;
 
     public string Daemon => "knotd";
@@ -83,7 +80,7 @@ internal sealed class KnotEngine : IServiceEngine
         ProbeResult? first = null;
         foreach (var entry in listen)
         {
-            var result = await ServiceProbes.DnsAsync(ProbeEndpoint(entry), cancellationToken, ProbeTimeout);
+            var result = await ServiceProbes.DnsAsync(ProbeEndpoint(entry), cancellationToken, ServiceProbes.PollTimeout);
             if (!result.Ok)
             {
                 return result;

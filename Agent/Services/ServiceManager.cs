@@ -16,7 +16,6 @@ namespace ManagedServers.Agent.Services;
 internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
 {
     /// <summary>Per probe while waiting for a started service: short, so a query sent before the daemon listened is retried soon.</summary>
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(250);
 
     private readonly ServiceManagerOptions _options;
     private readonly Func<string, IServiceRuntime> _runtimeFactory;
@@ -843,7 +842,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
     }
 
     /// <summary>
-    /// Records the listen entries a <c>dns.apply</c> made live as the DNS service's own (from inside
+    /// Records the listen entries an applied change (<c>dns.apply</c>) made live as the service's own (from inside
     /// <see cref="WithServiceAsync"/>), so a later install or restart keeps them.
     /// </summary>
     internal void SetListenHeld(string kind, IReadOnlyList<string> listen)

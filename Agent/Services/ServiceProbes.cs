@@ -18,6 +18,9 @@ internal static class ServiceProbes
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>One probe of a loop that waits for a service to answer (install, start, restart): short, it is repeated.</summary>
+    public static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(250);
+
     public static async Task<ProbeResult> DnsAsync(IPEndPoint endpoint, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var answer = await AgentDnsProbe.Shared.QuerySoaAsync(endpoint, ".", timeout ?? DefaultTimeout, cancellationToken);
