@@ -65,7 +65,8 @@ internal enum ApplyOutcome
 /// <summary>The outcome of <see cref="ConfigApplier.ApplyAsync"/>; for a rollback, the failure and how the rollback went.</summary>
 internal sealed record ApplyResult(ApplyOutcome Outcome, string? Failure = null, string? Rollback = null)
 {
-    public string Message => Outcome == ApplyOutcome.RolledBack ? $"{Failure}; {Rollback}" : Outcome.ToString();
+    /// <summary>For <see cref="ApplyOutcome.RolledBack"/>: what failed and how the rollback went.</summary>
+    public string Message => $"{Failure}; {Rollback}";
 }
 
 /// <summary>

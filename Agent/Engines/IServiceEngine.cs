@@ -41,13 +41,10 @@ internal interface IServiceEngine
     /// </summary>
     bool KeepsAppliedConfig { get; }
 
-    /// <summary>Whether the service takes listen entries at install (<c>address@port</c>); others are refused.</summary>
-    bool TakesListenEntries { get; }
-
     /// <summary>The version in the output of <see cref="Daemon"/> with <see cref="VersionArguments"/>, or null.</summary>
     string? ParseVersion(string output);
 
-    /// <summary>Checks and normalises install listen entries (only called when <see cref="TakesListenEntries"/>); throws <see cref="ArgumentException"/>.</summary>
+    /// <summary>Checks and normalises install listen entries (<c>address@port</c>); throws <see cref="ArgumentException"/>, also when the service takes none.</summary>
     IReadOnlyList<string> ValidateListen(IReadOnlyList<string> listen);
 
     /// <summary>
@@ -90,7 +87,7 @@ internal sealed class ServiceEngines
     }
 
     /// <summary>Knot DNS, Kea DHCPv4 and Kea DHCPv6.</summary>
-    public static ServiceEngines BuiltIn { get; } = new([new KnotEngine(), KeaEngine.V4, KeaEngine.V6]);
+    public static ServiceEngines BuiltIn { get; } = new([KnotEngine.Instance, KeaEngine.V4, KeaEngine.V6]);
 
     /// <summary>The kinds, in registration order.</summary>
     public IReadOnlyList<string> Kinds => [.. _byKind.Keys];
@@ -118,6 +115,17 @@ internal static class ServiceEngineServiceCollectionExtensions
     {
         services.AddSingleton<IServiceEngine, TEngine>();
         services.TryAddSingleton(sp => new ServiceEngines(sp.GetServices<IServiceEngine>()));
+        return services;
+    }
+
+    /// <summary>Adds the built-in engines (<see cref="ServiceEngines.BuiltIn"/>).</summary>
+    public static IServiceCollection AddBuiltInServiceEngines(this IServiceCollection services)
+    {
+        foreach (var engine in ServiceEngines.BuiltIn.All)
+        {
+            services.AddServiceEngine(engine);
+        }
+
         return services;
     }
 

@@ -44,8 +44,6 @@ internal sealed class KeaEngine : IServiceEngine
 
     public bool KeepsAppliedConfig => false;
 
-    public bool TakesListenEntries => false;
-
     /// <summary>Kea's <c>-v</c> prints the bare version.</summary>
     public string? ParseVersion(string output) => KnotEngine.FirstLine(output);
 

@@ -16,6 +16,9 @@ internal sealed class KnotEngine : IServiceEngine
     public const string ConfigName = "knot.conf";
     public const string SocketName = "knot.sock";
 
+    /// <summary>The one Knot engine (it holds no state).</summary>
+    public static KnotEngine Instance { get; } = new();
+
     public string Kind => ServiceKinds.Dns;
 
     public string Daemon => "knotd";
@@ -32,13 +35,11 @@ internal sealed class KnotEngine : IServiceEngine
 
     public bool KeepsAppliedConfig => true;
 
-    public bool TakesListenEntries => true;
-
     /// <summary>The DNS service's layout under <paramref name="servicesRoot"/>, for the DNS-only parts of the agent.</summary>
-    public static ServiceLayout LayoutIn(string servicesRoot) => ServiceLayout.In(Path.Combine(servicesRoot, ServiceKinds.Dns), new KnotEngine());
+    public static ServiceLayout LayoutIn(string servicesRoot) => ServiceLayout.For(servicesRoot, Instance);
 
     /// <summary>A DNS service in <paramref name="directory"/> (tests and benchmarks).</summary>
-    public static ServiceLayout LayoutAt(string directory) => ServiceLayout.In(directory, new KnotEngine());
+    public static ServiceLayout LayoutAt(string directory) => ServiceLayout.In(directory, Instance);
 
     /// <summary>"knotd (Knot DNS), version 3.2.6" → 3.2.6.</summary>
     public string? ParseVersion(string output)
@@ -53,9 +54,10 @@ internal sealed class KnotEngine : IServiceEngine
     public async Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken)
     {
         var dnstap = runtime is not null && await DnsModules.HasDnstapAsync(runtime, layout, record.Version, cancellationToken);
-        var listen = EffectiveListen(layout, record);
-        var spec = DnsAppliedStore.Read(layout)?.Spec ?? new DnsConfigSpec([], []);
-        var applied = DnsAppliedStore.Read(layout) is { } state
+        var state = DnsAppliedStore.Read(layout);
+        var listen = EffectiveListen(state, record);
+        var spec = state?.Spec ?? new DnsConfigSpec([], []);
+        var applied = state is not null
             ? $"DNS configuration version {state.Version}, {state.Spec.Zones.Count} zone(s)"
             : "no DNS configuration applied yet: no zones";
         return new RenderedConfig(
@@ -104,8 +106,12 @@ internal sealed class KnotEngine : IServiceEngine
     /// and port (services installed before entries were recorded).
     /// </summary>
     public static IReadOnlyList<string> EffectiveListen(ServiceLayout layout, InstalledService record) =>
+        record.Listen is { Count: > 0 } listen ? listen : EffectiveListen(DnsAppliedStore.Read(layout), record);
+
+    /// <summary><see cref="EffectiveListen(ServiceLayout, InstalledService)"/> with the applied state already read.</summary>
+    private static IReadOnlyList<string> EffectiveListen(DnsAppliedState? applied, InstalledService record) =>
         record.Listen is { Count: > 0 } listen ? listen
-        : DnsAppliedStore.Read(layout) is { } applied ? KnotConf.EffectiveListen(applied.Spec, InstalledListen(record))
+        : applied is not null ? KnotConf.EffectiveListen(applied.Spec, InstalledListen(record))
         : InstalledListen(record);
 
     /// <summary>Where to probe a DNS listen entry: its address and port, loopback when it is a wildcard address.</summary>

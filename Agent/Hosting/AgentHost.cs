@@ -89,9 +89,7 @@ internal static class AgentHost
             DockerHost = options.DockerHost,
             ExecBinDirectory = options.ServiceBinDirectory,
         });
-        services.AddServiceEngine(new KnotEngine());
-        services.AddServiceEngine(KeaEngine.V4);
-        services.AddServiceEngine(KeaEngine.V6);
+        services.AddBuiltInServiceEngines();
         services.AddSingleton(sp =>
         {
             var loggers = sp.GetRequiredService<ILoggerFactory>();

@@ -120,7 +120,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         (job.CommandId, job.CommandKind, job.CommandArgsJson) = (command.CommandId, plan.CommandKind, plan.CommandArgsJson);
         if (_tracker.State != ServerState.Running)
         {
-            Step(job, $"the agent is {Wire(_tracker.State)}{LastHeard()}; the job waits until {job.Deadline.ToString("u", CultureInfo.InvariantCulture)} for it");
+            Step(job, $"the agent is {ContractsJson.WireName(_tracker.State)}{LastHeard()}; the job waits until {job.Deadline.ToString("u", CultureInfo.InvariantCulture)} for it");
         }
 
         TrimJobHistory();
@@ -360,7 +360,7 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
         {
             if (job.State == JobState.Queued && now >= job.Deadline)
             {
-                Fail(job, $"the agent did not take the job before {job.Deadline.ToString("u", CultureInfo.InvariantCulture)}: it is {Wire(_tracker.State)}{LastHeard()}");
+                Fail(job, $"the agent did not take the job before {job.Deadline.ToString("u", CultureInfo.InvariantCulture)}: it is {ContractsJson.WireName(_tracker.State)}{LastHeard()}");
                 ExpireCommand(job.CommandId);
                 failed = true;
             }
@@ -506,9 +506,6 @@ public sealed partial class ManagedServerGrain : IServerJobsGrain
     private string LastHeard() => _tracker.LastHeartbeat is { } last
         ? $" (last heartbeat {last.ToString("u", CultureInfo.InvariantCulture)})"
         : " (no heartbeat yet)";
-
-    private static string Wire<T>(T value)
-        where T : struct, Enum => ContractsJson.WireName(value);
 
     /// <summary>Keeps a job's bytes (a debug bundle) for <see cref="ServerGrainOptions.DebugBundleHold"/>, dropping older ones.</summary>
     private void Attach(JobEntry job, byte[] bytes)

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Fleet;
 using ManagedServers.Grains.Interfaces.Identity;
@@ -174,7 +175,7 @@ public sealed partial class ManagedServerGrain
         var current = RequireDefinition();
         if (patch.Runtime is { } runtime && runtime != current.Runtime && Record.Services.Count > 0)
         {
-            throw new ConflictException($"server '{current.Name}' runs {string.Join(", ", Record.Services.Select(s => s.Kind))} on the {Wire(current.Runtime)} runtime: remove its services before changing the runtime") { Field = "runtime" };
+            throw new ConflictException($"server '{current.Name}' runs {string.Join(", ", Record.Services.Select(s => s.Kind))} on the {ContractsJson.WireName(current.Runtime)} runtime: remove its services before changing the runtime") { Field = "runtime" };
         }
 
         Record.Definition = current with

@@ -47,8 +47,6 @@ internal sealed class EchoEngine : IServiceEngine
 
     public bool KeepsAppliedConfig => true;
 
-    public bool TakesListenEntries => false;
-
     /// <summary>Writes <c>echo-daemon</c> into <paramref name="binDirectory"/>.</summary>
     public static void InstallDaemon(string binDirectory)
     {
