@@ -118,8 +118,6 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, DnsApplyCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
-        services.AddSingleton(TelemetryKinds.System); // telemetry kinds: the senders below are generic over them
-        services.AddSingleton(TelemetryKinds.Dns);
         if (amqp is null)
         {
             services.AddHostedService<HeartbeatService>();
@@ -139,18 +137,16 @@ internal static class AgentHost
         // System monitoring: the collectors and the latest sample; the endpoint only when asked for.
         services.AddSingleton(sp => SystemCollectors.CreateDefault(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SystemCollectors>>()));
         services.AddSingleton<LatestSample>();
-        services.AddSingleton(sp => new SampleSpool(state.SpoolDirectory, logger: sp.GetRequiredService<ILogger<SampleSpool>>()));
+        services.AddTelemetryPipeline(TelemetryPipelines.System, state);
         services.AddHostedService<MonitoringService>();
 
         // DNS monitoring: Knot's counters and dnstap name hits, spooled per interval.
-        services.AddSingleton(new DnsBatchSpool(Path.Combine(state.Path, DnsBatchSpool.DirectoryName)));
+        services.AddTelemetryPipeline(TelemetryPipelines.Dns, state);
         services.AddHostedService(sp => new DnsMonitoringService(
-            sp.GetRequiredService<DnsBatchSpool>(),
-            sp.GetRequiredService<ITelemetrySender<ManagedServers.Contracts.Agent.DnsMetricsBatch>>(),
+            sp.GetRequiredService<TelemetrySpool<ManagedServers.Contracts.Agent.DnsMetricsBatch>>(),
             sp.GetRequiredService<IServiceInventory>(),
             sp.GetRequiredService<ServiceManagerOptions>(),
             sp.GetRequiredService<AgentRuntimeSettings>(),
-            sp.GetRequiredService<AgentRunOptions>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<DnsMonitoringService>>(),
             new ManagedServers.Agent.Dns.KnotControlStatsReader(sp.GetRequiredService<ManagedServers.Agent.Dns.KnotControl>()),
@@ -173,7 +169,7 @@ internal static class AgentHost
                 var connection = sp.GetRequiredService<AgentConnection>();
                 return new PullEndpoint(
                     pullListen,
-                    sp.GetRequiredService<SampleSpool>(),
+                    sp.GetRequiredService<TelemetrySpool<ManagedServers.Contracts.Agent.SystemSample>>(),
                     sp.GetRequiredService<AgentInfo>(),
                     sp.GetRequiredService<AgentRuntimeSettings>(),
                     sp.GetRequiredService<CaTrust>(),

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using ManagedServers.Agent.Dns;
 using ManagedServers.Agent.Hosting;
 using ManagedServers.Agent.Services;
@@ -12,24 +11,21 @@ namespace ManagedServers.Agent.Monitoring;
 /// DNS monitoring, when the server runs a DNS service and <see cref="AgentMonitoringConfig.DnsMonitoring"/> is on: the
 /// dnstap socket (<c>run/dnstap.sock</c> in the DNS service directory) is open as soon as the service directory exists,
 /// and every <see cref="AgentMonitoringConfig.DnsIntervalSeconds"/> the service reads Knot's counters, takes the
-/// interval's name hits, builds one <see cref="DnsMetricsBatch"/> and spools it (<see cref="DnsBatchSpool"/>); a send
-/// loop sends the spool oldest first and removes an interval only once it was accepted. Settings changes apply at
-/// once. Pull mode sends nothing (the spool keeps the last week; pulling DNS intervals is not implemented).
+/// interval's name hits, builds one <see cref="DnsMetricsBatch"/> and spools it for the DNS pipeline's shipper
+/// (<see cref="TelemetryPipelines.Dns"/>). Settings changes apply at once. Pull mode sends nothing (the spool keeps
+/// the last week; pulling DNS intervals is not implemented).
 /// </summary>
 internal sealed partial class DnsMonitoringService(
-    DnsBatchSpool spool,
-    ITelemetrySender<DnsMetricsBatch> sender,
+    TelemetrySpool<DnsMetricsBatch> spool,
     IServiceInventory inventory,
     ServiceManagerOptions serviceOptions,
     AgentRuntimeSettings settings,
-    AgentRunOptions options,
     TimeProvider time,
     ILogger<DnsMonitoringService> logger,
     IKnotStatsReader statsReader,
     IDnsZoneSource? zoneSource = null) : BackgroundService
 {
     private static readonly TimeSpan ServiceCheck = TimeSpan.FromSeconds(5);
-    private readonly Channel<bool> _spooled = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private DnstapServer? _dnstap;
 
     /// <summary>The dnstap socket path of the DNS service.</summary>
@@ -39,9 +35,7 @@ internal sealed partial class DnsMonitoringService(
     {
         try
         {
-            await Task.WhenAll(
-                Task.Run(() => CollectLoopAsync(stoppingToken), CancellationToken.None),
-                Task.Run(() => options.PullListen is null ? SendLoopAsync(stoppingToken) : Task.CompletedTask, CancellationToken.None));
+            await Task.Run(() => CollectLoopAsync(stoppingToken), CancellationToken.None);
         }
         finally
         {
@@ -102,7 +96,6 @@ internal sealed partial class DnsMonitoringService(
             {
                 spool.Append(batch);
                 LogIntervalSpooled(logger, batch.FramesSeen, batch.Names.Count, batch.FramesDropped);
-                _spooled.Writer.TryWrite(true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -136,51 +129,6 @@ internal sealed partial class DnsMonitoringService(
         return first == changed;
     }
 
-    private async Task SendLoopAsync(CancellationToken stoppingToken)
-    {
-        var backoff = new Backoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            if (spool.PeekOldest() is not { } entry)
-            {
-                try
-                {
-                    await _spooled.Reader.ReadAsync(stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            var (outcome, error) = await sender.SendAsync(entry.Batch, stoppingToken);
-            if (outcome == SendOutcome.Failed)
-            {
-                var delay = backoff.Next();
-                if (!stoppingToken.IsCancellationRequested)
-                {
-                    LogSendFailed(logger, spool.Count, backoff.Failures, error ?? "failed", delay.TotalSeconds);
-                }
-
-                if (!await Delays.TryDelayAsync(delay, time, stoppingToken))
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            spool.Remove(entry.Id);
-            backoff.Reset();
-            if (outcome == SendOutcome.Refused)
-            {
-                LogRefused(logger, error ?? "refused");
-            }
-        }
-    }
-
     [LoggerMessage(750, LogLevel.Debug, "DNS interval spooled: {Frames} dnstap frames, {Names} names, {Dropped} frames dropped by Knot")]
     private static partial void LogIntervalSpooled(ILogger logger, long frames, int names, long dropped);
 
@@ -189,12 +137,6 @@ internal sealed partial class DnsMonitoringService(
 
     [LoggerMessage(752, LogLevel.Warning, "A DNS interval could not be spooled: {Error}")]
     private static partial void LogSpoolFailed(ILogger logger, string error);
-
-    [LoggerMessage(753, LogLevel.Warning, "Sending DNS intervals failed ({Failures} in a row, {Spooled} spooled): {Error}; retrying in {RetryInSeconds:0.#} s")]
-    private static partial void LogSendFailed(ILogger logger, int spooled, int failures, string error, double retryInSeconds);
-
-    [LoggerMessage(754, LogLevel.Error, "The control plane refused a DNS interval; it was dropped: {Error}")]
-    private static partial void LogRefused(ILogger logger, string error);
 
     [LoggerMessage(755, LogLevel.Information, "dnstap socket listening at {Path}")]
     private static partial void LogDnstapListening(ILogger logger, string path);

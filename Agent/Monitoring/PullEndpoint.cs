@@ -38,7 +38,7 @@ namespace ManagedServers.Agent.Monitoring;
 /// </remarks>
 internal sealed class PullEndpoint(
     IPEndPoint listen,
-    SampleSpool spool,
+    TelemetrySpool<SystemSample> spool,
     AgentInfo info,
     AgentRuntimeSettings settings,
     CaTrust trust,
@@ -275,7 +275,7 @@ internal sealed class PullEndpoint(
 
         var removed = ack is { } through ? spool.RemoveThrough(through) : 0;
         var samples = spool.PeekOldest(max);
-        var batch = new MetricsBatch(settings.ServerId, Guid.NewGuid(), [.. samples.Select(s => s.Sample)], spool.DroppedTotal);
+        var batch = new MetricsBatch(settings.ServerId, Guid.NewGuid(), [.. samples.Select(s => s.Item)], spool.DroppedTotal);
         logger.PullAnswered(remote, ack ?? -1, removed, samples.Count, spool.Count);
         return Json(JsonSerializer.SerializeToUtf8Bytes(batch, ContractsJson.Default.MetricsBatch), close);
     }

@@ -33,8 +33,8 @@ internal sealed class StateDirectory
 
     public string CommandsFile => Combine("commands.json");
 
-    /// <summary>The monitoring sample spool (<see cref="Monitoring.SampleSpool"/>), mode 0700.</summary>
-    public string SpoolDirectory => Combine(Monitoring.SampleSpool.DirectoryName);
+    /// <summary>The directory of one telemetry spool (<see cref="Monitoring.TelemetrySpool{T}"/>), mode 0700.</summary>
+    public string SpoolDirectory<T>(Monitoring.SpoolFormat<T> format) => Combine(format.DirectoryName);
 
     /// <summary>Broker credentials of an AMQP agent (0600: it holds the agent's broker password).</summary>
     public string AmqpFile => Combine("amqp.json");

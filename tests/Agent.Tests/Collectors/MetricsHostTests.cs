@@ -76,7 +76,7 @@ public sealed class MetricsHostTests
         try
         {
             // The first sample is taken at start; it stays spooled (nothing pushes it) until a pull acks it.
-            var spool = host.Services.GetRequiredService<SampleSpool>();
+            var spool = host.Services.GetRequiredService<TelemetrySpool<SystemSample>>();
             await Eventually.TrueAsync(() => spool.Count > 0, "a spooled sample");
             using var control = ca.IssueLeaf(AgentApi.ControlPlaneCommonName, ManagedServers.Contracts.Security.CaChain.ClientAuthOid);
             using var handler = new SocketsHttpHandler();
@@ -89,7 +89,7 @@ public sealed class MetricsHostTests
             Assert.NotEmpty(batch.Samples);
             var newest = batch.Samples[^1].Time.ToUnixTimeMilliseconds();
             await http.GetStringAsync($"{AgentApi.PullSamples}?ack={newest}");
-            Assert.DoesNotContain(spool.PeekOldest(100), s => s.Sample.Time.ToUnixTimeMilliseconds() <= newest);
+            Assert.DoesNotContain(spool.PeekOldest(100), s => s.Item.Time.ToUnixTimeMilliseconds() <= newest);
 
             // Pulled and pushed heartbeats share one sequence.
             await Eventually.TrueAsync(() => !plane.Heartbeats.IsEmpty, "a pushed heartbeat");

@@ -26,14 +26,14 @@ public sealed class PullEndpointTests : IAsyncLifetime
     private readonly TestCa _ca = TestCa.Create();
     private readonly CapturingLoggerProvider _logs = new();
     private X509Certificate2 _agentCertificate = null!;
-    private SampleSpool _spool = null!;
+    private TelemetrySpool<SystemSample> _spool = null!;
     private PullEndpoint _endpoint = null!;
     private ILoggerFactory _loggers = null!;
 
     public async Task InitializeAsync()
     {
         _agentCertificate = _ca.IssueLeaf(ServerId, CaChain.ServerAuthOid, CaChain.ClientAuthOid);
-        _spool = new SampleSpool(_temp.Combine("spool"));
+        _spool = new TelemetrySpool<SystemSample>(TelemetryPipelines.System.Spool, _temp.Combine("spool"));
         var state = new StateDirectory(_temp.Combine("state"));
         state.EnsureCreated();
         var settings = new AgentRuntimeSettings(new AgentSettings(ServerId, "pull-1", "https://127.0.0.1:1", 30), state);

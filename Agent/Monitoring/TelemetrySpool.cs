@@ -1,51 +1,57 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Threading.Channels;
 using ManagedServers.Agent.State;
-using ManagedServers.Contracts;
-using ManagedServers.Contracts.Agent;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ManagedServers.Agent.Monitoring;
 
 /// <summary>
-/// A sample in the spool; <see cref="Id"/> is its file name. Pass it to <see cref="SampleSpool.Remove"/> once the
+/// An item in a spool; <see cref="Id"/> is its file name. Pass it to <see cref="TelemetrySpool{T}.Remove"/> once the
 /// control plane accepted it.
 /// </summary>
-internal sealed record SpooledSample(string Id, SystemSample Sample);
+internal sealed record Spooled<T>(string Id, T Item);
 
 /// <summary>
-/// Monitoring samples waiting to be sent, kept in the <c>spool/</c> directory of the state directory so they
-/// survive a control plane or broker outage and an agent restart. Samples come back in time order; the sender
-/// removes them only after the control plane accepted them, so a crash in between re-sends a few (harmless:
-/// the control plane stores each (server, sample time) once) but never loses one.
+/// How one kind of telemetry item is kept in a spool: its directory name under the state directory, its JSON contract,
+/// its time (which orders the spool), whether a parsed item is whole, and the default bounds.
+/// </summary>
+internal sealed record SpoolFormat<T>(string DirectoryName, JsonTypeInfo<T> Json, Func<T, DateTimeOffset> TimeOf, Func<T, bool> IsWhole, int MaxItems, long MaxBytes);
+
+/// <summary>
+/// Telemetry items of one kind (system samples, DNS intervals, …) waiting to be sent, kept in a directory of the state
+/// directory so they survive a control plane or broker outage and an agent restart. Items come back in time order; the
+/// sender removes them only after the control plane accepted them, so a crash in between re-sends a few (harmless: the
+/// control plane stores each (server, item time or batch id) once) but never loses one.
 /// </summary>
 /// <remarks>
 /// <para>
-/// One file per sample, named <c>{unix-ms:D16}-{seq:D10}.json</c> so that name order is time order (the
-/// sequence number orders samples of the same millisecond). One file per sample rather than segment files:
-/// every write goes through <see cref="AtomicFile"/>, so a crash leaves a whole sample or none and there is no
-/// partial-record recovery; removing a sent sample is one unlink; nothing is ever rewritten. The cost is one
-/// small fsynced write per sample (every few seconds) and a file-system block per file (≈ 200 MB at the default
-/// 50,000 samples of ~2 KB on a 4 KiB-block file system); directories with 50,000 entries are fine on ext4/xfs.
+/// One file per item, named <c>{unix-ms:D16}-{seq:D10}.json</c> so that name order is time order (the
+/// sequence number orders items of the same millisecond). One file per item rather than segment files:
+/// every write goes through <see cref="AtomicFile"/>, so a crash leaves a whole item or none and there is no
+/// partial-record recovery; removing a sent item is one unlink; nothing is ever rewritten. The cost is one
+/// small fsynced write per item (a system sample every few seconds, a DNS interval a minute) and a file-system block
+/// per file (≈ 200 MB at the default 50,000 samples of ~2 KB on a 4 KiB-block file system); directories with 50,000
+/// entries are fine on ext4/xfs.
 /// </para>
 /// <para>
 /// The directory is listed once, at construction, into a sorted in-memory index (names and sizes only; the
-/// samples are read from disk when peeked). When more than <c>maxSamples</c> samples or <c>maxBytes</c>
+/// items are read from disk when peeked). When more than <see cref="MaxItems"/> items or <see cref="MaxBytes"/>
 /// bytes are spooled the oldest are deleted and added to <see cref="DroppedTotal"/>, which is persisted in
 /// the file <c>dropped_total</c>. A file that cannot be parsed is moved to <c>corrupt/</c> (the newest
-/// <see cref="CorruptKept"/> are kept there for inspection) and counted in <see cref="CorruptTotal"/>.
+/// <see cref="CorruptKept"/> are kept there for inspection) and counted in <see cref="CorruptTotal"/>. Files named
+/// <c>{unix-ms:D16}.json</c> (the DNS interval spool of earlier releases) are renamed into the scheme when indexed.
 /// </para>
 /// <para>
 /// Thread-safe: meant for one writer (<see cref="Append"/>) and one sender (<see cref="PeekOldest"/> then
-/// <see cref="Remove"/>). Should the clock step back, a new sample sorts before older ones; <see cref="Remove"/>
-/// removes exactly the samples given, so such a sample is still sent by a later peek.
+/// <see cref="Remove"/>). Should the clock step back, a new item sorts before older ones; <see cref="Remove"/>
+/// removes exactly the items given, so such an item is still sent by a later peek.
 /// </para>
 /// </remarks>
-internal sealed class SampleSpool
+internal sealed class TelemetrySpool<T>
+    where T : class
 {
-    public const int DefaultMaxSamples = 50_000;
-    public const long DefaultMaxBytes = 256L * 1024 * 1024;
-    public const string DirectoryName = "spool";
     public const string CorruptDirectoryName = "corrupt";
     public const string DroppedTotalFileName = "dropped_total";
     public const int CorruptKept = 10;
@@ -58,20 +64,26 @@ internal sealed class SampleSpool
     private readonly SortedSet<Entry> _index = new();
     private readonly ILogger _logger;
     private readonly string _droppedFile;
+    private readonly SpoolFormat<T> _format;
+    private readonly Channel<bool> _appended = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private long _bytes;
     private long _nextSequence;
     private long _droppedTotal;
     private long _corruptTotal;
     private long _droppedSinceStart;
 
-    /// <summary>Opens (creating with mode 0700 if needed) the spool in <paramref name="directory"/> and indexes its files.</summary>
-    public SampleSpool(string directory, int maxSamples = DefaultMaxSamples, long maxBytes = DefaultMaxBytes, ILogger? logger = null)
+    /// <summary>
+    /// Opens (creating with mode 0700 if needed) the spool in <paramref name="directory"/> and indexes its files; the
+    /// bounds default to the format's.
+    /// </summary>
+    public TelemetrySpool(SpoolFormat<T> format, string directory, int? maxItems = null, long? maxBytes = null, ILogger? logger = null)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxSamples, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _format = format;
+        MaxItems = maxItems ?? format.MaxItems;
+        MaxBytes = maxBytes ?? format.MaxBytes;
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxItems, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBytes, 1);
         Directory = Path.GetFullPath(directory);
-        MaxSamples = maxSamples;
-        MaxBytes = maxBytes;
         _logger = logger ?? NullLogger.Instance;
         _droppedFile = Path.Combine(Directory, DroppedTotalFileName);
 
@@ -86,11 +98,11 @@ internal sealed class SampleSpool
 
     public string Directory { get; }
 
-    public int MaxSamples { get; }
+    public int MaxItems { get; }
 
     public long MaxBytes { get; }
 
-    /// <summary>Samples in the spool.</summary>
+    /// <summary>Items in the spool.</summary>
     public int Count
     {
         get
@@ -102,7 +114,7 @@ internal sealed class SampleSpool
         }
     }
 
-    /// <summary>Bytes of the spooled sample files (their lengths, not the disk blocks they use).</summary>
+    /// <summary>Bytes of the spooled files (their lengths, not the disk blocks they use).</summary>
     public long Bytes
     {
         get
@@ -114,7 +126,7 @@ internal sealed class SampleSpool
         }
     }
 
-    /// <summary>Samples ever dropped, oldest first, because the spool was full; survives restarts.</summary>
+    /// <summary>Items ever dropped, oldest first, because the spool was full; survives restarts.</summary>
     public long DroppedTotal
     {
         get
@@ -126,7 +138,7 @@ internal sealed class SampleSpool
         }
     }
 
-    /// <summary>Unreadable sample files set aside since this instance was created.</summary>
+    /// <summary>Unreadable files set aside since this instance was created.</summary>
     public long CorruptTotal
     {
         get
@@ -139,17 +151,19 @@ internal sealed class SampleSpool
     }
 
     /// <summary>
-    /// Stores a sample (crash-safe: fsynced, then renamed into place), dropping the oldest if the spool is full.
-    /// Throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> if the file cannot be written
-    /// (the sample is then not spooled), and <see cref="ArgumentOutOfRangeException"/> for a time before 1970.
+    /// Stores an item (crash-safe: fsynced, then renamed into place), dropping the oldest if the spool is full, and
+    /// wakes <see cref="WaitForItemsAsync"/>. Throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/>
+    /// if the file cannot be written (the item is then not spooled), and <see cref="ArgumentOutOfRangeException"/> for a
+    /// time before 1970.
     /// </summary>
-    public SpooledSample Append(SystemSample sample)
+    public Spooled<T> Append(T item)
     {
-        ArgumentNullException.ThrowIfNull(sample);
-        var milliseconds = sample.Time.ToUnixTimeMilliseconds();
-        ArgumentOutOfRangeException.ThrowIfNegative(milliseconds, "sample.Time");
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(sample, ContractsJson.Default.SystemSample);
+        ArgumentNullException.ThrowIfNull(item);
+        var milliseconds = _format.TimeOf(item).ToUnixTimeMilliseconds();
+        ArgumentOutOfRangeException.ThrowIfNegative(milliseconds, "item time");
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(item, _format.Json);
 
+        Spooled<T> spooled;
         lock (_lock)
         {
             var entry = new Entry(new Key(milliseconds, _nextSequence), bytes.LongLength);
@@ -158,18 +172,27 @@ internal sealed class SampleSpool
             EnforceBounds(incoming: entry.Bytes);
             _index.Add(entry);
             _bytes += entry.Bytes;
-            return new SpooledSample(entry.Key.FileName, sample);
+            spooled = new Spooled<T>(entry.Key.FileName, item);
         }
+
+        _appended.Writer.TryWrite(true);
+        return spooled;
     }
 
     /// <summary>
-    /// Up to <paramref name="max"/> of the oldest samples, oldest first, read from disk. Files that turn out
-    /// unreadable are set aside and skipped. The samples stay in the spool until <see cref="Remove"/>.
+    /// Waits until something was appended since the last wait ended (at once if it was): the send loop's wake-up, so it
+    /// needs no polling. One waiter at a time.
     /// </summary>
-    public IReadOnlyList<SpooledSample> PeekOldest(int max)
+    public async Task WaitForItemsAsync(CancellationToken cancellationToken) => await _appended.Reader.ReadAsync(cancellationToken);
+
+    /// <summary>
+    /// Up to <paramref name="max"/> of the oldest items, oldest first, read from disk. Files that turn out
+    /// unreadable are set aside and skipped. The items stay in the spool until <see cref="Remove"/>.
+    /// </summary>
+    public IReadOnlyList<Spooled<T>> PeekOldest(int max)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
-        var result = new List<SpooledSample>(Math.Min(max, 1024));
+        var result = new List<Spooled<T>>(Math.Min(max, 1024));
         Key? after = null;
         while (result.Count < max)
         {
@@ -181,9 +204,9 @@ internal sealed class SampleSpool
 
             foreach (var entry in candidates)
             {
-                if (TryRead(entry) is { } sample)
+                if (TryRead(entry) is { } item)
                 {
-                    result.Add(new SpooledSample(entry.Key.FileName, sample));
+                    result.Add(new Spooled<T>(entry.Key.FileName, item));
                 }
             }
 
@@ -194,19 +217,19 @@ internal sealed class SampleSpool
     }
 
     /// <summary>
-    /// Removes the given samples (after the control plane accepted them); samples no longer in the spool
+    /// Removes the given items (after the control plane accepted them); items no longer in the spool
     /// (dropped meanwhile) are ignored. Returns how many were removed. A file that cannot be deleted is only
     /// forgotten: after a restart it is sent again, which the control plane ignores.
     /// </summary>
-    public int Remove(IEnumerable<SpooledSample> samples)
+    public int Remove(IEnumerable<Spooled<T>> items)
     {
-        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(items);
         var removed = new List<Key>();
         lock (_lock)
         {
-            foreach (var sample in samples)
+            foreach (var item in items)
             {
-                if (Key.TryParse(sample.Id, out var key) && _index.TryGetValue(new Entry(key, 0), out var entry) && _index.Remove(entry))
+                if (Key.TryParse(item.Id, out var key) && _index.TryGetValue(new Entry(key, 0), out var entry) && _index.Remove(entry))
                 {
                     _bytes -= entry.Bytes;
                     removed.Add(entry.Key);
@@ -223,7 +246,7 @@ internal sealed class SampleSpool
     }
 
     /// <summary>
-    /// Removes every spooled sample whose time (Unix ms) is at or before <paramref name="throughMilliseconds"/>:
+    /// Removes every spooled item whose time (Unix ms) is at or before <paramref name="throughMilliseconds"/>:
     /// pull mode's acknowledgement (the control plane stored everything up to that time). Returns how many were removed.
     /// </summary>
     public int RemoveThrough(long throughMilliseconds)
@@ -290,7 +313,7 @@ internal sealed class SampleSpool
         }
     }
 
-    private SystemSample? TryRead(Entry entry)
+    private T? TryRead(Entry entry)
     {
         var path = PathOf(entry.Key);
         byte[] bytes;
@@ -319,13 +342,13 @@ internal sealed class SampleSpool
 
         try
         {
-            var sample = JsonSerializer.Deserialize(bytes, ContractsJson.Default.SystemSample);
-            if (sample?.Values is not null)
+            var item = JsonSerializer.Deserialize(bytes, _format.Json);
+            if (item is not null && _format.IsWhole(item))
             {
-                return sample;
+                return item;
             }
 
-            SetAside(entry, "no sample in the file");
+            SetAside(entry, "no whole item in the file");
         }
         catch (JsonException e)
         {
@@ -372,12 +395,12 @@ internal sealed class SampleSpool
         }
     }
 
-    /// <summary>Drops the oldest samples until one of <paramref name="incoming"/> bytes fits. Caller holds the lock.</summary>
+    /// <summary>Drops the oldest items until one of <paramref name="incoming"/> bytes fits. Caller holds the lock.</summary>
     private void EnforceBounds(long incoming)
     {
         var slots = incoming > 0 ? 1 : 0;
         var dropped = 0;
-        while (_index.Count > 0 && (_index.Count + slots > MaxSamples || _bytes + incoming > MaxBytes))
+        while (_index.Count > 0 && (_index.Count + slots > MaxItems || _bytes + incoming > MaxBytes))
         {
             var oldest = _index.Min;
             _index.Remove(oldest);
@@ -396,7 +419,7 @@ internal sealed class SampleSpool
         _droppedSinceStart += dropped;
         if (before == 0 || before / 1000 != _droppedSinceStart / 1000)
         {
-            _logger.SpoolFull(MaxSamples, MaxBytes, _droppedTotal);
+            _logger.SpoolFull(Directory, MaxItems, MaxBytes, _droppedTotal);
         }
 
         try
@@ -434,10 +457,14 @@ internal sealed class SampleSpool
         return 0;
     }
 
-    /// <summary>Indexes the sample files; removes temporary files of interrupted writes; sets aside stray names.</summary>
+    /// <summary>
+    /// Indexes the item files; removes temporary files of interrupted writes; renames files of the earlier DNS spool's
+    /// scheme; sets aside stray names.
+    /// </summary>
     private void Load()
     {
         var maxSequence = -1L;
+        var legacy = new List<(FileInfo File, long Milliseconds)>();
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
         {
             if (file.Name.StartsWith(AtomicFile.TempPrefix, StringComparison.Ordinal))
@@ -453,8 +480,14 @@ internal sealed class SampleSpool
 
             if (!Key.TryParse(file.Name, out var key))
             {
+                if (Key.TryParseLegacy(file.Name, out var milliseconds))
+                {
+                    legacy.Add((file, milliseconds));
+                    continue;
+                }
+
                 _corruptTotal++;
-                SetAsideFile(file.Name, "not a sample file name");
+                SetAsideFile(file.Name, "not a spool file name");
                 continue;
             }
 
@@ -464,6 +497,21 @@ internal sealed class SampleSpool
         }
 
         _nextSequence = maxSequence + 1;
+        foreach (var (file, milliseconds) in legacy)
+        {
+            var key = new Key(milliseconds, _nextSequence++);
+            try
+            {
+                File.Move(file.FullName, PathOf(key));
+                _index.Add(new Entry(key, file.Length));
+                _bytes += file.Length;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _corruptTotal++;
+                SetAsideFile(file.Name, e.Message);
+            }
+        }
     }
 
     private string PathOf(Key key) => Path.Combine(Directory, key.FileName);
@@ -479,7 +527,7 @@ internal sealed class SampleSpool
         }
     }
 
-    /// <summary>Position of a sample: its time (Unix ms), then the spool's sequence number.</summary>
+    /// <summary>Position of an item: its time (Unix ms), then the spool's sequence number.</summary>
     private readonly record struct Key(long Milliseconds, long Sequence) : IComparable<Key>
     {
         public string FileName =>
@@ -507,6 +555,16 @@ internal sealed class SampleSpool
 
             key = new Key(milliseconds, sequence);
             return true;
+        }
+
+        /// <summary>The earlier DNS spool's names: <c>{unix-ms:D16}.json</c>.</summary>
+        public static bool TryParseLegacy(string fileName, out long milliseconds)
+        {
+            milliseconds = 0;
+            var name = fileName.AsSpan();
+            return name.Length == MillisecondsDigits + Extension.Length
+                && name.EndsWith(Extension, StringComparison.Ordinal)
+                && long.TryParse(name[..MillisecondsDigits], NumberStyles.None, CultureInfo.InvariantCulture, out milliseconds);
         }
     }
 

@@ -4,15 +4,18 @@ using ManagedServers.Contracts.Agent;
 
 namespace ManagedServers.Agent.Tests.Monitoring;
 
-public sealed class SampleSpoolTests
+public sealed class TelemetrySpoolTests
 {
     private static readonly DateTimeOffset T0 = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private static TelemetrySpool<SystemSample> Open(string directory, int? maxItems = null, long? maxBytes = null) =>
+        new(TelemetryPipelines.System.Spool, directory, maxItems, maxBytes);
 
     [Fact]
     public void Samples_come_back_oldest_first_with_their_values()
     {
         using var temp = new TempDir();
-        var spool = new SampleSpool(temp.Combine("spool"));
+        var spool = Open(temp.Combine("spool"));
         spool.Append(Sample(2));
         spool.Append(Sample(0));
         spool.Append(Sample(1));
@@ -21,8 +24,8 @@ public sealed class SampleSpoolTests
         var peeked = spool.PeekOldest(10);
 
         Assert.Equal([0, 1, 1, 2], peeked.Select(Index));
-        Assert.Equal(0.5, peeked[0].Sample.Values[SystemMetricNames.Load1]);
-        Assert.Equal(T0, peeked[0].Sample.Time);
+        Assert.Equal(0.5, peeked[0].Item.Values[SystemMetricNames.Load1]);
+        Assert.Equal(T0, peeked[0].Item.Time);
         Assert.Equal(4, spool.Count);
         Assert.Equal([0, 1], spool.PeekOldest(2).Select(Index));
         Assert.Equal(4, spool.Count);
@@ -33,7 +36,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("state", "spool");
-        var spool = new SampleSpool(dir);
+        var spool = Open(dir);
         spool.Append(Sample(100_000));
         spool.Append(Sample(9));
 
@@ -52,7 +55,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var first = new SampleSpool(dir);
+        var first = Open(dir);
         for (var i = 0; i < 5; i++)
         {
             first.Append(Sample(i));
@@ -61,19 +64,19 @@ public sealed class SampleSpoolTests
         first.Remove(first.PeekOldest(2));
         File.WriteAllText(Path.Combine(dir, AtomicFile.TempPrefix + "interrupted"), "{\"ti");
 
-        var second = new SampleSpool(dir);
+        var second = Open(dir);
 
         Assert.Equal(3, second.Count);
         Assert.Equal(first.Bytes, second.Bytes);
         Assert.Equal(
-            first.PeekOldest(10).Select(s => (s.Id, s.Sample.Time, s.Sample.Values[SystemMetricNames.Load1])),
-            second.PeekOldest(10).Select(s => (s.Id, s.Sample.Time, s.Sample.Values[SystemMetricNames.Load1])));
+            first.PeekOldest(10).Select(s => (s.Id, s.Item.Time, s.Item.Values[SystemMetricNames.Load1])),
+            second.PeekOldest(10).Select(s => (s.Id, s.Item.Time, s.Item.Values[SystemMetricNames.Load1])));
         Assert.Empty(Directory.GetFiles(dir, AtomicFile.TempPrefix + "*"));
 
         // New samples after the restart sort after the old ones, even with the same time.
         second.Append(Sample(4));
         Assert.Equal([2, 3, 4, 4], second.PeekOldest(10).Select(Index));
-        Assert.Equal(4, new SampleSpool(dir).Count);
+        Assert.Equal(4, Open(dir).Count);
     }
 
     [Fact]
@@ -81,7 +84,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var spool = new SampleSpool(dir, maxSamples: 3);
+        var spool = Open(dir, maxItems: 3);
         for (var i = 0; i < 5; i++)
         {
             spool.Append(Sample(i));
@@ -92,28 +95,28 @@ public sealed class SampleSpoolTests
         Assert.Equal([2, 3, 4], spool.PeekOldest(10).Select(Index));
         Assert.Equal(3, Directory.GetFiles(dir, "*.json").Length);
 
-        var reopened = new SampleSpool(dir, maxSamples: 3);
+        var reopened = Open(dir, maxItems: 3);
         Assert.Equal(2, reopened.DroppedTotal);
         reopened.Append(Sample(5));
         Assert.Equal(3, reopened.DroppedTotal);
         Assert.Equal([3, 4, 5], reopened.PeekOldest(10).Select(Index));
 
         // A smaller bound at start drops the excess oldest at once.
-        var smaller = new SampleSpool(dir, maxSamples: 1);
+        var smaller = Open(dir, maxItems: 1);
         Assert.Equal(5, smaller.DroppedTotal);
         Assert.Equal([5], smaller.PeekOldest(10).Select(Index));
-        Assert.Equal("5", File.ReadAllText(Path.Combine(dir, SampleSpool.DroppedTotalFileName)).Trim());
+        Assert.Equal("5", File.ReadAllText(Path.Combine(dir, TelemetrySpool<SystemSample>.DroppedTotalFileName)).Trim());
     }
 
     [Fact]
     public void Byte_bound_drops_the_oldest()
     {
         using var temp = new TempDir();
-        var probe = new SampleSpool(temp.Combine("probe"));
+        var probe = Open(temp.Combine("probe"));
         probe.Append(Sample(0));
         var oneSample = probe.Bytes;
 
-        var spool = new SampleSpool(temp.Combine("spool"), maxBytes: (oneSample * 2) + (oneSample / 2));
+        var spool = Open(temp.Combine("spool"), maxBytes: (oneSample * 2) + (oneSample / 2));
         for (var i = 0; i < 4; i++)
         {
             spool.Append(Sample(i));
@@ -129,7 +132,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var spool = new SampleSpool(dir);
+        var spool = Open(dir);
         for (var i = 0; i < 4; i++)
         {
             spool.Append(Sample(i));
@@ -152,13 +155,13 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var spool = new SampleSpool(dir);
+        var spool = Open(dir);
         var samples = Enumerable.Range(0, 4).Select(i => spool.Append(Sample(i))).ToList();
         File.WriteAllText(Path.Combine(dir, samples[0].Id), "{ not json");
         File.WriteAllText(Path.Combine(dir, samples[2].Id), "null");
         File.WriteAllText(Path.Combine(dir, "stray.json"), "{}");
 
-        var reopened = new SampleSpool(dir);
+        var reopened = Open(dir);
         Assert.Equal(1, reopened.CorruptTotal);
         Assert.Equal(4, reopened.Count);
 
@@ -168,11 +171,11 @@ public sealed class SampleSpoolTests
         Assert.Equal(3, reopened.CorruptTotal);
         Assert.Equal(2, reopened.Count);
         Assert.Equal(0, reopened.DroppedTotal);
-        var corrupt = Path.Combine(dir, SampleSpool.CorruptDirectoryName);
+        var corrupt = Path.Combine(dir, TelemetrySpool<SystemSample>.CorruptDirectoryName);
         Assert.Equal(
             new[] { samples[0].Id, samples[2].Id, "stray.json" }.Order(StringComparer.Ordinal),
             Directory.GetFiles(corrupt).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Equal(2, new SampleSpool(dir).Count);
+        Assert.Equal(2, Open(dir).Count);
     }
 
     [Fact]
@@ -181,14 +184,14 @@ public sealed class SampleSpoolTests
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, SampleSpool.DroppedTotalFileName), "lots");
+        File.WriteAllText(Path.Combine(dir, TelemetrySpool<SystemSample>.DroppedTotalFileName), "lots");
 
-        var spool = new SampleSpool(dir, maxSamples: 1);
+        var spool = Open(dir, maxItems: 1);
         spool.Append(Sample(0));
         spool.Append(Sample(1));
 
         Assert.Equal(1, spool.DroppedTotal);
-        Assert.Equal(1, new SampleSpool(dir).DroppedTotal);
+        Assert.Equal(1, Open(dir).DroppedTotal);
     }
 
     [Fact]
@@ -196,7 +199,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var spool = new SampleSpool(dir);
+        var spool = Open(dir);
         var first = spool.Append(Sample(0));
         spool.Append(Sample(1));
         File.Delete(Path.Combine(dir, first.Id));
@@ -211,7 +214,7 @@ public sealed class SampleSpoolTests
     {
         using var temp = new TempDir();
         var dir = temp.Combine("spool");
-        var spool = new SampleSpool(dir);
+        var spool = Open(dir);
         const int total = 400;
         using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(2));
 
@@ -257,7 +260,7 @@ public sealed class SampleSpoolTests
     public async Task Concurrent_append_into_a_full_spool_loses_only_dropped_samples()
     {
         using var temp = new TempDir();
-        var spool = new SampleSpool(temp.Combine("spool"), maxSamples: 20);
+        var spool = Open(temp.Combine("spool"), maxItems: 20);
         const int total = 300;
         var writer = Task.Run(() =>
         {
@@ -291,5 +294,5 @@ public sealed class SampleSpoolTests
             [SystemMetricNames.PerMount(SystemMetricNames.DiskUsedPercent, "/var")] = 40,
         });
 
-    private static int Index(SpooledSample s) => (int)(s.Sample.Time - T0).TotalSeconds;
+    private static int Index(Spooled<SystemSample> s) => (int)(s.Item.Time - T0).TotalSeconds;
 }
