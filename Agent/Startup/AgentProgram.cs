@@ -3,7 +3,7 @@ using ManagedServers.Agent.Hosting;
 
 namespace ManagedServers.Agent.Startup;
 
-/// <summary>Entry point logic, separate from <c>Program</c> so tests can call it.</summary>
+/// <summary>The entry point; its logic (<see cref="MainAsync"/>) takes its writers so tests can call it.</summary>
 internal static class AgentProgram
 {
     public const int ExitOk = 0;
@@ -12,6 +12,8 @@ internal static class AgentProgram
     public const int ExitRefused = 3;
 
     public const string LogLevelVariable = "MANAGEDSERVERS_AGENT_LOG";
+
+    public static Task<int> Main(string[] args) => MainAsync(args, Console.Out, Console.Error);
 
     public static async Task<int> MainAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {

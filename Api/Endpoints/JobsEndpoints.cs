@@ -91,7 +91,9 @@ public static class JobsEndpoints
 
     /// <summary>
     /// Server-sent events of one server's jobs (<c>event: job</c>, data: <see cref="JobEventView"/>; <c>event: ping</c> when
-    /// idle), from the subscription on: what happened before is read with GET /jobs. Ends when the client goes away.
+    /// idle), from the subscription on: what happened before is read with GET /jobs. A <c>ping</c> comes first, as soon as
+    /// the subscription is in place, so the response starts at once and a client knows from when it sees every event.
+    /// Ends when the client goes away.
     /// </summary>
     public static async Task<Results<ServerSentEventsResult<JobEventView>, ValidationProblem, ProblemHttpResult>> EventsAsync(
         IGrainFactory grains, IClusterClient cluster, string? server = null, CancellationToken cancellationToken = default)
@@ -123,6 +125,7 @@ public static class JobsEndpoints
     {
         try
         {
+            yield return new SseItem<JobEventView>(null!, "ping"); // starts the response: subscribed from here on
             while (!cancellationToken.IsCancellationRequested)
             {
                 using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using ManagedServers.Agent.Commands;
 using ManagedServers.Agent.Engines;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Services;
@@ -134,3 +136,42 @@ internal sealed class EchoChange(IServiceRuntime runtime, ServiceLayout layout, 
         return $"echo serves '{served.Trim()}', not the configuration applied";
     }
 }
+
+/// <summary>
+/// <c>echo.apply</c>: the echo service's configuration through the <see cref="ConfigApplier"/>, under the service's gate.
+/// Arguments <c>{"text", "version"}</c> (extra fields ignored); output <c>{"outcome", "said", "rolled_back", "steps"}</c>,
+/// where <c>said</c> is the text now live.
+/// </summary>
+internal sealed class EchoApplyCommandHandler(ServiceManager manager) : ICommandHandler
+{
+    public const string CommandKind = "echo.apply";
+
+    public string Kind => CommandKind;
+
+    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
+    {
+        var args = command.Args!.Value.Deserialize<EchoApplyArgs>(JsonSerializerOptions.Web)!;
+        var steps = new StepLog();
+        ApplyResult result;
+        try
+        {
+            result = await manager.WithServiceAsync(
+                EchoEngine.EngineKind,
+                (runtime, _, layout) => ConfigApplier.ApplyAsync(runtime, layout, new EchoChange(runtime, layout, args.Text, args.Version), steps, cancellationToken),
+                cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            return new CommandResult(command.CommandId, false, DateTimeOffset.UtcNow, e.Message);
+        }
+
+        var rolledBack = result.Outcome == ApplyOutcome.RolledBack;
+        var output = JsonSerializer.SerializeToElement(new { outcome = result.Outcome.ToString(), said = rolledBack ? null : args.Text, rolled_back = rolledBack, steps = steps.ToArray() });
+        return rolledBack
+            ? new CommandResult(command.CommandId, false, DateTimeOffset.UtcNow, result.Message, output)
+            : new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: output);
+    }
+}
+
+/// <summary>The arguments of <c>echo.apply</c>.</summary>
+internal sealed record EchoApplyArgs(string Text, int Version);

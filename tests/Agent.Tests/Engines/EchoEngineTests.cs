@@ -105,39 +105,6 @@ public sealed class EchoEngineTests : IAsyncLifetime
 
     private Task<CommandResult> ApplyAsync(string id, string text, int version) =>
         _executor.ExecuteAsync(
-            new AgentCommand(id, EchoApplyCommandHandler.CommandKind, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), JsonSerializer.SerializeToElement(new EchoApplyArgs(text, version))),
+            new AgentCommand(id, EchoApplyCommandHandler.CommandKind, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), JsonSerializer.SerializeToElement(new EchoApplyArgs(text, version), JsonSerializerOptions.Web)),
             CancellationToken.None);
-
-    /// <summary><c>echo.apply</c>: the echo service's configuration through the <see cref="ConfigApplier"/>, under the service's gate.</summary>
-    private sealed class EchoApplyCommandHandler(ServiceManager manager) : ICommandHandler
-    {
-        public const string CommandKind = "echo.apply";
-
-        public string Kind => CommandKind;
-
-        public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
-        {
-            var args = command.Args!.Value.Deserialize<EchoApplyArgs>()!;
-            var steps = new StepLog();
-            ApplyResult result;
-            try
-            {
-                result = await manager.WithServiceAsync(
-                    EchoEngine.EngineKind,
-                    (runtime, _, layout) => ConfigApplier.ApplyAsync(runtime, layout, new EchoChange(runtime, layout, args.Text, args.Version), steps, cancellationToken),
-                    cancellationToken);
-            }
-            catch (InvalidOperationException e)
-            {
-                return new CommandResult(command.CommandId, false, DateTimeOffset.UtcNow, e.Message);
-            }
-
-            var output = JsonSerializer.SerializeToElement(new { outcome = result.Outcome.ToString(), steps = steps.ToArray() });
-            return result.Outcome == ApplyOutcome.RolledBack
-                ? new CommandResult(command.CommandId, false, DateTimeOffset.UtcNow, result.Message, output)
-                : new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: output);
-        }
-    }
-
-    private sealed record EchoApplyArgs(string Text, int Version);
 }

@@ -12,29 +12,43 @@ namespace ManagedServers.Silo.Tests.InProcess;
 /// The silo host in the test process (<see cref="WebApplicationFactory{TEntryPoint}"/> over the real <c>Program</c>: the
 /// same configuration, Orleans silo, storage and API; no child process): for endpoint, validation and bad-input tests
 /// that test no process boundary. <see cref="Mode"/> SQLite (a scratch data directory) or PostgreSQL (a fresh
-/// database). Requests go through the in-memory test server; a browser test calls <c>UseKestrel(port)</c> before the first
-/// client to get a real port.
+/// database). Requests go through the in-memory test server, unless the host is made with <c>kestrel: true</c>: then the
+/// silo listens on real loopback ports, for people (<see cref="BaseUrl"/>) and for agents (<see cref="AgentUrl"/>, mTLS),
+/// as a browser test or an in-process agent needs.
 /// </summary>
 public abstract class ApiHost : WebApplicationFactory<Program>, ISiloApi, IAsyncLifetime
 {
     public const string AdminPassword = "inprocess-admin-password";
     private readonly string _database = TestPostgres.NewDatabaseName("ms_api_");
 
-    protected ApiHost(ApiHostMode mode)
+    private readonly int? _port;
+    private readonly int? _agentPort;
+
+    protected ApiHost(ApiHostMode mode, bool kestrel = false)
     {
         Mode = mode;
         Environment.SetEnvironmentVariable(AdminBootstrap.PasswordVariable, AdminPassword); // the same for every host of this process
+        if (kestrel)
+        {
+            _port = Build.FreePort();
+            _agentPort = Build.FreePort();
+            UseKestrel();
+            ClientOptions.BaseAddress = new Uri(BaseUrl);
+        }
     }
 
     public ApiHostMode Mode { get; }
+
+    /// <summary>The agent listener (mTLS), when the host listens on real ports.</summary>
+    public string? AgentUrl => _agentPort is { } port ? $"https://127.0.0.1:{port}" : null;
 
     public string DataDir { get; } = Path.Combine(Path.GetTempPath(), "ms-api-" + Guid.NewGuid().ToString("N")[..10]);
 
     /// <summary>An HTTP client logged in as the admin (a Bearer token).</summary>
     public HttpClient Admin { get; private set; } = null!;
 
-    /// <summary>The test server's base address (every absolute URL under it reaches the in-memory server).</summary>
-    public string BaseUrl => "http://localhost";
+    /// <summary>The test server's base address (every absolute URL under it reaches the in-memory server), or the real one.</summary>
+    public string BaseUrl => _port is { } port ? $"http://127.0.0.1:{port}" : "http://localhost";
 
     HttpClient ISiloApi.Http => Admin;
 
@@ -69,6 +83,12 @@ public abstract class ApiHost : WebApplicationFactory<Program>, ISiloApi, IAsync
         builder.UseSetting("Orleans:SiloPort", Build.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:GatewayPort", Build.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Orleans:ClusterId", "api-" + Guid.NewGuid().ToString("N")[..8]);
+        if (_port is { } port && AgentUrl is { } agentUrl)
+        {
+            builder.UseSetting("urls", $"http://127.0.0.1:{port}");
+            builder.UseSetting("AgentUrls", agentUrl);
+        }
+
         if (Mode == ApiHostMode.Postgres)
         {
             foreach (var (key, value) in TestPostgres.SiloArgs(_database))
