@@ -152,3 +152,21 @@ public sealed record DhcpLeaseDatabase(
 public sealed record DhcpHook(
     [property: Id(0)] string Library,
     [property: Id(1)] string? Parameters);
+
+/// <summary>How much a review finding matters: an error refuses a push; a warning is shown and can be acknowledged.</summary>
+public enum DhcpSeverity
+{
+    Warning,
+    Error,
+}
+
+/// <summary>
+/// One thing a review found: how much it matters, which check found it (a stable code such as <c>subnet-overlap</c>),
+/// the object it is about as an operator names it (<c>subnet 1 (192.0.2.0/24)</c>), and what is wrong.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpFinding")]
+public sealed record DhcpFinding(
+    [property: Id(0)] DhcpSeverity Severity,
+    [property: Id(1)] string Check,
+    [property: Id(2)] string Object,
+    [property: Id(3)] string Message);
