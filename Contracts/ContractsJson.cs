@@ -38,6 +38,8 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(DebugBundleArgs))]
 [JsonSerializable(typeof(DebugBundleOutput))]
 [JsonSerializable(typeof(DnsApplyArgs))]
+[JsonSerializable(typeof(DhcpApplyArgs))]
+[JsonSerializable(typeof(DhcpApplyOutput))]
 [JsonSerializable(typeof(ServerDnsView))]
 [JsonSerializable(typeof(ConfigVersionView[]))]
 [JsonSerializable(typeof(ConfigVersionDetailView))]

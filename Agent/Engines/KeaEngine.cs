@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using ManagedServers.Agent.Runtime;
 using ManagedServers.Agent.Services;
@@ -12,8 +11,6 @@ namespace ManagedServers.Agent.Engines;
 /// </summary>
 internal sealed class KeaEngine : IServiceEngine
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
-
     private readonly bool _v4;
 
     private KeaEngine(bool v4)
@@ -71,7 +68,10 @@ internal sealed class KeaEngine : IServiceEngine
 
     public string? ListenDisplay(ServiceLayout layout, InstalledService record) => null;
 
-    /// <summary>The configuration a Kea service starts with: control socket, memfile leases in the data directory, the lease and statistics hooks.</summary>
+    /// <summary>
+    /// The configuration a Kea service starts with: no interfaces, memfile leases, the lease and statistics hooks, logs to
+    /// stdout; the agent's own paths (control socket, lease file, IPv6 data directory) set as for every pushed document.
+    /// </summary>
     internal string Render(ServiceLayout layout)
     {
         var root = new JsonObject
@@ -79,18 +79,11 @@ internal sealed class KeaEngine : IServiceEngine
             [_v4 ? "Dhcp4" : "Dhcp6"] = new JsonObject
             {
                 ["interfaces-config"] = new JsonObject { ["interfaces"] = new JsonArray() },
-                ["control-socket"] = new JsonObject { ["socket-type"] = "unix", ["socket-name"] = layout.ControlSocket },
-                ["lease-database"] = new JsonObject
-                {
-                    ["type"] = "memfile",
-                    ["persist"] = true,
-                    ["name"] = Path.Combine(layout.DataDirectory, _v4 ? "kea-leases4.csv" : "kea-leases6.csv"),
-                    ["lfc-interval"] = 3600,
-                },
+                ["lease-database"] = new JsonObject { ["type"] = "memfile", ["persist"] = true, ["lfc-interval"] = 3600 },
                 ["hooks-libraries"] = new JsonArray
                 {
-                    new JsonObject { ["library"] = Path.Combine(HooksDirectory, "libdhcp_lease_cmds.so") },
-                    new JsonObject { ["library"] = Path.Combine(HooksDirectory, "libdhcp_stat_cmds.so") },
+                    new JsonObject { ["library"] = "libdhcp_lease_cmds.so" },
+                    new JsonObject { ["library"] = "libdhcp_stat_cmds.so" },
                 },
                 ["loggers"] = new JsonArray
                 {
@@ -103,13 +96,8 @@ internal sealed class KeaEngine : IServiceEngine
                 },
             },
         };
-        if (!_v4)
-        {
-            // The server DUID file goes here (default /var/lib/kea, which need not exist or be writable).
-            root["Dhcp6"]!.AsObject().Insert(0, "data-directory", layout.DataDirectory);
-        }
-
-        return root.ToJsonString(IndentedJson) + "\n";
+        Dhcp.KeaDocuments.Confine(root, this, layout);
+        return Dhcp.KeaDocuments.Write(root);
     }
 
     private static string FindHooks()

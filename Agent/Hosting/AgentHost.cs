@@ -116,6 +116,7 @@ internal static class AgentHost
         services.AddSingleton<ManagedServers.Agent.Dns.KnotControl>();
         services.AddSingleton<ManagedServers.Agent.Dns.DnsApplier>();
         services.AddSingleton<ICommandHandler, DnsApplyCommandHandler>();
+        services.AddSingleton<ICommandHandler, Dhcp.DhcpApplyCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)

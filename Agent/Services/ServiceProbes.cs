@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text.Json;
 using ManagedServers.Agent.Dns;
 
 namespace ManagedServers.Agent.Services;
@@ -33,63 +31,14 @@ internal static class ServiceProbes
     public static async Task<ProbeResult> KeaStatusAsync(string socketPath, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
         var started = Stopwatch.GetTimestamp();
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        limit.CancelAfter(timeout ?? DefaultTimeout);
         try
         {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), limit.Token);
-            await socket.SendAsync("{\"command\":\"status-get\"}"u8.ToArray(), SocketFlags.None, limit.Token);
-            var received = new MemoryStream();
-            var buffer = new byte[8192];
-            while (true)
-            {
-                var read = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
-                if (read == 0)
-                {
-                    break;
-                }
-
-                received.Write(buffer, 0, read);
-                if (TryParse(received.ToArray(), out _))
-                {
-                    break; // a complete answer: Kea may keep the connection open
-                }
-            }
-
-            if (!TryParse(received.ToArray(), out var answer))
-            {
-                return new ProbeResult(false, $"no valid answer on {socketPath}", Stopwatch.GetElapsedTime(started));
-            }
-
-            // Kea answers an object, or (from the control agent) an array of objects.
-            var root = answer.ValueKind == JsonValueKind.Array && answer.GetArrayLength() > 0 ? answer[0] : answer;
-            var result = root.TryGetProperty("result", out var r) && r.TryGetInt32(out var code) ? code : -1;
-            var text = root.TryGetProperty("text", out var t) ? t.GetString() : null;
-            return new ProbeResult(result == 0, text ?? $"result {result}", Stopwatch.GetElapsedTime(started));
+            var answer = await Engines.KeaControl.SendAsync(socketPath, "status-get", null, timeout ?? DefaultTimeout, cancellationToken);
+            return new ProbeResult(answer.Ok, answer.Message, Stopwatch.GetElapsedTime(started));
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Engines.KeaControlException e)
         {
-            return new ProbeResult(false, $"no answer on {socketPath} within {(timeout ?? DefaultTimeout).TotalSeconds:0.#} s", Stopwatch.GetElapsedTime(started));
-        }
-        catch (SocketException e)
-        {
-            return new ProbeResult(false, $"cannot reach {socketPath}: {e.Message}", Stopwatch.GetElapsedTime(started));
-        }
-    }
-
-    private static bool TryParse(byte[] bytes, out JsonElement element)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(bytes);
-            element = document.RootElement.Clone();
-            return true;
-        }
-        catch (JsonException)
-        {
-            element = default;
-            return false;
+            return new ProbeResult(false, e.Message, Stopwatch.GetElapsedTime(started));
         }
     }
 

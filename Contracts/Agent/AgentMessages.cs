@@ -107,6 +107,9 @@ public static class CommandKinds
 
     /// <summary>Apply a DNS configuration and zone files, validated, atomic, health-checked, rolled back on failure (<see cref="DnsApplyArgs"/>); output <see cref="DnsApplyOutput"/>.</summary>
     public const string DnsApply = "dns.apply";
+
+    /// <summary>Apply a Kea configuration to a DHCP service, tested, atomic, health-checked, rolled back on failure (<see cref="DhcpApplyArgs"/>); output <see cref="DhcpApplyOutput"/>.</summary>
+    public const string DhcpApply = "dhcp.apply";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

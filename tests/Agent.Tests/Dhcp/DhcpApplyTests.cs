@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ManagedServers.Agent.Dhcp;
+using ManagedServers.Agent.Engines;
+using ManagedServers.Agent.Tests.Services;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Agent.Tests.Dhcp;
+
+/// <summary>
+/// <c>dhcp.apply</c> against a real Kea (exec runtime): a configuration goes live and is what Kea serves; the same one
+/// again changes nothing; one Kea's <c>config-test</c> refuses changes nothing live; one that Kea takes but whose
+/// health check fails (its DHCP socket cannot be opened) is rolled back to the previous version by itself; a document
+/// that would load a foreign library or take over the control socket is refused or confined.
+/// </summary>
+public sealed class DhcpApplyTests
+{
+    private const string Interface = "lo";
+
+    [Fact]
+    public async Task A_kea4_configuration_goes_live_is_refused_rolls_back_and_stays_confined()
+    {
+        await using var host = new ServiceTestHost();
+        var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec), CancellationToken.None);
+        Assert.Equal(ServiceStates.Running, installed.Service!.State);
+        var handler = new DhcpApplyCommandHandler(host.Manager, TimeProvider.System);
+        var layout = host.Manager.Engines.Layout(host.Manager.ServicesRoot, ServiceKinds.Dhcp4);
+
+        // Version 1 goes live: Kea serves subnet 1 with its pool.
+        var v1 = Document(interfaces: [], """{ "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ] }""");
+        var (ok, error, output) = await ApplyAsync(handler, "d1", 1, v1);
+        Assert.True(ok, error + "\n" + string.Join("\n", output!.Steps));
+        Assert.Equal(("Live", 1, false), (output.Outcome, output.LiveVersion, output.RolledBack));
+        Assert.Equal([1L], output.Subnets);
+        Assert.Matches("^[0-9a-f]{64}$", output.ConfigHash!);
+        Assert.Equal([(1L, "192.0.2.0/24")], await ServingAsync(layout));
+
+        // The agent set its own paths: Kea answers on the service's socket, leases go to its data directory.
+        var file = KeaDocuments.Parse(await File.ReadAllTextAsync(layout.ConfigFile));
+        Assert.Equal(layout.ControlSocket, (string?)file["Dhcp4"]!["control-socket"]!["socket-name"]);
+        Assert.StartsWith(layout.DataDirectory, (string?)file["Dhcp4"]!["lease-database"]!["name"], StringComparison.Ordinal);
+
+        // The same again: already live, same hash.
+        var again = await ApplyAsync(handler, "d2", 1, v1);
+        Assert.True(again.Ok, again.Error);
+        Assert.Equal(("AlreadyLive", output.ConfigHash), (again.Output!.Outcome, again.Output.ConfigHash));
+
+        // Kea's config-test refuses a pool outside its subnet: nothing live changes.
+        var bad = Document(interfaces: [], """{ "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "203.0.113.10 - 203.0.113.20" } ] }""");
+        var refused = await ApplyAsync(handler, "d3", 2, bad);
+        Assert.False(refused.Ok);
+        Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("203.0.113.10", refused.Error, StringComparison.Ordinal);
+        Assert.Equal([(1L, "192.0.2.0/24")], await ServingAsync(layout));
+        Assert.Equal(file.ToJsonString(), KeaDocuments.Parse(await File.ReadAllTextAsync(layout.ConfigFile)).ToJsonString());
+
+        // Kea takes this one, but cannot open its DHCP socket (the port is held): the health check fails and the
+        // agent rolls back to version 1 by itself.
+        using (var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
+        {
+            holder.Bind(new IPEndPoint(IPAddress.Loopback, 67));
+            var unhealthy = Document(interfaces: [Interface], """{ "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.20" } ] }""");
+            var rolled = await ApplyAsync(handler, "d4", 3, unhealthy);
+            Assert.False(rolled.Ok);
+            Assert.Equal(("RolledBack", true), (rolled.Output!.Outcome, rolled.Output.RolledBack));
+            Assert.Contains("Kea's DHCP sockets are failed", rolled.Error, StringComparison.Ordinal);
+            Assert.EndsWith("rolled back to version 1", rolled.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal([(1L, "192.0.2.0/24")], await ServingAsync(layout));
+        Assert.Equal("1", await File.ReadAllTextAsync(KeaChange.AppliedVersionFile(layout)));
+
+        // Confinement: a library from elsewhere is refused; a foreign control socket is replaced by the service's.
+        var foreign = Document(interfaces: [], """{ "id": 1, "subnet": "192.0.2.0/24" }""", """ "hooks-libraries": [ { "library": "/tmp/evil.so" } ], """);
+        var confined = await ApplyAsync(handler, "d5", 5, foreign);
+        Assert.False(confined.Ok);
+        Assert.Contains("Dhcp4.hooks-libraries[0]: /tmp/evil.so is not one of Kea's hooks", confined.Error, StringComparison.Ordinal);
+        var socket = Document(interfaces: [], """{ "id": 7, "subnet": "192.0.2.0/24" }""", """ "control-socket": { "socket-type": "unix", "socket-name": "/tmp/other.sock" }, """);
+        var moved = await ApplyAsync(handler, "d6", 6, socket);
+        Assert.True(moved.Ok, moved.Error);
+        Assert.Equal([(7L, "192.0.2.0/24")], await ServingAsync(layout));
+    }
+
+    private static string Document(string[] interfaces, string subnet, string extra = "") => $$"""
+        { "Dhcp4": { {{extra}}
+            "interfaces-config": { "interfaces": [ {{string.Join(", ", interfaces.Select(i => $"\"{i}\""))}} ], "dhcp-socket-type": "udp" },
+            "lease-database": { "type": "memfile", "persist": false },
+            "valid-lifetime": 4000,
+            "subnet4": [ {{subnet}} ] } }
+        """;
+
+    private static async Task<(bool Ok, string? Error, DhcpApplyOutput? Output)> ApplyAsync(DhcpApplyCommandHandler handler, string id, int version, string document)
+    {
+        var args = JsonSerializer.SerializeToElement(new DhcpApplyArgs(ServiceKinds.Dhcp4, version, document), ContractsJson.Default.DhcpApplyArgs);
+        var result = await handler.ExecuteAsync(new AgentCommand(id, CommandKinds.DhcpApply, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5), args), CancellationToken.None);
+        return (result.Success, result.Error, result.Output?.Deserialize(ContractsJson.Default.DhcpApplyOutput));
+    }
+
+    /// <summary>The subnets the running Kea reports (<c>config-get</c>).</summary>
+    private static async Task<(long, string)[]> ServingAsync(ManagedServers.Agent.Services.ServiceLayout layout)
+    {
+        var answer = await KeaControl.SendAsync(layout.ControlSocket, "config-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(answer.Ok, answer.Message);
+        return [.. KeaDocuments.Subnets((JsonObject)answer.Arguments!).OrderBy(s => s.Id)];
+    }
+}
