@@ -59,6 +59,9 @@ public static class JobKinds
 
     /// <summary>Apply an earlier configuration version again (its zones and listen entries become the server's again).</summary>
     public const string RevertConfig = "revert_config";
+
+    /// <summary>Push the server's DHCP configuration of one family (<see cref="Dhcp.DhcpPushSpec"/>) to its dhcp4 or dhcp6 service, after review.</summary>
+    public const string DhcpPush = "dhcp_push";
 }
 
 /// <summary>Where a job is.</summary>

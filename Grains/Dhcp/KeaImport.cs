@@ -6,24 +6,6 @@ using ManagedServers.Grains.Interfaces.Dhcp;
 namespace ManagedServers.Grains.Dhcp;
 
 /// <summary>
-/// What an import made of a Kea configuration: counts of the objects it modelled, and the JSON paths of every member it
-/// kept verbatim (rendered back unchanged), for the operator to see; notes on what the import decided (ids given to
-/// subnets that had none).
-/// </summary>
-public sealed record KeaImportSummary(
-    DhcpFamily Family,
-    int Subnets,
-    int SharedNetworks,
-    int Pools,
-    int PdPools,
-    int Reservations,
-    int Options,
-    int OptionDefs,
-    int ClientClasses,
-    IReadOnlyList<string> Verbatim,
-    IReadOnlyList<string> Notes);
-
-/// <summary>
 /// Reads a whole Kea configuration document (<c>{"Dhcp4": …}</c> or <c>{"Dhcp6": …}</c>, comments as Kea allows them)
 /// into a <see cref="DhcpConfig"/>. What the model covers becomes model objects; every other member is kept verbatim in
 /// the <c>Extra</c> of the object it belongs to and listed in the summary. A member of the wrong type, a subnet without
@@ -33,9 +15,9 @@ public static class KeaImport
 {
     private static readonly string[] IdentifierTypes = ["hw-address", "client-id", "duid", "circuit-id", "flex-id"];
 
-    public static (DhcpConfig Config, KeaImportSummary Summary) Parse(string text) => Read(KeaJson.ParseDocument(text));
+    public static (DhcpConfig Config, DhcpImportSummary Summary) Parse(string text) => Read(KeaJson.ParseDocument(text));
 
-    public static (DhcpConfig Config, KeaImportSummary Summary) Read(JsonObject document)
+    public static (DhcpConfig Config, DhcpImportSummary Summary) Read(JsonObject document)
     {
         var roots = document.Select(m => m.Key).Where(k => k is "Dhcp4" or "Dhcp6").ToList();
         if (roots.Count != 1)
@@ -53,7 +35,7 @@ public static class KeaImport
         var root = document[roots[0]] as JsonObject ?? throw new KeaConfigException(roots[0], "must be an object");
         var context = new Context(family, ExplicitSubnetIds(root, family == DhcpFamily.V4 ? "subnet4" : "subnet6"));
         var config = context.Config(new Members(root, roots[0], context));
-        var summary = new KeaImportSummary(
+        var summary = new DhcpImportSummary(
             family,
             config.AllSubnets.Count(),
             config.SharedNetworks.Length,
@@ -63,8 +45,9 @@ public static class KeaImport
             context.Options,
             config.OptionDefs.Length,
             config.ClientClasses.Length,
-            context.Verbatim,
-            context.Notes);
+            [.. context.Verbatim],
+            [.. context.Notes],
+            []);
         return (config, summary);
     }
 

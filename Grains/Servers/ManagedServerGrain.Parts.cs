@@ -1,8 +1,10 @@
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Dhcp;
 using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Grains.Interfaces.Settings;
 using ManagedServers.Grains.Servers.Parts;
+using ManagedServers.Grains.Servers.Parts.Dhcp;
 using ManagedServers.Grains.Servers.Parts.Dns;
 using ManagedServers.Grains.Servers.Parts.Pull;
 using ManagedServers.Grains.Servers.Parts.Telemetry;
@@ -18,7 +20,7 @@ namespace ManagedServers.Grains.Servers;
 /// <see cref="IServerHost"/>. The grain interfaces a part serves are forwarded here in one line each (a grain class
 /// must implement its interfaces).
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain, IServerDnsGrain
+public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain, IServerDnsGrain, IServerDhcpGrain
 {
     private readonly IPersistentStateFactory _stateFactory;
     private readonly IServerPart[] _parts;
@@ -28,6 +30,7 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private PullPart? _pull;
     private ConfigVersionsPart? _versions;
     private DnsPart? _dns;
+    private DhcpPart? _dhcp;
 
     string IServerHost.Id => Id;
 
@@ -44,6 +47,8 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     private ConfigVersionsPart ConfigVersions => _versions ??= Part<ConfigVersionsPart>();
 
     private DnsPart DnsPart => _dns ??= Part<DnsPart>();
+
+    private DhcpPart DhcpPart => _dhcp ??= Part<DhcpPart>();
 
     /// <summary>Creates the registered parts (in registration order) and indexes their reminders and stream namespaces.</summary>
     private static IServerPart[] CreateParts(ManagedServerGrain grain, IEnumerable<ServerPartType> types, IServiceProvider services)
@@ -172,6 +177,14 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync() => DnsPart.ListConfigVersionsAsync();
 
     public Task<DnsConfigVersion?> GetConfigVersionAsync(int number) => DnsPart.GetConfigVersionAsync(number);
+
+    public Task<DhcpImportSummary> ImportAsync(string document) => DhcpPart.ImportAsync(document);
+
+    public Task<DhcpConfig?> GetConfigAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Get(family));
+
+    public Task<string?> RenderAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Render(family));
+
+    public Task<ImmutableArray<DhcpFinding>> ReviewAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Review(family));
 
     public Task RecordPulledHeartbeatAsync(Heartbeat heartbeat) => PullPart.TakeHeartbeat(heartbeat) ? OnNextAsync(heartbeat) : Task.CompletedTask;
 

@@ -100,7 +100,8 @@ public static class JobHandlerRegistration
         .AddJobHandler<ServiceJobHandler>()
         .AddJobHandler<DiagnosticsJobHandler>()
         .AddJobHandler<DebugBundleJobHandler>()
-        .AddJobHandler<Dns.DnsApplyJobHandler>();
+        .AddJobHandler<Dns.DnsApplyJobHandler>()
+        .AddJobHandler<Dhcp.DhcpPushJobHandler>();
 
     private static void TryAddJobHandlers(this IServiceCollection services)
     {

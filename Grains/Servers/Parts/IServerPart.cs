@@ -92,5 +92,6 @@ public static class ServerPartRegistration
         .AddServerPart<Telemetry.TelemetryPart>()
         .AddServerPart<Pull.PullPart>()
         .AddServerPart<Versions.ConfigVersionsPart>()
-        .AddServerPart<Dns.DnsPart>();
+        .AddServerPart<Dns.DnsPart>()
+        .AddServerPart<Dhcp.DhcpPart>();
 }

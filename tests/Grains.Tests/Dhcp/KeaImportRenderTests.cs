@@ -113,7 +113,7 @@ public sealed class KeaImportRenderTests
             """);
 
         Assert.Equal([2L, 1L, 3L], config.Subnets.Select(s => s.Id));
-        Assert.Equal(["Dhcp4.subnet4[0] (192.0.2.0/24) had no id: it now has id 2", "Dhcp4.subnet4[2] (203.0.113.0/24) had no id: it now has id 3"], summary.Notes);
+        Assert.Equal(["Dhcp4.subnet4[0] (192.0.2.0/24) had no id: it now has id 2", "Dhcp4.subnet4[2] (203.0.113.0/24) had no id: it now has id 3"], summary.Notes.ToArray());
     }
 
     [Theory]
