@@ -92,6 +92,7 @@ public static class ApiSetup
         app.MapCommandsApi();
         app.MapServicesApi();
         app.MapServerDnsApi();
+        app.MapServerDhcpApi();
         app.MapZonesApi();
         app.MapJobsApi();
         app.MapAgentApi();

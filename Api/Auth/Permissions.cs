@@ -15,6 +15,8 @@ public static class Permissions
     public const string ServersWrite = "servers.write";
     public const string ServicesManage = "services.manage";
     public const string DnsPush = "dns.push";
+    public const string DhcpWrite = "dhcp.write";
+    public const string DhcpPush = "dhcp.push";
     public const string ZonesRead = "zones.read";
     public const string ZonesWrite = "zones.write";
     public const string JobsRead = "jobs.read";
@@ -36,6 +38,8 @@ public static class Permissions
         [ServersWrite] = AdminsOnly,
         [ServicesManage] = AdminsOnly,
         [DnsPush] = AdminsOnly,
+        [DhcpWrite] = AdminsOnly,
+        [DhcpPush] = AdminsOnly,
         [ZonesRead] = Everyone,
         [ZonesWrite] = AdminsOnly,
         [JobsRead] = Everyone,

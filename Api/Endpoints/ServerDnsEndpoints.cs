@@ -4,8 +4,10 @@ using DiffPlex.Renderer;
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Contracts.Agent;
+using ManagedServers.Grains.Interfaces.Dhcp;
 using ManagedServers.Grains.Interfaces.Dns;
 using ManagedServers.Grains.Interfaces.Zones;
+using Microsoft.AspNetCore.Authorization;
 
 namespace ManagedServers.Api.Endpoints;
 
@@ -28,8 +30,8 @@ public static class ServerDnsEndpoints
             .WithSummary("Assign one more zone, keeping the others (again: no change); it reaches the server with the next push");
         write.MapDelete("/zones/{zone}", UnassignZoneAsync).WithName("UnassignServerZone")
             .WithSummary("Unassign one zone, keeping the others (not assigned: no change); the next push stops serving it");
-        write.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
-            .WithSummary("Apply the DNS configuration: validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job); {\"atomic\": true}: all zones or none");
+        read.MapPost("/push-config", PushConfigAsync).WithName("PushConfig")
+            .WithSummary("Apply the server's configuration: DNS (needs dns.push; {\"atomic\": true}: all zones or none) or DHCP (needs dhcp.push; {\"family\": 4|6, \"acknowledge_warnings\": true}); validated on the agent, switched atomically, health-checked, rolled back on failure (202: a job)");
         write.MapPost("/push-zones", PushZonesAsync).WithName("PushZones")
             .WithSummary("Send the zones changed since the server's last applied version (?full=true: all), with the configuration (202: a job); a zone knotd would not load is named and the others apply, unless {\"atomic\": true}");
         read.MapGet("/config-versions", ListVersionsAsync).WithName("ListConfigVersions").WithSummary("Applied DNS configuration versions, newest first");
@@ -98,12 +100,46 @@ public static class ServerDnsEndpoints
         return TypedResults.Ok(ToView(await change(name)));
     }
 
-    public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
-        string id, HttpRequest request, IGrainFactory grains, DnsPushRequest? body = null) =>
-        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushConfig, ServiceKinds.Dns, new DnsPushSpec(Atomic: body?.Atomic == true), key, wait));
+    /// <summary>
+    /// push-config of any server: the DNS configuration of a DNS server, the DHCP configuration of a DHCP server (the
+    /// permission asked for follows the server's kind, so the route itself only needs a signed-in person).
+    /// </summary>
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushConfigAsync(
+        string id, HttpRequest request, IGrainFactory grains, IAuthorizationService authorization, PushRequest? body = null)
+    {
+        var server = await grains.GetGrain<IManagedServerGrain>(id).GetAsync();
+        if (server is null)
+        {
+            return Problem.NotFound($"server '{id}' not found");
+        }
+
+        var dhcp = server.Definition.Kind == ServerKind.Dhcp;
+        if (!(await authorization.AuthorizeAsync(request.HttpContext.User, dhcp ? Permissions.DhcpPush : Permissions.DnsPush)).Succeeded)
+        {
+            return Problem.Forbidden($"pushing to a {(dhcp ? "DHCP" : "DNS")} server needs the {(dhcp ? Permissions.DhcpPush : Permissions.DnsPush)} permission");
+        }
+
+        if (!dhcp)
+        {
+            return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushConfig, ServiceKinds.Dns, new DnsPushSpec(Atomic: body?.Atomic == true), key, wait));
+        }
+
+        if (body?.Family is { } f && f is not (4 or 6))
+        {
+            var errors = new FieldErrors();
+            errors.Add("family", "must be 4 or 6");
+            return errors.ToProblem();
+        }
+
+        var dhcpGrain = grains.GetGrain<ManagedServers.Grains.Interfaces.Dhcp.IServerDhcpGrain>(id);
+        var family = body?.Family is 6 ? DhcpFamily.V6
+            : body?.Family is 4 || await dhcpGrain.GetConfigAsync(DhcpFamily.V4) is not null || await dhcpGrain.GetConfigAsync(DhcpFamily.V6) is null ? DhcpFamily.V4 : DhcpFamily.V6;
+        var service = family == DhcpFamily.V6 ? ServiceKinds.Dhcp6 : ServiceKinds.Dhcp4;
+        return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.DhcpPush, service, new DhcpPushSpec(family, body?.AcknowledgeWarnings == true), key, wait));
+    }
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> PushZonesAsync(
-        string id, HttpRequest request, IGrainFactory grains, bool? full = null, DnsPushRequest? body = null) =>
+        string id, HttpRequest request, IGrainFactory grains, bool? full = null, PushRequest? body = null) =>
         StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushZones, ServiceKinds.Dns, new DnsPushSpec(full == true, body?.Atomic == true), key, wait));
 
     public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(

@@ -191,7 +191,7 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<JobView>> PushConfigAsync(string serverId, bool atomic, CancellationToken ct) =>
         SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", PushBody(atomic), ct);
 
-    private static JsonContent? PushBody(bool atomic) => atomic ? JsonContent.Create(new DnsPushRequest(Atomic: true), options: ContractsJson.WireOptions) : null;
+    private static JsonContent? PushBody(bool atomic) => atomic ? JsonContent.Create(new PushRequest(Atomic: true), options: ContractsJson.WireOptions) : null;
 
     public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
         SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);

@@ -274,10 +274,33 @@ public sealed record AddServiceRequest(
 public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);
 
 /// <summary>
-/// Optional body of push-zones and push-config: how long to wait for an offline agent, and <c>atomic</c>: apply all the
-/// zones or none (default false: the zones knotd loads are applied and a refused one is named in the job).
+/// Optional body of push-zones and push-config: how long to wait for an offline agent. DNS: <c>atomic</c>, apply all the
+/// zones or none (default false: the zones knotd loads are applied and a refused one is named in the job). DHCP:
+/// <c>family</c> (4 or 6; default: the one family the server has a configuration of) and <c>acknowledge_warnings</c>
+/// (push although the review warns).
 /// </summary>
-public sealed record DnsPushRequest(int? WaitForAgentSeconds = null, bool? Atomic = null);
+public sealed record PushRequest(int? WaitForAgentSeconds = null, bool? Atomic = null, int? Family = null, bool? AcknowledgeWarnings = null);
+
+/// <summary>
+/// What an import made of a Kea document: objects modelled, the JSON paths kept verbatim (rendered back unchanged),
+/// notes (ids given to subnets that had none) and the review's findings.
+/// </summary>
+public sealed record DhcpImportView(
+    int Family,
+    int Subnets,
+    int SharedNetworks,
+    int Pools,
+    int PdPools,
+    int Reservations,
+    int Options,
+    int OptionDefs,
+    int ClientClasses,
+    IReadOnlyList<string> Verbatim,
+    IReadOnlyList<string> Notes,
+    IReadOnlyList<DhcpFindingView> Findings);
+
+/// <summary>One review finding: <c>severity</c> error (refuses a push) or warning, the check, the object it names, the message.</summary>
+public sealed record DhcpFindingView(string Severity, string Check, string Object, string Message);
 
 /// <summary>One line of a job's log.</summary>
 public sealed record JobStepView(DateTimeOffset At, string Message);

@@ -240,7 +240,7 @@ public sealed class DnsPushTests() : SiloTestBase("dnspush")
             Assert.All(zones.GetProperty("zones").EnumerateArray(), z => Assert.Equal("in_sync", z.GetProperty("state").GetString()));
 
             // The push-config body's all-or-nothing travels too (nothing to refuse here).
-            var atomic = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new DnsPushRequest(Atomic: true)), agent);
+            var atomic = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest(Atomic: true)), agent);
             Assert.True(atomic.State == "succeeded", Describe(atomic, agent));
             Assert.Contains(atomic.Steps, s => s.Message.Contains("all or nothing", StringComparison.Ordinal));
         }
