@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace ManagedServers.Silo.Tests.E2E;
+
+/// <summary>
+/// DHCP end to end: a silo, a real agent and a real Kea (exec runtime). A configuration imported through the API is
+/// pushed as a job: the agent tests it with the running Kea, switches it, sets it and checks it; what Kea then reports
+/// (<c>config-get</c>) has the hash the job recorded. A configuration the review passes but Kea's <c>config-test</c>
+/// refuses fails the job with Kea's message and leaves Kea serving the previous one.
+/// </summary>
+public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
+{
+    // No interfaces: Kea opens no DHCP socket (tests of other projects may run beside this one); the socket health check
+    // is tested by the agent's own DhcpApplyTests.
+    private const string Config = """
+        { "Dhcp4": {
+            "interfaces-config": { "interfaces": [ ] },
+            "valid-lifetime": 4000,
+            "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" }, { "library": "libdhcp_stat_cmds.so" } ],
+            "option-data": [ { "name": "domain-name-servers", "data": "192.0.2.1" } ],
+            "subnet4": [
+                { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ] },
+                { "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "198.51.100.10 - 198.51.100.20" } ] } ] } }
+        """;
+
+    [Fact]
+    public async Task A_dhcp_configuration_is_imported_pushed_and_served_by_kea_and_one_kea_refuses_changes_nothing()
+    {
+        var server = await Silo.CreateServerAsync("dhcp-e2e", kind: "dhcp", runtime: "exec");
+        var stateDir = await EnrolAsync(server.Id, "dhcp-state");
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        await WaitRunningAsync(server.Id, agent);
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4")), agent);
+        Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        var socket = Path.Combine(stateDir, "services", "dhcp4", "run", "kea-dhcp4.sock");
+
+        await ImportAsync(server.Id, Config);
+        var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
+        Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
+        Assert.Contains(push.Steps, s => s.Message == "dhcp4 configuration version 1 is live (2 subnets)");
+
+        // What Kea serves is what was pushed, and its hash is the one the job recorded.
+        var (running, hash) = await ConfigGetAsync(socket);
+        Assert.Equal(hash, push.Result!.Value.GetProperty("config_hash").GetString());
+        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24"], Subnets(running));
+
+        // The review passes this one (it does not know option names yet); Kea's config-test refuses it.
+        await ImportAsync(server.Id, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
+        var refused = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
+        Assert.Equal("failed", refused.State);
+        Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("no-such-option", refused.Error, StringComparison.Ordinal);
+        var (after, afterHash) = await ConfigGetAsync(socket);
+        Assert.Equal(hash, afterHash);
+        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24"], Subnets(after));
+    }
+
+    private async Task ImportAsync(string serverId, string document)
+    {
+        using var content = new StringContent(document, Encoding.UTF8, "application/json");
+        using var response = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/servers/{serverId}/dhcp/import", content);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>Kea's <c>config-get</c> over its control socket, and the sha256 of its compact JSON (as the agent hashes it).</summary>
+    private static async Task<(JsonObject Config, string Hash)> ConfigGetAsync(string socketPath)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
+        await socket.SendAsync("{\"command\":\"config-get\"}"u8.ToArray(), SocketFlags.None);
+        var received = new MemoryStream();
+        var buffer = new byte[65536];
+        JsonNode? answer = null;
+        while (answer is null)
+        {
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            received.Write(buffer, 0, read);
+            try
+            {
+                answer = JsonNode.Parse(received.ToArray());
+            }
+            catch (System.Text.Json.JsonException) when (read > 0)
+            {
+            }
+        }
+
+        var config = (JsonObject)answer["arguments"]!;
+        return (config, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.ToJsonString()))));
+    }
+
+    private static string[] Subnets(JsonObject config) =>
+        [.. ((JsonArray)config["Dhcp4"]!["subnet4"]!).Select(s => $"{s!["id"]} {s["subnet"]}").Order(StringComparer.Ordinal)];
+}
