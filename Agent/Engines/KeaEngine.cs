@@ -39,7 +39,8 @@ internal sealed class KeaEngine : IServiceEngine
 
     public string ControlSocketName => $"kea-{Kind}.sock";
 
-    public bool KeepsAppliedConfig => false;
+    /// <summary>A pushed configuration (<c>dhcp.apply</c>) is the file on disk: starts and restarts keep it.</summary>
+    public bool KeepsAppliedConfig => true;
 
     /// <summary>Kea's <c>-v</c> prints the bare version.</summary>
     public string? ParseVersion(string output) => KnotEngine.FirstLine(output);
@@ -47,8 +48,17 @@ internal sealed class KeaEngine : IServiceEngine
     public IReadOnlyList<string> ValidateListen(IReadOnlyList<string> listen) =>
         throw new ArgumentException($"listen entries are for the dns service, not {Kind}");
 
-    public Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken) =>
-        Task.FromResult(new RenderedConfig(Render(layout)));
+    /// <summary>
+    /// The configuration last applied by a <c>dhcp.apply</c> (an update to another Kea version keeps serving it, checked by
+    /// the new version's <c>-t</c>), or the install's when none was.
+    /// </summary>
+    public async Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken)
+    {
+        var applied = Dhcp.KeaChange.AppliedVersionFile(layout);
+        return File.Exists(applied) && File.Exists(layout.ConfigFile)
+            ? new RenderedConfig(await File.ReadAllTextAsync(layout.ConfigFile, cancellationToken), $"applied version {(await File.ReadAllTextAsync(applied, cancellationToken)).Trim()}")
+            : new RenderedConfig(Render(layout));
+    }
 
     public ServiceSpec SpecOf(ServiceLayout layout, string version)
     {

@@ -82,6 +82,13 @@ public sealed class DhcpApplyTests
         var moved = await ApplyAsync(handler, "d6", 6, socket);
         Assert.True(moved.Ok, moved.Error);
         Assert.Equal([(7L, "192.0.2.0/24")], await ServingAsync(layout));
+
+        // A restart keeps serving what was applied, not the install's configuration; so does an update (re-deploy).
+        await host.Manager.RestartAsync(ServiceKinds.Dhcp4, CancellationToken.None);
+        Assert.Equal([(7L, "192.0.2.0/24")], await ServingAsync(layout));
+        var updated = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec, Port: 10067), CancellationToken.None);
+        Assert.Contains(updated.Steps, s => s.Contains("(applied version 6)", StringComparison.Ordinal));
+        Assert.Equal([(7L, "192.0.2.0/24")], await ServingAsync(layout));
     }
 
     private static string Document(string[] interfaces, string subnet, string extra = "") => $$"""
