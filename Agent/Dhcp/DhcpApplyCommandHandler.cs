@@ -39,9 +39,9 @@ internal sealed class DhcpApplyCommandHandler(ServiceManager manager, TimeProvid
             var document = KeaDocuments.Parse(args.Document);
             var result = await manager.WithServiceAsync(
                 args.Service,
-                async (runtime, _, layout) =>
+                async (runtime, record, layout) =>
                 {
-                    KeaDocuments.Confine(document, engine, layout);
+                    KeaDocuments.Confine(document, engine, layout, record);
                     change = new KeaChange(engine, runtime, layout, document, args.Version);
                     var applied = await ConfigApplier.ApplyAsync(runtime, layout, change, steps, cancellationToken);
                     if (applied.Outcome == ApplyOutcome.AlreadyLive && (await runtime.InspectAsync(layout.Kind, cancellationToken)).Running)

@@ -8,7 +8,7 @@ namespace ManagedServers.Agent.Dhcp;
 /// <summary>
 /// Kea configuration documents on the agent: parsing and writing, the subnets and interfaces a document names, and
 /// confinement: the members that name files are the agent's to set (control socket, memfile lease file, IPv6 data
-/// directory), and a pushed document may load hooks only from Kea's own hooks directory and write logs only to the
+/// directory; the interfaces when the service was added with them), and a pushed document may load hooks only from Kea's own hooks directory and write logs only to the
 /// console, syslog or the service's log directory. A document from the control plane cannot make Kea (root) load a
 /// library or write a file anywhere else.
 /// </summary>
@@ -66,7 +66,7 @@ internal static class KeaDocuments
     /// Sets the members that name the agent's files and refuses what would reach outside the service: the document's
     /// family must be the service's. Throws <see cref="KeaRefusedException"/> naming the member.
     /// </summary>
-    public static void Confine(JsonObject document, KeaEngine engine, ServiceLayout layout)
+    public static void Confine(JsonObject document, KeaEngine engine, ServiceLayout layout, InstalledService? service = null)
     {
         var family = engine.Kind == Contracts.Agent.ServiceKinds.Dhcp4 ? "Dhcp4" : "Dhcp6";
         var other = document.Select(m => m.Key).FirstOrDefault(k => k != family);
@@ -78,6 +78,19 @@ internal static class KeaDocuments
         }
 
         root["control-socket"] = new JsonObject { ["socket-type"] = "unix", ["socket-name"] = layout.ControlSocket };
+        if (service?.Interfaces is { } interfaces)
+        {
+            // The service was added with its interfaces: they are what Kea serves, whatever the document says.
+            var config = root["interfaces-config"] as JsonObject ?? new JsonObject();
+            config["interfaces"] = new JsonArray([.. interfaces.Select(i => (JsonNode)JsonValue.Create(i))]);
+            if (family == "Dhcp4" && !config.ContainsKey("dhcp-socket-type") && interfaces.Any(i => i.Split('/')[0] == "lo"))
+            {
+                config["dhcp-socket-type"] = "udp"; // Kea's default raw sockets cannot open on the loopback interface
+            }
+
+            root["interfaces-config"] = config;
+        }
+
         if (family == "Dhcp6")
         {
             root["data-directory"] = layout.DataDirectory;

@@ -54,7 +54,7 @@ internal interface IServiceEngine
     Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken);
 
     /// <summary>How to run the service and check its configuration (the configuration already written).</summary>
-    ServiceSpec SpecOf(ServiceLayout layout, string version);
+    ServiceSpec SpecOf(ServiceLayout layout, InstalledService record);
 
     /// <summary>One "does it answer?" probe of a running service, as installed.</summary>
     Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken);

@@ -55,12 +55,19 @@ internal sealed class KeaEngine : IServiceEngine
     public async Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken)
     {
         var applied = Dhcp.KeaChange.AppliedVersionFile(layout);
-        return File.Exists(applied) && File.Exists(layout.ConfigFile)
-            ? new RenderedConfig(await File.ReadAllTextAsync(layout.ConfigFile, cancellationToken), $"applied version {(await File.ReadAllTextAsync(applied, cancellationToken)).Trim()}")
-            : new RenderedConfig(Render(layout));
+        if (!File.Exists(applied) || !File.Exists(layout.ConfigFile))
+        {
+            return new RenderedConfig(Render(layout, record));
+        }
+
+        // The service's own settings (interfaces) may have changed with this deploy: set them again.
+        var document = Dhcp.KeaDocuments.Parse(await File.ReadAllTextAsync(layout.ConfigFile, cancellationToken));
+        Dhcp.KeaDocuments.Confine(document, this, layout, record);
+        return new RenderedConfig(Dhcp.KeaDocuments.Write(document), $"applied version {(await File.ReadAllTextAsync(applied, cancellationToken)).Trim()}");
     }
 
-    public ServiceSpec SpecOf(ServiceLayout layout, string version)
+    /// <summary><c>kea-dhcpN -c FILE</c>, with <c>-p PORT</c> when the service was given a port.</summary>
+    public ServiceSpec SpecOf(ServiceLayout layout, InstalledService record)
     {
         // Kea writes its pid file and log lock file to these; the defaults (/run/kea) would clash between instances.
         var environment = new Dictionary<string, string>
@@ -68,7 +75,10 @@ internal sealed class KeaEngine : IServiceEngine
             ["KEA_PIDFILE_DIR"] = layout.RunDirectory,
             ["KEA_LOCKFILE_DIR"] = layout.RunDirectory,
         };
-        return new ServiceSpec(Kind, version, layout.Directory, [Daemon, "-c", layout.ConfigFile], [Daemon, "-t", layout.ConfigFile], environment);
+        IReadOnlyList<string> command = record.Port is { } port
+            ? [Daemon, "-c", layout.ConfigFile, "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]
+            : [Daemon, "-c", layout.ConfigFile];
+        return new ServiceSpec(Kind, record.Version, layout.Directory, command, [Daemon, "-t", layout.ConfigFile], environment);
     }
 
     public Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken) =>
@@ -76,13 +86,16 @@ internal sealed class KeaEngine : IServiceEngine
 
     public ServiceEndpoints Endpoints(ServiceLayout layout, InstalledService record) => new(null, layout.ControlSocket);
 
-    public string? ListenDisplay(ServiceLayout layout, InstalledService record) => null;
+    /// <summary>The interfaces and port the service was added with ("lo port 10067"); null when it was given none.</summary>
+    public string? ListenDisplay(ServiceLayout layout, InstalledService record) =>
+        record.Interfaces is null && record.Port is null ? null
+            : $"{(record.Interfaces is { Count: > 0 } i ? string.Join(", ", i) : "no interfaces")} port {record.Port?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? (_v4 ? "67" : "547")}";
 
     /// <summary>
     /// The configuration a Kea service starts with: no interfaces, memfile leases, the lease and statistics hooks, logs to
     /// stdout; the agent's own paths (control socket, lease file, IPv6 data directory) set as for every pushed document.
     /// </summary>
-    internal string Render(ServiceLayout layout)
+    internal string Render(ServiceLayout layout, InstalledService? record = null)
     {
         var root = new JsonObject
         {
@@ -106,7 +119,7 @@ internal sealed class KeaEngine : IServiceEngine
                 },
             },
         };
-        Dhcp.KeaDocuments.Confine(root, this, layout);
+        Dhcp.KeaDocuments.Confine(root, this, layout, record);
         return Dhcp.KeaDocuments.Write(root);
     }
 

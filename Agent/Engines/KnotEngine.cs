@@ -65,8 +65,8 @@ internal sealed class KnotEngine : IServiceEngine
             runtime is null || dnstap ? applied : applied + "; this knotd has no mod-dnstap");
     }
 
-    public ServiceSpec SpecOf(ServiceLayout layout, string version) =>
-        new(Kind, version, layout.Directory, [Daemon, "-c", layout.ConfigFile], ["knotc", "-c", layout.ConfigFile, "conf-check"], new Dictionary<string, string>());
+    public ServiceSpec SpecOf(ServiceLayout layout, InstalledService record) =>
+        new(Kind, record.Version, layout.Directory, [Daemon, "-c", layout.ConfigFile], ["knotc", "-c", layout.ConfigFile, "conf-check"], new Dictionary<string, string>());
 
     public Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken) =>
         ProbeListenAsync(EffectiveListen(layout, record), cancellationToken);

@@ -279,7 +279,8 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
                 await FreshInstallAsync(runtime, args, version, steps, cancellationToken);
             }
             else if (existing.Record.Version == version && existing.Record.ListenAddress == args.ListenAddress && existing.Record.Port == args.Port
-                && (existing.Record.Listen ?? []).SequenceEqual(args.Listen ?? [], StringComparer.Ordinal))
+                && (existing.Record.Listen ?? []).SequenceEqual(args.Listen ?? [], StringComparer.Ordinal)
+                && (existing.Record.Interfaces ?? []).SequenceEqual(args.Interfaces ?? [], StringComparer.Ordinal))
             {
                 steps.Add($"{kind} {version} is already installed");
                 await EnsureRunningAsync(runtime, existing, steps, cancellationToken);
@@ -449,7 +450,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         var kind = args.Kind;
         var layout = Layout(kind);
         var freshDirectory = !Directory.Exists(layout.Directory);
-        var record = new InstalledService(kind, runtime.Name, version, ImageOf(runtime, kind, version), args.ListenAddress, args.Port, ServiceStates.Running, 0, _time.GetUtcNow(), args.Listen);
+        var record = new InstalledService(kind, runtime.Name, version, ImageOf(runtime, kind, version), args.ListenAddress, args.Port, ServiceStates.Running, 0, _time.GetUtcNow(), args.Listen, args.Interfaces);
         try
         {
             await DeployAsync(runtime, record, steps, cancellationToken);
@@ -482,7 +483,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         var kind = args.Kind;
         var previous = entry.Record;
         steps.Add(previous.Version == version ? $"changing the listen address of {kind} {version}" : $"updating {kind} from {previous.Version} to {version}");
-        var next = previous with { Version = version, Image = ImageOf(runtime, kind, version), ListenAddress = args.ListenAddress, Port = args.Port, Listen = args.Listen, Desired = ServiceStates.Running };
+        var next = previous with { Version = version, Image = ImageOf(runtime, kind, version), ListenAddress = args.ListenAddress, Port = args.Port, Listen = args.Listen, Interfaces = args.Interfaces, Desired = ServiceStates.Running };
         try
         {
             await DeployAsync(runtime, next, steps, cancellationToken);
@@ -813,7 +814,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         var layout = Layout(record.Kind);
         var engine = Engines.Get(record.Kind);
         return engine.KeepsAppliedConfig && File.Exists(layout.ConfigFile)
-            ? engine.SpecOf(layout, record.Version)
+            ? engine.SpecOf(layout, record)
             : (await WriteConfigAsync(layout, record, null, cancellationToken)).Spec;
     }
 
@@ -824,7 +825,7 @@ internal sealed class ServiceManager : IServiceInventory, IAsyncDisposable
         layout.CreateDirectories();
         var rendered = await engine.RenderAsync(layout, record, runtime, cancellationToken);
         AtomicFile.WriteAllText(layout.ConfigFile, rendered.Text, AtomicFile.OwnerOnly);
-        return (engine.SpecOf(layout, record.Version), rendered.Description);
+        return (engine.SpecOf(layout, record), rendered.Description);
     }
 
     /// <summary>

@@ -20,7 +20,8 @@ internal sealed record InstalledService(
     string Desired,
     int RestartCount,
     DateTimeOffset InstalledAt,
-    IReadOnlyList<string>? Listen = null);
+    IReadOnlyList<string>? Listen = null,
+    IReadOnlyList<string>? Interfaces = null);
 
 /// <summary>The content of <c>services.json</c>: the agent's runtime (one for all services) and its services.</summary>
 internal sealed record ServicesFileContent(int Version, string? Runtime, IReadOnlyList<InstalledService> Services);

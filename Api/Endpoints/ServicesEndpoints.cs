@@ -64,6 +64,7 @@ public static partial class ServicesEndpoints
         }
 
         var listenEntries = ReadListen(body, errors);
+        var interfaces = ReadInterfaces(body, errors);
 
         var key = IdempotencyKey(request, errors);
         CheckWait(body.WaitForAgentSeconds, errors);
@@ -72,7 +73,7 @@ public static partial class ServicesEndpoints
             return errors.ToProblem();
         }
 
-        var spec = new ServiceJobSpec(string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, listenEntries);
+        var spec = new ServiceJobSpec(string.IsNullOrEmpty(body.Version) ? null : body.Version, body.ListenAddress, body.Port, listenEntries, interfaces);
         return await StartAsync(grains, id, new JobRequest(JobKinds.AddService, body.Kind, spec, key, Wait(body.WaitForAgentSeconds)));
     }
 
@@ -207,6 +208,44 @@ public static partial class ServicesEndpoints
     }
 
     /// <summary>A DNS service's listen entries (<c>address@port</c>), canonical; null when the request names none.</summary>
+    /// <summary>Most interfaces a DHCP service takes.</summary>
+    public const int MaxInterfaces = 64;
+
+    /// <summary>A DHCP service's interfaces: <c>name</c> or <c>name/address</c> (Linux names: up to 15 characters), or <c>*</c>.</summary>
+    private static ImmutableArray<string>? ReadInterfaces(AddServiceRequest body, FieldErrors errors)
+    {
+        if (body.Interfaces is not { } names)
+        {
+            return null;
+        }
+
+        if (body.Kind is not (ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6))
+        {
+            errors.Add("interfaces", "only a dhcp4 or dhcp6 service takes interfaces");
+            return null;
+        }
+
+        if (names.Count > MaxInterfaces)
+        {
+            errors.Add("interfaces", $"must hold at most {MaxInterfaces} interfaces");
+            return null;
+        }
+
+        for (var i = 0; i < names.Count; i++)
+        {
+            var parts = (names[i] ?? string.Empty).Split('/', 2);
+            if (names[i] != "*" && (!InterfaceName().IsMatch(parts[0]) || (parts.Length == 2 && !IPAddress.TryParse(parts[1], out _))))
+            {
+                errors.Add($"interfaces[{i}]", $"'{names[i]}' is not an interface name (1-15 letters, digits, '.', '-', '_', ':'), name/address, or *");
+            }
+        }
+
+        return [.. names];
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.:-]{1,15}$")]
+    private static partial Regex InterfaceName();
+
     private static ImmutableArray<string>? ReadListen(AddServiceRequest body, FieldErrors errors)
     {
         if (body.Listen is not { } entries)

@@ -40,7 +40,9 @@ public static class RuntimeNames
 /// null = the newest the host has (docker: newest local image of the component; exec: the installed package).
 /// <see cref="ListenAddress"/>/<see cref="Port"/>: where a DNS service answers (default all addresses, 53); for DHCP,
 /// where the control socket/ports go is the runtime's default unless given. <see cref="Listen"/> (DNS): Knot listen entries
-/// <c>address@port</c>; when set it wins over <see cref="ListenAddress"/>/<see cref="Port"/>.
+/// <c>address@port</c>; when set it wins over <see cref="ListenAddress"/>/<see cref="Port"/>. <see cref="Interfaces"/>
+/// (DHCP): the interfaces Kea serves (they replace <c>interfaces-config</c> of every configuration the agent applies);
+/// <see cref="Port"/> then is the port Kea listens on (<c>-p</c>).
 /// </summary>
 public sealed record ServiceInstallArgs(
     string Kind,
@@ -48,7 +50,8 @@ public sealed record ServiceInstallArgs(
     string? Version = null,
     string? ListenAddress = null,
     int? Port = null,
-    IReadOnlyList<string>? Listen = null);
+    IReadOnlyList<string>? Listen = null,
+    IReadOnlyList<string>? Interfaces = null);
 
 /// <summary><c>service.start</c>, <c>service.stop</c>, <c>service.restart</c>, <c>service.remove</c>: the service to act on.</summary>
 public sealed record ServiceActionArgs(string Kind);

@@ -261,6 +261,8 @@ public sealed record ServiceView(
 /// <summary>
 /// Body of POST /api/v1/servers/{id}/services. <c>version</c>: an image tag (docker) or the installed package's version
 /// (exec); empty = the newest the host has. A service that exists is updated to the version (rolled back if it fails).
+/// A DHCP service takes <c>interfaces</c> (the network interfaces Kea serves, <c>name</c> or <c>name/address</c>) and
+/// <c>port</c> (the port Kea listens on, default 67 for DHCPv4 and 547 for DHCPv6).
 /// </summary>
 public sealed record AddServiceRequest(
     string? Kind,
@@ -268,7 +270,8 @@ public sealed record AddServiceRequest(
     string? ListenAddress = null,
     int? Port = null,
     int? WaitForAgentSeconds = null,
-    IReadOnlyList<string>? Listen = null);
+    IReadOnlyList<string>? Listen = null,
+    IReadOnlyList<string>? Interfaces = null);
 
 /// <summary>Optional body of actions that start a job (manage service, diagnostics): how long to wait for an offline agent.</summary>
 public sealed record JobOptionsRequest(int? WaitForAgentSeconds = null);

@@ -96,14 +96,16 @@ public abstract record JobSpec;
 
 /// <summary>
 /// Installing or updating a service: the <see cref="Version"/> to run (null: the newest the agent has), a DNS service's
-/// <see cref="Listen"/> entries (<c>address@port</c>; null = keep), or the older single <see cref="ListenAddress"/>/<see cref="Port"/>.
+/// <see cref="Listen"/> entries (<c>address@port</c>; null = keep), or the older single <see cref="ListenAddress"/>/<see cref="Port"/>;
+/// a DHCP service's <see cref="Interfaces"/> and <see cref="Port"/>.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ms.ServiceJobSpec")]
 public sealed record ServiceJobSpec(
     [property: Id(0)] string? Version = null,
     [property: Id(1)] string? ListenAddress = null,
     [property: Id(2)] int? Port = null,
-    [property: Id(3)] ImmutableArray<string>? Listen = null) : JobSpec;
+    [property: Id(3)] ImmutableArray<string>? Listen = null,
+    [property: Id(4)] ImmutableArray<string>? Interfaces = null) : JobSpec;
 
 /// <summary>
 /// A DNS push: <see cref="Full"/> sends every zone, not only the changed ones (push_zones); <see cref="Atomic"/>: all the

@@ -77,7 +77,7 @@ public sealed class ServiceJobHandler : IJobHandler
 
     private static JobPlan Install(string kind, string service, ServerDefinition definition, ServiceJobSpec spec, IServiceJobParticipant? participant)
     {
-        var args = new ServiceInstallArgs(service, ContractsJson.WireName(definition.Runtime), spec.Version, spec.ListenAddress, spec.Port, null);
+        var args = new ServiceInstallArgs(service, ContractsJson.WireName(definition.Runtime), spec.Version, spec.ListenAddress, spec.Port, null, spec.Interfaces is { } interfaces ? [.. interfaces] : null);
         args = participant?.Install(args, spec) ?? args;
         IReadOnlyList<string> steps = kind == JobKinds.AddService && definition.Runtime == AgentRuntime.Auto
             ? ["runtime: the agent chooses (docker where its Docker engine answers, else exec); the server keeps its choice"]

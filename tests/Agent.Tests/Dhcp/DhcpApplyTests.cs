@@ -89,6 +89,18 @@ public sealed class DhcpApplyTests
         var updated = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec, Port: 10067), CancellationToken.None);
         Assert.Contains(updated.Steps, s => s.Contains("(applied version 6)", StringComparison.Ordinal));
         Assert.Equal([(7L, "192.0.2.0/24")], await ServingAsync(layout));
+
+        // The service's interfaces and port: Kea serves lo on port 10067 whatever a pushed document's interfaces say.
+        var served = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec, Port: 10067, Interfaces: [Interface]), CancellationToken.None);
+        Assert.Equal("lo port 10067", served.Service!.Listen);
+        var onLo = Document(interfaces: ["eth-ignored"], """{ "id": 8, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.20" } ] }""");
+        var pushed = await ApplyAsync(handler, "d7", 7, onLo);
+        Assert.True(pushed.Ok, pushed.Error + "\n" + string.Join("\n", pushed.Output?.Steps ?? []));
+        var live = await KeaControl.SendAsync(layout.ControlSocket, "config-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal("[\"lo\"]", live.Arguments!["Dhcp4"]!["interfaces-config"]!["interfaces"]!.ToJsonString());
+        var status = await KeaControl.SendAsync(layout.ControlSocket, "status-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal("ready", (string?)status.Arguments!["sockets"]!["status"]);
+        Assert.Contains(File.ReadAllLines("/proc/net/udp").Skip(1), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] == "0100007F:2753"); // 127.0.0.1:10067
     }
 
     private static string Document(string[] interfaces, string subnet, string extra = "") => $$"""

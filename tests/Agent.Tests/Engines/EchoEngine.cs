@@ -65,8 +65,8 @@ internal sealed class EchoEngine : IServiceEngine
     public Task<RenderedConfig> RenderAsync(ServiceLayout layout, InstalledService record, IServiceRuntime? runtime, CancellationToken cancellationToken) =>
         Task.FromResult(new RenderedConfig("hello from the install\n", "the install's greeting"));
 
-    public ServiceSpec SpecOf(ServiceLayout layout, string version) =>
-        new(Kind, version, layout.Directory, [Daemon, layout.ConfigFile, layout.RunDirectory], [Daemon, "--check", layout.ConfigFile], new Dictionary<string, string>());
+    public ServiceSpec SpecOf(ServiceLayout layout, InstalledService record) =>
+        new(Kind, record.Version, layout.Directory, [Daemon, layout.ConfigFile, layout.RunDirectory], [Daemon, "--check", layout.ConfigFile], new Dictionary<string, string>());
 
     public Task<ProbeResult> ProbeAsync(ServiceLayout layout, InstalledService record, CancellationToken cancellationToken) =>
         Task.FromResult(File.Exists(Served(layout)) ? new ProbeResult(true, "serving", TimeSpan.Zero) : new ProbeResult(false, "nothing served yet", TimeSpan.Zero));

@@ -14,8 +14,7 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// </summary>
 public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
 {
-    // No interfaces: Kea opens no DHCP socket (tests of other projects may run beside this one); the socket health check
-    // is tested by the agent's own DhcpApplyTests.
+    // The document names no interface: the service's (lo, on a free port) are what Kea serves.
     private const string Config = """
         { "Dhcp4": {
             "interfaces-config": { "interfaces": [ ] },
@@ -34,8 +33,10 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         var stateDir = await EnrolAsync(server.Id, "dhcp-state");
         using var agent = AgentProcess.RunVerbose(stateDir);
         await WaitRunningAsync(server.Id, agent);
-        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4")), agent);
+        var port = Build.FreePort();
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4", Port: port, Interfaces: ["lo"])), agent);
         Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        Assert.Equal($"lo port {port}", (await Silo.GetServerAsync(server.Id))!.Services!.Single(s => s.Kind == "dhcp4").Listen);
         var socket = Path.Combine(stateDir, "services", "dhcp4", "run", "kea-dhcp4.sock");
 
         await ImportAsync(server.Id, Config);
@@ -47,6 +48,7 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         var (running, hash) = await ConfigGetAsync(socket);
         Assert.Equal(hash, push.Result!.Value.GetProperty("config_hash").GetString());
         Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24"], Subnets(running));
+        Assert.Equal("[\"lo\"]", running["Dhcp4"]!["interfaces-config"]!["interfaces"]!.ToJsonString());
 
         // The review passes this one (it does not know option names yet); Kea's config-test refuses it.
         await ImportAsync(server.Id, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));

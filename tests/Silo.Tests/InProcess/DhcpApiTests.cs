@@ -83,7 +83,15 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
         var (_, jobs) = await GetAsync($"/api/v1/jobs?server={server.Id}");
         Assert.Equal(0, jobs.GetProperty("total").GetInt32());
 
+        (status, body) = await PostAsync($"/api/v1/servers/{server.Id}/services", """{ "kind": "dhcp4", "interfaces": [ "lo", "way-too-long-interface-name", "eth0/300.1.1.1" ], "port": 10067 }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not an interface name", Field(body, "interfaces[1]"), StringComparison.Ordinal);
+        Assert.Contains("is not an interface name", Field(body, "interfaces[2]"), StringComparison.Ordinal);
+
         var dns = await Silo.CreateServerAsync("dns-import-" + Guid.NewGuid().ToString("N")[..6]);
+        (status, body) = await PostAsync($"/api/v1/servers/{dns.Id}/services", """{ "kind": "dns", "interfaces": [ "lo" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("only a dhcp4 or dhcp6 service takes interfaces", Field(body, "interfaces"), StringComparison.Ordinal);
         (status, body) = await PostAsync($"/api/v1/servers/{dns.Id}/dhcp/import", Config);
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("not a DHCP server", Field(body, "id"), StringComparison.Ordinal);
