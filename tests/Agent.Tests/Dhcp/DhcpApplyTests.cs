@@ -24,7 +24,8 @@ public sealed class DhcpApplyTests
     public async Task A_kea4_configuration_goes_live_is_refused_rolls_back_and_stays_confined()
     {
         await using var host = new ServiceTestHost();
-        var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec), CancellationToken.None);
+        var port = ServiceTestHost.FreePort(); // not 67: other tests may relay DHCP traffic there
+        var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec, Port: port), CancellationToken.None);
         Assert.Equal(ServiceStates.Running, installed.Service!.State);
         var handler = new DhcpApplyCommandHandler(host.Manager, TimeProvider.System);
         var layout = host.Manager.Engines.Layout(host.Manager.ServicesRoot, ServiceKinds.Dhcp4);
@@ -61,7 +62,7 @@ public sealed class DhcpApplyTests
         // agent rolls back to version 1 by itself.
         using (var holder = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
         {
-            holder.Bind(new IPEndPoint(IPAddress.Loopback, 67));
+            holder.Bind(new IPEndPoint(IPAddress.Loopback, port));
             var unhealthy = Document(interfaces: [Interface], """{ "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.20" } ] }""");
             var rolled = await ApplyAsync(handler, "d4", 3, unhealthy);
             Assert.False(rolled.Ok);

@@ -10,7 +10,8 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// DHCP end to end: a silo, a real agent and a real Kea (exec runtime). A configuration imported through the API is
 /// pushed as a job: the agent tests it with the running Kea, switches it, sets it and checks it; what Kea then reports
 /// (<c>config-get</c>) has the hash the job recorded. A configuration the review passes but Kea's <c>config-test</c>
-/// refuses fails the job with Kea's message and leaves Kea serving the previous one.
+/// refuses fails the job with Kea's message and leaves Kea serving the previous one. DHCP traffic (<c>perfdhcp</c>,
+/// relayed from 127.0.0.1) gets leases from the pushed pool, before and after the refusal.
 /// </summary>
 public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
 {
@@ -23,7 +24,8 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
             "option-data": [ { "name": "domain-name-servers", "data": "192.0.2.1" } ],
             "subnet4": [
                 { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ] },
-                { "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "198.51.100.10 - 198.51.100.20" } ] } ] } }
+                { "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "198.51.100.10 - 198.51.100.20" } ] },
+                { "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.250" } ] } ] } }
         """;
 
     [Fact]
@@ -42,13 +44,17 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         await ImportAsync(server.Id, Config);
         var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
-        Assert.Contains(push.Steps, s => s.Message == "dhcp4 configuration version 1 is live (2 subnets)");
+        Assert.Contains(push.Steps, s => s.Message == "dhcp4 configuration version 1 is live (3 subnets)");
 
         // What Kea serves is what was pushed, and its hash is the one the job recorded.
         var (running, hash) = await ConfigGetAsync(socket);
         Assert.Equal(hash, push.Result!.Value.GetProperty("config_hash").GetString());
-        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24"], Subnets(running));
+        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24", "3 127.0.0.0/8"], Subnets(running));
         Assert.Equal("[\"lo\"]", running["Dhcp4"]!["interfaces-config"]!["interfaces"]!.ToJsonString());
+        Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK from the pushed configuration");
+        var leases = await LeasesAsync(socket);
+        Assert.NotEmpty(leases);
+        Assert.All(leases, l => Assert.InRange(IPAddress.Parse(l).GetAddressBytes()[3], 10, 250));
 
         // The review passes this one (it does not know option names yet); Kea's config-test refuses it.
         await ImportAsync(server.Id, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
@@ -58,7 +64,46 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.Contains("no-such-option", refused.Error, StringComparison.Ordinal);
         var (after, afterHash) = await ConfigGetAsync(socket);
         Assert.Equal(hash, afterHash);
-        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24"], Subnets(after));
+        Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24", "3 127.0.0.0/8"], Subnets(after));
+        Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK after the refused push: Kea should still serve the previous configuration");
+    }
+
+    /// <summary>
+    /// Ten DORA exchanges from <c>perfdhcp</c> acting as a relay on 127.0.0.1 (it listens on port 67, where Kea answers
+    /// relays) to Kea on <paramref name="port"/>; returns the DHCPACKs received.
+    /// </summary>
+    private static async Task<int> PerfdhcpAsync(int port)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/sbin/perfdhcp", ["-4", "-N", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-L", "67", "-l", "127.0.0.1", "-R", "10", "-n", "10", "-r", "10", "-p", "5", "127.0.0.1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var perf = System.Diagnostics.Process.Start(start)!;
+        var output = perf.StandardOutput.ReadToEndAsync();
+        var errors = perf.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await perf.WaitForExitAsync(patience.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            perf.Kill();
+            Assert.Fail("perfdhcp did not finish");
+        }
+
+        var text = await output + await errors;
+        var ack = System.Text.RegularExpressions.Regex.Match(text, @"Statistics for: REQUEST-ACK\*+\s+sent packets: \d+\s+received packets: (\d+)");
+        Assert.True(ack.Success, "perfdhcp printed no REQUEST-ACK statistics:\n" + text);
+        return int.Parse(ack.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The addresses of Kea's IPv4 leases (<c>lease4-get-all</c>, from the lease_cmds hook).</summary>
+    private static async Task<List<string>> LeasesAsync(string socketPath)
+    {
+        var answer = await SendAsync(socketPath, "{\"command\":\"lease4-get-all\"}");
+        return [.. ((JsonArray)answer["arguments"]!["leases"]!).Select(l => (string)l!["ip-address"]!)];
     }
 
     private async Task ImportAsync(string serverId, string document)
@@ -71,9 +116,17 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
     /// <summary>Kea's <c>config-get</c> over its control socket, and the sha256 of its compact JSON (as the agent hashes it).</summary>
     private static async Task<(JsonObject Config, string Hash)> ConfigGetAsync(string socketPath)
     {
+        var answer = await SendAsync(socketPath, "{\"command\":\"config-get\"}");
+        var config = (JsonObject)answer["arguments"]!;
+        return (config, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.ToJsonString()))));
+    }
+
+    /// <summary>One command on Kea's control socket; the answer once it parses.</summary>
+    private static async Task<JsonNode> SendAsync(string socketPath, string command)
+    {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-        await socket.SendAsync("{\"command\":\"config-get\"}"u8.ToArray(), SocketFlags.None);
+        await socket.SendAsync(Encoding.UTF8.GetBytes(command), SocketFlags.None);
         var received = new MemoryStream();
         var buffer = new byte[65536];
         JsonNode? answer = null;
@@ -90,8 +143,7 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
             }
         }
 
-        var config = (JsonObject)answer["arguments"]!;
-        return (config, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.ToJsonString()))));
+        return answer;
     }
 
     private static string[] Subnets(JsonObject config) =>
