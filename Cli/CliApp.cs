@@ -2,6 +2,7 @@ using System.Net;
 using System.Reflection;
 using ManagedServers.Cli.Api;
 using ManagedServers.Cli.Commands;
+using ManagedServers.Cli.Commands.Dhcp;
 using ManagedServers.Cli.Commands.Dns;
 using ManagedServers.Cli.Commands.Jobs;
 using ManagedServers.Cli.Commands.Monitor;
@@ -143,8 +144,9 @@ internal static class CliApp
                     .WithExample("servers", "push-zones", "dns-01", "--full")
                     .WithExample("servers", "push-zones", "dns-01", "--all-or-nothing");
                 servers.AddCommand<PushConfigCommand>("push-config")
-                    .WithDescription("Apply the DNS configuration (zones assigned, listen entries, monitoring modules) as a new numbered version.")
-                    .WithExample("servers", "push-config", "dns-01");
+                    .WithDescription("Apply the server's configuration as a new numbered version: DNS (zones assigned, listen entries, monitoring modules) or DHCP (reviewed first; --family, --acknowledge-warnings).")
+                    .WithExample("servers", "push-config", "dns-01")
+                    .WithExample("servers", "push-config", "dhcp-01", "--acknowledge-warnings");
                 servers.AddCommand<ConfigVersionsCommand>("config-versions")
                     .WithDescription("The DNS configuration versions a server applied, newest first.")
                     .WithExample("servers", "config-versions", "dns-01");
@@ -155,6 +157,21 @@ internal static class CliApp
                 servers.AddCommand<ConfigRevertCommand>("config-revert")
                     .WithDescription("Re-apply an earlier configuration version (a job); its zones and listen entries become the server's again.")
                     .WithExample("servers", "config-revert", "dns-01", "3");
+            });
+
+            config.AddBranch("dhcp", dhcp =>
+            {
+                dhcp.SetDescription("A DHCP server's Kea configuration: import, review, what a push sends.");
+                dhcp.AddCommand<DhcpImportCommand>("import")
+                    .WithDescription("Import a whole Kea configuration file as the server's (what the model covers becomes objects, the rest is kept verbatim); prints what was made and the review.")
+                    .WithExample("dhcp", "import", "dhcp-01", "/etc/kea/kea-dhcp4.conf");
+                dhcp.AddCommand<DhcpReviewCommand>("review")
+                    .WithDescription("The review of the server's configuration: errors refuse a push, warnings need --acknowledge-warnings.")
+                    .WithExample("dhcp", "review", "dhcp-01")
+                    .WithExample("dhcp", "review", "dhcp-01", "--family", "6");
+                dhcp.AddCommand<DhcpRenderedCommand>("rendered")
+                    .WithDescription("The Kea document a push would send now, byte for byte.")
+                    .WithExample("dhcp", "rendered", "dhcp-01");
             });
 
             config.AddBranch("services", services =>

@@ -188,10 +188,22 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<JobView>> PushZonesAsync(string serverId, bool full, bool atomic, CancellationToken ct) =>
         SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-zones" + (full ? "?full=true" : string.Empty), PushBody(atomic), ct);
 
-    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, bool atomic, CancellationToken ct) =>
-        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", PushBody(atomic), ct);
+    public Task<ApiResult<JobView>> PushConfigAsync(string serverId, bool atomic, CancellationToken ct, int? family = null, bool acknowledgeWarnings = false) =>
+        SendAsync<JobView>(HttpMethod.Post, $"servers/{Escape(serverId)}/push-config", PushBody(atomic, family, acknowledgeWarnings), ct);
 
-    private static JsonContent? PushBody(bool atomic) => atomic ? JsonContent.Create(new PushRequest(Atomic: true), options: ContractsJson.WireOptions) : null;
+    private static JsonContent? PushBody(bool atomic, int? family = null, bool acknowledgeWarnings = false) =>
+        atomic || family is not null || acknowledgeWarnings
+            ? JsonContent.Create(new PushRequest(Atomic: atomic ? true : null, Family: family, AcknowledgeWarnings: acknowledgeWarnings ? true : null), options: ContractsJson.WireOptions)
+            : null;
+
+    public Task<ApiResult<DhcpImportView>> ImportDhcpAsync(string serverId, string document, CancellationToken ct) =>
+        SendAsync<DhcpImportView>(HttpMethod.Post, $"servers/{Escape(serverId)}/dhcp/import", new StringContent(document, Encoding.UTF8, "application/json"), ct);
+
+    public async Task<string> RenderedDhcpAsync(string serverId, int family, CancellationToken ct) =>
+        Encoding.UTF8.GetString(await SendRawAsync(HttpMethod.Get, $"servers/{Escape(serverId)}/dhcp/rendered?family={family.ToString(CultureInfo.InvariantCulture)}", null, ct));
+
+    public Task<ApiResult<DhcpFindingView[]>> ReviewDhcpAsync(string serverId, int family, CancellationToken ct) =>
+        SendAsync<DhcpFindingView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/dhcp/review?family={family.ToString(CultureInfo.InvariantCulture)}", null, ct);
 
     public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
         SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);

@@ -114,6 +114,14 @@ internal sealed class PushZonesSettings : JobSettings
     [CommandOption("--all-or-nothing")]
     [Description("Apply every zone or none: one zone knotd would not load refuses the whole push (by default the others apply and the refused one is named)")]
     public bool AllOrNothing { get; init; }
+
+    [CommandOption("--family <4|6>")]
+    [Description("DHCP servers: the configuration to push (default: the one the server has, 4 when both)")]
+    public int? Family { get; init; }
+
+    [CommandOption("--acknowledge-warnings")]
+    [Description("DHCP servers: push although the review warns (errors always refuse)")]
+    public bool AcknowledgeWarnings { get; init; }
 }
 
 /// <summary>
@@ -128,7 +136,7 @@ internal abstract class PushCommand(CliHost host, bool zones) : ApiCommand<PushZ
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
         var started = zones
             ? await api.PushZonesAsync(server.Id, settings.Full, settings.AllOrNothing, cancellationToken)
-            : await api.PushConfigAsync(server.Id, settings.AllOrNothing, cancellationToken);
+            : await api.PushConfigAsync(server.Id, settings.AllOrNothing, cancellationToken, settings.Family, settings.AcknowledgeWarnings);
         var done = await JobFollower.FollowAsync(Host, api, started, settings, $"{(zones ? "push zones" : "push config")} to {server.Name}", cancellationToken);
         PushSummary.Write(Host, settings, done.Value);
         return ExitCodes.Ok;
@@ -147,6 +155,13 @@ internal static class PushSummary
         if (settings.NoWait || settings.Output != OutputMode.Table || !JobFollower.IsFinished(job) || job.Result is not { } result
             || result.ValueKind != JsonValueKind.Object)
         {
+            return;
+        }
+
+        if (result.TryGetProperty("live_version", out var dhcpVersion))
+        {
+            var subnets = result.TryGetProperty("subnets", out var s) && s.ValueKind == JsonValueKind.Array ? s.GetArrayLength() : 0;
+            host.Console.MarkupLineInterpolated($"[green]Done[/]: DHCP configuration version [bold]{dhcpVersion}[/] is live; Kea serves {subnets} subnet{(subnets == 1 ? string.Empty : "s")}.");
             return;
         }
 

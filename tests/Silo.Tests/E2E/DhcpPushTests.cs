@@ -56,8 +56,22 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.NotEmpty(leases);
         Assert.All(leases, l => Assert.InRange(IPAddress.Parse(l).GetAddressBytes()[3], 10, 250));
 
+        // The CLI: the review is clean; a broken file is one readable line naming where, and a non-zero exit.
+        var (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "review", "dhcp-e2e");
+        Assert.True(code == 0, text);
+        Assert.Contains("Review: nothing to report", text, StringComparison.Ordinal);
+        var broken = Path.Combine(Dir, "broken.json");
+        await File.WriteAllTextAsync(broken, """{ "Dhcp4": { "subnet4": [ { "id": "one", "subnet": "192.0.2.0/24" } ] } }""");
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", "dhcp-e2e", broken);
+        Assert.NotEqual(0, code);
+        Assert.Contains("Dhcp4.subnet4[0].id", text, StringComparison.Ordinal);
+
         // The review passes this one (it does not know option names yet); Kea's config-test refuses it.
-        await ImportAsync(server.Id, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
+        var refusedFile = Path.Combine(Dir, "refused.json");
+        await File.WriteAllTextAsync(refusedFile, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", "dhcp-e2e", refusedFile);
+        Assert.True(code == 0, text);
+        Assert.Contains("Imported the DHCPv4 configuration of dhcp-e2e: 3 subnets", text, StringComparison.Ordinal);
         var refused = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.Equal("failed", refused.State);
         Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);
