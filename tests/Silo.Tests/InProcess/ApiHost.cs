@@ -70,11 +70,14 @@ public abstract class ApiHost : WebApplicationFactory<Program>, ISiloApi, IAsync
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.Token);
 
         // The settings reached the host before Program read them: the admin user lives where this host said.
-        var found = Mode == ApiHostMode.Sqlite
-            ? (await Storage.DatabaseScan.SqliteRowsMentioningAsync(DataDir, "admin")).Count
-            : (await Storage.DatabaseScan.PostgresRowsMentioningAsync(TestPostgres.ConnectionString(_database), "admin")).Count;
+        var found = (await RowsMentioningAsync("admin")).Count;
         Assert.True(found > 0, $"the in-process silo did not use its {Mode} storage");
     }
+
+    /// <summary>The rows of this host's database (SQLite file or PostgreSQL database) whose content mentions <paramref name="needle"/>.</summary>
+    public Task<List<string>> RowsMentioningAsync(string needle) => Mode == ApiHostMode.Sqlite
+        ? Storage.DatabaseScan.SqliteRowsMentioningAsync(DataDir, needle)
+        : Storage.DatabaseScan.PostgresRowsMentioningAsync(TestPostgres.ConnectionString(_database), needle);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

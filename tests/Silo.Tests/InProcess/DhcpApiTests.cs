@@ -99,6 +99,31 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
         Assert.Equal(HttpStatusCode.NotFound, status);
     }
 
+    [Fact]
+    public async Task Deleting_a_dhcp_server_leaves_no_row_of_it_in_the_database()
+    {
+        var server = await Silo.CreateServerAsync("dhcp-delete-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var before = (await host.RowsMentioningAsync(server.Id)).Count;
+        var (status, _) = await PostAsync($"/api/v1/servers/{server.Id}/dhcp/import", Config);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.True((await host.RowsMentioningAsync(server.Id)).Count > before, "the import wrote no row of its own"); // the part's 'dhcp' state
+
+        using (var delete = await Silo.Http.DeleteAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+
+        // The fleet index shard writes a second after a change (debounced): allow a few seconds.
+        var left = await host.RowsMentioningAsync(server.Id);
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); left.Count > 0 && wait.Elapsed < TimeSpan.FromSeconds(15);)
+        {
+            await Task.Delay(500);
+            left = await host.RowsMentioningAsync(server.Id);
+        }
+
+        Assert.True(left.Count == 0, "the deleted server left rows:\n" + string.Join("\n", left.Distinct()));
+    }
+
     private async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string path, string body)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
