@@ -31,38 +31,13 @@ public sealed class JobEventsTests() : SiloTestBase("job-events")
             Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         }
 
-        using var follower = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        follower.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Silo.Token);
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"{Silo.BaseUrl}/api/v1/jobs/events?server={server.Id}");
-        using var response = await follower.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        await using var body = await response.Content.ReadAsStreamAsync();
-        using var reader = new StreamReader(body);
+        using var follower = await JobEventFollower.OpenAsync(Silo.BaseUrl, new AuthenticationHeaderValue("Bearer", Silo.Token), server.Id);
+        Assert.Equal("text/event-stream", follower.MediaType);
 
         var job = await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dns", Listen: [$"127.0.0.1@{Build.FreePort()}"]));
         Assert.Equal("admin", job.RequestedBy);
 
-        var seen = new List<JobEventView>();
-        using var patience = new CancellationTokenSource(Patience);
-        string? eventName = null;
-        while (seen.LastOrDefault()?.Type is not ("succeeded" or "failed"))
-        {
-            var line = await reader.ReadLineAsync(patience.Token) ?? throw new InvalidOperationException("the event stream ended");
-            if (line.StartsWith("event: ", StringComparison.Ordinal))
-            {
-                eventName = line["event: ".Length..];
-            }
-            else if (line.StartsWith("data: ", StringComparison.Ordinal) && eventName == "job")
-            {
-                var item = JsonSerializer.Deserialize<JobEventView>(line["data: ".Length..], ContractsJson.WireOptions)!;
-                if (item.JobId == job.JobId)
-                {
-                    seen.Add(item);
-                }
-            }
-        }
-
+        var seen = await follower.UntilFinishedAsync(job.JobId, Patience);
         var summary = string.Join("\n", seen.Select(e => $"{e.Version} {e.Type} {e.State} {e.Progress}% {e.Message}"));
         Assert.True(seen[^1].Type == "succeeded", summary + "\nagent:\n" + agent.Output);
         Assert.Equal("queued", seen[0].Type);
