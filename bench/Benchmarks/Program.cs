@@ -17,6 +17,13 @@ if (args is ["dns", ..])
 }
 
 // dotnet run -c Release --project bench/Benchmarks -- zones [records]   (one timed zone import: parse, validate, render, gzip)
+if (args is ["dhcp", ..])
+{
+    return await ManagedServers.Benchmarks.DhcpBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100_000);
+}
+
 if (args is ["zones", ..])
 {
     return ManagedServers.Benchmarks.ZoneBench.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
