@@ -104,6 +104,34 @@ public sealed class DhcpApplyTests
         Assert.Contains(File.ReadAllLines("/proc/net/udp").Skip(1), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] == "0100007F:2753"); // 127.0.0.1:10067
     }
 
+    [Fact]
+    public async Task A_kea6_configuration_with_prefix_delegation_goes_live_and_one_kea_refuses_changes_nothing()
+    {
+        await using var host = new ServiceTestHost();
+        var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp6, RuntimeNames.Exec, Port: ServiceTestHost.FreePort()), CancellationToken.None);
+        Assert.Equal(ServiceStates.Running, installed.Service!.State);
+        var handler = new DhcpApplyCommandHandler(host.Manager, TimeProvider.System);
+        var layout = host.Manager.Engines.Layout(host.Manager.ServicesRoot, ServiceKinds.Dhcp6);
+
+        var v1 = """
+            { "Dhcp6": { "interfaces-config": { "interfaces": [ ] }, "preferred-lifetime": 3000, "valid-lifetime": 4000,
+              "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "pools": [ { "pool": "2001:db8:1::100 - 2001:db8:1::1ff" } ],
+                             "pd-pools": [ { "prefix": "2001:db8:8::", "prefix-len": 56, "delegated-len": 64 } ] } ] } }
+            """;
+        var (ok, error, output) = await ApplyAsync(handler, "s1", 1, v1, ServiceKinds.Dhcp6);
+        Assert.True(ok, error + "\n" + string.Join("\n", output!.Steps));
+        Assert.Equal(("Live", 1), (output.Outcome, output.LiveVersion));
+        var live = await KeaControl.SendAsync(layout.ControlSocket, "config-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal([(1L, "2001:db8:1::/64")], KeaDocuments.Subnets((JsonObject)live.Arguments!).ToArray());
+        Assert.Equal(layout.DataDirectory, (string?)live.Arguments!["Dhcp6"]!["data-directory"]);
+
+        var refused = await ApplyAsync(handler, "s2", 2, v1.Replace("2001:db8:1::100", "2001:db8:99::100", StringComparison.Ordinal), ServiceKinds.Dhcp6);
+        Assert.False(refused.Ok);
+        Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);
+        var after = await KeaControl.SendAsync(layout.ControlSocket, "config-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.Equal([(1L, "2001:db8:1::/64")], KeaDocuments.Subnets((JsonObject)after.Arguments!).ToArray());
+    }
+
     private static string Document(string[] interfaces, string subnet, string extra = "") => $$"""
         { "Dhcp4": { {{extra}}
             "interfaces-config": { "interfaces": [ {{string.Join(", ", interfaces.Select(i => $"\"{i}\""))}} ], "dhcp-socket-type": "udp" },
@@ -112,9 +140,9 @@ public sealed class DhcpApplyTests
             "subnet4": [ {{subnet}} ] } }
         """;
 
-    private static async Task<(bool Ok, string? Error, DhcpApplyOutput? Output)> ApplyAsync(DhcpApplyCommandHandler handler, string id, int version, string document)
+    private static async Task<(bool Ok, string? Error, DhcpApplyOutput? Output)> ApplyAsync(DhcpApplyCommandHandler handler, string id, int version, string document, string service = ServiceKinds.Dhcp4)
     {
-        var args = JsonSerializer.SerializeToElement(new DhcpApplyArgs(ServiceKinds.Dhcp4, version, document), ContractsJson.Default.DhcpApplyArgs);
+        var args = JsonSerializer.SerializeToElement(new DhcpApplyArgs(service, version, document), ContractsJson.Default.DhcpApplyArgs);
         var result = await handler.ExecuteAsync(new AgentCommand(id, CommandKinds.DhcpApply, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(5), args), CancellationToken.None);
         return (result.Success, result.Error, result.Output?.Deserialize(ContractsJson.Default.DhcpApplyOutput));
     }
