@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using ManagedServers.Grains.Dhcp;
@@ -107,23 +106,7 @@ public static class DhcpBench
 
     private static async Task<string> SendAsync(string socketPath, string command, JsonNode arguments)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-        await socket.SendAsync(Encoding.UTF8.GetBytes(new JsonObject { ["command"] = command, ["arguments"] = arguments.DeepClone() }.ToJsonString()), SocketFlags.None);
-        var received = new MemoryStream();
-        var buffer = new byte[65536];
-        while (true)
-        {
-            var read = await socket.ReceiveAsync(buffer, SocketFlags.None);
-            received.Write(buffer, 0, read);
-            try
-            {
-                var answer = JsonNode.Parse(received.ToArray())!;
-                return $"result {answer["result"]}: {answer["text"]}";
-            }
-            catch (System.Text.Json.JsonException) when (read > 0)
-            {
-            }
-        }
+        var answer = await ManagedServers.Agent.Engines.KeaControl.SendAsync(socketPath, command, arguments, TimeSpan.FromMinutes(5), CancellationToken.None);
+        return $"result {answer.Result}: {answer.Message}";
     }
 }

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using ManagedServers.Agent.Engines;
 
 namespace ManagedServers.Silo.Tests.E2E;
 
@@ -116,8 +116,9 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
     /// <summary>The addresses of Kea's IPv4 leases (<c>lease4-get-all</c>, from the lease_cmds hook).</summary>
     private static async Task<List<string>> LeasesAsync(string socketPath)
     {
-        var answer = await SendAsync(socketPath, "{\"command\":\"lease4-get-all\"}");
-        return [.. ((JsonArray)answer["arguments"]!["leases"]!).Select(l => (string)l!["ip-address"]!)];
+        var answer = await KeaControl.SendAsync(socketPath, "lease4-get-all", null, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(answer.Ok, answer.Message);
+        return [.. ((JsonArray)answer.Arguments!["leases"]!).Select(l => (string)l!["ip-address"]!)];
     }
 
     private async Task ImportAsync(string serverId, string document)
@@ -127,37 +128,13 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Kea's <c>config-get</c> over its control socket, and the sha256 of its compact JSON (as the agent hashes it).</summary>
+    /// <summary>Kea's <c>config-get</c> through the agent's control client, and the sha256 of its compact JSON (as the agent hashes it).</summary>
     private static async Task<(JsonObject Config, string Hash)> ConfigGetAsync(string socketPath)
     {
-        var answer = await SendAsync(socketPath, "{\"command\":\"config-get\"}");
-        var config = (JsonObject)answer["arguments"]!;
+        var answer = await KeaControl.SendAsync(socketPath, "config-get", null, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(answer.Ok, answer.Message);
+        var config = (JsonObject)answer.Arguments!;
         return (config, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(config.ToJsonString()))));
-    }
-
-    /// <summary>One command on Kea's control socket; the answer once it parses.</summary>
-    private static async Task<JsonNode> SendAsync(string socketPath, string command)
-    {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath));
-        await socket.SendAsync(Encoding.UTF8.GetBytes(command), SocketFlags.None);
-        var received = new MemoryStream();
-        var buffer = new byte[65536];
-        JsonNode? answer = null;
-        while (answer is null)
-        {
-            var read = await socket.ReceiveAsync(buffer, SocketFlags.None);
-            received.Write(buffer, 0, read);
-            try
-            {
-                answer = JsonNode.Parse(received.ToArray());
-            }
-            catch (System.Text.Json.JsonException) when (read > 0)
-            {
-            }
-        }
-
-        return answer;
     }
 
     private static string[] Subnets(JsonObject config) =>
