@@ -93,6 +93,7 @@ public static class ApiSetup
         app.MapServicesApi();
         app.MapServerDnsApi();
         app.MapServerDhcpApi();
+        app.MapDhcpObjectsApi();
         app.MapZonesApi();
         app.MapJobsApi();
         app.MapAgentApi();

@@ -172,6 +172,37 @@ internal static class CliApp
                 dhcp.AddCommand<DhcpRenderedCommand>("rendered")
                     .WithDescription("The Kea document a push would send now, byte for byte.")
                     .WithExample("dhcp", "rendered", "dhcp-01");
+                dhcp.AddBranch("subnets", subnets =>
+                {
+                    subnets.SetDescription("Subnets of DHCP servers' configurations, one at a time.");
+                    subnets.AddCommand<DhcpSubnetsCommand>("list").WithAlias("ls")
+                        .WithDescription("The subnets of a server's configuration: id, prefix, pools, reservations, options.")
+                        .WithExample("dhcp", "subnets", "list", "dhcp-01");
+                    subnets.AddCommand<DhcpSubnetAddCommand>("add")
+                        .WithDescription("Add a subnet to the configuration of each server given (each is checked before any changes).")
+                        .WithExample("dhcp", "subnets", "add", "--id", "1", "--subnet", "192.0.2.0/24", "--pool", "192.0.2.10-192.0.2.200", "--option", "routers=192.0.2.1", "-s", "dhcp-01", "-s", "dhcp-02");
+                    subnets.AddCommand<DhcpSubnetDeleteCommand>("delete").WithAlias("rm")
+                        .WithDescription("Remove a subnet with its pools and reservations (asks first).")
+                        .WithExample("dhcp", "subnets", "delete", "1", "-s", "dhcp-01");
+                });
+                dhcp.AddBranch("pools", pools =>
+                {
+                    pools.SetDescription("Address pools of a subnet.");
+                    pools.AddCommand<DhcpPoolAddCommand>("add").WithDescription("Add a pool to a subnet.")
+                        .WithExample("dhcp", "pools", "add", "1", "192.0.2.210-192.0.2.250", "-s", "dhcp-01");
+                    pools.AddCommand<DhcpPoolDeleteCommand>("delete").WithAlias("rm").WithDescription("Remove a pool from a subnet.")
+                        .WithExample("dhcp", "pools", "delete", "1", "192.0.2.210-192.0.2.250", "-s", "dhcp-01");
+                });
+                dhcp.AddBranch("reservations", reservations =>
+                {
+                    reservations.SetDescription("Host reservations of a subnet.");
+                    reservations.AddCommand<DhcpReservationAddCommand>("add")
+                        .WithDescription("Reserve an address (and a host name) for a client; the same client's reservation is replaced.")
+                        .WithExample("dhcp", "reservations", "add", "1", "--hw-address", "1a:1b:1c:1d:1e:1f", "--ip", "192.0.2.5", "--hostname", "printer", "-s", "dhcp-01");
+                    reservations.AddCommand<DhcpReservationDeleteCommand>("delete").WithAlias("rm")
+                        .WithDescription("Remove a client's reservation (asks first).")
+                        .WithExample("dhcp", "reservations", "delete", "1", "--hw-address", "1a:1b:1c:1d:1e:1f", "-s", "dhcp-01");
+                });
             });
 
             config.AddBranch("services", services =>

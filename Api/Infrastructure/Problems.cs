@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ManagedServers.Grains.Interfaces.Dhcp;
 using ManagedServers.Grains.Interfaces.Identity;
 using ManagedServers.Grains.Interfaces.Zones;
 using Microsoft.AspNetCore.Diagnostics;
@@ -27,6 +28,9 @@ public sealed class FieldErrors
     private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
 
     public bool Any => _errors.Count > 0;
+
+    /// <summary>How many errors there are (a reader compares it before and after reading a part).</summary>
+    public int Count => _errors.Values.Sum(l => l.Count);
 
     public void Add(string field, string message)
     {
@@ -93,6 +97,7 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
             NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
             ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
             ZoneValidationException z => ZoneProblem(z),
+            DhcpConfigException d => WithField(new ProblemDetails { Status = 400, Title = "The DHCP configuration is not valid", Detail = d.Message, Type = ProblemTypes.Validation }, d.Field ?? "body", d.Message),
             EnrollmentRefusedException e => new ProblemDetails { Status = 401, Title = "Enrolment refused", Detail = e.Message, Type = ProblemTypes.Enrollment },
             _ => null,
         };

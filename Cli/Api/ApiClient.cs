@@ -205,6 +205,31 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<DhcpFindingView[]>> ReviewDhcpAsync(string serverId, int family, CancellationToken ct) =>
         SendAsync<DhcpFindingView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/dhcp/review?family={family.ToString(CultureInfo.InvariantCulture)}", null, ct);
 
+    public Task<ApiResult<ItemsOf<DhcpSubnetView>>> ListDhcpSubnetsAsync(string serverId, int? family, CancellationToken ct) =>
+        SendAsync<ItemsOf<DhcpSubnetView>>(HttpMethod.Get, "dhcp/subnets" + QueryString(("server", serverId), ("family", family?.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task<ApiResult<DhcpSubnetView>> CreateDhcpSubnetAsync(DhcpSubnetRequest request, CancellationToken ct) =>
+        SendAsync<DhcpSubnetView>(HttpMethod.Post, "dhcp/subnets", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    public Task DeleteDhcpSubnetAsync(long id, int family, IEnumerable<string> servers, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"dhcp/subnets/{id.ToString(CultureInfo.InvariantCulture)}" + DhcpScope(family, servers), null, ct);
+
+    public Task<ApiResult<DhcpSubnetView>> AddDhcpPoolAsync(long subnetId, DhcpPoolRequest request, CancellationToken ct) =>
+        SendAsync<DhcpSubnetView>(HttpMethod.Post, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/pools", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    public Task<ApiResult<DhcpSubnetView>> RemoveDhcpPoolAsync(long subnetId, string pool, int family, IEnumerable<string> servers, CancellationToken ct) =>
+        SendAsync<DhcpSubnetView>(HttpMethod.Delete, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/pools" + DhcpScope(family, servers) + "&pool=" + Uri.EscapeDataString(pool), null, ct);
+
+    public Task<ApiResult<DhcpSubnetView>> PutDhcpReservationAsync(long subnetId, DhcpReservationRequest request, CancellationToken ct) =>
+        SendAsync<DhcpSubnetView>(HttpMethod.Post, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/reservations", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    public Task<ApiResult<DhcpSubnetView>> RemoveDhcpReservationAsync(long subnetId, string identifierType, string identifier, int family, IEnumerable<string> servers, CancellationToken ct) =>
+        SendAsync<DhcpSubnetView>(HttpMethod.Delete, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/reservations" + DhcpScope(family, servers)
+            + $"&identifier_type={Uri.EscapeDataString(identifierType)}&identifier={Uri.EscapeDataString(identifier)}", null, ct);
+
+    private static string DhcpScope(int family, IEnumerable<string> servers) =>
+        $"?family={family.ToString(CultureInfo.InvariantCulture)}" + string.Concat(servers.Select(s => "&server=" + Uri.EscapeDataString(s)));
+
     public Task<ApiResult<ConfigVersionView[]>> ListConfigVersionsAsync(string serverId, CancellationToken ct) =>
         SendAsync<ConfigVersionView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/config-versions", null, ct);
 

@@ -33,6 +33,9 @@ public sealed record DhcpConfig(
 
     /// <summary>Every subnet: those on their own, then those of each shared network.</summary>
     public IEnumerable<DhcpSubnet> AllSubnets => Subnets.Concat(SharedNetworks.SelectMany(n => n.Subnets));
+
+    /// <summary>The subnet with id <paramref name="id"/>, on its own or in a shared network; null when there is none.</summary>
+    public DhcpSubnet? FindSubnet(long id) => AllSubnets.FirstOrDefault(s => s.Id == id);
 }
 
 /// <summary>Lease timers in seconds (null: Kea's default, or inherited).</summary>

@@ -17,6 +17,15 @@ public interface IServerDhcpGrain : IGrainWithStringKey
     /// </summary>
     Task<DhcpImportSummary> ImportAsync(string document);
 
+    /// <summary>
+    /// Changes one object of the server's configuration of <paramref name="family"/> (a configuration is started, with
+    /// the hooks leases and statistics need, when the server has none) and returns the configuration as changed. An edit
+    /// that would add a review error is refused: <see cref="DhcpConfigException"/> naming the object, or
+    /// <see cref="NotFoundException"/>/<see cref="ConflictException"/>; nothing changes. <paramref name="dryRun"/>: check
+    /// only (a change to several servers checks every one before changing any).
+    /// </summary>
+    Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun = false);
+
     /// <summary>The server's configuration of <paramref name="family"/>, or null when it has none.</summary>
     [ReadOnly]
     Task<DhcpConfig?> GetConfigAsync(DhcpFamily family);

@@ -180,6 +180,8 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
 
     public Task<DhcpImportSummary> ImportAsync(string document) => DhcpPart.ImportAsync(document);
 
+    public Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun = false) => DhcpPart.EditAsync(family, edit, dryRun);
+
     public Task<DhcpConfig?> GetConfigAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Get(family));
 
     public Task<string?> RenderAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Render(family));

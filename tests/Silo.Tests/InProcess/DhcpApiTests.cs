@@ -100,6 +100,107 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
     }
 
     [Fact]
+    public async Task Subnets_pools_and_reservations_are_edited_on_several_servers_and_a_refusal_changes_none()
+    {
+        var a = await Silo.CreateServerAsync("dhcp-obj-a-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var b = await Silo.CreateServerAsync("dhcp-obj-b-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var dns = await Silo.CreateServerAsync("dhcp-obj-dns-" + Guid.NewGuid().ToString("N")[..6]);
+
+        var (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 1, "subnet": "192.0.2.0/24", "pools": [ "192.0.2.10-192.0.2.200" ], "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        Assert.Equal(("192.0.2.0/24", "192.0.2.10-192.0.2.200"), (body.GetProperty("subnet").GetString(), Assert.Single(body.GetProperty("pools").EnumerateArray()).GetString()));
+        Assert.Equal([a.Id, b.Id], body.GetProperty("servers").EnumerateArray().Select(s => s.GetString()));
+
+        // Bad input names the field and changes nothing on either server.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 2, "subnet": "198.51.100.7/24", "pools": [ "198.51.100.10-198.51.100.5", "2001:db8::/64" ], "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("host bits set: the subnet is 198.51.100.0/24", Field(body, "subnet"), StringComparison.Ordinal);
+        Assert.Contains("is not an IPv4 pool", Field(body, "pools[0]"), StringComparison.Ordinal);
+        Assert.Contains("is not an IPv4 pool", Field(body, "pools[1]"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets", """{ "family": 4, "subnet": "198.51.100.0/24" }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is required", Field(body, "id"), StringComparison.Ordinal);
+        Assert.Contains("is required", Field(body, "servers"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 2, "subnet": "198.51.100.0/24", "servers": [ "{{a.Id}}", "{{dns.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not a DHCP server", Field(body, "servers"), StringComparison.Ordinal);
+
+        // The review of each edited configuration: overlapping subnets, a taken id, a pool outside the subnet.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 2, "subnet": "192.0.2.128/25", "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("subnet 2 (192.0.2.128/25) overlaps subnet 1 (192.0.2.0/24)", Field(body, "subnet"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 1, "subnet": "198.51.100.0/24", "servers": [ "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("subnet 1 (192.0.2.0/24) already exists", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/1/pools", $$"""{ "family": 4, "pool": "198.51.100.1-198.51.100.9", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not inside 192.0.2.0/24", Field(body, "pools"), StringComparison.Ordinal);
+
+        // A subnet only b has: a change to both is refused on b before a is touched.
+        (status, _) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets", $$"""{ "family": 4, "id": 3, "subnet": "203.0.113.0/24", "servers": [ "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/3/reservations",
+            $$"""{ "family": 4, "hw_address": "1a:1b:1c:1d:1e:1f", "ip_address": "203.0.113.5", "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        Assert.Contains($"server '{a.Id}': there is no DHCPv4 subnet with id 3", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (_, body) = await GetAsync($"/api/v1/dhcp/subnets/3?family=4&server={b.Id}");
+        Assert.Equal(0, body.GetProperty("reservations").GetArrayLength());
+
+        // Reservations: a bad one names its field; a good one lands on both servers and is rendered.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/1/reservations",
+            $$"""{ "family": 4, "hw_address": "1a:1b:1c", "ip_address": "192.0.2.300", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not a MAC address", Field(body, "hw_address"), StringComparison.Ordinal);
+        Assert.Contains("is not an IPv4 address", Field(body, "ip_address"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/1/reservations",
+            $$"""{ "family": 4, "hw_address": "1a:1b:1c:1d:1e:1f", "ip_address": "192.0.2.5", "hostname": "printer", "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/1/reservations",
+            $$"""{ "family": 4, "hw_address": "2a:2b:2c:2d:2e:2f", "ip_address": "192.0.2.5", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("reserves 192.0.2.5, already reserved for hw-address 1a:1b:1c:1d:1e:1f", Field(body, "reservations"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/options",
+            $$"""{ "family": 4, "options": [ { "name": "domain-name-servers", "data": "192.0.2.1" } ], "servers": [ "{{a.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+
+        using (var rendered = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{a.Id}/dhcp/rendered?family=4"))
+        {
+            var text = await rendered.Content.ReadAsStringAsync();
+            Assert.Contains("\"hw-address\": \"1a:1b:1c:1d:1e:1f\"", text, StringComparison.Ordinal);
+            Assert.Contains("\"pool\": \"192.0.2.10-192.0.2.200\"", text, StringComparison.Ordinal);
+            Assert.Contains("libdhcp_lease_cmds.so", text, StringComparison.Ordinal);
+            Assert.Contains("domain-name-servers", text, StringComparison.Ordinal);
+        }
+
+        (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={b.Id}");
+        Assert.Equal([1L, 3L], body.GetProperty("items").EnumerateArray().Select(s => s.GetProperty("id").GetInt64()));
+        Assert.Equal("printer", Assert.Single(body.GetProperty("items")[0].GetProperty("reservations").EnumerateArray()).GetProperty("hostname").GetString());
+
+        // Replace, remove a pool and a reservation, delete.
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/subnets/1",
+            $$"""{ "family": 4, "subnet": "192.0.2.0/24", "pools": [ "192.0.2.10-192.0.2.20", "192.0.2.100-192.0.2.120" ], "servers": [ "{{b.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(0, body.GetProperty("reservations").GetArrayLength());
+        (status, body) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/subnets/1/pools?family=4&pool=192.0.2.10 - 192.0.2.20&server={b.Id}", null);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal("192.0.2.100-192.0.2.120", Assert.Single(body.GetProperty("pools").EnumerateArray()).GetString());
+        (status, body) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/subnets/1/reservations?family=4&identifier_type=hw_address&identifier=1A:1B:1C:1D:1E:1F&server={a.Id}", null);
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal(0, body.GetProperty("reservations").GetArrayLength());
+        (status, _) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/subnets/1?family=4&server={a.Id}&server={b.Id}", null);
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        (status, _) = await GetAsync($"/api/v1/dhcp/subnets/1?family=4&server={a.Id}");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={b.Id}&family=4");
+        Assert.Equal(3, Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("id").GetInt64());
+    }
+
+    [Fact]
     public async Task Deleting_a_dhcp_server_leaves_no_row_of_it_in_the_database()
     {
         var server = await Silo.CreateServerAsync("dhcp-delete-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
@@ -128,6 +229,18 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = await Silo.Http.PostAsync(Silo.BaseUrl + path, content);
+        return (response.StatusCode, await ReadAsync(response));
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpMethod method, string path, string? body)
+    {
+        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await Silo.Http.SendAsync(request);
         return (response.StatusCode, await ReadAsync(response));
     }
 

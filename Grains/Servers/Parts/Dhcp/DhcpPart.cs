@@ -11,8 +11,7 @@ public interface IDhcpConfigs
 }
 
 /// <summary>
-/// The server's DHCP side: one configuration per family (imported from a Kea document today; edited object by object
-/// next), reviewed before any push and rendered as the Kea document the push sends. Its own persistent state
+/// The server's DHCP side: one configuration per family (imported from a Kea document, or edited object by object), reviewed before any push and rendered as the Kea document the push sends. Its own persistent state
 /// (<c>dhcp</c>), written when a configuration is imported; what the agent applied is recorded by the push job in the
 /// config versions (<c>dhcp4</c>, <c>dhcp6</c>). Serves <see cref="IServerDhcpGrain"/> through the shell.
 /// </summary>
@@ -40,6 +39,33 @@ public sealed class DhcpPart(IServerHost host) : ServerPart(host), IDhcpConfigs
             throw new DhcpConfigException(e.Message) { Field = e.Where };
         }
 
+        await SaveAsync(config);
+        return summary with { Findings = [.. DhcpReview.Review(config)] };
+    }
+
+    public async Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun)
+    {
+        if (Host.Definition is null)
+        {
+            throw new NotFoundException($"server '{Host.Id}' not found");
+        }
+
+        if (Host.Definition.Kind != ServerKind.Dhcp)
+        {
+            throw new DhcpConfigException($"server '{Host.Definition.Name}' is not a DHCP server") { Field = "servers" };
+        }
+
+        var config = DhcpEditor.Apply(Get(family), family, edit);
+        if (!dryRun)
+        {
+            await SaveAsync(config);
+        }
+
+        return config;
+    }
+
+    private Task SaveAsync(DhcpConfig config)
+    {
         if (config.Family == DhcpFamily.V4)
         {
             _store.State.V4 = config;
@@ -49,8 +75,7 @@ public sealed class DhcpPart(IServerHost host) : ServerPart(host), IDhcpConfigs
             _store.State.V6 = config;
         }
 
-        await _store.WriteStateAsync();
-        return summary with { Findings = [.. DhcpReview.Review(config)] };
+        return _store.WriteStateAsync();
     }
 
     public string? Render(DhcpFamily family) => Get(family) is { } config ? KeaRender.Render(config) : null;

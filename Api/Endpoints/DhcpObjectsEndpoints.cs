@@ -1,0 +1,351 @@
+using ManagedServers.Api.Auth;
+using ManagedServers.Api.Infrastructure;
+using ManagedServers.Grains.Interfaces.Dhcp;
+
+namespace ManagedServers.Api.Endpoints;
+
+/// <summary>
+/// DHCP objects, one at a time: <c>/api/v1/dhcp/subnets</c> (with their pools and reservations), global reservations
+/// and global options. Each server keeps its own configuration; a change names the <c>servers</c> it goes to, is checked
+/// on every one of them first (shape here, then the review of each edited configuration), and changes none when one
+/// refuses it. Reads name one <c>server</c>. A push (<c>POST /api/v1/servers/{id}/push-config</c>) sends the result.
+/// </summary>
+public static class DhcpObjectsEndpoints
+{
+    public static IEndpointRouteBuilder MapDhcpObjectsApi(this IEndpointRouteBuilder app)
+    {
+        var read = app.MapGroup("/api/v1/dhcp").WithTags("DHCP").RequireAuthorization(Permissions.ServersRead);
+        var write = app.MapGroup("/api/v1/dhcp").WithTags("DHCP").RequireAuthorization(Permissions.DhcpWrite);
+        read.MapGet("/subnets", ListSubnetsAsync).WithName("ListDhcpSubnets").WithSummary("The subnets of one server's configuration (?server=ID, ?family=4 or 6; both families by default)");
+        write.MapPost("/subnets", CreateSubnetAsync).WithName("CreateDhcpSubnet")
+            .WithSummary("Add a subnet (explicit id, prefix, pools, reservations, options) to the configuration of each of 'servers'; 201, or 400/409 naming the field, nothing changed");
+        read.MapGet("/subnets/{subnetId:long}", GetSubnetAsync).WithName("GetDhcpSubnet").WithSummary("One subnet of one server's configuration (?server=ID&family=4)");
+        write.MapPut("/subnets/{subnetId:long}", ReplaceSubnetAsync).WithName("ReplaceDhcpSubnet")
+            .WithSummary("Replace a subnet on each of 'servers' (members kept verbatim from an import stay)");
+        write.MapDelete("/subnets/{subnetId:long}", DeleteSubnetAsync).WithName("DeleteDhcpSubnet")
+            .WithSummary("Remove a subnet, its pools and reservations (?family=4&server=ID, server repeatable)");
+        write.MapPost("/subnets/{subnetId:long}/pools", AddPoolAsync).WithName("AddDhcpPool").WithSummary("Add a pool to a subnet on each of 'servers'");
+        write.MapDelete("/subnets/{subnetId:long}/pools", RemovePoolAsync).WithName("RemoveDhcpPool")
+            .WithSummary("Remove a subnet's pool (?pool=first-last&family=4&server=ID)");
+        write.MapPost("/subnets/{subnetId:long}/reservations", PutSubnetReservationAsync).WithName("PutDhcpReservation")
+            .WithSummary("Add a reservation to a subnet on each of 'servers' (the same client's reservation is replaced)");
+        write.MapDelete("/subnets/{subnetId:long}/reservations", RemoveSubnetReservationAsync).WithName("RemoveDhcpReservation")
+            .WithSummary("Remove a client's reservation from a subnet (?identifier_type=hw_address&identifier=…&family=4&server=ID)");
+        read.MapGet("/reservations", ListGlobalReservationsAsync).WithName("ListGlobalDhcpReservations").WithSummary("The global reservations of one server (?server=ID&family=4)");
+        write.MapPost("/reservations", PutGlobalReservationAsync).WithName("PutGlobalDhcpReservation").WithSummary("Add a global reservation on each of 'servers'");
+        write.MapDelete("/reservations", RemoveGlobalReservationAsync).WithName("RemoveGlobalDhcpReservation").WithSummary("Remove a client's global reservation");
+        read.MapGet("/options", GetOptionsAsync).WithName("GetDhcpOptions").WithSummary("The global option data of one server (?server=ID&family=4)");
+        write.MapPut("/options", SetOptionsAsync).WithName("SetDhcpOptions").WithSummary("Replace the global option data on each of 'servers'");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ItemsOf<DhcpSubnetView>>, ValidationProblem, ProblemHttpResult>> ListSubnetsAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var errors = new FieldErrors();
+        var families = family is null ? [DhcpFamily.V4, DhcpFamily.V6] : DhcpMapping.Family(family, errors) is { } f ? new[] { f } : [];
+        if (await ReadServerAsync(grains, server, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var items = new List<DhcpSubnetView>();
+        foreach (var each in families)
+        {
+            if (await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(each) is { } config)
+            {
+                items.AddRange(config.AllSubnets.OrderBy(s => s.Id).Select(s => DhcpMapping.ToView(config, s, [server!])));
+            }
+        }
+
+        return TypedResults.Ok(new ItemsOf<DhcpSubnetView>(items));
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem, ProblemHttpResult>> GetSubnetAsync(long subnetId, IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        if (await ReadServerAsync(grains, server, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
+        return config is not null && config.FindSubnet(subnetId) is { } subnet
+            ? TypedResults.Ok(DhcpMapping.ToView(config, subnet, [server!]))
+            : Problem.NotFound($"server '{server}' has no DHCPv{family} subnet with id {subnetId}");
+    }
+
+    public static async Task<Results<Created<DhcpSubnetView>, ValidationProblem>> CreateSubnetAsync(DhcpSubnetRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var id = DhcpMapping.SubnetId(body.Id, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var subnet = family is { } f ? DhcpMapping.Subnet(body, f, id, errors) : null;
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var config = await EditAsync(grains, servers, family!.Value, new DhcpPutSubnet(subnet!, Create: true), errors);
+        return config is null
+            ? errors.ToProblem()
+            : TypedResults.Created($"/api/v1/dhcp/subnets/{id}?family={body.Family}", SubnetView(config, id, servers));
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> ReplaceSubnetAsync(long subnetId, DhcpSubnetRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        if (body.Id is { } bodyId && bodyId != subnetId)
+        {
+            errors.Add("id", $"is {bodyId} but the path names subnet {subnetId}: a subnet's id does not change (remove it and add it under the new id)");
+        }
+
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var subnet = family is { } f ? DhcpMapping.Subnet(body, f, subnetId, errors) : null;
+        return await EditViewAsync(grains, servers, family, subnet is null ? null : new DhcpPutSubnet(subnet, Create: false), subnetId, errors);
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem>> DeleteSubnetAsync(long subnetId, IGrainFactory grains, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        if (errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveSubnet(subnetId), errors) is null)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> AddPoolAsync(long subnetId, DhcpPoolRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var pool = family is { } f ? DhcpMapping.Pool(body.Pool, f, errors, "pool") : null;
+        return await EditViewAsync(grains, servers, family, pool is null ? null : new DhcpAddPool(subnetId, pool), subnetId, errors);
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> RemovePoolAsync(long subnetId, IGrainFactory grains, string? pool = null, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        if (string.IsNullOrWhiteSpace(pool))
+        {
+            errors.Add("pool", "is required: the pool as the subnet lists it (first-last or a prefix)");
+        }
+
+        return await EditViewAsync(grains, servers, f, new DhcpRemovePool(subnetId, pool ?? string.Empty), subnetId, errors);
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> PutSubnetReservationAsync(long subnetId, DhcpReservationRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var reservation = family is { } f ? DhcpMapping.Reservation(body, f, errors) : null;
+        return await EditViewAsync(grains, servers, family, reservation is null ? null : new DhcpPutReservation(subnetId, reservation), subnetId, errors);
+    }
+
+    public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> RemoveSubnetReservationAsync(
+        long subnetId, IGrainFactory grains, string? identifier_type = null, string? identifier = null, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        var edit = RemoveReservation(subnetId, identifier_type, identifier, errors);
+        return await EditViewAsync(grains, servers, f, edit, subnetId, errors);
+    }
+
+    public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem, ProblemHttpResult>> ListGlobalReservationsAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        if (await ReadServerAsync(grains, server, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
+        return TypedResults.Ok(config is null ? [] : config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray());
+    }
+
+    public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem>> PutGlobalReservationAsync(DhcpReservationRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var reservation = family is { } f ? DhcpMapping.Reservation(body, f, errors) : null;
+        if (errors.Any || await EditAsync(grains, servers, family!.Value, new DhcpPutReservation(null, reservation!), errors) is not { } config)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray());
+    }
+
+    public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem>> RemoveGlobalReservationAsync(
+        IGrainFactory grains, string? identifier_type = null, string? identifier = null, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        var edit = RemoveReservation(null, identifier_type, identifier, errors);
+        if (errors.Any || await EditAsync(grains, servers, f!.Value, edit, errors) is not { } config)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray());
+    }
+
+    public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem, ProblemHttpResult>> GetOptionsAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        if (await ReadServerAsync(grains, server, errors) is { } problem)
+        {
+            return problem;
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
+        return TypedResults.Ok(config is null ? [] : DhcpMapping.ToView(config.Options));
+    }
+
+    public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem>> SetOptionsAsync(DhcpOptionsRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var options = DhcpMapping.Options(body.Options ?? [], errors, "options");
+        if (errors.Any || await EditAsync(grains, servers, family!.Value, new DhcpSetOptions(null, options), errors) is not { } config)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(DhcpMapping.ToView(config.Options));
+    }
+
+    private static DhcpRemoveReservation RemoveReservation(long? subnetId, string? type, string? identifier, FieldErrors errors)
+    {
+        var kea = DhcpMapping.KeaIdentifier(type);
+        if (kea is null)
+        {
+            errors.Add("identifier_type", "must be one of hw_address, client_id, duid, circuit_id, flex_id");
+        }
+
+        if (string.IsNullOrWhiteSpace(identifier))
+        {
+            errors.Add("identifier", "is required: the client's identifier as the reservation has it");
+        }
+
+        return new DhcpRemoveReservation(subnetId, kea ?? string.Empty, identifier?.Trim() ?? string.Empty);
+    }
+
+    private static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> EditViewAsync(
+        IGrainFactory grains, IReadOnlyList<string> servers, DhcpFamily? family, DhcpEdit? edit, long subnetId, FieldErrors errors)
+    {
+        if (errors.Any || edit is null || await EditAsync(grains, servers, family!.Value, edit, errors) is not { } config)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(SubnetView(config, subnetId, servers));
+    }
+
+    private static DhcpSubnetView SubnetView(DhcpConfig config, long subnetId, IReadOnlyList<string> servers) =>
+        DhcpMapping.ToView(config, config.FindSubnet(subnetId)!, servers);
+
+    /// <summary>The server a read names: 400 when it is missing, 404 when there is no such DHCP server.</summary>
+    private static async Task<ProblemHttpResult?> ReadServerAsync(IGrainFactory grains, string? server, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            errors.Add("server", "is required: the id of the DHCP server whose configuration to read");
+            return null;
+        }
+
+        var found = await grains.GetGrain<IManagedServerGrain>(server).GetAsync();
+        return found is null || found.Definition.Kind != ServerKind.Dhcp ? Problem.NotFound($"there is no DHCP server '{server}'") : null;
+    }
+
+    /// <summary>
+    /// One edit to the configuration of each of <paramref name="servers"/>: every server is checked (it exists, it is a
+    /// DHCP server, the edit passes on its configuration) before any is changed. Returns the first server's configuration
+    /// as changed, or null with the reasons in <paramref name="errors"/>. Not-found and conflicts are thrown with the
+    /// server named when there are several.
+    /// </summary>
+    private static async Task<DhcpConfig?> EditAsync(IGrainFactory grains, IReadOnlyList<string> servers, DhcpFamily family, DhcpEdit edit, FieldErrors errors)
+    {
+        foreach (var id in servers)
+        {
+            var server = await grains.GetGrain<IManagedServerGrain>(id).GetAsync();
+            if (server is null)
+            {
+                errors.Add("servers", $"server '{id}' not found");
+            }
+            else if (server.Definition.Kind != ServerKind.Dhcp)
+            {
+                errors.Add("servers", $"server '{server.Definition.Name}' ({id}) is not a DHCP server");
+            }
+        }
+
+        if (errors.Any)
+        {
+            return null;
+        }
+
+        await Task.WhenAll(servers.Select(id => Named(id, servers.Count, () => grains.GetGrain<IServerDhcpGrain>(id).EditAsync(family, edit, dryRun: true))));
+        DhcpConfig? first = null;
+        foreach (var id in servers)
+        {
+            var config = await Named(id, servers.Count, () => grains.GetGrain<IServerDhcpGrain>(id).EditAsync(family, edit));
+            first ??= config;
+        }
+
+        return first;
+    }
+
+    /// <summary>Runs <paramref name="edit"/>; when several servers are changed, a refusal names the server it came from.</summary>
+    private static async Task<DhcpConfig> Named(string server, int count, Func<Task<DhcpConfig>> edit)
+    {
+        try
+        {
+            return await edit();
+        }
+        catch (DomainException e) when (count > 1)
+        {
+            var message = $"server '{server}': {e.Message}";
+            throw e switch
+            {
+                NotFoundException => new NotFoundException(message),
+                ConflictException => new ConflictException(message) { Field = e.Field },
+                _ => new DhcpConfigException(message) { Field = e.Field },
+            };
+        }
+    }
+}

@@ -1,0 +1,91 @@
+namespace ManagedServers.Contracts.Api;
+
+/// <summary>
+/// One option value (Kea's <c>option-data</c>): by <c>name</c> (<c>routers</c>, <c>domain-name-servers</c>, …) or
+/// <c>code</c>, in <c>space</c> (default <c>dhcp4</c>/<c>dhcp6</c>), with its <c>data</c> as Kea writes it.
+/// </summary>
+public sealed record DhcpOptionData(string? Name = null, int? Code = null, string? Space = null, string? Data = null, bool? CsvFormat = null, bool? AlwaysSend = null);
+
+/// <summary>An IPv6 prefix-delegation pool: <c>prefix</c>/<c>prefix_len</c> handed out as /<c>delegated_len</c>.</summary>
+public sealed record DhcpPdPoolData(string Prefix, int PrefixLen, int DelegatedLen, string? ExcludedPrefix = null, int? ExcludedPrefixLen = null);
+
+/// <summary>
+/// A host reservation: exactly one client identifier (<c>hw_address</c>, <c>client_id</c>, <c>duid</c>,
+/// <c>circuit_id</c> or <c>flex_id</c>; hex such as <c>1a:1b:1c:1d:1e:1f</c>), then what it reserves:
+/// <c>ip_address</c> (DHCPv4), <c>ip_addresses</c> and <c>prefixes</c> (DHCPv6), <c>hostname</c>, options, classes.
+/// </summary>
+public record DhcpReservationData
+{
+    public string? HwAddress { get; init; }
+
+    public string? ClientId { get; init; }
+
+    public string? Duid { get; init; }
+
+    public string? CircuitId { get; init; }
+
+    public string? FlexId { get; init; }
+
+    public string? IpAddress { get; init; }
+
+    public IReadOnlyList<string>? IpAddresses { get; init; }
+
+    public IReadOnlyList<string>? Prefixes { get; init; }
+
+    public string? Hostname { get; init; }
+
+    public IReadOnlyList<DhcpOptionData>? Options { get; init; }
+
+    public IReadOnlyList<string>? ClientClasses { get; init; }
+}
+
+/// <summary>
+/// <c>POST /api/v1/dhcp/subnets/{id}/reservations</c> (and global ones, <c>POST /api/v1/dhcp/reservations</c>): a
+/// reservation, its <c>family</c> and the <c>servers</c> whose configuration gets it.
+/// </summary>
+public sealed record DhcpReservationRequest : DhcpReservationData
+{
+    public int? Family { get; init; }
+
+    public IReadOnlyList<string>? Servers { get; init; }
+}
+
+/// <summary>
+/// <c>POST /api/v1/dhcp/subnets</c> and <c>PUT /api/v1/dhcp/subnets/{id}</c>: a subnet of <c>family</c> 4 or 6 with its
+/// explicit <c>id</c>, its prefix (<c>subnet</c>), pools (<c>first-last</c> or a prefix), prefix-delegation pools,
+/// reservations, options, and the <c>servers</c> whose configuration gets it (each keeps its own copy).
+/// </summary>
+public sealed record DhcpSubnetRequest(
+    int? Family = null,
+    long? Id = null,
+    string? Subnet = null,
+    IReadOnlyList<string>? Pools = null,
+    IReadOnlyList<DhcpPdPoolData>? PdPools = null,
+    IReadOnlyList<DhcpReservationData>? Reservations = null,
+    IReadOnlyList<DhcpOptionData>? Options = null,
+    string? ClientClass = null,
+    string? Interface = null,
+    IReadOnlyList<string>? Servers = null);
+
+/// <summary>A subnet as a server's configuration has it (<c>shared_network</c>: the one it is in, if any).</summary>
+public sealed record DhcpSubnetView(
+    int Family,
+    long Id,
+    string Subnet,
+    string? SharedNetwork,
+    IReadOnlyList<string> Pools,
+    IReadOnlyList<DhcpPdPoolData> PdPools,
+    IReadOnlyList<DhcpReservationData> Reservations,
+    IReadOnlyList<DhcpOptionData> Options,
+    string? ClientClass,
+    string? Interface,
+    IReadOnlyList<string> Servers);
+
+/// <summary><c>POST /api/v1/dhcp/subnets/{id}/pools</c>: one pool (<c>first-last</c> or a prefix) for the subnet on <c>servers</c>.</summary>
+public sealed record DhcpPoolRequest(int? Family = null, string? Pool = null, IReadOnlyList<string>? Servers = null);
+
+/// <summary><c>PUT /api/v1/dhcp/options</c>: the global option data of <c>family</c> on <c>servers</c>.</summary>
+public sealed record DhcpOptionsRequest(int? Family = null, IReadOnlyList<DhcpOptionData>? Options = null, IReadOnlyList<string>? Servers = null);
+
+/// <summary>A list without paging.</summary>
+public sealed record ItemsOf<T>(IReadOnlyList<T> Items);
