@@ -172,6 +172,13 @@ internal static class CliApp
                 dhcp.AddCommand<DhcpRenderedCommand>("rendered")
                     .WithDescription("The Kea document a push would send now, byte for byte.")
                     .WithExample("dhcp", "rendered", "dhcp-01");
+                dhcp.AddCommand<DhcpLeasesCommand>("leases")
+                    .WithDescription("The leases Kea holds now (a page in address order), or one client's with --search (address, MAC, client-id, DUID, host name).")
+                    .WithExample("dhcp", "leases", "dhcp-01")
+                    .WithExample("dhcp", "leases", "dhcp-01", "--search", "1a:1b:1c:1d:1e:1f");
+                dhcp.AddCommand<DhcpLeaseDeleteCommand>("lease-delete")
+                    .WithDescription("Delete one lease (asks first): Kea forgets it and gives the client an address anew when it next asks.")
+                    .WithExample("dhcp", "lease-delete", "dhcp-01", "192.0.2.57");
                 dhcp.AddBranch("subnets", subnets =>
                 {
                     subnets.SetDescription("Subnets of DHCP servers' configurations, one at a time.");

@@ -117,6 +117,8 @@ internal static class AgentHost
         services.AddSingleton<ManagedServers.Agent.Dns.DnsApplier>();
         services.AddSingleton<ICommandHandler, DnsApplyCommandHandler>();
         services.AddSingleton<ICommandHandler, Dhcp.DhcpApplyCommandHandler>();
+        services.AddSingleton<ICommandHandler, Dhcp.DhcpLeasesCommandHandler>();
+        services.AddSingleton<ICommandHandler, Dhcp.DhcpLeaseDeleteCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)

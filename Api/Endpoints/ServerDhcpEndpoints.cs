@@ -1,5 +1,8 @@
+using System.Text.Json;
 using ManagedServers.Api.Auth;
 using ManagedServers.Api.Infrastructure;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
 using ManagedServers.Grains.Interfaces.Dhcp;
 
 namespace ManagedServers.Api.Endpoints;
@@ -21,6 +24,10 @@ public static class ServerDhcpEndpoints
             .WithSummary("The Kea document a push would send now (?family=4 or 6), byte for byte");
         read.MapGet("/review", ReviewAsync).WithName("ReviewDhcpConfig")
             .WithSummary("The review of the server's configuration (?family=4 or 6): errors refuse a push, warnings need acknowledge_warnings");
+        app.MapGet("/api/v1/servers/{id}/leases", LeasesAsync).WithTags("DHCP servers").RequireAuthorization(Permissions.ServersRead).WithName("ListDhcpLeases")
+            .WithSummary("The server's leases, asked of Kea now (lease_cmds): ?search= an address, MAC, client-id, DUID or host name; without it, a page of ?limit= (default 100) in address order from ?from= (one ?family=)");
+        app.MapDelete("/api/v1/servers/{id}/leases/{address}", DeleteLeaseAsync).WithTags("DHCP servers").RequireAuthorization(Permissions.DhcpWrite).WithName("DeleteDhcpLease")
+            .WithSummary("Delete one lease (Kea forgets it; the client is given an address anew when it next asks); 404 when there is none");
         return app;
     }
 
@@ -86,6 +93,116 @@ public static class ServerDhcpEndpoints
         Family(family) is { } f
             ? TypedResults.Ok((await grains.GetGrain<IServerDhcpGrain>(id).ReviewAsync(f)).Select(ToView).ToArray())
             : FamilyProblem();
+
+    public static async Task<Results<Ok<DhcpLeasesView>, ValidationProblem, ProblemHttpResult>> LeasesAsync(
+        string id, IGrainFactory grains, string? search = null, int? family = null, string? from = null, int? limit = null)
+    {
+        var errors = new FieldErrors();
+        if (family is not null and not 4 and not 6)
+        {
+            errors.Add("family", "must be 4 or 6");
+        }
+
+        if (limit is < 1 or > 1000)
+        {
+            errors.Add("limit", "must be between 1 and 1000");
+        }
+
+        if (from is not null && (!System.Net.IPAddress.TryParse(from, out var start) || family is null || (start.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) != (family == 4)))
+        {
+            errors.Add("from", "must be an address of the one ?family= listed (the 'next' of the page before)");
+        }
+
+        if (search?.Length > 255)
+        {
+            errors.Add("search", "is longer than 255 characters");
+        }
+
+        var (server, offline) = await AgentQuery.ReachableAsync(grains, id);
+        if (server is not null && server.Definition.Kind != ServerKind.Dhcp)
+        {
+            errors.Add("id", $"server '{id}' is not a DHCP server");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        if (offline is not null)
+        {
+            return offline;
+        }
+
+        var services = (server!.Services.IsDefault ? [] : server.Services).Select(s => s.Kind)
+            .Where(k => k == (family switch { 4 => ServiceKinds.Dhcp4, 6 => ServiceKinds.Dhcp6, _ => k }) && k is ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6)
+            .Order(StringComparer.Ordinal).ToList();
+        if (services.Count == 0)
+        {
+            return Problem.Of(409, "No DHCP service", $"server '{server.Definition.Name}' has no {(family is null ? "dhcp4 or dhcp6" : $"dhcp{family}")} service", ProblemTypes.Conflict);
+        }
+
+        var items = new List<DhcpLeaseView>();
+        string? next = null;
+        string? searchedBy = null;
+        foreach (var service in services)
+        {
+            var args = new DhcpLeasesArgs(service, string.IsNullOrWhiteSpace(search) ? null : search.Trim(), from, limit ?? 100);
+            var (status, timeout) = await AgentQuery.AskAsync(grains, server, CommandKinds.DhcpLeases, JsonSerializer.Serialize(args, ContractsJson.Default.DhcpLeasesArgs));
+            if (timeout is not null)
+            {
+                return timeout;
+            }
+
+            if (status.State != CommandState.Succeeded || status.OutputJson is null)
+            {
+                return Problem.Of(502, "Kea did not answer", $"{service} on '{server.Definition.Name}': {status.Error ?? "no output"}", ProblemTypes.AgentOffline);
+            }
+
+            var output = JsonSerializer.Deserialize(status.OutputJson, ContractsJson.Default.DhcpLeasesOutput)!;
+            var f = service == ServiceKinds.Dhcp4 ? 4 : 6;
+            items.AddRange(output.Items.Select(l => new DhcpLeaseView(f, l.Address, l.HwAddress, l.ClientId, l.Duid, l.Hostname, l.SubnetId, l.ExpiresAt, l.State, l.Type, l.PrefixLength)));
+            next = services.Count == 1 ? output.Next : null;
+            searchedBy ??= output.SearchedBy;
+        }
+
+        return TypedResults.Ok(new DhcpLeasesView(items, next, searchedBy));
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteLeaseAsync(string id, string address, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        if (!System.Net.IPAddress.TryParse(address, out var ip) || ip.AddressFamily is not (System.Net.Sockets.AddressFamily.InterNetwork or System.Net.Sockets.AddressFamily.InterNetworkV6))
+        {
+            errors.Add("address", $"'{address}' is not an IPv4 or IPv6 address");
+            return errors.ToProblem();
+        }
+
+        var (server, offline) = await AgentQuery.ReachableAsync(grains, id);
+        if (offline is not null)
+        {
+            return offline;
+        }
+
+        var service = ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? ServiceKinds.Dhcp4 : ServiceKinds.Dhcp6;
+        if (server!.Services.IsDefault || !server.Services.Any(s => s.Kind == service))
+        {
+            return Problem.Of(409, "No DHCP service", $"server '{server.Definition.Name}' has no {service} service", ProblemTypes.Conflict);
+        }
+
+        var args = JsonSerializer.Serialize(new DhcpLeaseDeleteArgs(service, ip.ToString()), ContractsJson.Default.DhcpLeaseDeleteArgs);
+        var (status, timeout) = await AgentQuery.AskAsync(grains, server, CommandKinds.DhcpLeaseDelete, args);
+        if (timeout is not null)
+        {
+            return timeout;
+        }
+
+        return status.State == CommandState.Succeeded
+            ? TypedResults.NoContent()
+            : status.Error?.EndsWith("(not found)", StringComparison.Ordinal) == true
+                ? Problem.NotFound($"{service} on '{server.Definition.Name}' has no lease of {ip}")
+                : Problem.Of(502, "Kea did not answer", $"{service} on '{server.Definition.Name}': {status.Error}", ProblemTypes.AgentOffline);
+    }
 
     private static DhcpFamily? Family(int family) => family switch { 4 => DhcpFamily.V4, 6 => DhcpFamily.V6, _ => null };
 

@@ -202,28 +202,23 @@ public static partial class ServersEndpoints
 
     public static async Task<Results<Ok<PingResult>, ProblemHttpResult>> PingAsync(string id, IGrainFactory grains, TimeProvider time)
     {
-        var grain = grains.GetGrain<IManagedServerGrain>(id);
-        var server = await grain.GetAsync();
-        if (server is null)
+        var (server, offline) = await AgentQuery.ReachableAsync(grains, id);
+        if (offline is not null)
         {
-            return Problem.NotFound($"server '{id}' not found");
-        }
-
-        if (server.State != ServerState.Running)
-        {
-            return Problem.Of(503, "Agent offline", $"server '{server.Definition.Name}' is {ServerMapping.Wire(server.State)}; its agent must be running to answer", ProblemTypes.AgentOffline);
+            return offline;
         }
 
         var started = time.GetTimestamp();
-        var commandId = await grain.EnqueueCommandAsync(CommandKinds.Ping, null, TimeSpan.FromSeconds(30));
-        var status = await grain.WaitForCommandResultAsync(commandId, TimeSpan.FromSeconds(20));
+        var (status, timeout) = await AgentQuery.AskAsync(grains, server!, CommandKinds.Ping, null);
         var rtt = time.GetElapsedTime(started).TotalMilliseconds;
-        return status.State switch
+        if (timeout is not null)
         {
-            CommandState.Succeeded => TypedResults.Ok(new PingResult(id, true, rtt, ReadAgentVersion(status.OutputJson), null)),
-            CommandState.Failed => TypedResults.Ok(new PingResult(id, false, rtt, null, status.Error)),
-            _ => Problem.Of(504, "Agent did not answer", $"no answer from the agent of '{server.Definition.Name}' within 20 s (command {commandId} is {ServerMapping.Wire(status.State)})", ProblemTypes.AgentOffline),
-        };
+            return timeout;
+        }
+
+        return status.State == CommandState.Succeeded
+            ? TypedResults.Ok(new PingResult(id, true, rtt, ReadAgentVersion(status.OutputJson), null))
+            : TypedResults.Ok(new PingResult(id, false, rtt, null, status.Error));
     }
 
     /// <summary>Agents use the server's monitoring API IP, else the global one, else the listener's own address.</summary>

@@ -227,6 +227,13 @@ internal sealed class ApiClient : IDisposable
         SendAsync<DhcpSubnetView>(HttpMethod.Delete, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/reservations" + DhcpScope(family, servers)
             + $"&identifier_type={Uri.EscapeDataString(identifierType)}&identifier={Uri.EscapeDataString(identifier)}", null, ct);
 
+    public Task<ApiResult<DhcpLeasesView>> ListDhcpLeasesAsync(string serverId, string? search, int? family, string? from, int? limit, CancellationToken ct) =>
+        SendAsync<DhcpLeasesView>(HttpMethod.Get, $"servers/{Escape(serverId)}/leases" + QueryString(
+            ("search", search), ("family", family?.ToString(CultureInfo.InvariantCulture)), ("from", from), ("limit", limit?.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task DeleteDhcpLeaseAsync(string serverId, string address, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"servers/{Escape(serverId)}/leases/{Uri.EscapeDataString(address)}", null, ct);
+
     private static string DhcpScope(int family, IEnumerable<string> servers) =>
         $"?family={family.ToString(CultureInfo.InvariantCulture)}" + string.Concat(servers.Select(s => "&server=" + Uri.EscapeDataString(s)));
 

@@ -110,6 +110,12 @@ public static class CommandKinds
 
     /// <summary>Apply a Kea configuration to a DHCP service, tested, atomic, health-checked, rolled back on failure (<see cref="DhcpApplyArgs"/>); output <see cref="DhcpApplyOutput"/>.</summary>
     public const string DhcpApply = "dhcp.apply";
+
+    /// <summary>List or search a DHCP service's leases through Kea's lease_cmds (<see cref="DhcpLeasesArgs"/>); output <see cref="DhcpLeasesOutput"/>.</summary>
+    public const string DhcpLeases = "dhcp.leases";
+
+    /// <summary>Delete one lease (<see cref="DhcpLeaseDeleteArgs"/>); fails with "not found" when there is none.</summary>
+    public const string DhcpLeaseDelete = "dhcp.lease_delete";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

@@ -24,3 +24,38 @@ public sealed record DhcpApplyOutput(
     string? ConfigHash,
     IReadOnlyList<long> Subnets,
     IReadOnlyList<string> Steps);
+
+/// <summary>
+/// <c>dhcp.leases</c>: leases of the DHCP service <paramref name="Service"/> through Kea's <c>lease_cmds</c> hook. With
+/// <paramref name="Search"/>, the leases of one client, found by what the text is: an address, a MAC address
+/// (<c>hw-address</c>), hex bytes (DHCPv4 <c>client-id</c>, DHCPv6 <c>duid</c>) or a host name. Without it, one page
+/// of up to <paramref name="Limit"/> leases in address order after <paramref name="From"/> (null: the first).
+/// </summary>
+public sealed record DhcpLeasesArgs(string Service, string? Search = null, string? From = null, int Limit = 100);
+
+/// <summary>
+/// One lease as Kea holds it: the address (an IPv6 prefix for a delegated prefix, with <paramref name="PrefixLength"/>),
+/// the client (MAC, client-id, DUID, host name), the subnet, when it expires (last transmission + valid lifetime),
+/// its state (<c>assigned</c>, <c>declined</c>, <c>expired-reclaimed</c>) and, for DHCPv6, <c>IA_NA</c> or <c>IA_PD</c>.
+/// </summary>
+public sealed record DhcpLease(
+    string Address,
+    string? HwAddress,
+    string? ClientId,
+    string? Duid,
+    string? Hostname,
+    long SubnetId,
+    DateTimeOffset? ExpiresAt,
+    string State,
+    string? Type = null,
+    int? PrefixLength = null);
+
+/// <summary>
+/// Output of <c>dhcp.leases</c>: the leases found; <paramref name="Next"/>, the address to page on from (null on the
+/// last page or for a search); <paramref name="SearchedBy"/>, what the search text was taken as (<c>address</c>,
+/// <c>hw-address</c>, <c>client-id</c>, <c>duid</c>, <c>hostname</c>).
+/// </summary>
+public sealed record DhcpLeasesOutput(IReadOnlyList<DhcpLease> Items, string? Next, string? SearchedBy);
+
+/// <summary><c>dhcp.lease_delete</c>: deletes the lease of <paramref name="Address"/> (an address, or a delegated prefix's address) from the DHCP service.</summary>
+public sealed record DhcpLeaseDeleteArgs(string Service, string Address);

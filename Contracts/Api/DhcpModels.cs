@@ -89,3 +89,27 @@ public sealed record DhcpOptionsRequest(int? Family = null, IReadOnlyList<DhcpOp
 
 /// <summary>A list without paging.</summary>
 public sealed record ItemsOf<T>(IReadOnlyList<T> Items);
+
+/// <summary>
+/// One lease: <c>family</c>, <c>address</c> (a delegated prefix with <c>prefix_len</c>), the client (<c>hw_address</c>,
+/// <c>client_id</c>, <c>duid</c>, <c>hostname</c>), <c>subnet_id</c>, <c>expires_at</c>, <c>state</c> (assigned,
+/// declined, expired-reclaimed), and for DHCPv6 <c>type</c> (IA_NA, IA_PD).
+/// </summary>
+public sealed record DhcpLeaseView(
+    int Family,
+    string Address,
+    string? HwAddress,
+    string? ClientId,
+    string? Duid,
+    string? Hostname,
+    long SubnetId,
+    DateTimeOffset? ExpiresAt,
+    string State,
+    string? Type,
+    int? PrefixLen);
+
+/// <summary>
+/// <c>GET /api/v1/servers/{id}/leases</c>: the leases found; <c>next</c>, the <c>from</c> of the next page (one family
+/// listed without a search, null on its last page); <c>searched_by</c>, what the search text was taken as.
+/// </summary>
+public sealed record DhcpLeasesView(IReadOnlyList<DhcpLeaseView> Items, string? Next, string? SearchedBy);

@@ -82,6 +82,99 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK after the refused push: Kea should still serve the previous configuration");
     }
 
+    [Fact]
+    public async Task A_configuration_built_with_msctl_is_pushed_and_its_leases_are_listed_searched_and_deleted_through_the_api()
+    {
+        var server = await Silo.CreateServerAsync("dhcp-leases", kind: "dhcp", runtime: "exec");
+        var stateDir = await EnrolAsync(server.Id, "dhcp-leases-state");
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        await WaitRunningAsync(server.Id, agent);
+        var port = Build.FreePort();
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4", Port: port, Interfaces: ["lo"])), agent);
+        Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        var socket = Path.Combine(stateDir, "services", "dhcp4", "run", "kea-dhcp4.sock");
+
+        // Built object by object with msctl (the configuration starts with lease_cmds and stat_cmds), then pushed.
+        var (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "subnets", "add", "--id", "3", "--subnet", "127.0.0.0/8", "--pool", "127.0.0.10-127.0.0.250", "--option", "routers=127.0.0.1", "-s", "dhcp-leases");
+        Assert.True(code == 0, text);
+        Assert.Contains("Added DHCPv4 subnet 3 (127.0.0.0/8) on dhcp-leases", text, StringComparison.Ordinal);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "subnets", "add", "--id", "4", "--subnet", "127.0.0.0/16", "-s", "dhcp-leases");
+        Assert.Equal(1, code);
+        Assert.Contains("overlaps subnet 3 (127.0.0.0/8)", text, StringComparison.Ordinal);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "reservations", "add", "3", "--hw-address", "1a:1b:1c:1d:1e:1f", "--ip", "127.0.0.5", "--hostname", "printer", "-s", "dhcp-leases");
+        Assert.True(code == 0, text);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "subnets", "list", "dhcp-leases");
+        Assert.True(code == 0, text);
+        Assert.Contains("127.0.0.10-127.0.0.250", text, StringComparison.Ordinal);
+        var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
+        Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
+
+        Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK from the configuration built with msctl");
+        var kea = await LeasesAsync(socket);
+        Assert.NotEmpty(kea);
+
+        // The whole list through the API is what Kea holds; pages of 3 add up to it.
+        var all = await GetLeasesAsync(server.Id, "family=4");
+        Assert.Equal(kea.Order(), all.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("address").GetString()!).Order());
+        var paged = new List<string>();
+        string? from = null;
+        for (var page = 0; page < 20; page++)
+        {
+            var body = await GetLeasesAsync(server.Id, "family=4&limit=3" + (from is null ? string.Empty : "&from=" + from));
+            paged.AddRange(body.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("address").GetString()!));
+            from = body.GetProperty("next").GetString();
+            if (from is null)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(kea.Order(), paged.Order());
+
+        // Search by MAC and by address find that client's lease, with its subnet and expiry.
+        var lease = all.GetProperty("items")[0];
+        var (address, mac) = (lease.GetProperty("address").GetString()!, lease.GetProperty("hw_address").GetString()!);
+        Assert.Equal(3, lease.GetProperty("subnet_id").GetInt64());
+        Assert.True(lease.GetProperty("expires_at").GetDateTimeOffset() > DateTimeOffset.UtcNow, lease.ToString());
+        var byMac = await GetLeasesAsync(server.Id, "search=" + Uri.EscapeDataString(mac));
+        Assert.Equal("hw-address", byMac.GetProperty("searched_by").GetString());
+        Assert.Equal(address, Assert.Single(byMac.GetProperty("items").EnumerateArray()).GetProperty("address").GetString());
+        var byAddress = await GetLeasesAsync(server.Id, "search=" + address);
+        Assert.Equal(mac, Assert.Single(byAddress.GetProperty("items").EnumerateArray()).GetProperty("hw_address").GetString());
+        Assert.Empty((await GetLeasesAsync(server.Id, "search=127.1.2.3")).GetProperty("items").EnumerateArray());
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "leases", "dhcp-leases", "--search", mac);
+        Assert.True(code == 0, text);
+        Assert.Contains(address, text, StringComparison.Ordinal);
+
+        // Deleting it: Kea forgets it; a second delete is 404; msctl asks first (refuses without a terminal or --yes).
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "lease-delete", "dhcp-leases", address);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--yes", text, StringComparison.Ordinal);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "lease-delete", "dhcp-leases", address, "--yes");
+        Assert.True(code == 0, text);
+        Assert.DoesNotContain(address, await LeasesAsync(socket));
+        using (var again = await Silo.Http.DeleteAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/leases/{address}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        }
+
+        using (var bad = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/leases?family=5&from=x"))
+        {
+            var problem = await bad.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("\"family\"", problem, StringComparison.Ordinal);
+            Assert.Contains("\"from\"", problem, StringComparison.Ordinal);
+        }
+    }
+
+    private async Task<System.Text.Json.JsonElement> GetLeasesAsync(string serverId, string query)
+    {
+        using var response = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{serverId}/leases?{query}");
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>
     /// Ten DORA exchanges from <c>perfdhcp</c> acting as a relay on 127.0.0.1 (it listens on port 67, where Kea answers
     /// relays) to Kea on <paramref name="port"/>; returns the DHCPACKs received.

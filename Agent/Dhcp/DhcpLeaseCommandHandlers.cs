@@ -1,0 +1,90 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using ManagedServers.Agent.Commands;
+using ManagedServers.Agent.Engines;
+using ManagedServers.Agent.Services;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Agent;
+
+namespace ManagedServers.Agent.Dhcp;
+
+/// <summary>
+/// The lease commands (<c>dhcp.leases</c>, <c>dhcp.lease_delete</c>): read the arguments, find the DHCP service's control
+/// socket, ask Kea (<see cref="KeaLeases"/>). Kea answers them while it serves; no service gate is taken.
+/// </summary>
+internal abstract class DhcpLeaseCommandHandler<TArgs>(IServiceInventory services, TimeProvider time, JsonTypeInfo<TArgs> argsType) : ICommandHandler
+    where TArgs : class
+{
+    public abstract string Kind { get; }
+
+    public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
+    {
+        TArgs? args;
+        try
+        {
+            args = command.Args?.Deserialize(argsType);
+        }
+        catch (JsonException e)
+        {
+            return Failed(command, $"{command.Kind} arguments are not valid: {e.Message}");
+        }
+
+        if (args is null)
+        {
+            return Failed(command, $"{command.Kind} needs arguments");
+        }
+
+        var service = ServiceOf(args);
+        if (service is not (ServiceKinds.Dhcp4 or ServiceKinds.Dhcp6))
+        {
+            return Failed(command, $"{service} is not a DHCP service (dhcp4 or dhcp6)");
+        }
+
+        if (services.Endpoints(service)?.ControlSocket is not { } socket)
+        {
+            return Failed(command, $"no {service} service is installed on this server");
+        }
+
+        try
+        {
+            var output = await RunAsync(socket, service == ServiceKinds.Dhcp4, args, cancellationToken);
+            return new CommandResult(command.CommandId, true, time.GetUtcNow(), Output: output);
+        }
+        catch (Exception e) when (e is KeaControlException or ArgumentException)
+        {
+            return Failed(command, e.Message);
+        }
+    }
+
+    protected abstract string ServiceOf(TArgs args);
+
+    protected abstract Task<JsonElement?> RunAsync(string socket, bool v4, TArgs args, CancellationToken cancellationToken);
+
+    private CommandResult Failed(AgentCommand command, string error) => new(command.CommandId, false, time.GetUtcNow(), error);
+}
+
+/// <summary><c>dhcp.leases</c>: a page of leases, or one client's.</summary>
+internal sealed class DhcpLeasesCommandHandler(IServiceInventory services, TimeProvider time)
+    : DhcpLeaseCommandHandler<DhcpLeasesArgs>(services, time, ContractsJson.Default.DhcpLeasesArgs)
+{
+    public override string Kind => CommandKinds.DhcpLeases;
+
+    protected override string ServiceOf(DhcpLeasesArgs args) => args.Service;
+
+    protected override async Task<JsonElement?> RunAsync(string socket, bool v4, DhcpLeasesArgs args, CancellationToken cancellationToken) =>
+        JsonSerializer.SerializeToElement(await KeaLeases.ListAsync(socket, v4, args, cancellationToken), ContractsJson.Default.DhcpLeasesOutput);
+}
+
+/// <summary><c>dhcp.lease_delete</c>: one lease gone (Kea forgets it; the client gets a new one when it asks).</summary>
+internal sealed class DhcpLeaseDeleteCommandHandler(IServiceInventory services, TimeProvider time)
+    : DhcpLeaseCommandHandler<DhcpLeaseDeleteArgs>(services, time, ContractsJson.Default.DhcpLeaseDeleteArgs)
+{
+    public override string Kind => CommandKinds.DhcpLeaseDelete;
+
+    protected override string ServiceOf(DhcpLeaseDeleteArgs args) => args.Service;
+
+    protected override async Task<JsonElement?> RunAsync(string socket, bool v4, DhcpLeaseDeleteArgs args, CancellationToken cancellationToken) =>
+        await KeaLeases.DeleteAsync(socket, v4, args.Address, cancellationToken)
+            ? null
+            : throw new ArgumentException($"{args.Service} has no lease of {args.Address} (not found)");
+}
