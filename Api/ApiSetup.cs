@@ -99,6 +99,7 @@ public static class ApiSetup
         app.MapAgentApi();
         app.MapMonitoringApi();
         app.MapDnsMonitoringApi();
+        app.MapDhcpMonitoringApi();
         app.MapPrometheusApi();
         app.MapSettingsApi();
         app.MapIdentityApi();

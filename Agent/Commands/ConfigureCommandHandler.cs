@@ -26,7 +26,7 @@ internal sealed class ConfigureCommandHandler(AgentRuntimeSettings settings, Tim
         }
 
         if (args is null || args.HeartbeatIntervalSeconds <= 0 || args.Monitoring is null
-            || args.Monitoring.SystemIntervalSeconds <= 0 || args.Monitoring.DnsIntervalSeconds <= 0)
+            || args.Monitoring.SystemIntervalSeconds <= 0 || args.Monitoring.DnsIntervalSeconds <= 0 || args.Monitoring.DhcpIntervalSeconds <= 0)
         {
             return Task.FromResult(new CommandResult(command.CommandId, false, time.GetUtcNow(), "configure needs heartbeat_interval_seconds and monitoring with positive intervals"));
         }

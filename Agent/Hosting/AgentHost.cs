@@ -154,6 +154,10 @@ internal static class AgentHost
             sp.GetRequiredService<ILogger<DnsMonitoringService>>(),
             new ManagedServers.Agent.Dns.KnotControlStatsReader(sp.GetRequiredService<ManagedServers.Agent.Dns.KnotControl>()),
             zoneSource: new ManagedServers.Agent.Dns.AppliedZoneSource(sp.GetRequiredService<ServiceManagerOptions>())));
+
+        // DHCP monitoring: Kea's statistics per interval.
+        services.AddTelemetryPipeline(TelemetryPipelines.Dhcp, state);
+        services.AddHostedService<DhcpMonitoringService>();
         if (options.MetricsListen is { } metricsListen)
         {
             services.AddSingleton(sp =>

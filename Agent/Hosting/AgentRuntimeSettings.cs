@@ -40,7 +40,7 @@ internal sealed class AgentRuntimeSettings(AgentSettings initial, StateDirectory
                 updated = updated with { HeartbeatIntervalSeconds = heartbeatIntervalSeconds };
             }
 
-            if (monitoring is { SystemIntervalSeconds: > 0, DnsIntervalSeconds: > 0 })
+            if (monitoring is { SystemIntervalSeconds: > 0, DnsIntervalSeconds: > 0, DhcpIntervalSeconds: > 0 })
             {
                 updated = updated with { Monitoring = monitoring };
             }

@@ -23,84 +23,53 @@ internal sealed partial class DnsMonitoringService(
     TimeProvider time,
     ILogger<DnsMonitoringService> logger,
     IKnotStatsReader statsReader,
-    IDnsZoneSource? zoneSource = null) : BackgroundService
+    IDnsZoneSource? zoneSource = null) : IntervalCollector(settings, time)
 {
-    private static readonly TimeSpan ServiceCheck = TimeSpan.FromSeconds(5);
     private DnstapServer? _dnstap;
+    private KnotStats? _previous;
 
     /// <summary>The dnstap socket path of the DNS service.</summary>
     public string SocketPath => Path.Combine(Engines.KnotEngine.LayoutIn(serviceOptions.ServicesRoot).RunDirectory, "dnstap.sock");
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override bool Enabled(AgentMonitoringConfig config) => config.DnsMonitoring && inventory.Statuses().Any(s => s.Kind == ServiceKinds.Dns);
+
+    protected override int IntervalSeconds(AgentMonitoringConfig config) => config.DnsIntervalSeconds;
+
+    protected override void OnOff() => _previous = null;
+
+    protected override void BeforeInterval() => EnsureDnstap();
+
+    protected override async ValueTask OnStoppedAsync()
     {
-        try
+        if (_dnstap is not null)
         {
-            await Task.Run(() => CollectLoopAsync(stoppingToken), CancellationToken.None);
-        }
-        finally
-        {
-            if (_dnstap is not null)
-            {
-                await _dnstap.DisposeAsync();
-            }
+            await _dnstap.DisposeAsync();
         }
     }
 
-    private bool DnsInstalled() => inventory.Statuses().Any(s => s.Kind == ServiceKinds.Dns);
-
-    private async Task CollectLoopAsync(CancellationToken stoppingToken)
+    protected override async Task CollectAsync(DateTimeOffset start, DateTimeOffset end, CancellationToken cancellationToken)
     {
-        KnotStats? previous = null;
-        var intervalStart = time.GetUtcNow();
-        while (!stoppingToken.IsCancellationRequested)
+        KnotStats? current = null;
+        try
         {
-            var changed = settings.Changed;
-            var config = settings.Monitoring;
-            if (!config.DnsMonitoring || !DnsInstalled())
-            {
-                previous = null;
-                await WaitAsync(changed, ServiceCheck, stoppingToken);
-                intervalStart = time.GetUtcNow();
-                continue;
-            }
+            current = KnotStats.Parse(await statsReader.ReadAsync(cancellationToken));
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogStatsFailed(logger, e.Message);
+        }
 
-            EnsureDnstap();
-            var next = intervalStart + TimeSpan.FromSeconds(Math.Max(1, config.DnsIntervalSeconds));
-            var wait = next - time.GetUtcNow();
-            if (wait > TimeSpan.Zero && await WaitAsync(changed, wait, stoppingToken))
-            {
-                continue; // settings changed: re-evaluate; the interval keeps its start
-            }
-
-            if (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-
-            var end = time.GetUtcNow();
-            KnotStats? current = null;
-            try
-            {
-                current = KnotStats.Parse(await statsReader.ReadAsync(stoppingToken));
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                LogStatsFailed(logger, e.Message);
-            }
-
-            var hits = _dnstap?.Snapshot() ?? new DnsHitSnapshot();
-            var batch = DnsIntervalBuilder.Build(settings.ServerId, intervalStart, end, previous, current, hits, zoneSource?.Zones ?? [], spool.DroppedTotal);
-            previous = current ?? previous;
-            intervalStart = end;
-            try
-            {
-                spool.Append(batch);
-                LogIntervalSpooled(logger, batch.FramesSeen, batch.Names.Count, batch.FramesDropped);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                LogSpoolFailed(logger, e.Message);
-            }
+        var hits = _dnstap?.Snapshot() ?? new DnsHitSnapshot();
+        var batch = DnsIntervalBuilder.Build(Settings.ServerId, start, end, _previous, current, hits, zoneSource?.Zones ?? [], spool.DroppedTotal);
+        _previous = current ?? _previous;
+        try
+        {
+            spool.Append(batch);
+            LogIntervalSpooled(logger, batch.FramesSeen, batch.Names.Count, batch.FramesDropped);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogSpoolFailed(logger, e.Message);
         }
     }
 
@@ -120,13 +89,6 @@ internal sealed partial class DnsMonitoringService(
         {
             LogDnstapFailed(logger, SocketPath, e.Message);
         }
-    }
-
-    private async Task<bool> WaitAsync(Task changed, TimeSpan delay, CancellationToken stoppingToken)
-    {
-        var delayTask = Task.Delay(delay, time, stoppingToken);
-        var first = await Task.WhenAny(changed, delayTask);
-        return first == changed;
     }
 
     [LoggerMessage(750, LogLevel.Debug, "DNS interval spooled: {Frames} dnstap frames, {Names} names, {Dropped} frames dropped by Knot")]

@@ -33,6 +33,9 @@ internal static class TelemetryKinds
 
     public static readonly TelemetryKind<DnsMetricsBatch> Dns =
         new("the DNS interval", AgentApi.DnsMetrics, AmqpTopology.DnsMetricsKind, ContractsJson.Default.DnsMetricsBatch, b => b.BatchId);
+
+    public static readonly TelemetryKind<DhcpMetricsBatch> Dhcp =
+        new("the DHCP interval", AgentApi.DhcpMetrics, AmqpTopology.DhcpMetricsKind, ContractsJson.Default.DhcpMetricsBatch, b => b.BatchId);
 }
 
 /// <summary>Sends telemetry batches of one kind over the agent's transport.</summary>

@@ -50,6 +50,14 @@ internal static class TelemetryPipelines
         "DNS intervals",
         1,
         (_, intervals, _) => intervals[0]);
+
+    /// <summary>DHCP intervals: like DNS ones, a week of one-minute intervals or 64 MiB, each interval its own batch.</summary>
+    public static readonly TelemetryPipeline<DhcpMetricsBatch, DhcpMetricsBatch> Dhcp = new(
+        new SpoolFormat<DhcpMetricsBatch>("spool-dhcp", ContractsJson.Default.DhcpMetricsBatch, b => b.IntervalStart, b => b.Subnets is not null && b.Packets is not null, 7 * 24 * 60, 64 * MiB),
+        TelemetryKinds.Dhcp,
+        "DHCP intervals",
+        1,
+        (_, intervals, _) => intervals[0]);
 }
 
 /// <summary>Registers telemetry pipelines.</summary>

@@ -25,6 +25,8 @@ internal sealed record AgentSettings(string ServerId, string ServerName, string 
             writer.WriteNumber("system_interval_seconds", Monitoring.SystemIntervalSeconds);
             writer.WriteBoolean("dns_monitoring", Monitoring.DnsMonitoring);
             writer.WriteNumber("dns_interval_seconds", Monitoring.DnsIntervalSeconds);
+            writer.WriteBoolean("dhcp_monitoring", Monitoring.DhcpMonitoring);
+            writer.WriteNumber("dhcp_interval_seconds", Monitoring.DhcpIntervalSeconds);
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -73,7 +75,9 @@ internal sealed record AgentSettings(string ServerId, string ServerName, string 
                     Bool(m, "system_monitoring", monitoring.SystemMonitoring),
                     PositiveInt(m, "system_interval_seconds", monitoring.SystemIntervalSeconds, source),
                     Bool(m, "dns_monitoring", monitoring.DnsMonitoring),
-                    PositiveInt(m, "dns_interval_seconds", monitoring.DnsIntervalSeconds, source));
+                    PositiveInt(m, "dns_interval_seconds", monitoring.DnsIntervalSeconds, source),
+                    Bool(m, "dhcp_monitoring", monitoring.DhcpMonitoring),
+                    PositiveInt(m, "dhcp_interval_seconds", monitoring.DhcpIntervalSeconds, source));
             }
 
             return new AgentSettings(serverId, serverName, agentUrl, interval) { Monitoring = monitoring };

@@ -29,6 +29,7 @@ public static partial class AgentEndpoints
             .WithMetadata(new RequestSizeLimitAttribute(MaxHeartbeatBytes));
         agent.MapPost(AgentApi.Metrics, MetricsAsync).WithName("PostMetrics").WithSummary("Agent system samples (mTLS); 200 once they are stored");
         agent.MapPost(AgentApi.DnsMetrics, DnsMetricsEndpoints.IngestAsync).WithName("PostDnsMetrics").WithSummary("Agent DNS monitoring interval (mTLS); 200 once it is stored");
+        agent.MapPost(AgentApi.DhcpMetrics, DhcpMonitoringEndpoints.IngestAsync).WithName("PostDhcpMetrics").WithSummary("Agent DHCP monitoring interval (mTLS); 200 once it is stored");
         agent.MapGet(AgentApi.Commands, CommandsAsync).WithName("PollCommands").WithSummary("Long-poll for commands");
         agent.MapPost(AgentApi.CommandResultTemplate, ResultAsync).WithName("PostCommandResult").WithSummary("Report a command's result");
         agent.MapGet(AgentApi.ZoneFileTemplate, ServerDnsEndpoints.ZoneFileAsync).WithName("GetAgentZoneFile")

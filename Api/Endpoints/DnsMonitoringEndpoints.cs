@@ -30,50 +30,13 @@ public static class DnsMonitoringEndpoints
 
     private static async Task<bool> ExistsAsync(IGrainFactory grains, string server) => await grains.GetGrain<IManagedServerGrain>(server).GetAsync() is not null;
 
-    public static async Task<Results<Ok<RawSamplesView>, ValidationProblem, ProblemHttpResult>> RawAsync(
-        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null)
-    {
-        var errors = new FieldErrors();
-        var window = Window(errors, server, from, to, time, TimeSpan.FromHours(1));
-        if (limit is < 1 or > MonitoringEndpoints.MaxRawLimit)
-        {
-            errors.Add("limit", $"must be between 1 and {MonitoringEndpoints.MaxRawLimit}");
-        }
+    public static Task<Results<Ok<RawSamplesView>, ValidationProblem, ProblemHttpResult>> RawAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? limit = null) =>
+        SeriesRoutes.RawAsync(grains, time, server, from, to, limit, (id, f, t, n) => grains.GetGrain<IServerDnsMetricsGrain>(id).GetDnsRawAsync(f, t, n));
 
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        if (!await ExistsAsync(grains, server!))
-        {
-            return Problem.NotFound($"server '{server}' not found");
-        }
-
-        var rows = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsRawAsync(window.From, window.To, limit ?? MonitoringEndpoints.DefaultRawLimit);
-        return TypedResults.Ok(new RawSamplesView(server!, window.From, window.To, [.. rows.Select(r => new SystemSampleView(r.Time, r.Values))]));
-    }
-
-    public static async Task<Results<Ok<AggregateSamplesView>, ValidationProblem, ProblemHttpResult>> AggregateAsync(
-        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? step = null)
-    {
-        var errors = new FieldErrors();
-        var window = Window(errors, server, from, to, time, TimeSpan.FromDays(1));
-        var stepSeconds = MonitoringEndpoints.AggregateStep(errors, window, step);
-
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        if (!await ExistsAsync(grains, server!))
-        {
-            return Problem.NotFound($"server '{server}' not found");
-        }
-
-        var buckets = await grains.GetGrain<IServerDnsMetricsGrain>(server!).GetDnsAggregatesAsync(window.From, window.To, stepSeconds);
-        return TypedResults.Ok(MonitoringEndpoints.ToAggregateView(server!, stepSeconds, window, buckets));
-    }
+    public static Task<Results<Ok<AggregateSamplesView>, ValidationProblem, ProblemHttpResult>> AggregateAsync(
+        IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null, int? step = null) =>
+        SeriesRoutes.AggregateAsync(grains, time, server, from, to, step, (id, f, t, s) => grains.GetGrain<IServerDnsMetricsGrain>(id).GetDnsAggregatesAsync(f, t, s));
 
     public static async Task<Results<Ok<DnsRpsView>, ValidationProblem, ProblemHttpResult>> RpsAsync(
         IGrainFactory grains, TimeProvider time, string? server = null, DateTimeOffset? from = null, DateTimeOffset? to = null)

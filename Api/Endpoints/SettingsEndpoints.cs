@@ -48,6 +48,14 @@ public static partial class SettingsEndpoints
         Check(body.CertificateDays, 1, 90, "certificate_days", errors);
         Check(body.SystemIntervalSeconds, 1, 3600, "system_interval_seconds", errors);
         Check(body.DnsIntervalSeconds, 1, 3600, "dns_interval_seconds", errors);
+        Check(body.DhcpIntervalSeconds, 1, 3600, "dhcp_interval_seconds", errors);
+        Check(body.DhcpUtilisationWarning, 1, 100, "dhcp_utilisation_warning", errors);
+        Check(body.DhcpUtilisationCritical, 1, 100, "dhcp_utilisation_critical", errors);
+        if ((body.DhcpUtilisationWarning ?? current.DhcpUtilisationWarning) > (body.DhcpUtilisationCritical ?? current.DhcpUtilisationCritical))
+        {
+            errors.Add(body.DhcpUtilisationWarning is null ? "dhcp_utilisation_critical" : "dhcp_utilisation_warning", "the warning level must not be above the critical level");
+        }
+
         Check(body.RawRetentionMinutes, 10, 60 * 24 * 31, "raw_retention_minutes", errors);
         Check(body.AggregateRetentionDays, 1, 3660, "aggregate_retention_days", errors);
         var communication = current.Communication;
@@ -77,6 +85,10 @@ public static partial class SettingsEndpoints
             DnsIntervalSeconds = body.DnsIntervalSeconds ?? current.DnsIntervalSeconds,
             RawRetentionMinutes = body.RawRetentionMinutes ?? current.RawRetentionMinutes,
             AggregateRetentionDays = body.AggregateRetentionDays ?? current.AggregateRetentionDays,
+            DhcpMonitoring = body.DhcpMonitoring ?? current.DhcpMonitoring,
+            DhcpIntervalSeconds = body.DhcpIntervalSeconds ?? current.DhcpIntervalSeconds,
+            DhcpUtilisationWarning = body.DhcpUtilisationWarning ?? current.DhcpUtilisationWarning,
+            DhcpUtilisationCritical = body.DhcpUtilisationCritical ?? current.DhcpUtilisationCritical,
         };
         var saved = await grain.SetAsync(next);
         if (next.MonitoringApiIp != current.MonitoringApiIp)
@@ -109,7 +121,11 @@ public static partial class SettingsEndpoints
             s.DnsMonitoring,
             s.DnsIntervalSeconds,
             s.RawRetentionMinutes,
-            s.AggregateRetentionDays);
+            s.AggregateRetentionDays,
+            s.DhcpMonitoring,
+            s.DhcpIntervalSeconds,
+            s.DhcpUtilisationWarning,
+            s.DhcpUtilisationCritical);
 
     // ---- RabbitMQ ----
 

@@ -15,6 +15,9 @@ public static class AgentApi
     /// <summary>POST a <see cref="DnsMetricsBatch"/>: 200 once it is stored.</summary>
     public const string DnsMetrics = "api/v1/monitoring/dns-metrics";
 
+    /// <summary>POST a <see cref="DhcpMetricsBatch"/>: 200 once it is stored.</summary>
+    public const string DhcpMetrics = "api/v1/monitoring/dhcp-metrics";
+
     /// <summary>
     /// Route template of a zone file for <c>dns.apply</c>: <c>GET api/v1/agent/zones/{zone}/file?serial=N</c> answers the
     /// gzip-compressed zone text (<c>application/gzip</c>) at that serial; 410 when the zone changed since, 403 when the

@@ -30,6 +30,7 @@ public static partial class AmqpTopology
     public const string ResultKind = "result";
     public const string MetricsKind = "metrics";
     public const string DnsMetricsKind = "dns-metrics";
+    public const string DhcpMetricsKind = "dhcp-metrics";
 
     /// <summary>Partition queues when <c>RabbitMq:Partitions</c> is not set.</summary>
     public const int DefaultPartitions = 8;

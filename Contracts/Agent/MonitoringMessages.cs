@@ -24,9 +24,11 @@ public sealed record AgentMonitoringConfig(
     bool SystemMonitoring,
     int SystemIntervalSeconds,
     bool DnsMonitoring,
-    int DnsIntervalSeconds)
+    int DnsIntervalSeconds,
+    bool DhcpMonitoring = true,
+    int DhcpIntervalSeconds = 60)
 {
-    public static AgentMonitoringConfig Default { get; } = new(true, 5, true, 60);
+    public static AgentMonitoringConfig Default { get; } = new(true, 5, true, 60, true, 60);
 }
 
 /// <summary>Arguments of the <c>configure</c> command: the settings an AMQP agent follows without restart.</summary>

@@ -152,7 +152,11 @@ public sealed record MonitoringSettingsView(
     bool DnsMonitoring,
     int DnsIntervalSeconds,
     int RawRetentionMinutes,
-    int AggregateRetentionDays);
+    int AggregateRetentionDays,
+    bool DhcpMonitoring,
+    int DhcpIntervalSeconds,
+    int DhcpUtilisationWarning,
+    int DhcpUtilisationCritical);
 
 /// <summary>PUT body for monitoring settings: a PUT may carry only some fields.</summary>
 public sealed record MonitoringSettingsUpdate(
@@ -168,7 +172,11 @@ public sealed record MonitoringSettingsUpdate(
     bool? DnsMonitoring = null,
     int? DnsIntervalSeconds = null,
     int? RawRetentionMinutes = null,
-    int? AggregateRetentionDays = null);
+    int? AggregateRetentionDays = null,
+    bool? DhcpMonitoring = null,
+    int? DhcpIntervalSeconds = null,
+    int? DhcpUtilisationWarning = null,
+    int? DhcpUtilisationCritical = null);
 
 /// <summary>One raw system sample: its time and metric values (GET /api/v1/monitoring/system/raw).</summary>
 public sealed record SystemSampleView(DateTimeOffset Time, IReadOnlyDictionary<string, double> Metrics);

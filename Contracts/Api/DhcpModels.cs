@@ -113,3 +113,25 @@ public sealed record DhcpLeaseView(
 /// listed without a search, null on its last page); <c>searched_by</c>, what the search text was taken as.
 /// </summary>
 public sealed record DhcpLeasesView(IReadOnlyList<DhcpLeaseView> Items, string? Next, string? SearchedBy);
+
+/// <summary>
+/// One subnet in a utilisation listing: the server, the subnet (<c>family</c>, <c>subnet_id</c>, its prefix when the
+/// server's configuration names it), addresses <c>total</c>, <c>assigned</c> and <c>declined</c> (for a DHCPv6 subnet
+/// whose delegated prefixes are fuller: prefixes), <c>utilisation</c> in percent, <c>level</c> (ok, warning, critical)
+/// and when it was measured.
+/// </summary>
+public sealed record DhcpSubnetUtilisationView(
+    string ServerId,
+    string ServerName,
+    int Family,
+    long SubnetId,
+    string? Subnet,
+    double Total,
+    double Assigned,
+    double Declined,
+    double Utilisation,
+    string Level,
+    DateTimeOffset At);
+
+/// <summary><c>GET /api/v1/monitoring/dhcp/utilisation</c>: the levels in force and the subnets, fullest first.</summary>
+public sealed record DhcpUtilisationView(int Warning, int Critical, IReadOnlyList<DhcpSubnetUtilisationView> Items);

@@ -28,6 +28,13 @@ public interface IFleetIndexGrain : IGrainWithIntegerKey
     [ReadOnly]
     Task<ImmutableArray<ServerSnapshot>> ListMetricsTargetsAsync();
 
+    /// <summary>
+    /// The shard's fullest DHCP subnets (from each server's summary: its <see cref="Monitoring.SubnetUtilisation"/>s of
+    /// the latest interval), at least <paramref name="minimum"/> percent full, fullest first, at most <paramref name="n"/>.
+    /// </summary>
+    [ReadOnly]
+    Task<ImmutableArray<FleetSubnetUtilisation>> TopDhcpSubnetsAsync(int n, double minimum);
+
     /// <summary>Ids of the shard's servers with queued or running jobs (<see cref="ServerSnapshot.ActiveJobs"/>).</summary>
     [ReadOnly]
     Task<ImmutableArray<string>> ListWithActiveJobsAsync();
@@ -114,4 +121,32 @@ public static class FleetIndex
     /// <summary>Asks every shard at once (scatter) and returns their answers in shard order (gather).</summary>
     public static Task<T[]> AskAllAsync<T>(IGrainFactory grains, Func<IFleetIndexGrain, Task<T>> ask) =>
         Shards.AskAllAsync(grains, ShardCount, ask);
+}
+
+/// <summary>One subnet of one server in a fleet-wide utilisation listing.</summary>
+[GenerateSerializer, Immutable, Alias("ms.FleetSubnetUtilisation")]
+public sealed record FleetSubnetUtilisation(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string ServerName,
+    [property: Id(2)] Monitoring.SubnetUtilisation Subnet)
+{
+    /// <summary>Fullest first; ties by server name, family and subnet id.</summary>
+    public static readonly Comparison<FleetSubnetUtilisation> Order = (a, b) =>
+    {
+        var c = b.Subnet.Utilisation.CompareTo(a.Subnet.Utilisation);
+        c = c != 0 ? c : string.CompareOrdinal(a.ServerName, b.ServerName);
+        c = c != 0 ? c : a.Subnet.Family.CompareTo(b.Subnet.Family);
+        return c != 0 ? c : a.Subnet.SubnetId.CompareTo(b.Subnet.SubnetId);
+    };
+
+    /// <summary>The fullest subnets of <paramref name="servers"/>, at least <paramref name="minimum"/> percent full, at most <paramref name="n"/>.</summary>
+    public static ImmutableArray<FleetSubnetUtilisation> Top(IEnumerable<ServerSnapshot> servers, int n, double minimum)
+    {
+        var all = servers
+            .Where(s => !s.DhcpSubnets.IsDefaultOrEmpty)
+            .SelectMany(s => s.DhcpSubnets.Where(u => u.Utilisation >= minimum).Select(u => new FleetSubnetUtilisation(s.Id, s.Definition.Name, u)))
+            .ToList();
+        all.Sort(Order);
+        return [.. all.Take(Math.Max(0, n))];
+    }
 }

@@ -35,3 +35,6 @@ public sealed class MetricsBatchConverter() : JsonContractConverter<MetricsBatch
 
 [RegisterConverter]
 public sealed class DnsMetricsBatchConverter() : JsonContractConverter<DnsMetricsBatch>(ContractsJson.Default.DnsMetricsBatch);
+
+[RegisterConverter]
+public sealed class DhcpMetricsBatchConverter() : JsonContractConverter<DhcpMetricsBatch>(ContractsJson.Default.DhcpMetricsBatch);

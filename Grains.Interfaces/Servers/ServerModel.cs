@@ -107,4 +107,5 @@ public sealed record ServerSnapshot(
     [property: Id(13)] string? MetricsAddress = null,
     [property: Id(14)] ImmutableArray<ServiceSnapshot> Services = default,
     [property: Id(15)] int ActiveJobs = 0,
-    [property: Id(16)] string? CertificateIssuer = null);
+    [property: Id(16)] string? CertificateIssuer = null,
+    [property: Id(17)] ImmutableArray<ManagedServers.Grains.Interfaces.Monitoring.SubnetUtilisation> DhcpSubnets = default);

@@ -23,4 +23,6 @@ public static class StreamNames
 
     /// <summary>Stream namespace of DNS monitoring intervals (stream id = server id).</summary>
     public const string DnsMetricsNamespace = ManagedServers.Contracts.Agent.AmqpTopology.DnsMetricsKind;
+
+    public const string DhcpMetricsNamespace = ManagedServers.Contracts.Agent.AmqpTopology.DhcpMetricsKind;
 }

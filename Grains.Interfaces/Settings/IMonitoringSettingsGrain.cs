@@ -42,6 +42,20 @@ public sealed record MonitoringSettings(
     [Id(12)]
     public int AggregateRetentionDays { get; init; } = 30;
 
+    [Id(13)]
+    public bool DhcpMonitoring { get; init; } = true;
+
+    [Id(14)]
+    public int DhcpIntervalSeconds { get; init; } = 60;
+
+    /// <summary>A subnet this full (percent of its addresses assigned) is a warning.</summary>
+    [Id(15)]
+    public int DhcpUtilisationWarning { get; init; } = 80;
+
+    /// <summary>A subnet this full is critical.</summary>
+    [Id(16)]
+    public int DhcpUtilisationCritical { get; init; } = 90;
+
     /// <summary>How long without a heartbeat before a server counts as unreachable.</summary>
     public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatIntervalSeconds * HeartbeatMissedLimit);
 
@@ -51,7 +65,7 @@ public sealed record MonitoringSettings(
 
     /// <summary>What agents collect and how often (a method, not a property: grain storage serializes properties).</summary>
     public ManagedServers.Contracts.Agent.AgentMonitoringConfig ToAgentConfig() =>
-        new(SystemMonitoring, SystemIntervalSeconds, DnsMonitoring, DnsIntervalSeconds);
+        new(SystemMonitoring, SystemIntervalSeconds, DnsMonitoring, DnsIntervalSeconds, DhcpMonitoring, DhcpIntervalSeconds);
 }
 
 /// <summary>The monitoring settings (key: "monitoring"). Readers go through <see cref="ISettingsCacheGrain"/>.</summary>

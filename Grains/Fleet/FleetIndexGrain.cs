@@ -55,13 +55,17 @@ public sealed class FleetIndexGrain(
 
     public Task<FleetCounts> CountAsync() => Task.FromResult(FleetCounts.Count(store.State.Servers.Values));
 
+    public Task<ImmutableArray<FleetSubnetUtilisation>> TopDhcpSubnetsAsync(int n, double minimum) =>
+        Task.FromResult(FleetSubnetUtilisation.Top(store.State.Servers.Values, n, minimum));
+
     public Task<ImmutableArray<ServerSnapshot>> ListMetricsTargetsAsync() =>
         Task.FromResult<ImmutableArray<ServerSnapshot>>([.. store.State.Servers.Values.Where(s => !string.IsNullOrEmpty(s.MetricsAddress))]);
 
     private static bool SameDurable(ServerSnapshot a, ServerSnapshot b) =>
         a.Definition == b.Definition && a.State == b.State && a.Versions == b.Versions && a.CertificateNotAfter == b.CertificateNotAfter && a.CertificateIssuer == b.CertificateIssuer
         && a.MetricsAddress == b.MetricsAddress && a.ActiveJobs == b.ActiveJobs
-        && a.Services.IsDefault == b.Services.IsDefault && (a.Services.IsDefault || a.Services.SequenceEqual(b.Services));
+        && a.Services.IsDefault == b.Services.IsDefault && (a.Services.IsDefault || a.Services.SequenceEqual(b.Services))
+        && a.DhcpSubnets.IsDefaultOrEmpty == b.DhcpSubnets.IsDefaultOrEmpty && (a.DhcpSubnets.IsDefaultOrEmpty || a.DhcpSubnets.SequenceEqual(b.DhcpSubnets));
 
     public Task<ImmutableArray<string>> ListWithActiveJobsAsync() =>
         Task.FromResult<ImmutableArray<string>>([.. store.State.Servers.Values.Where(s => s.ActiveJobs > 0).Select(s => s.Id)]);

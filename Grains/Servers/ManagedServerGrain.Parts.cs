@@ -20,7 +20,7 @@ namespace ManagedServers.Grains.Servers;
 /// <see cref="IServerHost"/>. The grain interfaces a part serves are forwarded here in one line each (a grain class
 /// must implement its interfaces).
 /// </summary>
-public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain, IServerDnsGrain, IServerDhcpGrain
+public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrain, IServerDnsMetricsGrain, IServerDhcpMetricsGrain, IServerPullGrain, IServerConfigVersionsGrain, IServerDnsGrain, IServerDhcpGrain
 {
     private readonly IPersistentStateFactory _stateFactory;
     private readonly IServerPart[] _parts;
@@ -151,6 +151,16 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
     public Task<ImmutableArray<AggregateBucket>> GetDnsAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds) => Telemetry.GetDnsAggregatesAsync(from, to, stepSeconds);
 
     public Task<ImmutableArray<DnsNameTotal>> GetDnsTopAsync(string? zone, int n, DateTimeOffset from, DateTimeOffset to) => Telemetry.GetDnsTopAsync(zone, n, from, to);
+
+    public Task<DhcpIngestResult> IngestDhcpAsync(DhcpMetricsBatch batch) => Telemetry.IngestDhcpAsync(batch);
+
+    public Task<ImmutableArray<StoredSample>> GetDhcpRawAsync(DateTimeOffset from, DateTimeOffset to, int limit) => Telemetry.GetDhcpRawAsync(from, to, limit);
+
+    public Task<ImmutableArray<AggregateBucket>> GetDhcpAggregatesAsync(DateTimeOffset from, DateTimeOffset to, int stepSeconds) => Telemetry.GetDhcpAggregatesAsync(from, to, stepSeconds);
+
+    public Task<ImmutableArray<SubnetUtilisation>> GetDhcpUtilisationAsync() => Task.FromResult(Telemetry.GetDhcpUtilisation());
+
+    Task IServerHost.PublishAsync() => PushToIndexAsync();
 
     public Task<ImmutableArray<ConfigVersionSummary>> ListServiceConfigVersionsAsync(string service)
     {

@@ -25,6 +25,7 @@ namespace ManagedServers.Grains.Servers;
 [ImplicitStreamSubscription(StreamNames.ResultNamespace)]
 [ImplicitStreamSubscription(StreamNames.MetricsNamespace)]
 [ImplicitStreamSubscription(StreamNames.DnsMetricsNamespace)]
+[ImplicitStreamSubscription(StreamNames.DhcpMetricsNamespace)]
 public sealed partial class ManagedServerGrain
     : Grain, IManagedServerGrain, IRemindable, IStreamSubscriptionObserver, IAsyncObserver<Heartbeat>, IAsyncObserver<CommandResult>
 {
@@ -813,7 +814,8 @@ public sealed partial class ManagedServerGrain
         Record.MetricsAddress,
         [.. Record.Services],
         ActiveJobCount(),
-        CurrentCertificate()?.Issuer);
+        CurrentCertificate()?.Issuer,
+        Record.Definition!.Kind == ServerKind.Dhcp ? Telemetry.DhcpSummary : []);
 
     private int ActiveJobCount() => JobLog.Jobs.Count(j => !j.Finished);
 

@@ -19,6 +19,7 @@ public static class IngestCodec
         AmqpTopology.ResultKind => typeof(CommandResult),
         AmqpTopology.MetricsKind => typeof(MetricsBatch),
         AmqpTopology.DnsMetricsKind => typeof(DnsMetricsBatch),
+        AmqpTopology.DhcpMetricsKind => typeof(DhcpMetricsBatch),
         _ => null,
     };
 
@@ -35,6 +36,7 @@ public static class IngestCodec
             Heartbeat h => h.ServerId,
             MetricsBatch m => m.ServerId,
             DnsMetricsBatch d => d.ServerId,
+            DhcpMetricsBatch d => d.ServerId,
             _ => serverId, // results carry no server id: the routing key (confined per agent) names it
         };
         if (!string.Equals(claimed, serverId, StringComparison.Ordinal))

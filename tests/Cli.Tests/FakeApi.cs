@@ -65,7 +65,7 @@ internal sealed class FakeApi : IAsyncDisposable
     public ConcurrentQueue<string> RabbitMqBodies { get; } = new();
 
     /// <summary>The monitoring settings as GET shows them.</summary>
-    public MonitoringSettingsView Monitoring { get; set; } = new("10.0.0.1", 15, 4, 24, 30, true, "push", true, 5, true, 60, 1440, 400);
+    public MonitoringSettingsView Monitoring { get; set; } = new("10.0.0.1", 15, 4, 24, 30, true, "push", true, 5, true, 60, 1440, 400, true, 60, 80, 90);
 
     /// <summary>Bodies of POST /servers/{id}/push-zones ("" without one).</summary>
     public ConcurrentQueue<string> PushBodies { get; } = new();
@@ -362,7 +362,9 @@ internal sealed class FakeApi : IAsyncDisposable
                 u.MonitoringApiIp ?? m.MonitoringApiIp, u.HeartbeatIntervalSeconds ?? m.HeartbeatIntervalSeconds, u.HeartbeatMissedLimit ?? m.HeartbeatMissedLimit,
                 u.EnrollmentTokenHours ?? m.EnrollmentTokenHours, u.CertificateDays ?? m.CertificateDays, u.VerifyCa ?? m.VerifyCa, u.Communication ?? m.Communication,
                 u.SystemMonitoring ?? m.SystemMonitoring, u.SystemIntervalSeconds ?? m.SystemIntervalSeconds, u.DnsMonitoring ?? m.DnsMonitoring,
-                u.DnsIntervalSeconds ?? m.DnsIntervalSeconds, u.RawRetentionMinutes ?? m.RawRetentionMinutes, u.AggregateRetentionDays ?? m.AggregateRetentionDays);
+                u.DnsIntervalSeconds ?? m.DnsIntervalSeconds, u.RawRetentionMinutes ?? m.RawRetentionMinutes, u.AggregateRetentionDays ?? m.AggregateRetentionDays,
+                u.DhcpMonitoring ?? m.DhcpMonitoring, u.DhcpIntervalSeconds ?? m.DhcpIntervalSeconds, u.DhcpUtilisationWarning ?? m.DhcpUtilisationWarning,
+                u.DhcpUtilisationCritical ?? m.DhcpUtilisationCritical);
             return Results.Json(Monitoring, ContractsJson.WireOptions);
         });
 

@@ -58,10 +58,11 @@ public sealed class MonitoringSettingsCommandTests() : FakeApiTests(useApi: true
             "settings", "monitoring", "set", "-o", "json",
             "--monitoring-api-ip", "10.9.9.9", "--heartbeat-interval", "30", "--heartbeat-missed-limit", "5", "--enrollment-token-hours", "48",
             "--certificate-days", "60", "--no-verify-ca", "--communication", "push", "--no-system-monitoring", "--system-interval", "15",
-            "--dns-monitoring", "--dns-interval", "120", "--raw-retention-minutes", "60", "--aggregate-retention-days", "90");
+            "--dns-monitoring", "--dns-interval", "120", "--raw-retention-minutes", "60", "--aggregate-retention-days", "90",
+            "--no-dhcp-monitoring", "--dhcp-interval", "30", "--dhcp-warning", "70", "--dhcp-critical", "95");
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(new Contracts.Api.MonitoringSettingsView("10.9.9.9", 30, 5, 48, 60, false, "push", false, 15, true, 120, 60, 90), Api.Monitoring);
+        Assert.Equal(new Contracts.Api.MonitoringSettingsView("10.9.9.9", 30, 5, 48, 60, false, "push", false, 15, true, 120, 60, 90, false, 30, 70, 95), Api.Monitoring);
         using var doc = JsonDocument.Parse(run.Stdout);
         Assert.Equal(90, doc.RootElement.GetProperty("aggregate_retention_days").GetInt32());
     }

@@ -26,6 +26,10 @@ internal sealed class MonitoringSettingsOptions : OutputSettings
         ["system_interval_seconds"] = "--system-interval",
         ["dns_monitoring"] = "--dns-monitoring",
         ["dns_interval_seconds"] = "--dns-interval",
+        ["dhcp_monitoring"] = "--dhcp-monitoring",
+        ["dhcp_interval_seconds"] = "--dhcp-interval",
+        ["dhcp_utilisation_warning"] = "--dhcp-warning",
+        ["dhcp_utilisation_critical"] = "--dhcp-critical",
         ["raw_retention_minutes"] = "--raw-retention-minutes",
         ["aggregate_retention_days"] = "--aggregate-retention-days",
     };
@@ -86,6 +90,26 @@ internal sealed class MonitoringSettingsOptions : OutputSettings
     [Description("Seconds between DNS samples (1–3600)")]
     public int? DnsIntervalSeconds { get; init; }
 
+    [CommandOption("--dhcp-monitoring")]
+    [Description("Collect DHCP statistics (per-subnet utilisation, packet counters)")]
+    public bool DhcpMonitoring { get; init; }
+
+    [CommandOption("--no-dhcp-monitoring")]
+    [Description("Stop collecting DHCP statistics")]
+    public bool NoDhcpMonitoring { get; init; }
+
+    [CommandOption("--dhcp-interval <SECONDS>")]
+    [Description("Seconds between DHCP statistics (1–3600)")]
+    public int? DhcpIntervalSeconds { get; init; }
+
+    [CommandOption("--dhcp-warning <PERCENT>")]
+    [Description("Subnet utilisation that is a warning (default 80)")]
+    public int? DhcpUtilisationWarning { get; init; }
+
+    [CommandOption("--dhcp-critical <PERCENT>")]
+    [Description("Subnet utilisation that is critical (default 90)")]
+    public int? DhcpUtilisationCritical { get; init; }
+
     [CommandOption("--raw-retention-minutes <MINUTES>")]
     [Description("How long raw samples are kept")]
     public int? RawRetentionMinutes { get; init; }
@@ -99,6 +123,7 @@ internal sealed class MonitoringSettingsOptions : OutputSettings
         : VerifyCa && NoVerifyCa ? ValidationResult.Error("use either --verify-ca or --no-verify-ca")
         : SystemMonitoring && NoSystemMonitoring ? ValidationResult.Error("use either --system-monitoring or --no-system-monitoring")
         : DnsMonitoring && NoDnsMonitoring ? ValidationResult.Error("use either --dns-monitoring or --no-dns-monitoring")
+        : DhcpMonitoring && NoDhcpMonitoring ? ValidationResult.Error("use either --dhcp-monitoring or --no-dhcp-monitoring")
         : ValidationResult.Success();
 
     /// <summary>The update these options describe; null when none was given.</summary>
@@ -117,7 +142,11 @@ internal sealed class MonitoringSettingsOptions : OutputSettings
             Flag(DnsMonitoring, NoDnsMonitoring),
             DnsIntervalSeconds,
             RawRetentionMinutes,
-            AggregateRetentionDays);
+            AggregateRetentionDays,
+            Flag(DhcpMonitoring, NoDhcpMonitoring),
+            DhcpIntervalSeconds,
+            DhcpUtilisationWarning,
+            DhcpUtilisationCritical);
         return update == new MonitoringSettingsUpdate() ? null : update;
     }
 
@@ -143,6 +172,7 @@ internal static class MonitoringSettingsGrid
         Row("Verify CA", s.VerifyCa ? "yes" : "no");
         Row("System monitoring", $"{OnOff(s.SystemMonitoring)}, every {N(s.SystemIntervalSeconds)} s");
         Row("DNS monitoring", $"{OnOff(s.DnsMonitoring)}, every {N(s.DnsIntervalSeconds)} s");
+        Row("DHCP monitoring", $"{OnOff(s.DhcpMonitoring)}, every {N(s.DhcpIntervalSeconds)} s; subnets warn at {N(s.DhcpUtilisationWarning)} %, critical at {N(s.DhcpUtilisationCritical)} %");
         Row("Raw retention", $"{N(s.RawRetentionMinutes)} min ({OutputFormat.Duration(TimeSpan.FromMinutes(s.RawRetentionMinutes))})");
         Row("Aggregate retention", $"{N(s.AggregateRetentionDays)} d");
         host.Console.Write(grid);

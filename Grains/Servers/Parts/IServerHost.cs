@@ -38,6 +38,9 @@ public interface IServerHost
     /// <summary>Unregisters a reminder when it exists.</summary>
     Task UnregisterReminderAsync(string name);
 
+    /// <summary>Pushes the server's summary to the fleet index now (a part changed what fleet-wide lists show).</summary>
+    Task PublishAsync();
+
     /// <summary>Another part of this grain (parts may depend on parts; the shell knows none of it).</summary>
     T Part<T>()
         where T : class, IServerPart;

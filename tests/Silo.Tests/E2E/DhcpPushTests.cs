@@ -85,6 +85,7 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
     [Fact]
     public async Task A_configuration_built_with_msctl_is_pushed_and_its_leases_are_listed_searched_and_deleted_through_the_api()
     {
+        await PutAsync("/api/v1/settings/monitoring", """{ "dhcp_interval_seconds": 2 }""");
         var server = await Silo.CreateServerAsync("dhcp-leases", kind: "dhcp", runtime: "exec");
         var stateDir = await EnrolAsync(server.Id, "dhcp-leases-state");
         using var agent = AgentProcess.RunVerbose(stateDir);
@@ -109,9 +110,34 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
 
-        Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK from the configuration built with msctl");
+        // A first interval with the subnet and no lease: the packet counters' baseline (a first reading counts no increase).
+        await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("subnet_id").GetInt64() == 3),
+            "a DHCP interval reporting subnet 3",
+            agent);
+        var acks = await PerfdhcpAsync(port);
+        Assert.True(acks > 0, "no DHCPACK from the configuration built with msctl");
         var kea = await LeasesAsync(socket);
         Assert.NotEmpty(kea);
+
+        // DHCP monitoring counts them exactly: Kea's statistics → agent → silo, per subnet; and the fleet-wide listing has it.
+        var utilisation = await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("subnet_id").GetInt64() == 3 && i.GetProperty("assigned").GetDouble() == kea.Count),
+            $"subnet 3 reported with {kea.Count} assigned addresses",
+            agent);
+        var subnet3 = utilisation.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("subnet_id").GetInt64() == 3);
+        Assert.Equal(("127.0.0.0/8", 241.0, "ok"), (subnet3.GetProperty("subnet").GetString(), subnet3.GetProperty("total").GetDouble(), subnet3.GetProperty("level").GetString()));
+        Assert.Equal(Math.Round(100.0 * kea.Count / 241, 2), subnet3.GetProperty("utilisation").GetDouble());
+        await WaitAsync(
+            () => GetJsonAsync("/api/v1/monitoring/dhcp/utilisation?n=50"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("server_id").GetString() == server.Id && i.GetProperty("assigned").GetDouble() == kea.Count),
+            "the fleet-wide listing (from the fleet index) showing the subnet",
+            agent);
+        var raw = await GetJsonAsync($"/api/v1/monitoring/dhcp/raw?server={server.Id}");
+        var acked = raw.GetProperty("items").EnumerateArray().Sum(r => r.GetProperty("metrics").TryGetProperty("dhcp.pkt4-ack-sent", out var v) ? v.GetDouble() : 0);
+        Assert.True(acked >= acks, $"the intervals count {acked} DHCPACKs sent; perfdhcp received {acks}");
 
         // The whole list through the API is what Kea holds; pages of 3 add up to it.
         var all = await GetLeasesAsync(server.Id, "family=4");
@@ -153,6 +179,11 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "lease-delete", "dhcp-leases", address, "--yes");
         Assert.True(code == 0, text);
         Assert.DoesNotContain(address, await LeasesAsync(socket));
+        await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("subnet_id").GetInt64() == 3 && i.GetProperty("assigned").GetDouble() == kea.Count - 1),
+            "the deleted lease no longer counted",
+            agent);
         using (var again = await Silo.Http.DeleteAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/leases/{address}"))
         {
             Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
@@ -167,12 +198,21 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         }
     }
 
-    private async Task<System.Text.Json.JsonElement> GetLeasesAsync(string serverId, string query)
+    private Task<System.Text.Json.JsonElement> GetLeasesAsync(string serverId, string query) => GetJsonAsync($"/api/v1/servers/{serverId}/leases?{query}");
+
+    private async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
     {
-        using var response = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{serverId}/leases?{query}");
+        using var response = await Silo.Http.GetAsync(Silo.BaseUrl + path);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private async Task PutAsync(string path, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await Silo.Http.PutAsync(Silo.BaseUrl + path, content);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>

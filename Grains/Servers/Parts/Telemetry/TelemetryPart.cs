@@ -7,7 +7,7 @@ using Orleans.Streams.Core;
 namespace ManagedServers.Grains.Servers.Parts.Telemetry;
 
 /// <summary>
-/// The server's telemetry: every kind of series the agent sends (system samples, DNS intervals), ingested idempotently
+/// The server's telemetry: every kind of series the agent sends (system samples, DNS intervals, DHCP intervals), ingested idempotently
 /// into the metrics store (<see cref="Series"/>), rolled up into minutes and hours, and trimmed by one reminder
 /// (<c>metrics-retention</c>) that also re-aggregates minutes a silo loss left stale. A new kind of telemetry adds its
 /// ingest and reads here (a file of this part) and its series names; retention and deletion cover it through
@@ -25,6 +25,7 @@ public sealed partial class TelemetryPart : ServerPart
     private readonly Series _system;
     private readonly Series _dns;
     private readonly Series _dnsNames;
+    private readonly Series _dhcp;
     private DateTimeOffset? _savedLastSampleAt;
 
     public TelemetryPart(IServerHost host, IMetricsStore store, IOptions<ServerGrainOptions> options, TimeProvider time, ILogger<TelemetryPart> logger)
@@ -37,11 +38,12 @@ public sealed partial class TelemetryPart : ServerPart
         _system = new Series(store, host.Id);
         _dns = new Series(store, host.Id + "#dns");
         _dnsNames = new Series(store, host.Id + "#dnsnames");
+        _dhcp = new Series(store, host.Id + "#dhcp");
     }
 
     public override IReadOnlyCollection<string> Reminders { get; } = [RetentionReminder];
 
-    public override IReadOnlyCollection<string> StreamNamespaces { get; } = [StreamNames.MetricsNamespace, StreamNames.DnsMetricsNamespace];
+    public override IReadOnlyCollection<string> StreamNamespaces { get; } = [StreamNames.MetricsNamespace, StreamNames.DnsMetricsNamespace, StreamNames.DhcpMetricsNamespace];
 
     /// <summary>Time of the newest stored system sample (pull mode acknowledges from it after a reactivation).</summary>
     public DateTimeOffset? LastSampleAt => _state.State.LastSampleAt;
@@ -51,12 +53,12 @@ public sealed partial class TelemetryPart : ServerPart
 
     private TelemetryState Data => _state.State;
 
-    private IEnumerable<Series> AllSeries => [_system, _dns, _dnsNames];
+    private IEnumerable<Series> AllSeries => [_system, _dns, _dnsNames, _dhcp];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _savedLastSampleAt = Data.LastSampleAt;
-        return Task.CompletedTask;
+        return LoadDhcpLatestAsync();
     }
 
     public override Task OnDeactivateAsync(CancellationToken cancellationToken) =>
@@ -74,6 +76,7 @@ public sealed partial class TelemetryPart : ServerPart
 
     public override Task OnSubscribedAsync(IStreamSubscriptionHandleFactory handles) => handles.StreamId.GetNamespace() switch
     {
+        StreamNames.DhcpMetricsNamespace => handles.Create<DhcpMetricsBatch>().ResumeAsync((item, _) => Host.Definition is not null && item.ServerId == Host.Id ? IngestDhcpAsync(item) : Task.CompletedTask, OnStreamErrorAsync),
         StreamNames.DnsMetricsNamespace => handles.Create<DnsMetricsBatch>().ResumeAsync((item, _) => Host.Definition is not null && item.ServerId == Host.Id ? IngestDnsAsync(item) : Task.CompletedTask, OnStreamErrorAsync),
         _ => handles.Create<MetricsBatch>().ResumeAsync((item, _) => Host.Definition is not null && item.ServerId == Host.Id ? IngestAsync(item) : Task.CompletedTask, OnStreamErrorAsync),
     };
@@ -106,6 +109,8 @@ public sealed partial class TelemetryPart : ServerPart
         _rollupTimer = null;
         _ring = null;
         _dirtyMinutes.Clear();
+        _dhcpLatest = [];
+        _dhcpPublished = [];
         _dirtyHours.Clear();
         _recentMinutes.Clear();
         foreach (var series in AllSeries)
