@@ -157,13 +157,15 @@ internal static class AgentHost
 
         // DHCP monitoring: Kea's statistics per interval.
         services.AddTelemetryPipeline(TelemetryPipelines.Dhcp, state);
+        services.AddSingleton<LatestDhcp>();
         services.AddHostedService<DhcpMonitoringService>();
         if (options.MetricsListen is { } metricsListen)
         {
             services.AddSingleton(sp =>
             {
                 var latest = sp.GetRequiredService<LatestSample>();
-                return new PrometheusEndpoint(metricsListen, () => latest.Current, sp.GetRequiredService<ILogger<PrometheusEndpoint>>());
+                var dhcp = sp.GetRequiredService<LatestDhcp>();
+                return new PrometheusEndpoint(metricsListen, () => PrometheusText.Format(latest.Current) + PrometheusText.FormatDhcp(dhcp.Current), sp.GetRequiredService<ILogger<PrometheusEndpoint>>());
             });
             services.AddHostedService(sp => sp.GetRequiredService<PrometheusEndpoint>());
         }

@@ -19,7 +19,8 @@ internal sealed partial class DhcpMonitoringService(
     IServiceInventory inventory,
     AgentRuntimeSettings settings,
     TimeProvider time,
-    ILogger<DhcpMonitoringService> logger) : IntervalCollector(settings, time)
+    ILogger<DhcpMonitoringService> logger,
+    LatestDhcp? latest = null) : IntervalCollector(settings, time)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private static readonly string[] Services = [ServiceKinds.Dhcp4, ServiceKinds.Dhcp6];
@@ -35,6 +36,7 @@ internal sealed partial class DhcpMonitoringService(
     {
         var subnets = new List<DhcpSubnetStats>();
         var packets = new Dictionary<string, long>(StringComparer.Ordinal);
+        var totals = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var service in Services)
         {
             if (inventory.Endpoints(service)?.ControlSocket is not { } socket || !File.Exists(socket))
@@ -59,6 +61,10 @@ internal sealed partial class DhcpMonitoringService(
                 }
 
                 _previous[service] = stats.Packets;
+                foreach (var (name, value) in stats.Packets)
+                {
+                    totals[name] = value;
+                }
             }
             catch (Exception e) when (e is KeaControlException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
             {
@@ -67,6 +73,7 @@ internal sealed partial class DhcpMonitoringService(
             }
         }
 
+        latest?.Set(new DhcpReading(subnets, totals));
         var batch = new DhcpMetricsBatch(Settings.ServerId, Guid.NewGuid(), start, end, subnets, packets, spool.DroppedTotal);
         try
         {

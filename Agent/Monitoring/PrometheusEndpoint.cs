@@ -13,7 +13,7 @@ namespace ManagedServers.Agent.Monitoring;
 /// one request per connection. At most 8 connections are served at once, each within 10 s. When the
 /// address cannot be bound the error is logged and the agent runs on without the endpoint.
 /// </summary>
-internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> sample, ILogger<PrometheusEndpoint> logger)
+internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<string> render, ILogger<PrometheusEndpoint> logger)
     : TcpEndpointService(listen, MaxConnections)
 {
     private const int MaxConnections = 8;
@@ -107,7 +107,7 @@ internal sealed class PrometheusEndpoint(IPEndPoint listen, Func<SystemSample?> 
             return Response(404, "Not Found", "text/plain; charset=utf-8", "not found; metrics are at /metrics\n"u8.ToArray(), includeBody: !isHead);
         }
 
-        var body = Encoding.UTF8.GetBytes(PrometheusText.Format(sample()));
+        var body = Encoding.UTF8.GetBytes(render());
         return Response(200, "OK", PrometheusText.ContentType, body, includeBody: !isHead);
     }
 

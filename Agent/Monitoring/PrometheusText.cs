@@ -106,6 +106,51 @@ internal static class PrometheusText
         return text.ToString();
     }
 
+    /// <summary>
+    /// Kea's statistics in the same format: per subnet (<c>family</c>, <c>subnet_id</c> labels) addresses, assigned,
+    /// declined and utilisation percent (DHCPv6 also delegated prefixes), and Kea's packet counters as counters
+    /// (<c>managedservers_agent_dhcp_packets_total{type="pkt4-ack-sent"}</c>). Empty before the first reading.
+    /// </summary>
+    public static string FormatDhcp(DhcpReading? reading)
+    {
+        if (reading is null)
+        {
+            return string.Empty;
+        }
+
+        var text = new StringBuilder(256 + (reading.Subnets.Count * 400));
+        void Family(string name, string help, string type, IEnumerable<(string Labels, double Value)> rows)
+        {
+            var list = rows.ToList();
+            if (list.Count == 0)
+            {
+                return;
+            }
+
+            text.Append("# HELP ").Append(Prefix).Append(name).Append(' ').Append(help).Append('\n');
+            text.Append("# TYPE ").Append(Prefix).Append(name).Append(' ').Append(type).Append('\n');
+            foreach (var (labels, value) in list)
+            {
+                text.Append(Prefix).Append(name).Append('{').Append(labels).Append("} ");
+                AppendValue(text, value);
+                text.Append('\n');
+            }
+        }
+
+        static string Labels(DhcpSubnetStats s) => string.Create(CultureInfo.InvariantCulture, $"family=\"{s.Family}\",subnet_id=\"{s.SubnetId}\"");
+        var subnets = reading.Subnets.OrderBy(s => s.Family).ThenBy(s => s.SubnetId).ToList();
+        Family("dhcp_subnet_addresses", "Addresses in the subnet's pools (DHCPv6: non-temporary addresses).", "gauge", subnets.Select(s => (Labels(s), s.Total)));
+        Family("dhcp_subnet_assigned", "Addresses of the subnet leased now.", "gauge", subnets.Select(s => (Labels(s), s.Assigned)));
+        Family("dhcp_subnet_declined", "Addresses of the subnet declined by clients.", "gauge", subnets.Select(s => (Labels(s), s.Declined)));
+        Family("dhcp_subnet_utilisation_percent", "Assigned addresses of the subnet, percent of its addresses.", "gauge",
+            subnets.Select(s => (Labels(s), s.Total > 0 ? Math.Round(100 * s.Assigned / s.Total, 2) : 0)));
+        Family("dhcp_subnet_prefixes", "Delegated prefixes in the subnet's PD pools (DHCPv6).", "gauge", subnets.Where(s => s.TotalPd is not null).Select(s => (Labels(s), s.TotalPd ?? 0)));
+        Family("dhcp_subnet_prefixes_assigned", "Delegated prefixes of the subnet leased now (DHCPv6).", "gauge", subnets.Where(s => s.TotalPd is not null).Select(s => (Labels(s), s.AssignedPd ?? 0)));
+        Family("dhcp_packets_total", "Packets Kea counted since it started, by Kea's statistic name.", "counter",
+            reading.PacketTotals.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => ($"type=\"{p.Key}\"", (double)p.Value)));
+        return text.ToString();
+    }
+
     /// <summary>A metric name made of [a-zA-Z0-9_:], prefixed.</summary>
     public static string FamilyName(string metric)
     {

@@ -70,7 +70,7 @@ public sealed class PrometheusTests
     public async Task Endpoint_serves_metrics_and_404_for_other_paths()
     {
         SystemSample? current = null;
-        using var endpoint = new PrometheusEndpoint(new IPEndPoint(IPAddress.Loopback, 0), () => current, NullLogger<PrometheusEndpoint>.Instance);
+        using var endpoint = new PrometheusEndpoint(new IPEndPoint(IPAddress.Loopback, 0), () => PrometheusText.Format(current), NullLogger<PrometheusEndpoint>.Instance);
         await endpoint.StartAsync(CancellationToken.None);
         try
         {
@@ -135,7 +135,7 @@ public sealed class PrometheusTests
         taken.Start();
         var logs = new CapturingLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
-        using var endpoint = new PrometheusEndpoint((IPEndPoint)taken.LocalEndpoint, () => null, factory.CreateLogger<PrometheusEndpoint>());
+        using var endpoint = new PrometheusEndpoint((IPEndPoint)taken.LocalEndpoint, () => string.Empty, factory.CreateLogger<PrometheusEndpoint>());
 
         await endpoint.StartAsync(CancellationToken.None);
         await endpoint.StopAsync(CancellationToken.None);

@@ -88,7 +88,8 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         await PutAsync("/api/v1/settings/monitoring", """{ "dhcp_interval_seconds": 2 }""");
         var server = await Silo.CreateServerAsync("dhcp-leases", kind: "dhcp", runtime: "exec");
         var stateDir = await EnrolAsync(server.Id, "dhcp-leases-state");
-        using var agent = AgentProcess.RunVerbose(stateDir);
+        var metricsPort = Build.FreePort();
+        using var agent = AgentProcess.RunVerbose(stateDir, "--metrics-listen", $"127.0.0.1:{metricsPort}");
         await WaitRunningAsync(server.Id, agent);
         var port = Build.FreePort();
         var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4", Port: port, Interfaces: ["lo"])), agent);
@@ -135,6 +136,13 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
             u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("server_id").GetString() == server.Id && i.GetProperty("assigned").GetDouble() == kea.Count),
             "the fleet-wide listing (from the fleet index) showing the subnet",
             agent);
+        using (var prometheus = new HttpClient())
+        {
+            var exposition = await prometheus.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+            Assert.Contains($"managedservers_agent_dhcp_subnet_assigned{{family=\"4\",subnet_id=\"3\"}} {kea.Count}\n", exposition, StringComparison.Ordinal);
+            Assert.Contains("managedservers_agent_dhcp_packets_total{type=\"pkt4-ack-sent\"}", exposition, StringComparison.Ordinal);
+        }
+
         var raw = await GetJsonAsync($"/api/v1/monitoring/dhcp/raw?server={server.Id}");
         var acked = raw.GetProperty("items").EnumerateArray().Sum(r => r.GetProperty("metrics").TryGetProperty("dhcp.pkt4-ack-sent", out var v) ? v.GetDouble() : 0);
         Assert.True(acked >= acks, $"the intervals count {acked} DHCPACKs sent; perfdhcp received {acks}");

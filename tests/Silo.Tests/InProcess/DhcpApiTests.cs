@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using ManagedServers.Grains.Interfaces.Monitoring;
 using ManagedServers.Silo.Tests.E2E;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ManagedServers.Silo.Tests.InProcess;
 
@@ -198,6 +200,50 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
         Assert.Equal(HttpStatusCode.NotFound, status);
         (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={b.Id}&family=4");
         Assert.Equal(3, Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("id").GetInt64());
+    }
+
+    [Fact]
+    public async Task Dhcp_intervals_show_as_utilisation_per_server_and_fleet_wide_with_levels_and_a_repeated_interval_counts_once()
+    {
+        var server = await Silo.CreateServerAsync("dhcp-util-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var (status, body) = await PostAsync($"/api/v1/servers/{server.Id}/dhcp/import", Config);
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/settings/monitoring", """{ "dhcp_utilisation_warning": 95, "dhcp_utilisation_critical": 90 }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("must not be above the critical level", Field(body, "dhcp_utilisation_warning"), StringComparison.Ordinal);
+
+        var grains = host.Services.GetRequiredService<IGrainFactory>();
+        var start = DateTimeOffset.UtcNow.AddMinutes(-2);
+        var batch = new Contracts.Agent.DhcpMetricsBatch(
+            server.Id, Guid.NewGuid(), start, start.AddMinutes(1),
+            [new(4, 1, 91, 82, 1), new(4, 2, 256, 3, 0), new(6, 7, 1000, 10, 0, TotalPd: 256, AssignedPd: 240)],
+            new Dictionary<string, long> { ["pkt4-received"] = 120, ["pkt4-ack-sent"] = 40 });
+        var first = await grains.GetGrain<IServerDhcpMetricsGrain>(server.Id).IngestDhcpAsync(batch);
+        Assert.True(first.Stored);
+        Assert.False((await grains.GetGrain<IServerDhcpMetricsGrain>(server.Id).IngestDhcpAsync(batch with { BatchId = Guid.NewGuid() })).Stored);
+
+        (status, body) = await GetAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal((80, 90), (body.GetProperty("warning").GetInt32(), body.GetProperty("critical").GetInt32()));
+        var items = body.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal([(6, 7L, "critical"), (4, 1L, "critical"), (4, 2L, "ok")], items.Select(i => (i.GetProperty("family").GetInt32(), i.GetProperty("subnet_id").GetInt64(), i.GetProperty("level").GetString()!)));
+        Assert.Equal((93.75, 256.0), (items[0].GetProperty("utilisation").GetDouble(), items[0].GetProperty("total").GetDouble())); // the prefixes are fuller than the addresses
+        Assert.Equal(("192.0.2.0/24", 90.11), (items[1].GetProperty("subnet").GetString(), items[1].GetProperty("utilisation").GetDouble()));
+
+        (status, body) = await GetAsync("/api/v1/monitoring/dhcp/utilisation?min=90&n=1000");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var mine = body.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("server_id").GetString() == server.Id).ToList();
+        Assert.Equal([7L, 1L], mine.Select(i => i.GetProperty("subnet_id").GetInt64()));
+        (status, body) = await GetAsync("/api/v1/monitoring/dhcp/utilisation?min=101");
+        Assert.Contains("between 0 and 100", Field(body, "min"), StringComparison.Ordinal);
+
+        (status, body) = await GetAsync($"/api/v1/monitoring/dhcp/raw?server={server.Id}&from={Uri.EscapeDataString(start.AddMinutes(-1).ToString("O"))}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        var row = Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("metrics");
+        Assert.Equal((82.0, 40.0, 120.0), (row.GetProperty("dhcp4.subnet[1].assigned").GetDouble(), row.GetProperty("dhcp.pkt4-ack-sent").GetDouble(), row.GetProperty("dhcp.packets_received").GetDouble()));
+        (status, body) = await GetAsync($"/api/v1/monitoring/dhcp/aggregate?server={server.Id}&step=60&from={Uri.EscapeDataString(start.AddMinutes(-1).ToString("O"))}");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Contains(body.GetProperty("items").EnumerateArray(), p => p.GetProperty("metrics").TryGetProperty("dhcp.utilisation_max", out var max) && max.GetProperty("max").GetDouble() == 93.75);
     }
 
     [Fact]
