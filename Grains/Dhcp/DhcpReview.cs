@@ -30,6 +30,8 @@ public static class DhcpReview
     {
         private readonly AddressFamily _family = config.Family == DhcpFamily.V4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
         private const string DefaultSpace = "dhcp";
+
+        private string Space => config.Family == DhcpFamily.V4 ? "dhcp4" : "dhcp6";
         private readonly HashSet<string> _classes = new(config.ClientClasses.Select(c => c.Name), StringComparer.Ordinal);
 
         public List<DhcpFinding> Findings { get; } = [];
@@ -65,6 +67,73 @@ public static class DhcpReview
 
             Overlaps(ranges, r => r.Range, (a, b) => Error("subnet-overlap", Name(a.Subnet), $"overlaps {Name(b.Subnet)}"));
             Reservations(config.Reservations, null, "(global)");
+            Options();
+            Hooks();
+        }
+
+        /// <summary>Every option value in every scope: a known name with a value that does not parse, or a name nobody defines.</summary>
+        private void Options()
+        {
+            var defined = new HashSet<string>(config.OptionDefs.Select(d => $"{d.Space ?? Space} {d.Name}"), StringComparer.Ordinal);
+            void Check(IEnumerable<DhcpOption> options, string where)
+            {
+                foreach (var option in options)
+                {
+                    var space = option.Space ?? Space;
+                    if (option.Name is not { } name || space != Space || defined.Contains($"{space} {name}"))
+                    {
+                        continue; // by code, in another space, or custom: Kea checks against its definition
+                    }
+
+                    if (!DhcpOptionNames.TryGet(config.Family, name, out var type))
+                    {
+                        Warning("option-unknown", $"option {name} of {where}", $"is not a standard {Space} option the review knows and no option-def here defines it; Kea's config-test decides when it is pushed");
+                    }
+                    else if (option.CsvFormat != false && option.Data is { } data && DhcpOptionNames.Problem(type, data) is { } problem)
+                    {
+                        Error("option-value", $"option {name} of {where}", problem);
+                    }
+                }
+            }
+
+            Check(config.Options, "the global scope");
+            foreach (var c in config.ClientClasses)
+            {
+                Check(c.Options, $"client class {c.Name}");
+            }
+
+            foreach (var network in config.SharedNetworks)
+            {
+                Check(network.Options, $"shared network {network.Name}");
+            }
+
+            foreach (var subnet in config.AllSubnets)
+            {
+                Check(subnet.Options, Name(subnet));
+                foreach (var pool in subnet.Pools)
+                {
+                    Check(pool.Options, $"pool {pool.Range} of {Name(subnet)}");
+                }
+
+                foreach (var reservation in subnet.Reservations)
+                {
+                    Check(reservation.Options, $"reservation {Client(reservation)} in {Name(subnet)}");
+                }
+            }
+
+            foreach (var reservation in config.Reservations)
+            {
+                Check(reservation.Options, $"reservation {Client(reservation)} (global)");
+            }
+        }
+
+        /// <summary>The hooks the product relies on: without lease_cmds, leases cannot be listed, searched or deleted.</summary>
+        private void Hooks()
+        {
+            if (!config.Hooks.Any(h => KeaHooks.Is(h.Library, KeaHooks.LeaseCmds)))
+            {
+                Warning("hook-lease-cmds", "hooks-libraries", $"does not load {KeaHooks.LeaseCmds}: leases of this server cannot be listed, searched or deleted (GET /api/v1/servers/{{id}}/leases); add it to hooks-libraries");
+            }
         }
 
         private void Subnet(DhcpSubnet subnet, IpRange range)

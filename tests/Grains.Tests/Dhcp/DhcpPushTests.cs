@@ -21,6 +21,7 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
         // a small DHCPv4 configuration
         { "Dhcp4": {
             "interfaces-config": { "interfaces": [ "lo" ] },
+            "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" } ],
             "subnet4": [ { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ],
                            "reservations": [ { "hw-address": "01:02:03:04:05:06", "ip-address": "192.0.2.50" } ] } ] } }
         """;

@@ -69,7 +69,51 @@ public sealed class DhcpReviewTests
     public void Our_full_configurations_pass_review_without_errors(string name)
     {
         var config = KeaImport.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Dhcp", "Fixtures", name))).Config;
-        Assert.DoesNotContain(DhcpReview.Review(config), f => f.Severity == DhcpSeverity.Error);
+        Assert.DoesNotContain(DhcpReview.Review(config), f => f.Severity == DhcpSeverity.Error || f.Check == "option-unknown");
+    }
+
+    /// <summary>The example configurations Debian ships with Kea (Kea accepts them): no option name unknown, no value refused.</summary>
+    [Fact]
+    public void The_option_checks_know_every_option_of_the_example_configurations_kea_ships()
+    {
+        var files = Directory.GetFiles("/etc/kea", "kea-dhcp*.conf");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var config = KeaImport.Parse(File.ReadAllText(file)).Config;
+            Assert.True(config.Options.Length + config.AllSubnets.Sum(s => s.Options.Length) > 0, $"{file} sets no option: the test proves nothing with it");
+            var findings = DhcpReview.Review(config).Where(f => f.Check.StartsWith("option-", StringComparison.Ordinal)).ToList();
+            Assert.True(findings.Count == 0, file + ":\n" + string.Join("\n", findings));
+        }
+    }
+
+    [Fact]
+    public void Option_values_of_known_options_are_checked_and_unknown_names_and_a_missing_lease_cmds_are_warnings()
+    {
+        var findings = Review(
+            """
+            { "id": 1, "subnet": "192.0.2.0/24", "option-data": [
+                { "name": "routers", "data": "192.0.2.1, 192.0.2.300" },
+                { "name": "interface-mtu", "data": "70000" },
+                { "name": "ip-forwarding", "data": "maybe" },
+                { "name": "no-such-option", "data": "1" },
+                { "name": "my-option", "data": "anything" },
+                { "name": "domain-name-servers", "data": "0a:0b", "csv-format": false },
+                { "code": 250, "data": "whatever" } ] }
+            """,
+            extra: """ "option-def": [ { "name": "my-option", "code": 250, "type": "string" } ], """);
+
+        AssertFinding(findings, DhcpSeverity.Error, "option-value", "option routers of subnet 1 (192.0.2.0/24)", "'192.0.2.300' is not an IPv4 address");
+        AssertFinding(findings, DhcpSeverity.Error, "option-value", "option interface-mtu of subnet 1 (192.0.2.0/24)", "'70000' is not a number from 0 to 65535");
+        AssertFinding(findings, DhcpSeverity.Error, "option-value", "option ip-forwarding of subnet 1 (192.0.2.0/24)", "'maybe' is not true or false");
+        AssertFinding(findings, DhcpSeverity.Warning, "option-unknown", "option no-such-option of subnet 1 (192.0.2.0/24)", "no option-def here defines it");
+        AssertFinding(findings, DhcpSeverity.Warning, "hook-lease-cmds", "hooks-libraries", "does not load libdhcp_lease_cmds.so");
+        Assert.Equal(4, findings.Count(f => f.Check.StartsWith("option-", StringComparison.Ordinal)));
+
+        var v6 = Review("""{ "id": 1, "subnet": "2001:db8::/64", "option-data": [ { "name": "dns-servers", "data": "192.0.2.1" } ] }""", family: "6",
+            extra: """ "hooks-libraries": [ { "library": "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_lease_cmds.so" } ], """);
+        AssertFinding(v6, DhcpSeverity.Error, "option-value", "option dns-servers of subnet 1 (2001:db8::/64)", "'192.0.2.1' is not an IPv6 address");
+        Assert.DoesNotContain(v6, f => f.Check == "hook-lease-cmds");
     }
 
     [Fact]

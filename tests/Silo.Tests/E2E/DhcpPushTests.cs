@@ -66,16 +66,16 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.NotEqual(0, code);
         Assert.Contains("Dhcp4.subnet4[0].id", text, StringComparison.Ordinal);
 
-        // The review passes this one (it does not know option names yet); Kea's config-test refuses it.
+        // The review passes this one (it checks values of options given by name; this one is by code); Kea's config-test refuses it.
         var refusedFile = Path.Combine(Dir, "refused.json");
-        await File.WriteAllTextAsync(refusedFile, Config.Replace("domain-name-servers", "no-such-option", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(refusedFile, Config.Replace("{ \"name\": \"domain-name-servers\", \"data\": \"192.0.2.1\" }", "{ \"code\": 6, \"data\": \"192.0.2.300\" }", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
         (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", "dhcp-e2e", refusedFile);
         Assert.True(code == 0, text);
         Assert.Contains("Imported the DHCPv4 configuration of dhcp-e2e: 3 subnets", text, StringComparison.Ordinal);
         var refused = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.Equal("failed", refused.State);
         Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);
-        Assert.Contains("no-such-option", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("192.0.2.300", refused.Error, StringComparison.Ordinal);
         var (after, afterHash) = await ConfigGetAsync(socket);
         Assert.Equal(hash, afterHash);
         Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24", "3 127.0.0.0/8"], Subnets(after));

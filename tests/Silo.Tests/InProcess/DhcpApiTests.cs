@@ -20,6 +20,7 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
         # a DHCPv4 server, as Kea writes them
         { "Dhcp4": {
             "interfaces-config": { "interfaces": [ "lo" ] },
+            "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" } ],
             "valid-lifetime": 4000,
             "subnet4": [
                 { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ],
