@@ -142,9 +142,40 @@ public static class ServerDnsEndpoints
         string id, HttpRequest request, IGrainFactory grains, bool? full = null, PushRequest? body = null) =>
         StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.PushZones, ServiceKinds.Dns, new DnsPushSpec(full == true, body?.Atomic == true), key, wait));
 
-    public static Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
-        string id, int version, HttpRequest request, IGrainFactory grains, JobOptionsRequest? body = null) =>
-        StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, new DnsRevertSpec(version), key, wait));
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
+        string id, int version, HttpRequest request, IGrainFactory grains, string? service = null, JobOptionsRequest? body = null)
+    {
+        var (history, problem) = await HistoryAsync(grains, id, service);
+        if (problem is not null)
+        {
+            return problem.NotFound is { } nf ? nf : problem.Invalid!;
+        }
+
+        if (history == ServiceKinds.Dns)
+        {
+            return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, new DnsRevertSpec(version), key, wait));
+        }
+
+        // DHCP: the version's Kea document becomes the server's configuration again (an import renders it back byte for
+        // byte), then it is pushed like any change: tested by Kea, switched, checked, rolled back on failure.
+        var check = new FieldErrors();
+        ServicesEndpoints.IdempotencyKey(request, check);
+        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, check);
+        if (check.Any)
+        {
+            return check.ToProblem();
+        }
+
+        var record = await grains.GetGrain<IServerConfigVersionsGrain>(id).GetServiceConfigVersionAsync(history!, version);
+        if (record is null)
+        {
+            return Problem.NotFound($"{history} configuration version {version} of server '{id}' not found");
+        }
+
+        await grains.GetGrain<ManagedServers.Grains.Interfaces.Dhcp.IServerDhcpGrain>(id).ImportAsync(record.Content);
+        var family = history == ServiceKinds.Dhcp6 ? DhcpFamily.V6 : DhcpFamily.V4;
+        return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.DhcpPush, history!, new DhcpPushSpec(family, AcknowledgeWarnings: true), key, wait));
+    }
 
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(
         string id, HttpRequest request, IGrainFactory grains, int? waitForAgentSeconds, Func<string?, TimeSpan?, JobRequest> job)
@@ -155,43 +186,101 @@ public static class ServerDnsEndpoints
         return errors.Any ? errors.ToProblem() : await ServicesEndpoints.StartAsync(grains, id, job(key, ServicesEndpoints.Wait(waitForAgentSeconds)));
     }
 
-    public static async Task<Ok<ConfigVersionView[]>> ListVersionsAsync(string id, IGrainFactory grains)
+    /// <summary>
+    /// Which version history a request reads: <c>dns</c> on a DNS server; on a DHCP server <c>?service=dhcp4</c> (default)
+    /// or <c>dhcp6</c>. 404 for an unknown server, 400 for a service the server has no history of.
+    /// </summary>
+    private static async Task<(string? Service, ProblemResult? Problem)> HistoryAsync(IGrainFactory grains, string id, string? service)
     {
-        var versions = await grains.GetGrain<IServerDnsGrain>(id).ListConfigVersionsAsync();
-        return TypedResults.Ok(versions.Select(v => new ConfigVersionView(v.Number, v.AppliedAt, v.JobId, v.ZoneCount, v.Sha256, v.Live)).ToArray());
+        if (await grains.GetGrain<IManagedServerGrain>(id).GetAsync() is not { } server)
+        {
+            return (null, new ProblemResult(Problem.NotFound($"server '{id}' not found"), null));
+        }
+
+        string[] allowed = server.Definition.Kind == ServerKind.Dhcp ? [ServiceKinds.Dhcp4, ServiceKinds.Dhcp6] : [ServiceKinds.Dns];
+        var chosen = service ?? allowed[0];
+        if (!allowed.Contains(chosen, StringComparer.Ordinal))
+        {
+            var errors = new FieldErrors();
+            errors.Add("service", $"must be {string.Join(" or ", allowed)} for this {server.Definition.Kind.ToString().ToLowerInvariant()} server");
+            return (null, new ProblemResult(null, errors.ToProblem()));
+        }
+
+        return (chosen, null);
     }
 
-    public static async Task<Results<Ok<ConfigVersionDetailView>, ProblemHttpResult>> GetVersionAsync(string id, int version, IGrainFactory grains)
+    /// <summary>A 404 or a 400, whichever the history lookup gave.</summary>
+    private sealed record ProblemResult(ProblemHttpResult? NotFound, ValidationProblem? Invalid);
+
+    public static async Task<Results<Ok<ConfigVersionView[]>, ValidationProblem, ProblemHttpResult>> ListVersionsAsync(string id, IGrainFactory grains, string? service = null)
     {
-        var v = await grains.GetGrain<IServerDnsGrain>(id).GetConfigVersionAsync(version);
-        return v is null
-            ? Problem.NotFound($"configuration version {version} of server '{id}' not found")
-            : TypedResults.Ok(new ConfigVersionDetailView(
-                v.Summary.Number, v.Summary.AppliedAt, v.Summary.JobId, v.Summary.Live, v.Listen, [.. v.Zones.Select(ToView)], v.KnotConf));
+        var (history, problem) = await HistoryAsync(grains, id, service);
+        if (problem is not null)
+        {
+            return problem.NotFound is { } nf ? nf : problem.Invalid!;
+        }
+
+        if (history == ServiceKinds.Dns)
+        {
+            var versions = await grains.GetGrain<IServerDnsGrain>(id).ListConfigVersionsAsync();
+            return TypedResults.Ok(versions.Select(v => new ConfigVersionView(v.Number, v.AppliedAt, v.JobId, v.ZoneCount, v.Sha256, v.Live, ServiceKinds.Dns, v.ZoneCount)).ToArray());
+        }
+
+        var list = await grains.GetGrain<IServerConfigVersionsGrain>(id).ListServiceConfigVersionsAsync(history!);
+        return TypedResults.Ok(list.Select(v => new ConfigVersionView(v.Number, v.AppliedAt, v.JobId, 0, v.Sha256, v.Live, v.Service, v.Items)).ToArray());
     }
 
-    public static async Task<Results<Ok<ConfigDiffView>, ProblemHttpResult>> DiffAsync(string id, int version, IGrainFactory grains, int? from = null)
+    public static async Task<Results<Ok<ConfigVersionDetailView>, ValidationProblem, ProblemHttpResult>> GetVersionAsync(string id, int version, IGrainFactory grains, string? service = null)
     {
-        var grain = grains.GetGrain<IServerDnsGrain>(id);
-        var to = await grain.GetConfigVersionAsync(version);
+        var (history, problem) = await HistoryAsync(grains, id, service);
+        if (problem is not null)
+        {
+            return problem.NotFound is { } nf ? nf : problem.Invalid!;
+        }
+
+        if (history == ServiceKinds.Dns)
+        {
+            var v = await grains.GetGrain<IServerDnsGrain>(id).GetConfigVersionAsync(version);
+            return v is null
+                ? Problem.NotFound($"configuration version {version} of server '{id}' not found")
+                : TypedResults.Ok(new ConfigVersionDetailView(
+                    v.Summary.Number, v.Summary.AppliedAt, v.Summary.JobId, v.Summary.Live, v.Listen, [.. v.Zones.Select(ToView)], v.KnotConf, ServiceKinds.Dns, v.KnotConf));
+        }
+
+        var record = await grains.GetGrain<IServerConfigVersionsGrain>(id).GetServiceConfigVersionAsync(history!, version);
+        return record is null
+            ? Problem.NotFound($"{history} configuration version {version} of server '{id}' not found")
+            : TypedResults.Ok(new ConfigVersionDetailView(record.Summary.Number, record.Summary.AppliedAt, record.Summary.JobId, record.Summary.Live, [], [], string.Empty, history!, record.Content));
+    }
+
+    public static async Task<Results<Ok<ConfigDiffView>, ValidationProblem, ProblemHttpResult>> DiffAsync(string id, int version, IGrainFactory grains, int? from = null, string? service = null)
+    {
+        var (history, problem) = await HistoryAsync(grains, id, service);
+        if (problem is not null)
+        {
+            return problem.NotFound is { } nf ? nf : problem.Invalid!;
+        }
+
+        var grain = grains.GetGrain<IServerConfigVersionsGrain>(id);
+        var to = await grain.GetServiceConfigVersionAsync(history!, version);
         if (to is null)
         {
-            return Problem.NotFound($"configuration version {version} of server '{id}' not found");
+            return Problem.NotFound($"{history} configuration version {version} of server '{id}' not found");
         }
 
-        var fromNumber = from ?? (await grain.ListConfigVersionsAsync()).Where(v => v.Number < version).Select(v => (int?)v.Number).FirstOrDefault();
-        var old = fromNumber is { } n ? await grain.GetConfigVersionAsync(n) : null;
+        var fromNumber = from ?? (await grain.ListServiceConfigVersionsAsync(history!)).Where(v => v.Number < version).Select(v => (int?)v.Number).FirstOrDefault();
+        var old = fromNumber is { } n ? await grain.GetServiceConfigVersionAsync(history!, n) : null;
         if (from is not null && old is null)
         {
-            return Problem.NotFound($"configuration version {from} of server '{id}' not found");
+            return Problem.NotFound($"{history} configuration version {from} of server '{id}' not found");
         }
 
-        var oldText = old?.KnotConf ?? string.Empty;
+        var oldText = old?.Content ?? string.Empty;
         var oldName = old is null ? "(nothing)" : $"version {old.Summary.Number.ToString(CultureInfo.InvariantCulture)}";
-        var diff = oldText == to.KnotConf
+        var diff = oldText == to.Content
             ? string.Empty
-            : UnidiffRenderer.GenerateUnidiff(oldText, to.KnotConf, oldName, $"version {version.ToString(CultureInfo.InvariantCulture)}", false, false, 3);
-        return TypedResults.Ok(new ConfigDiffView(old?.Summary.Number ?? 0, version, oldText == to.KnotConf, diff));
+            : UnidiffRenderer.GenerateUnidiff(oldText, to.Content, oldName, $"version {version.ToString(CultureInfo.InvariantCulture)}", false, false, 3);
+        return TypedResults.Ok(new ConfigDiffView(old?.Summary.Number ?? 0, version, oldText == to.Content, diff));
     }
 
     /// <summary>

@@ -367,7 +367,7 @@ public sealed record ServerZoneView(string Zone, long? Serial, long? AppliedSeri
 public sealed record ServerDnsView(string ServerId, IReadOnlyList<ServerZoneView> Zones, IReadOnlyList<string> Listen, int? LiveVersion);
 
 /// <summary>An applied DNS configuration version (GET /api/v1/servers/{id}/config-versions).</summary>
-public sealed record ConfigVersionView(int Version, DateTimeOffset AppliedAt, string JobId, int ZoneCount, string Sha256, bool Live);
+public sealed record ConfigVersionView(int Version, DateTimeOffset AppliedAt, string JobId, int ZoneCount, string Sha256, bool Live, string Service = "dns", int Items = 0);
 
 /// <summary>One version in full: the model (listen entries, zones with the serials applied) and the knot.conf rendered from it.</summary>
 public sealed record ConfigVersionDetailView(
@@ -377,7 +377,9 @@ public sealed record ConfigVersionDetailView(
     bool Live,
     IReadOnlyList<string> Listen,
     IReadOnlyList<ServerZoneView> Zones,
-    string KnotConf);
+    string KnotConf,
+    string Service = "dns",
+    string? Content = null);
 
 /// <summary>A unified diff between two configuration versions' knot.conf.</summary>
 public sealed record ConfigDiffView(int From, int To, bool Identical, string Diff);

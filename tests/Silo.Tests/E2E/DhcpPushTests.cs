@@ -80,6 +80,27 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.Equal(hash, afterHash);
         Assert.Equal(["1 192.0.2.0/24", "2 198.51.100.0/24", "3 127.0.0.0/8"], Subnets(after));
         Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK after the refused push: Kea should still serve the previous configuration");
+
+        // Versions: a second change is version 2, its diff shows what changed, and reverting to 1 serves version 1 again.
+        await ImportAsync(server.Id, Config.Replace("\"valid-lifetime\": 4000", "\"valid-lifetime\": 5000", StringComparison.Ordinal));
+        var second = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
+        Assert.True(second.State == "succeeded", second.Error);
+        var versions = await GetJsonAsync($"/api/v1/servers/{server.Id}/config-versions?service=dhcp4");
+        Assert.Equal([(2, true), (1, false)], versions.EnumerateArray().Select(v => (v.GetProperty("version").GetInt32(), v.GetProperty("live").GetBoolean())));
+        Assert.Equal(3, versions[0].GetProperty("items").GetInt32());
+        var diff = await GetJsonAsync($"/api/v1/servers/{server.Id}/config-versions/2/diff?service=dhcp4");
+        Assert.Contains("-        \"valid-lifetime\": 4000", diff.GetProperty("diff").GetString(), StringComparison.Ordinal);
+        Assert.Contains("+        \"valid-lifetime\": 5000", diff.GetProperty("diff").GetString(), StringComparison.Ordinal);
+        using (var bad = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/config-versions?service=dns"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        var revert = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/config-versions/1/apply?service=dhcp4"), agent);
+        Assert.True(revert.State == "succeeded", revert.Error);
+        var (reverted, revertedHash) = await ConfigGetAsync(socket);
+        Assert.Equal(hash, revertedHash);
+        Assert.Equal(4000, (int)reverted["Dhcp4"]!["valid-lifetime"]!);
     }
 
     [Fact]
