@@ -17,6 +17,14 @@ if (args is ["dns", ..])
 }
 
 // dotnet run -c Release --project bench/Benchmarks -- zones [records]   (one timed zone import: parse, validate, render, gzip)
+// dotnet run -c Release --project bench/Benchmarks -- dhcp-monitoring [rounds] [seconds]   (perfdhcp leases/s, monitoring on and off alternating)
+if (args is ["dhcp-monitoring", ..])
+{
+    return await ManagedServers.Benchmarks.DhcpMonitoringBench.RunAsync(
+        args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10,
+        args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10);
+}
+
 if (args is ["dhcp", ..])
 {
     return await ManagedServers.Benchmarks.DhcpBench.RunAsync(

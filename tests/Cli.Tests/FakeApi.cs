@@ -100,12 +100,12 @@ internal sealed class FakeApi : IAsyncDisposable
         return fake;
     }
 
-    public ServerView AddServer(string name, string kind = "dns", string state = "running", DateTimeOffset? lastHeartbeat = null, string? dnsVersion = null)
+    public ServerView AddServer(string name, string kind = "dns", string state = "running", DateTimeOffset? lastHeartbeat = null, string? dnsVersion = null, string? dhcp4Version = null, string? dhcp6Version = null)
     {
         var id = $"srv-{Interlocked.Increment(ref _nextId):D4}";
         var server = new ServerView(
             id, name, kind, $"10.0.0.{_nextId}", "debian-12", "docker", "push", "10.0.0.1", $"{name}-agent", state,
-            lastHeartbeat, 7, new ComponentVersions("1.0.0", null, dnsVersion, null, null),
+            lastHeartbeat, 7, new ComponentVersions("1.0.0", null, dnsVersion, dhcp4Version, dhcp6Version),
             Now.AddDays(-1), Now.AddHours(-1), null, null, null);
         Servers[id] = server;
         return server;

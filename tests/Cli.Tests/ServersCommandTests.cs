@@ -8,10 +8,11 @@ public sealed class ServersCommandTests() : FakeApiTests(useApi: true)
     public async Task List_PrintsTableWithStatesVersionsAndFooter()
     {
         var dns = Api.AddServer("dns-01", lastHeartbeat: FakeApi.Now.AddSeconds(-12), dnsVersion: "9.18.28");
-        Api.AddServer("dhcp-01", kind: "dhcp", state: "unreachable", lastHeartbeat: FakeApi.Now.AddMinutes(-5));
+        Api.AddServer("dhcp-01", kind: "dhcp", state: "unreachable", lastHeartbeat: FakeApi.Now.AddMinutes(-5), dhcp4Version: "2.2.0", dhcp6Version: "2.2.1");
         Api.AddServer("backup-01", kind: "backup", state: "pending");
 
         var run = await Cli.RunAsync("servers", "list");
+        Assert.Contains("IPv4: 2.2.0 - IPv6: 2.2.1", Assert.Single(run.Stdout.Split('\n'), l => l.Contains("dhcp-01")), StringComparison.Ordinal);
 
         Assert.True(run.ExitCode == 0, run.ToString());
         Assert.Equal("", run.Stderr);

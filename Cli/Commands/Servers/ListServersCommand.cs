@@ -85,7 +85,7 @@ internal sealed class ListServersCommand(CliHost host) : ApiCommand<ListServersS
                 OutputFormat.Cell(s.Requests2m.ToString()),
                 OutputFormat.Cell(s.Versions?.Monitor),
                 OutputFormat.Cell(s.Versions?.Dns),
-                OutputFormat.Cell(s.Versions?.Dhcp4 ?? s.Versions?.Dhcp6));
+                OutputFormat.Cell(DhcpVersions(s.Versions)));
         }
 
         Tables.Write(Host, table);
@@ -94,4 +94,13 @@ internal sealed class ListServersCommand(CliHost host) : ApiCommand<ListServersS
         var last = first + page.Items.Count - 1;
         console.MarkupLineInterpolated($"[grey]Showing {first}–{last} of {page.Total}[/]");
     }
+
+    /// <summary>The DHCP column as operators read it: "IPv4: 2.2.0 - IPv6: 2.2.0" from what runs (one family alone when only one runs).</summary>
+    internal static string? DhcpVersions(ComponentVersions? versions) => (versions?.Dhcp4, versions?.Dhcp6) switch
+    {
+        ({ } v4, { } v6) => $"IPv4: {v4} - IPv6: {v6}",
+        ({ } v4, null) => $"IPv4: {v4}",
+        (null, { } v6) => $"IPv6: {v6}",
+        _ => null,
+    };
 }
