@@ -157,11 +157,12 @@ public static partial class AgentEndpoints
     public static async Task<Results<Ok<HeartbeatAck>, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
         Heartbeat body, ClaimsPrincipal user, IClusterClient cluster, TimeProvider time)
     {
-        var serverId = ServersEndpoints.ServerIdOf(user)!;
-        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        if (ServersEndpoints.ForeignPost(user, body.ServerId) is { } foreign)
         {
-            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+            return foreign;
         }
+
+        var serverId = body.ServerId;
 
         if (body.Sequence < 1 || body.BootId == Guid.Empty)
         {
@@ -202,11 +203,12 @@ public static partial class AgentEndpoints
     public static async Task<Results<Ok<MetricsIngestResult>, ValidationProblem, ProblemHttpResult>> MetricsAsync(
         MetricsBatch body, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var serverId = ServersEndpoints.ServerIdOf(user)!;
-        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        if (ServersEndpoints.ForeignPost(user, body.ServerId) is { } foreign)
         {
-            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+            return foreign;
         }
+
+        var serverId = body.ServerId;
 
         var errors = new FieldErrors();
         if (body.Samples is null)

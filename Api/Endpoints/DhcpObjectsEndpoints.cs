@@ -67,21 +67,10 @@ public static class DhcpObjectsEndpoints
 
     public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem, ProblemHttpResult>> GetSubnetAsync(long subnetId, IGrainFactory grains, string? server = null, int? family = null)
     {
-        var errors = new FieldErrors();
-        var f = DhcpMapping.Family(family, errors);
-        if (await ReadServerAsync(grains, server, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
-        return config is not null && config.FindSubnet(subnetId) is { } subnet
-            ? TypedResults.Ok(DhcpMapping.ToView(config, subnet, [server!]))
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : read.Config?.FindSubnet(subnetId) is { } subnet ? TypedResults.Ok(DhcpMapping.ToView(read.Config, subnet, [server!]))
             : Problem.NotFound($"server '{server}' has no DHCPv{family} subnet with id {subnetId}");
     }
 
@@ -173,20 +162,10 @@ public static class DhcpObjectsEndpoints
 
     public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem, ProblemHttpResult>> ListGlobalReservationsAsync(IGrainFactory grains, string? server = null, int? family = null)
     {
-        var errors = new FieldErrors();
-        var f = DhcpMapping.Family(family, errors);
-        if (await ReadServerAsync(grains, server, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
-        return TypedResults.Ok(config is null ? [] : config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray());
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : TypedResults.Ok(read.Config is { } config ? config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray() : []);
     }
 
     public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem>> PutGlobalReservationAsync(DhcpReservationRequest body, IGrainFactory grains)
@@ -220,20 +199,10 @@ public static class DhcpObjectsEndpoints
 
     public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem, ProblemHttpResult>> GetOptionsAsync(IGrainFactory grains, string? server = null, int? family = null)
     {
-        var errors = new FieldErrors();
-        var f = DhcpMapping.Family(family, errors);
-        if (await ReadServerAsync(grains, server, errors) is { } problem)
-        {
-            return problem;
-        }
-
-        if (errors.Any)
-        {
-            return errors.ToProblem();
-        }
-
-        var config = await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value);
-        return TypedResults.Ok(config is null ? [] : DhcpMapping.ToView(config.Options));
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : TypedResults.Ok(read.Config is { } config ? DhcpMapping.ToView(config.Options) : []);
     }
 
     public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem>> SetOptionsAsync(DhcpOptionsRequest body, IGrainFactory grains)
@@ -279,6 +248,19 @@ public static class DhcpObjectsEndpoints
 
     private static DhcpSubnetView SubnetView(DhcpConfig config, long subnetId, IReadOnlyList<string> servers) =>
         DhcpMapping.ToView(config, config.FindSubnet(subnetId)!, servers);
+
+    /// <summary>A read of one server's configuration of one family: 400 naming a bad field, 404 for no such DHCP server, or the configuration (null when it has none).</summary>
+    private static async Task<(DhcpConfig? Config, ValidationProblem? Invalid, ProblemHttpResult? Missing)> ReadConfigAsync(IGrainFactory grains, string? server, int? family)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        if (await ReadServerAsync(grains, server, errors) is { } missing)
+        {
+            return (null, null, missing);
+        }
+
+        return errors.Any ? (null, errors.ToProblem(), null) : (await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value), null, null);
+    }
 
     /// <summary>The server a read names: 400 when it is missing, 404 when there is no such DHCP server.</summary>
     private static async Task<ProblemHttpResult?> ReadServerAsync(IGrainFactory grains, string? server, FieldErrors errors)

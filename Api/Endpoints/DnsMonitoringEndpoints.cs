@@ -99,11 +99,12 @@ public static class DnsMetricsEndpoints
     public static async Task<Results<Ok<DnsIngestResult>, ValidationProblem, ProblemHttpResult>> IngestAsync(
         DnsMetricsBatch body, ClaimsPrincipal user, IGrainFactory grains)
     {
-        var serverId = ServersEndpoints.ServerIdOf(user)!;
-        if (!string.Equals(body.ServerId, serverId, StringComparison.Ordinal))
+        if (ServersEndpoints.ForeignPost(user, body.ServerId) is { } foreign)
         {
-            return Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{body.ServerId}'");
+            return foreign;
         }
+
+        var serverId = body.ServerId;
 
         var errors = new FieldErrors();
         if (body.IntervalEnd <= body.IntervalStart)

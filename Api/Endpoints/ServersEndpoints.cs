@@ -221,6 +221,15 @@ public static partial class ServersEndpoints
             : TypedResults.Ok(new PingResult(id, false, rtt, null, status.Error));
     }
 
+    /// <summary>403 when an agent posts for another server than the one its certificate is for; null when it posts for its own.</summary>
+    public static ProblemHttpResult? ForeignPost(ClaimsPrincipal agent, string claimedServerId)
+    {
+        var serverId = ServerIdOf(agent)!;
+        return string.Equals(claimedServerId, serverId, StringComparison.Ordinal)
+            ? null
+            : Problem.Forbidden($"this agent speaks for server '{serverId}' and may not post for '{claimedServerId}'");
+    }
+
     /// <summary>Agents use the server's monitoring API IP, else the global one, else the listener's own address.</summary>
     public static string AgentUrlFor(ServerSnapshot server, MonitoringSettings settings, IConfiguration configuration)
     {
