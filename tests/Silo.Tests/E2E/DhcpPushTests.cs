@@ -7,11 +7,13 @@ using ManagedServers.Agent.Engines;
 namespace ManagedServers.Silo.Tests.E2E;
 
 /// <summary>
-/// DHCP end to end: a silo, a real agent and a real Kea (exec runtime). A configuration imported through the API is
-/// pushed as a job: the agent tests it with the running Kea, switches it, sets it and checks it; what Kea then reports
-/// (<c>config-get</c>) has the hash the job recorded. A configuration the review passes but Kea's <c>config-test</c>
-/// refuses fails the job with Kea's message and leaves Kea serving the previous one. DHCP traffic (<c>perfdhcp</c>,
-/// relayed from 127.0.0.1) gets leases from the pushed pool, before and after the refusal.
+/// DHCP end to end: a silo, a real agent and a real Kea (the exec runtime, and the docker runtime with our Kea image). A
+/// configuration imported through the API is pushed as a job: the agent tests it with the running Kea, switches it, sets
+/// it and checks it; what Kea then reports (<c>config-get</c>) has the hash the job recorded. A configuration the review
+/// passes but Kea's <c>config-test</c> refuses fails the job with Kea's message and leaves Kea serving the previous one.
+/// DHCP traffic (<c>perfdhcp</c>, relayed from 127.0.0.1) gets leases from the pushed pool, before and after the refusal;
+/// versions are diffed and reverted. A configuration built with msctl is pushed; its leases are listed, searched and
+/// deleted through the API; DHCP monitoring counts them exactly.
 /// </summary>
 public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
 {
@@ -28,11 +30,14 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
                 { "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.250" } ] } ] } }
         """;
 
-    [Fact]
-    public async Task A_dhcp_configuration_is_imported_pushed_and_served_by_kea_and_one_kea_refuses_changes_nothing()
+    [Theory]
+    [InlineData("exec")]
+    [InlineData("docker")]
+    public async Task A_dhcp_configuration_is_imported_pushed_and_served_by_kea_and_one_kea_refuses_changes_nothing(string runtime)
     {
-        var server = await Silo.CreateServerAsync("dhcp-e2e", kind: "dhcp", runtime: "exec");
-        var stateDir = await EnrolAsync(server.Id, "dhcp-state");
+        var name = "dhcp-e2e-" + runtime;
+        var server = await Silo.CreateServerAsync(name, kind: "dhcp", runtime: runtime);
+        var stateDir = await EnrolAsync(server.Id, "dhcp-state-" + runtime);
         using var agent = AgentProcess.RunVerbose(stateDir);
         await WaitRunningAsync(server.Id, agent);
         var port = Build.FreePort();
@@ -57,21 +62,21 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.All(leases, l => Assert.InRange(IPAddress.Parse(l).GetAddressBytes()[3], 10, 250));
 
         // The CLI: the review is clean; a broken file is one readable line naming where, and a non-zero exit.
-        var (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "review", "dhcp-e2e");
+        var (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "review", name);
         Assert.True(code == 0, text);
         Assert.Contains("Review: nothing to report", text, StringComparison.Ordinal);
         var broken = Path.Combine(Dir, "broken.json");
         await File.WriteAllTextAsync(broken, """{ "Dhcp4": { "subnet4": [ { "id": "one", "subnet": "192.0.2.0/24" } ] } }""");
-        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", "dhcp-e2e", broken);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", name, broken);
         Assert.NotEqual(0, code);
         Assert.Contains("Dhcp4.subnet4[0].id", text, StringComparison.Ordinal);
 
         // The review passes this one (it checks values of options given by name; this one is by code); Kea's config-test refuses it.
         var refusedFile = Path.Combine(Dir, "refused.json");
         await File.WriteAllTextAsync(refusedFile, Config.Replace("{ \"name\": \"domain-name-servers\", \"data\": \"192.0.2.1\" }", "{ \"code\": 6, \"data\": \"192.0.2.300\" }", StringComparison.Ordinal).Replace("198.51.100.0/24", "203.0.113.0/24", StringComparison.Ordinal).Replace("198.51.100.", "203.0.113.", StringComparison.Ordinal));
-        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", "dhcp-e2e", refusedFile);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "import", name, refusedFile);
         Assert.True(code == 0, text);
-        Assert.Contains("Imported the DHCPv4 configuration of dhcp-e2e: 3 subnets", text, StringComparison.Ordinal);
+        Assert.Contains($"Imported the DHCPv4 configuration of {name}: 3 subnets", text, StringComparison.Ordinal);
         var refused = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.Equal("failed", refused.State);
         Assert.Contains("Kea refused the configuration (config-test)", refused.Error, StringComparison.Ordinal);

@@ -45,7 +45,8 @@ public abstract class RouteWalkTests<THost>(THost host, ITestOutputHelper output
     }
 
     private static string Fill(string path, string value) =>
-        System.Text.RegularExpressions.Regex.Replace(path, @"\{([^}:]+)(:[^}]*)?\}", m => m.Groups[1].Value == "version" && !int.TryParse(value, out _) ? "1" : Uri.EscapeDataString(value));
+        System.Text.RegularExpressions.Regex.Replace(path, @"\{([^}:]+)(:[^}]*)?\}", m =>
+            m.Groups[1].Value is "version" or "subnetId" && !long.TryParse(value, out _) ? "1" : Uri.EscapeDataString(value)); // numeric route constraints
 
     private async Task<(int Status, string Body)> SendAsync(HttpClient client, string method, string url, string? body)
     {
