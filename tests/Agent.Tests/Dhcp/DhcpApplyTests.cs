@@ -132,6 +132,68 @@ public sealed class DhcpApplyTests
         Assert.Equal([(1L, "2001:db8:1::/64")], KeaDocuments.Subnets((JsonObject)after.Arguments!).ToArray());
     }
 
+    /// <summary>
+    /// An HA pair of two real Keas on loopback (hot-standby; Kea 2.2's HA hook with its own HTTP listener, no control
+    /// agent), each configured through the agent's apply (confined, tested, set, health-checked): both report the pair's
+    /// state, and when the primary's service stops the standby takes over (partner-down). The control plane's model of
+    /// pairs is not built yet; this proves the agent side and the Kea facts it relies on.
+    /// </summary>
+    [Fact]
+    public async Task Two_keas_applied_as_an_ha_pair_report_their_state_and_the_standby_takes_over()
+    {
+        await using var primary = new ServiceTestHost();
+        await using var standby = new ServiceTestHost();
+        var (url1, url2) = ($"http://127.0.0.1:{ServiceTestHost.FreePort()}/", $"http://127.0.0.1:{ServiceTestHost.FreePort()}/");
+        string Pair(string self) => $$"""
+            { "Dhcp4": {
+                "interfaces-config": { "interfaces": [ ], "dhcp-socket-type": "udp" },
+                "lease-database": { "type": "memfile", "persist": false },
+                "multi-threading": { "enable-multi-threading": true, "thread-pool-size": 2, "packet-queue-size": 16 },
+                "hooks-libraries": [
+                    { "library": "libdhcp_lease_cmds.so" },
+                    { "library": "libdhcp_ha.so", "parameters": { "high-availability": [ {
+                        "this-server-name": "{{self}}", "mode": "hot-standby",
+                        "heartbeat-delay": 1000, "max-response-delay": 3000, "max-ack-delay": 1000, "max-unacked-clients": 0,
+                        "multi-threading": { "enable-multi-threading": true, "http-dedicated-listener": true, "http-listener-threads": 1, "http-client-threads": 1 },
+                        "peers": [ { "name": "server1", "url": "{{url1}}", "role": "primary" }, { "name": "server2", "url": "{{url2}}", "role": "standby" } ] } ] } } ],
+                "subnet4": [ { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ] } ] } }
+            """;
+
+        var layouts = new List<ManagedServers.Agent.Services.ServiceLayout>();
+        foreach (var (host, self) in new[] { (standby, "server2"), (primary, "server1") }) // the standby first, as a pair push will
+        {
+            var installed = await host.Manager.InstallAsync(new ServiceInstallArgs(ServiceKinds.Dhcp4, RuntimeNames.Exec, Port: ServiceTestHost.FreePort()), CancellationToken.None);
+            Assert.Equal(ServiceStates.Running, installed.Service!.State);
+            var (ok, error, output) = await ApplyAsync(new DhcpApplyCommandHandler(host.Manager, TimeProvider.System), "ha-" + self, 1, Pair(self));
+            Assert.True(ok, error + "\n" + string.Join("\n", output?.Steps ?? []));
+            layouts.Add(host.Manager.Engines.Layout(host.Manager.ServicesRoot, ServiceKinds.Dhcp4));
+        }
+
+        var (standbyLayout, primaryLayout) = (layouts[0], layouts[1]);
+        Assert.Equal("hot-standby", await HaStateEventuallyAsync(primaryLayout, "hot-standby"));
+        Assert.Equal("hot-standby", await HaStateEventuallyAsync(standbyLayout, "hot-standby"));
+
+        await primary.Manager.StopAsync(ServiceKinds.Dhcp4, CancellationToken.None);
+        Assert.Equal("partner-down", await HaStateEventuallyAsync(standbyLayout, "partner-down"));
+    }
+
+    /// <summary>The local HA state Kea's <c>status-get</c> reports, polled until it is <paramref name="wanted"/> (30 s at most).</summary>
+    private static async Task<string?> HaStateEventuallyAsync(ManagedServers.Agent.Services.ServiceLayout layout, string wanted)
+    {
+        string? state = null;
+        for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(30); await Task.Delay(500))
+        {
+            var status = await KeaControl.SendAsync(layout.ControlSocket, "status-get", null, TimeSpan.FromSeconds(10), CancellationToken.None);
+            state = (string?)status.Arguments?["high-availability"]?[0]?["ha-servers"]?["local"]?["state"];
+            if (state == wanted)
+            {
+                break;
+            }
+        }
+
+        return state;
+    }
+
     private static string Document(string[] interfaces, string subnet, string extra = "") => $$"""
         { "Dhcp4": { {{extra}}
             "interfaces-config": { "interfaces": [ {{string.Join(", ", interfaces.Select(i => $"\"{i}\""))}} ], "dhcp-socket-type": "udp" },
