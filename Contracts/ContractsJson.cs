@@ -55,6 +55,7 @@ namespace ManagedServers.Contracts;
 [JsonSerializable(typeof(DhcpOptionData[]))]
 [JsonSerializable(typeof(DhcpLeasesView))]
 [JsonSerializable(typeof(DhcpUtilisationView))]
+[JsonSerializable(typeof(DhcpHaRequest))]
 [JsonSerializable(typeof(ServerDnsView))]
 [JsonSerializable(typeof(ConfigVersionView[]))]
 [JsonSerializable(typeof(ConfigVersionDetailView))]

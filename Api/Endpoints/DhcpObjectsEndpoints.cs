@@ -35,6 +35,8 @@ public static class DhcpObjectsEndpoints
         write.MapPost("/reservations", PutGlobalReservationAsync).WithName("PutGlobalDhcpReservation").WithSummary("Add a global reservation on each of 'servers'");
         write.MapDelete("/reservations", RemoveGlobalReservationAsync).WithName("RemoveGlobalDhcpReservation").WithSummary("Remove a client's global reservation");
         read.MapGet("/options", GetOptionsAsync).WithName("GetDhcpOptions").WithSummary("The global option data of one server (?server=ID&family=4)");
+        write.MapPut("/ha", SetHaAsync).WithName("SetDhcpHaPair")
+            .WithSummary("Make the peers' configurations of one family an HA pair (hot-standby or load-balancing; each rendered with its own this-server-name); 200 with the pair");
         write.MapPut("/options", SetOptionsAsync).WithName("SetDhcpOptions").WithSummary("Replace the global option data on each of 'servers'");
         return app;
     }
@@ -219,6 +221,53 @@ public static class DhcpObjectsEndpoints
         return TypedResults.Ok(DhcpMapping.ToView(config.Options));
     }
 
+    public static async Task<Results<Ok<DhcpHaRequest>, ValidationProblem>> SetHaAsync(DhcpHaRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        if (body.Mode is not ("hot-standby" or "load-balancing"))
+        {
+            errors.Add("mode", "must be hot-standby or load-balancing");
+        }
+
+        if (body.Peers is not { Count: >= 2 })
+        {
+            errors.Add("peers", "needs at least two peers: [{\"server\": ID, \"url\": \"http://ADDRESS:PORT/\", \"role\": \"primary\"}, …]");
+        }
+
+        var peers = new List<DhcpHaPeer>();
+        for (var i = 0; i < (body.Peers?.Count ?? 0); i++)
+        {
+            var p = body.Peers![i];
+            if (string.IsNullOrWhiteSpace(p.Server) || await grains.GetGrain<IManagedServerGrain>(p.Server).GetAsync() is not { } server)
+            {
+                errors.Add($"peers[{i}].server", $"'{p.Server}' is not a server");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(p.Url) || string.IsNullOrWhiteSpace(p.Role))
+            {
+                errors.Add(string.IsNullOrWhiteSpace(p.Url) ? $"peers[{i}].url" : $"peers[{i}].role", "is required");
+                continue;
+            }
+
+            peers.Add(new DhcpHaPeer(server.Id, p.Name ?? server.Definition.Name, p.Url.Trim(), p.Role.Trim(), p.AutoFailover ?? true));
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var ha = new DhcpHa(body.Mode!, [.. peers], body.HeartbeatDelayMs ?? 10_000, body.MaxResponseDelayMs ?? 60_000, body.MaxAckDelayMs ?? 10_000, body.MaxUnackedClients ?? 10);
+        if (await EditAsync(grains, [.. peers.Select(p => p.ServerId)], family!.Value, new DhcpSetHa(ha), errors) is null)
+        {
+            return errors.ToProblem();
+        }
+
+        return TypedResults.Ok(body with { Peers = [.. peers.Select(p => new DhcpHaPeerData(p.ServerId, p.Url, p.Role, p.Name, p.AutoFailover))] });
+    }
+
     private static DhcpRemoveReservation RemoveReservation(long? subnetId, string? type, string? identifier, FieldErrors errors)
     {
         var kea = DhcpMapping.KeaIdentifier(type);
@@ -283,6 +332,11 @@ public static class DhcpObjectsEndpoints
     /// </summary>
     private static async Task<DhcpConfig?> EditAsync(IGrainFactory grains, IReadOnlyList<string> servers, DhcpFamily family, DhcpEdit edit, FieldErrors errors)
     {
+        if (edit is not DhcpSetHa)
+        {
+            servers = await WithPartnersAsync(grains, servers, family);
+        }
+
         foreach (var id in servers)
         {
             var server = await grains.GetGrain<IManagedServerGrain>(id).GetAsync();
@@ -310,6 +364,21 @@ public static class DhcpObjectsEndpoints
         }
 
         return first;
+    }
+
+    /// <summary>The servers and their HA partners: a change to one peer of a pair is a change to both (they share one configuration).</summary>
+    private static async Task<IReadOnlyList<string>> WithPartnersAsync(IGrainFactory grains, IReadOnlyList<string> servers, DhcpFamily family)
+    {
+        var all = new List<string>(servers);
+        foreach (var id in servers)
+        {
+            if (await grains.GetGrain<IServerDhcpGrain>(id).GetConfigAsync(family) is { Ha: { } ha })
+            {
+                all.AddRange(ha.Peers.Select(p => p.ServerId).Where(p => !all.Contains(p)));
+            }
+        }
+
+        return all;
     }
 
     /// <summary>Runs <paramref name="edit"/>; when several servers are changed, a refusal names the server it came from.</summary>

@@ -135,3 +135,19 @@ public sealed record DhcpSubnetUtilisationView(
 
 /// <summary><c>GET /api/v1/monitoring/dhcp/utilisation</c>: the levels in force and the subnets, fullest first.</summary>
 public sealed record DhcpUtilisationView(int Warning, int Critical, IReadOnlyList<DhcpSubnetUtilisationView> Items);
+
+/// <summary>One peer of an HA pair: the managed <c>server</c>, its <c>name</c> in the pair (default: the server's name), the <c>url</c> its HA listener answers on, its <c>role</c>.</summary>
+public sealed record DhcpHaPeerData(string? Server = null, string? Url = null, string? Role = null, string? Name = null, bool? AutoFailover = null);
+
+/// <summary>
+/// <c>PUT /api/v1/dhcp/ha</c>: makes the configurations of <c>family</c> of the peers' servers one HA pair (<c>mode</c>
+/// hot-standby or load-balancing), each rendered with its own <c>this-server-name</c>; the timers in milliseconds.
+/// </summary>
+public sealed record DhcpHaRequest(
+    int? Family = null,
+    string? Mode = null,
+    IReadOnlyList<DhcpHaPeerData>? Peers = null,
+    int? HeartbeatDelayMs = null,
+    int? MaxResponseDelayMs = null,
+    int? MaxAckDelayMs = null,
+    int? MaxUnackedClients = null);

@@ -37,3 +37,7 @@ public sealed record DhcpRemoveReservation([property: Id(0)] long? SubnetId, [pr
 /// <summary>Replaces the option data of a subnet, or the global option data (<see cref="SubnetId"/> null).</summary>
 [GenerateSerializer, Immutable, Alias("ms.DhcpSetOptions")]
 public sealed record DhcpSetOptions([property: Id(0)] long? SubnetId, [property: Id(1)] ImmutableArray<DhcpOption> Options) : DhcpEdit;
+
+/// <summary>Makes the configuration a member of an HA pair (or, with null, no longer one).</summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpSetHa")]
+public sealed record DhcpSetHa([property: Id(0)] DhcpHa? Ha) : DhcpEdit;

@@ -26,7 +26,8 @@ public sealed record DhcpConfig(
     [property: Id(7)] ImmutableArray<DhcpReservation> Reservations,
     [property: Id(8)] DhcpLeaseDatabase? LeaseDatabase,
     [property: Id(9)] ImmutableArray<DhcpHook> Hooks,
-    [property: Id(10)] string? Extra)
+    [property: Id(10)] string? Extra,
+    [property: Id(11)] DhcpHa? Ha = null)
 {
     /// <summary>An empty configuration of <paramref name="family"/>.</summary>
     public static DhcpConfig Empty(DhcpFamily family) => new(family, DhcpTimers.None, [], [], [], [], [], [], null, [], null);
@@ -173,3 +174,27 @@ public sealed record DhcpFinding(
     [property: Id(1)] string Check,
     [property: Id(2)] string Object,
     [property: Id(3)] string Message);
+
+/// <summary>
+/// A high-availability pair this configuration belongs to (Kea's <c>ha</c> hook): the mode (<c>hot-standby</c> or
+/// <c>load-balancing</c>), the peers (each a managed server, its name in the pair, the URL its HA listener answers on,
+/// its role: <c>primary</c>, <c>standby</c>, <c>secondary</c> or <c>backup</c>) and the failure-detection timers.
+/// Every peer's configuration carries the same pair; each is rendered with its own <c>this-server-name</c>.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpHa")]
+public sealed record DhcpHa(
+    [property: Id(0)] string Mode,
+    [property: Id(1)] ImmutableArray<DhcpHaPeer> Peers,
+    [property: Id(2)] int HeartbeatDelayMs = 10_000,
+    [property: Id(3)] int MaxResponseDelayMs = 60_000,
+    [property: Id(4)] int MaxAckDelayMs = 10_000,
+    [property: Id(5)] int MaxUnackedClients = 10);
+
+/// <summary>One peer of an HA pair: the managed server, its name in Kea's HA configuration, its HA URL and its role.</summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpHaPeer")]
+public sealed record DhcpHaPeer(
+    [property: Id(0)] string ServerId,
+    [property: Id(1)] string Name,
+    [property: Id(2)] string Url,
+    [property: Id(3)] string Role,
+    [property: Id(4)] bool AutoFailover = true);

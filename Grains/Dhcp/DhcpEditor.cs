@@ -33,6 +33,7 @@ public static class DhcpEditor
             DhcpRemoveReservation remove => before with { Reservations = RemoveReservation(before.Reservations, remove, "the global reservations") },
             DhcpSetOptions set when set.SubnetId is { } id => MapSubnet(before, id, s => s with { Options = set.Options }),
             DhcpSetOptions set => before with { Options = set.Options },
+            DhcpSetHa set => before with { Ha = set.Ha },
             _ => throw new ArgumentOutOfRangeException(nameof(edit), edit, "unknown DHCP edit"),
         };
 
@@ -53,6 +54,7 @@ public static class DhcpEditor
         _ when check.StartsWith("pool", StringComparison.Ordinal) => "pools",
         _ when check.StartsWith("reservation", StringComparison.Ordinal) => "reservations",
         _ when check.StartsWith("option", StringComparison.Ordinal) => "options",
+        _ when check.StartsWith("ha-", StringComparison.Ordinal) => "peers",
         "subnet-id-duplicate" => "id",
         _ => "subnet",
     };

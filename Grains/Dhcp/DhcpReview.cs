@@ -19,14 +19,15 @@ public static class DhcpReview
 
     private static readonly string[] BuiltInClassPrefixes = ["VENDOR_CLASS_", "HA_", "SPAWN_", "AFTER_", "EXTERNAL_"];
 
-    public static IReadOnlyList<DhcpFinding> Review(DhcpConfig config)
+    /// <summary>The findings on <paramref name="config"/>; <paramref name="serverId"/>: the server it is rendered for (HA checks it is a peer).</summary>
+    public static IReadOnlyList<DhcpFinding> Review(DhcpConfig config, string? serverId = null)
     {
-        var review = new Reviewer(config);
+        var review = new Reviewer(config, serverId);
         review.Run();
         return review.Findings;
     }
 
-    private sealed class Reviewer(DhcpConfig config)
+    private sealed class Reviewer(DhcpConfig config, string? serverId)
     {
         private readonly AddressFamily _family = config.Family == DhcpFamily.V4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6;
         private const string DefaultSpace = "dhcp";
@@ -69,6 +70,74 @@ public static class DhcpReview
             Reservations(config.Reservations, null, "(global)");
             Options();
             Hooks();
+            if (config.Ha is { } ha)
+            {
+                HighAvailability(ha);
+            }
+        }
+
+        /// <summary>An HA pair: its mode, its peers' names, URLs and roles, the timers, this server among the peers, no second ha hook.</summary>
+        private void HighAvailability(DhcpHa ha)
+        {
+            const string Pair = "the HA pair";
+            string[] modes = ["hot-standby", "load-balancing"];
+            if (!modes.Contains(ha.Mode, StringComparer.Ordinal))
+            {
+                Error("ha-mode", Pair, $"has mode '{ha.Mode}': it must be hot-standby or load-balancing");
+            }
+
+            if (ha.Peers.Length < 2)
+            {
+                Error("ha-peers", Pair, "needs two peers (and may have backups)");
+            }
+
+            Duplicates(ha.Peers.Select(p => p.Name), "ha-peer-duplicate", n => $"HA peer {n}", "is named twice");
+            Duplicates(ha.Peers.Select(p => p.ServerId), "ha-peer-duplicate", n => $"HA peer server {n}", "is a peer twice");
+            Duplicates(ha.Peers.Select(p => p.Url.TrimEnd('/')), "ha-url-duplicate", n => $"HA URL {n}", "is given to two peers");
+            foreach (var peer in ha.Peers)
+            {
+                if (peer.Name.Length is 0 or > 64 || !peer.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+                {
+                    Error("ha-peer-name", $"HA peer {peer.Name}", "must be 1 to 64 letters, digits, '-', '_' or '.'");
+                }
+
+                if (!Uri.TryCreate(peer.Url, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp || url.IsDefaultPort && !peer.Url.Contains(":80", StringComparison.Ordinal)
+                    || !System.Net.IPAddress.TryParse(url.Host.Trim('[', ']'), out _))
+                {
+                    Error("ha-url", $"HA peer {peer.Name}", $"has URL '{peer.Url}': it must be http://ADDRESS:PORT/ with the IP address and port the peer's HA listener answers on");
+                }
+            }
+
+            var roles = ha.Peers.Select(p => p.Role).ToList();
+            var (first, second) = ha.Mode == "load-balancing" ? ("primary", "secondary") : ("primary", "standby");
+            if (roles.Count(r => r == first) != 1 || roles.Count(r => r == second) != 1 || roles.Any(r => r != first && r != second && r != "backup"))
+            {
+                Error("ha-roles", Pair, $"in {ha.Mode} mode needs one {first} and one {second} (others: backup); the roles are {string.Join(", ", roles)}");
+            }
+
+            if (ha.MaxResponseDelayMs <= ha.HeartbeatDelayMs)
+            {
+                Error("ha-timers", Pair, $"waits {ha.MaxResponseDelayMs} ms for a partner's answer, not more than its heartbeat delay ({ha.HeartbeatDelayMs} ms): the partner would be declared down between heartbeats");
+            }
+
+            if (serverId is not null && ha.Peers.All(p => p.ServerId != serverId))
+            {
+                Error("ha-this-server", Pair, $"does not list this server ({serverId}) among its peers");
+            }
+
+            if (config.Hooks.Any(h => KeaHooks.Is(h.Library, KeaHooks.Ha)))
+            {
+                Error("ha-hook-duplicate", "hooks-libraries", $"loads {KeaHooks.Ha} itself while the configuration is in an HA pair: remove one");
+            }
+
+            if (ha.Mode == "load-balancing")
+            {
+                var classes = config.AllSubnets.SelectMany(s => s.Pools.Select(p => p.ClientClass)).ToHashSet(StringComparer.Ordinal);
+                foreach (var peer in ha.Peers.Where(p => p.Role is "primary" or "secondary").Where(p => !classes.Contains("HA_" + p.Name)))
+                {
+                    Warning("ha-load-balancing-classes", $"HA peer {peer.Name}", $"has no pool of class HA_{peer.Name}: in load-balancing mode each peer serves the pools of its class, so it would hand out nothing");
+                }
+            }
         }
 
         /// <summary>Every option value in every scope: a known name with a value that does not parse, or a name nobody defines.</summary>

@@ -10,9 +10,14 @@ namespace ManagedServers.Grains.Dhcp;
 /// </summary>
 public static class KeaRender
 {
-    public static string Render(DhcpConfig config) => KeaJson.Write(Document(config));
+    /// <summary>
+    /// The document for server <paramref name="serverId"/>: a member of an HA pair gets the <c>ha</c> hook with its own
+    /// <c>this-server-name</c> (and <c>lease_cmds</c>, which HA needs, and multi-threading, which gives the HA hook its own
+    /// HTTP listener so no control agent is needed).
+    /// </summary>
+    public static string Render(DhcpConfig config, string? serverId = null) => KeaJson.Write(Document(config, serverId));
 
-    public static JsonObject Document(DhcpConfig config)
+    public static JsonObject Document(DhcpConfig config, string? serverId = null)
     {
         var v6 = config.Family == DhcpFamily.V6;
         var root = new JsonObject();
@@ -31,7 +36,22 @@ public static class KeaRender
             root["lease-database"] = lease;
         }
 
-        List(root, "hooks-libraries", config.Hooks, Hook);
+        var hooks = config.Hooks;
+        if (config.Ha is { } ha && ha.Peers.FirstOrDefault(p => p.ServerId == serverId) is { } self)
+        {
+            if (!hooks.Any(h => KeaHooks.Is(h.Library, KeaHooks.LeaseCmds)))
+            {
+                hooks = hooks.Add(new DhcpHook(KeaHooks.LeaseCmds, null));
+            }
+
+            hooks = hooks.Add(new DhcpHook(KeaHooks.Ha, HaParameters(ha, self.Name).ToJsonString()));
+            if (!root.ContainsKey("multi-threading"))
+            {
+                root["multi-threading"] = new JsonObject { ["enable-multi-threading"] = true, ["thread-pool-size"] = 2, ["packet-queue-size"] = 16 };
+            }
+        }
+
+        List(root, "hooks-libraries", hooks, Hook);
         List(root, "option-def", config.OptionDefs, OptionDef);
         List(root, "option-data", config.Options, Option);
         List(root, "client-classes", config.ClientClasses, ClientClass);
@@ -39,6 +59,28 @@ public static class KeaRender
         List(root, "shared-networks", config.SharedNetworks, n => SharedNetwork(n, v6));
         List(root, v6 ? "subnet6" : "subnet4", config.Subnets, s => Subnet(s, v6));
         return new JsonObject { [v6 ? "Dhcp6" : "Dhcp4"] = root };
+    }
+
+    private static JsonObject HaParameters(DhcpHa ha, string self)
+    {
+        var peers = new JsonArray();
+        foreach (var peer in ha.Peers)
+        {
+            peers.Add(new JsonObject { ["name"] = peer.Name, ["url"] = peer.Url, ["role"] = peer.Role, ["auto-failover"] = peer.AutoFailover });
+        }
+
+        var relationship = new JsonObject
+        {
+            ["this-server-name"] = self,
+            ["mode"] = ha.Mode,
+            ["heartbeat-delay"] = ha.HeartbeatDelayMs,
+            ["max-response-delay"] = ha.MaxResponseDelayMs,
+            ["max-ack-delay"] = ha.MaxAckDelayMs,
+            ["max-unacked-clients"] = ha.MaxUnackedClients,
+            ["multi-threading"] = new JsonObject { ["enable-multi-threading"] = true, ["http-dedicated-listener"] = true, ["http-listener-threads"] = 1, ["http-client-threads"] = 1 },
+            ["peers"] = peers,
+        };
+        return new JsonObject { ["high-availability"] = new JsonArray(relationship) };
     }
 
     private static JsonObject Hook(DhcpHook hook)

@@ -45,7 +45,7 @@ public sealed class DhcpPushJobHandler : IJobHandler
 
         var config = context.Features<IDhcpConfigs>().Single().Get(spec.Family)
             ?? throw new ConflictException($"server '{context.ServerId}' has no DHCPv{(int)spec.Family} configuration: import one or add subnets first") { Field = "family" };
-        var findings = DhcpReview.Review(config);
+        var findings = DhcpReview.Review(config, context.ServerId);
         var errors = findings.Where(f => f.Severity == DhcpSeverity.Error).ToList();
         if (errors.Count > 0)
         {
@@ -59,7 +59,7 @@ public sealed class DhcpPushJobHandler : IJobHandler
         }
 
         var version = context.Features<IConfigVersions>().Single().NextNumber(service);
-        var args = new DhcpApplyArgs(service, version, KeaRender.Render(config));
+        var args = new DhcpApplyArgs(service, version, KeaRender.Render(config, context.ServerId));
         var steps = new List<string> { $"review: {config.AllSubnets.Count()} subnets, no errors" + (warnings.Count > 0 ? $", {warnings.Count} warning(s) acknowledged" : string.Empty) };
         steps.AddRange(warnings.Take(20).Select(w => $"warning: {w.Object} {w.Message}"));
         steps.Add($"version {version} rendered ({args.Document.Length:N0} bytes)");

@@ -248,6 +248,42 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
     }
 
     [Fact]
+    public async Task Two_servers_become_an_ha_pair_each_rendered_with_its_own_name()
+    {
+        var a = await Silo.CreateServerAsync("dhcp-ha-a-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var b = await Silo.CreateServerAsync("dhcp-ha-b-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets",
+            $$"""{ "family": 4, "id": 1, "subnet": "192.0.2.0/24", "pools": [ "192.0.2.10-192.0.2.200" ], "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Created, status);
+
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/ha",
+            $$"""{ "family": 4, "mode": "hot-standby", "peers": [ { "server": "{{a.Id}}", "url": "http://127.0.0.1:18001/", "role": "primary", "name": "a" }, { "server": "srv-0000000000000000", "url": "http://127.0.0.1:18002/", "role": "standby" } ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is not a server", Field(body, "peers[1].server"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/ha",
+            $$"""{ "family": 4, "mode": "hot-standby", "peers": [ { "server": "{{a.Id}}", "url": "http://127.0.0.1:18001/", "role": "primary", "name": "a" }, { "server": "{{b.Id}}", "url": "http://peer-b/", "role": "standby", "name": "b" } ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("HA peer b has URL 'http://peer-b/'", Field(body, "peers"), StringComparison.Ordinal);
+
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/ha",
+            $$"""{ "family": 4, "mode": "hot-standby", "peers": [ { "server": "{{a.Id}}", "url": "http://127.0.0.1:18001/", "role": "primary", "name": "a" }, { "server": "{{b.Id}}", "url": "http://127.0.0.1:18002/", "role": "standby", "name": "b" } ] }""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        foreach (var (id, name) in new[] { (a.Id, "a"), (b.Id, "b") })
+        {
+            using var rendered = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{id}/dhcp/rendered?family=4");
+            var text = await rendered.Content.ReadAsStringAsync();
+            Assert.Contains($"\"this-server-name\": \"{name}\"", text, StringComparison.Ordinal);
+            Assert.Contains("\"url\": \"http://127.0.0.1:18002/\"", text, StringComparison.Ordinal);
+        }
+
+        // The peers share one configuration: a subnet added to one is added to both.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets", $$"""{ "family": 4, "id": 2, "subnet": "198.51.100.0/24", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Created, status);
+        (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={b.Id}&family=4");
+        Assert.Equal([1L, 2L], body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+    }
+
+    [Fact]
     public async Task Deleting_a_dhcp_server_leaves_no_row_of_it_in_the_database()
     {
         var server = await Silo.CreateServerAsync("dhcp-delete-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");

@@ -40,7 +40,7 @@ public sealed class DhcpPart(IServerHost host) : ServerPart(host), IDhcpConfigs
         }
 
         await SaveAsync(config);
-        return summary with { Findings = [.. DhcpReview.Review(config)] };
+        return summary with { Findings = [.. DhcpReview.Review(config, Host.Id)] };
     }
 
     public async Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun)
@@ -78,9 +78,9 @@ public sealed class DhcpPart(IServerHost host) : ServerPart(host), IDhcpConfigs
         return _store.WriteStateAsync();
     }
 
-    public string? Render(DhcpFamily family) => Get(family) is { } config ? KeaRender.Render(config) : null;
+    public string? Render(DhcpFamily family) => Get(family) is { } config ? KeaRender.Render(config, Host.Id) : null;
 
-    public ImmutableArray<DhcpFinding> Review(DhcpFamily family) => Get(family) is { } config ? [.. DhcpReview.Review(config)] : [];
+    public ImmutableArray<DhcpFinding> Review(DhcpFamily family) => Get(family) is { } config ? [.. DhcpReview.Review(config, Host.Id)] : [];
 
     public override async Task OnDeleteAsync()
     {
