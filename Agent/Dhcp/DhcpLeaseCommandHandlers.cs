@@ -9,8 +9,8 @@ using ManagedServers.Contracts.Agent;
 namespace ManagedServers.Agent.Dhcp;
 
 /// <summary>
-/// The lease commands (<c>dhcp.leases</c>, <c>dhcp.lease_delete</c>): read the arguments, find the DHCP service's control
-/// socket, ask Kea (<see cref="KeaLeases"/>). Kea answers them while it serves; no service gate is taken.
+/// The commands that ask a running Kea something (<c>dhcp.leases</c>, <c>dhcp.lease_delete</c>, <c>dhcp.status</c>): read
+/// the arguments, find the DHCP service's control socket, ask Kea. Kea answers them while it serves; no service gate is taken.
 /// </summary>
 internal abstract class DhcpLeaseCommandHandler<TArgs>(IServiceInventory services, TimeProvider time, JsonTypeInfo<TArgs> argsType) : ICommandHandler
     where TArgs : class
@@ -87,4 +87,41 @@ internal sealed class DhcpLeaseDeleteCommandHandler(IServiceInventory services, 
         await KeaLeases.DeleteAsync(socket, v4, args.Address, cancellationToken)
             ? null
             : throw new ArgumentException($"{args.Service} has no lease of {args.Address} (not found)");
+}
+
+/// <summary><c>dhcp.status</c>: Kea's <c>status-get</c>, its sockets and (in an HA pair) this peer's and its partner's state.</summary>
+internal sealed class DhcpStatusCommandHandler(IServiceInventory services, TimeProvider time)
+    : DhcpLeaseCommandHandler<DhcpStatusArgs>(services, time, ContractsJson.Default.DhcpStatusArgs)
+{
+    public override string Kind => CommandKinds.DhcpStatus;
+
+    protected override string ServiceOf(DhcpStatusArgs args) => args.Service;
+
+    protected override async Task<JsonElement?> RunAsync(string socket, bool v4, DhcpStatusArgs args, CancellationToken cancellationToken)
+    {
+        var answer = await KeaControl.SendAsync(socket, "status-get", null, TimeSpan.FromSeconds(10), cancellationToken);
+        if (!answer.Ok)
+        {
+            throw new KeaControlException($"Kea refused status-get: {answer.Message}");
+        }
+
+        var a = answer.Arguments;
+        var ha = a?["high-availability"]?[0];
+        var output = new DhcpStatusOutput(
+            (string?)a?["sockets"]?["status"] == "ready",
+            a?["uptime"] is System.Text.Json.Nodes.JsonValue u && u.TryGetValue<long>(out var up) ? up : null,
+            (string?)ha?["ha-mode"],
+            (string?)ha?["ha-servers"]?["local"]?["role"],
+            (string?)ha?["ha-servers"]?["local"]?["state"],
+            (string?)ha?["ha-servers"]?["remote"]?["last-state"],
+            PartnerInTouch(ha?["ha-servers"]?["remote"]));
+        return JsonSerializer.SerializeToElement(output, ContractsJson.Default.DhcpStatusOutput);
+    }
+
+    /// <summary>In touch now: Kea's "in-touch" only says the partner was reached once, "communication-interrupted" says it is not now.</summary>
+    private static bool? PartnerInTouch(System.Text.Json.Nodes.JsonNode? remote)
+    {
+        static bool? Flag(System.Text.Json.Nodes.JsonNode? node) => node is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
+        return Flag(remote?["communication-interrupted"]) is { } interrupted ? !interrupted && Flag(remote?["in-touch"]) != false : Flag(remote?["in-touch"]);
+    }
 }

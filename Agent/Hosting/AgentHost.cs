@@ -119,6 +119,7 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, Dhcp.DhcpApplyCommandHandler>();
         services.AddSingleton<ICommandHandler, Dhcp.DhcpLeasesCommandHandler>();
         services.AddSingleton<ICommandHandler, Dhcp.DhcpLeaseDeleteCommandHandler>();
+        services.AddSingleton<ICommandHandler, Dhcp.DhcpStatusCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)

@@ -26,6 +26,8 @@ public static class ServerDhcpEndpoints
             .WithSummary("The review of the server's configuration (?family=4 or 6): errors refuse a push, warnings need acknowledge_warnings");
         app.MapGet("/api/v1/servers/{id}/leases", LeasesAsync).WithTags("DHCP servers").RequireAuthorization(Permissions.ServersRead).WithName("ListDhcpLeases")
             .WithSummary("The server's leases, asked of Kea now (lease_cmds): ?search= an address, MAC, client-id, DUID or host name; without it, a page of ?limit= (default 100) in address order from ?from= (one ?family=)");
+        read.MapGet("/status", StatusAsync).WithName("GetDhcpStatus")
+            .WithSummary("What Kea says now (?family=4 or 6): sockets ready, uptime, and in an HA pair this peer's role and state and its partner's");
         app.MapDelete("/api/v1/servers/{id}/leases/{address}", DeleteLeaseAsync).WithTags("DHCP servers").RequireAuthorization(Permissions.DhcpWrite).WithName("DeleteDhcpLease")
             .WithSummary("Delete one lease (Kea forgets it; the client is given an address anew when it next asks); 404 when there is none");
         return app;
@@ -167,6 +169,40 @@ public static class ServerDhcpEndpoints
         }
 
         return TypedResults.Ok(new DhcpLeasesView(items, next, searchedBy));
+    }
+
+    public static async Task<Results<Ok<DhcpServiceStatusView>, ValidationProblem, ProblemHttpResult>> StatusAsync(string id, IGrainFactory grains, int family = 4)
+    {
+        if (Family(family) is null)
+        {
+            return FamilyProblem();
+        }
+
+        var (server, offline) = await AgentQuery.ReachableAsync(grains, id);
+        if (offline is not null)
+        {
+            return offline;
+        }
+
+        var service = family == 6 ? ServiceKinds.Dhcp6 : ServiceKinds.Dhcp4;
+        if (server!.Services.IsDefault || !server.Services.Any(s => s.Kind == service))
+        {
+            return Problem.Of(409, "No DHCP service", $"server '{server.Definition.Name}' has no {service} service", ProblemTypes.Conflict);
+        }
+
+        var (status, timeout) = await AgentQuery.AskAsync(grains, server, CommandKinds.DhcpStatus, JsonSerializer.Serialize(new DhcpStatusArgs(service), ContractsJson.Default.DhcpStatusArgs));
+        if (timeout is not null)
+        {
+            return timeout;
+        }
+
+        if (status.State != CommandState.Succeeded || status.OutputJson is null)
+        {
+            return Problem.Of(502, "Kea did not answer", $"{service} on '{server.Definition.Name}': {status.Error ?? "no output"}", ProblemTypes.AgentOffline);
+        }
+
+        var o = JsonSerializer.Deserialize(status.OutputJson, ContractsJson.Default.DhcpStatusOutput)!;
+        return TypedResults.Ok(new DhcpServiceStatusView(family, o.SocketsReady, o.UptimeSeconds, o.HaMode, o.HaRole, o.HaState, o.PartnerState, o.PartnerInTouch));
     }
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteLeaseAsync(string id, string address, IGrainFactory grains)

@@ -116,6 +116,9 @@ public static class CommandKinds
 
     /// <summary>Delete one lease (<see cref="DhcpLeaseDeleteArgs"/>); fails with "not found" when there is none.</summary>
     public const string DhcpLeaseDelete = "dhcp.lease_delete";
+
+    /// <summary>Kea's status (sockets, HA state) of a DHCP service (<see cref="DhcpStatusArgs"/>); output <see cref="DhcpStatusOutput"/>.</summary>
+    public const string DhcpStatus = "dhcp.status";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

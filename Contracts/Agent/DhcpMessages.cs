@@ -59,3 +59,20 @@ public sealed record DhcpLeasesOutput(IReadOnlyList<DhcpLease> Items, string? Ne
 
 /// <summary><c>dhcp.lease_delete</c>: deletes the lease of <paramref name="Address"/> (an address, or a delegated prefix's address) from the DHCP service.</summary>
 public sealed record DhcpLeaseDeleteArgs(string Service, string Address);
+
+/// <summary><c>dhcp.status</c>: what Kea's <c>status-get</c> says of the DHCP service <paramref name="Service"/>.</summary>
+public sealed record DhcpStatusArgs(string Service);
+
+/// <summary>
+/// Output of <c>dhcp.status</c>: whether Kea's DHCP sockets are ready, its uptime and, in an HA pair, the mode, this peer's
+/// role and state (<c>hot-standby</c>, <c>load-balancing</c>, <c>partner-down</c>, <c>waiting</c>, …), the partner's last
+/// known state and whether it is in touch.
+/// </summary>
+public sealed record DhcpStatusOutput(
+    bool SocketsReady,
+    long? UptimeSeconds,
+    string? HaMode = null,
+    string? HaRole = null,
+    string? HaState = null,
+    string? PartnerState = null,
+    bool? PartnerInTouch = null);

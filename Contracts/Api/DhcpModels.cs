@@ -151,3 +151,17 @@ public sealed record DhcpHaRequest(
     int? MaxResponseDelayMs = null,
     int? MaxAckDelayMs = null,
     int? MaxUnackedClients = null);
+
+/// <summary>
+/// <c>GET /api/v1/servers/{id}/dhcp/status</c>: what Kea says now of a DHCP service: sockets ready, uptime, and in an HA
+/// pair the mode, this peer's role and state, its partner's last state and whether it is in touch.
+/// </summary>
+public sealed record DhcpServiceStatusView(
+    int Family,
+    bool SocketsReady,
+    long? UptimeSeconds,
+    string? HaMode,
+    string? HaRole,
+    string? HaState,
+    string? PartnerState,
+    bool? PartnerInTouch);

@@ -173,8 +173,25 @@ public sealed class DhcpApplyTests
         Assert.Equal("hot-standby", await HaStateEventuallyAsync(primaryLayout, "hot-standby"));
         Assert.Equal("hot-standby", await HaStateEventuallyAsync(standbyLayout, "hot-standby"));
 
+        // The agent's dhcp.status reports each peer's role and state, and its partner's.
+        var primaryStatus = await StatusAsync(primary);
+        Assert.Equal((true, "hot-standby", "primary", "hot-standby", true), (primaryStatus.SocketsReady, primaryStatus.HaMode, primaryStatus.HaRole, primaryStatus.HaState, primaryStatus.PartnerInTouch));
+        Assert.NotNull(primaryStatus.PartnerState); // the partner's state as last heard (it may lag a heartbeat behind)
+        Assert.Equal(("standby", "hot-standby"), ((await StatusAsync(standby)).HaRole, (await StatusAsync(standby)).HaState));
+
         await primary.Manager.StopAsync(ServiceKinds.Dhcp4, CancellationToken.None);
         Assert.Equal("partner-down", await HaStateEventuallyAsync(standbyLayout, "partner-down"));
+        var down = await StatusAsync(standby);
+        Assert.Equal(("partner-down", false), (down.HaState, down.PartnerInTouch));
+    }
+
+    private static async Task<DhcpStatusOutput> StatusAsync(ServiceTestHost host)
+    {
+        var handler = new DhcpStatusCommandHandler(host.Manager, TimeProvider.System);
+        var args = JsonSerializer.SerializeToElement(new DhcpStatusArgs(ServiceKinds.Dhcp4), ContractsJson.Default.DhcpStatusArgs);
+        var result = await handler.ExecuteAsync(new AgentCommand("st-" + Guid.NewGuid().ToString("N")[..6], CommandKinds.DhcpStatus, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddMinutes(1), args), CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+        return result.Output!.Value.Deserialize(ContractsJson.Default.DhcpStatusOutput)!;
     }
 
     /// <summary>The local HA state Kea's <c>status-get</c> reports, polled until it is <paramref name="wanted"/> (30 s at most).</summary>

@@ -143,6 +143,9 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
             u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("subnet_id").GetInt64() == 3),
             "a DHCP interval reporting subnet 3",
             agent);
+        var kstatus = await GetJsonAsync($"/api/v1/servers/{server.Id}/dhcp/status?family=4");
+        Assert.True(kstatus.GetProperty("sockets_ready").GetBoolean(), kstatus.ToString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, kstatus.GetProperty("ha_state").ValueKind);
         var acks = await PerfdhcpAsync(port);
         Assert.True(acks > 0, "no DHCPACK from the configuration built with msctl");
         var kea = await LeasesAsync(socket);
