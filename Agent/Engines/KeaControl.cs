@@ -51,7 +51,10 @@ internal static class KeaControl
                 }
 
                 received.Write(buffer, 0, read);
-                answer = TryParse(received.ToArray());
+                if (EndsAnswer(buffer.AsSpan(0, read)))
+                {
+                    answer = TryParse(received.ToArray()); // only when a read ends like a JSON document: no quadratic re-parsing of a large answer
+                }
             }
 
             // Kea answers an object, or (through the control agent) a list of them.
@@ -69,6 +72,13 @@ internal static class KeaControl
         {
             throw new KeaControlException($"cannot reach {socketPath}: {e.Message}");
         }
+    }
+
+    /// <summary>Whether the last non-blank byte read closes an object or an array (a complete answer can only end so).</summary>
+    private static bool EndsAnswer(ReadOnlySpan<byte> read)
+    {
+        var trimmed = read.TrimEnd(" \t\r\n"u8);
+        return trimmed.Length > 0 && trimmed[^1] is (byte)'}' or (byte)']';
     }
 
     private static JsonNode? TryParse(byte[] bytes)

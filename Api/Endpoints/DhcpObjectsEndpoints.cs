@@ -372,10 +372,7 @@ public static class DhcpObjectsEndpoints
         var all = new List<string>(servers);
         foreach (var id in servers)
         {
-            if (await grains.GetGrain<IServerDhcpGrain>(id).GetConfigAsync(family) is { Ha: { } ha })
-            {
-                all.AddRange(ha.Peers.Select(p => p.ServerId).Where(p => !all.Contains(p)));
-            }
+            all.AddRange((await grains.GetGrain<IServerDhcpGrain>(id).GetHaPartnersAsync(family)).Where(p => !all.Contains(p)));
         }
 
         return all;

@@ -26,6 +26,10 @@ public interface IServerDhcpGrain : IGrainWithStringKey
     /// </summary>
     Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun = false);
 
+    /// <summary>The other peers' server ids when the configuration of <paramref name="family"/> is in an HA pair (empty otherwise).</summary>
+    [ReadOnly]
+    Task<ImmutableArray<string>> GetHaPartnersAsync(DhcpFamily family);
+
     /// <summary>The server's configuration of <paramref name="family"/>, or null when it has none.</summary>
     [ReadOnly]
     Task<DhcpConfig?> GetConfigAsync(DhcpFamily family);

@@ -192,6 +192,9 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
 
     public Task<DhcpConfig> EditAsync(DhcpFamily family, DhcpEdit edit, bool dryRun = false) => DhcpPart.EditAsync(family, edit, dryRun);
 
+    public Task<ImmutableArray<string>> GetHaPartnersAsync(DhcpFamily family) =>
+        Task.FromResult(DhcpPart.Get(family)?.Ha is { } ha ? ha.Peers.Select(p => p.ServerId).Where(p => p != Id).ToImmutableArray() : []);
+
     public Task<DhcpConfig?> GetConfigAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Get(family));
 
     public Task<string?> RenderAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Render(family));

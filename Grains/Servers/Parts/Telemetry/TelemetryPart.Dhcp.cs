@@ -70,9 +70,8 @@ public sealed partial class TelemetryPart
         }
 
         double max = 0;
-        foreach (var s in batch.Subnets.OrderByDescending(Percent))
+        foreach (var (s, percent) in batch.Subnets.Select(s => (s, Percent(s))).OrderByDescending(p => p.Item2))
         {
-            var percent = Percent(s);
             max = Math.Max(max, percent);
             if (values.Count + 6 > MaxDhcpValues)
             {
@@ -162,8 +161,14 @@ public sealed partial class TelemetryPart
             return;
         }
 
+        // The last few intervals first (a handful of rows); the last two hours only when those hold none.
         var now = _time.GetUtcNow();
-        var rows = await _dhcp.RawAsync((now - TimeSpan.FromHours(2)).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds() + 1, Series.MaxRawRead);
+        var recent = TimeSpan.FromSeconds(Math.Max(300, 3 * Host.Settings.DhcpIntervalSeconds));
+        var rows = await _dhcp.RawAsync((now - recent).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds() + 1, Series.MaxRawRead);
+        if (rows.Count == 0 && recent < TimeSpan.FromHours(2))
+        {
+            rows = await _dhcp.RawAsync((now - TimeSpan.FromHours(2)).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds() + 1, Series.MaxRawRead);
+        }
         if (rows.Count == 0)
         {
             return;

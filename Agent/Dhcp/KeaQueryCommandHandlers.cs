@@ -12,7 +12,7 @@ namespace ManagedServers.Agent.Dhcp;
 /// The commands that ask a running Kea something (<c>dhcp.leases</c>, <c>dhcp.lease_delete</c>, <c>dhcp.status</c>): read
 /// the arguments, find the DHCP service's control socket, ask Kea. Kea answers them while it serves; no service gate is taken.
 /// </summary>
-internal abstract class DhcpLeaseCommandHandler<TArgs>(IServiceInventory services, TimeProvider time, JsonTypeInfo<TArgs> argsType) : ICommandHandler
+internal abstract class KeaQueryCommandHandler<TArgs>(IServiceInventory services, TimeProvider time, JsonTypeInfo<TArgs> argsType) : ICommandHandler
     where TArgs : class
 {
     public abstract string Kind { get; }
@@ -65,7 +65,7 @@ internal abstract class DhcpLeaseCommandHandler<TArgs>(IServiceInventory service
 
 /// <summary><c>dhcp.leases</c>: a page of leases, or one client's.</summary>
 internal sealed class DhcpLeasesCommandHandler(IServiceInventory services, TimeProvider time)
-    : DhcpLeaseCommandHandler<DhcpLeasesArgs>(services, time, ContractsJson.Default.DhcpLeasesArgs)
+    : KeaQueryCommandHandler<DhcpLeasesArgs>(services, time, ContractsJson.Default.DhcpLeasesArgs)
 {
     public override string Kind => CommandKinds.DhcpLeases;
 
@@ -77,7 +77,7 @@ internal sealed class DhcpLeasesCommandHandler(IServiceInventory services, TimeP
 
 /// <summary><c>dhcp.lease_delete</c>: one lease gone (Kea forgets it; the client gets a new one when it asks).</summary>
 internal sealed class DhcpLeaseDeleteCommandHandler(IServiceInventory services, TimeProvider time)
-    : DhcpLeaseCommandHandler<DhcpLeaseDeleteArgs>(services, time, ContractsJson.Default.DhcpLeaseDeleteArgs)
+    : KeaQueryCommandHandler<DhcpLeaseDeleteArgs>(services, time, ContractsJson.Default.DhcpLeaseDeleteArgs)
 {
     public override string Kind => CommandKinds.DhcpLeaseDelete;
 
@@ -91,7 +91,7 @@ internal sealed class DhcpLeaseDeleteCommandHandler(IServiceInventory services, 
 
 /// <summary><c>dhcp.status</c>: Kea's <c>status-get</c>, its sockets and (in an HA pair) this peer's and its partner's state.</summary>
 internal sealed class DhcpStatusCommandHandler(IServiceInventory services, TimeProvider time)
-    : DhcpLeaseCommandHandler<DhcpStatusArgs>(services, time, ContractsJson.Default.DhcpStatusArgs)
+    : KeaQueryCommandHandler<DhcpStatusArgs>(services, time, ContractsJson.Default.DhcpStatusArgs)
 {
     public override string Kind => CommandKinds.DhcpStatus;
 
