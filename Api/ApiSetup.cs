@@ -96,6 +96,7 @@ public static class ApiSetup
         app.MapDhcpObjectsApi();
         app.MapZonesApi();
         app.MapJobsApi();
+        app.MapOperationsApi();
         app.MapAgentApi();
         app.MapMonitoringApi();
         app.MapDnsMonitoringApi();

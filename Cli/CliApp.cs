@@ -172,6 +172,10 @@ internal static class CliApp
                 dhcp.AddCommand<DhcpRenderedCommand>("rendered")
                     .WithDescription("The Kea document a push would send now, byte for byte.")
                     .WithExample("dhcp", "rendered", "dhcp-01");
+                dhcp.AddCommand<DhcpPushCommand>("push")
+                    .WithDescription("Push the DHCP configuration to servers and their HA partners as one operation (pairs one peer at a time, standby first, the partner in charge meanwhile); a result per server.")
+                    .WithExample("dhcp", "push", "dhcp-01", "dhcp-02")
+                    .WithExample("dhcp", "push", "dhcp-01", "--family", "6", "--acknowledge-warnings");
                 dhcp.AddCommand<DhcpLeasesCommand>("leases")
                     .WithDescription("The leases Kea holds now (a page in address order), or one client's with --search (address, MAC, client-id, DUID, host name).")
                     .WithExample("dhcp", "leases", "dhcp-01")

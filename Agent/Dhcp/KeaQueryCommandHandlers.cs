@@ -125,3 +125,38 @@ internal sealed class DhcpStatusCommandHandler(IServiceInventory services, TimeP
         return Flag(remote?["communication-interrupted"]) is { } interrupted ? !interrupted && Flag(remote?["in-touch"]) != false : Flag(remote?["in-touch"]);
     }
 }
+
+/// <summary>
+/// <c>dhcp.ha_maintenance</c>: Kea's <c>ha-maintenance-start</c> (this peer takes the pair's whole service; its partner
+/// goes <c>in-maintenance</c>, or this peer goes <c>partner-down</c> when the partner is not there) or
+/// <c>ha-maintenance-cancel</c> (both go back to their normal state). Nothing to do is not a failure: a Kea without the HA
+/// hook (the pair's first configuration) has no maintenance to start, and a cancel finds none when the start did not
+/// happen. A start Kea refuses (the partner is in a state that cannot hand over) fails, with Kea's reason.
+/// </summary>
+internal sealed class DhcpHaMaintenanceCommandHandler(IServiceInventory services, TimeProvider time)
+    : KeaQueryCommandHandler<DhcpHaMaintenanceArgs>(services, time, ContractsJson.Default.DhcpHaMaintenanceArgs)
+{
+    public override string Kind => CommandKinds.DhcpHaMaintenance;
+
+    protected override string ServiceOf(DhcpHaMaintenanceArgs args) => args.Service;
+
+    protected override async Task<JsonElement?> RunAsync(string socket, bool v4, DhcpHaMaintenanceArgs args, CancellationToken cancellationToken)
+    {
+        var command = args.Start ? "ha-maintenance-start" : "ha-maintenance-cancel";
+
+        // The start waits for the partner's answer to ha-maintenance-notify (Kea's own timeout covers it).
+        var answer = await KeaControl.SendAsync(socket, command, null, TimeSpan.FromSeconds(60), cancellationToken);
+        var applied = answer.Ok;
+
+        // Result 2: no HA hook is loaded; a cancel's 1: this peer is not in partner-in-maintenance (nothing to hand back).
+        if (!applied && answer.Result != 2 && args.Start)
+        {
+            throw new KeaControlException($"Kea refused {command}: {answer.Message}");
+        }
+
+        var status = await KeaControl.SendAsync(socket, "status-get", null, TimeSpan.FromSeconds(10), cancellationToken);
+        var state = (string?)status.Arguments?["high-availability"]?[0]?["ha-servers"]?["local"]?["state"];
+        var message = answer.Result == 2 ? "Kea runs no HA hook: nothing to hand over" : answer.Message;
+        return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(applied, message, state), ContractsJson.Default.DhcpHaMaintenanceOutput);
+    }
+}

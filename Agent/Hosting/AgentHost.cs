@@ -120,6 +120,7 @@ internal static class AgentHost
         services.AddSingleton<ICommandHandler, Dhcp.DhcpLeasesCommandHandler>();
         services.AddSingleton<ICommandHandler, Dhcp.DhcpLeaseDeleteCommandHandler>();
         services.AddSingleton<ICommandHandler, Dhcp.DhcpStatusCommandHandler>();
+        services.AddSingleton<ICommandHandler, Dhcp.DhcpHaMaintenanceCommandHandler>();
 
         services.AddDiagnostics(state); // checks, debug bundle, STATE_DIR/logs/agent.log
         if (amqp is null)

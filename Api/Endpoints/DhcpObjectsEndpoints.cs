@@ -37,6 +37,10 @@ public static class DhcpObjectsEndpoints
         read.MapGet("/options", GetOptionsAsync).WithName("GetDhcpOptions").WithSummary("The global option data of one server (?server=ID&family=4)");
         write.MapPut("/ha", SetHaAsync).WithName("SetDhcpHaPair")
             .WithSummary("Make the peers' configurations of one family an HA pair (hot-standby or load-balancing; each rendered with its own this-server-name); 200 with the pair");
+        write.MapDelete("/ha", DeleteHaAsync).WithName("DeleteDhcpHaPair")
+            .WithSummary("Dissolve the HA pair of one server's configuration (?server=ID&family=4): every peer's configuration loses it (a push then applies it)");
+        app.MapPost("/api/v1/dhcp/push", PushAsync).WithTags("DHCP").RequireAuthorization(Permissions.DhcpPush).WithName("PushDhcp")
+            .WithSummary("Push the configuration of 'family' to 'servers' and their HA partners as one operation (pairs one peer at a time, standby first, each wrapped in an HA hand-over); 202 with the operation, or 400/409 naming the server, nothing started");
         write.MapPut("/options", SetOptionsAsync).WithName("SetDhcpOptions").WithSummary("Replace the global option data on each of 'servers'");
         return app;
     }
@@ -266,6 +270,49 @@ public static class DhcpObjectsEndpoints
         }
 
         return TypedResults.Ok(body with { Peers = [.. peers.Select(p => new DhcpHaPeerData(p.ServerId, p.Url, p.Role, p.Name, p.AutoFailover))] });
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteHaAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        if (await ReadServerAsync(grains, server, errors) is { } missing)
+        {
+            return missing;
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var partners = await grains.GetGrain<IServerDhcpGrain>(server!).GetHaPartnersAsync(f!.Value);
+        if (partners.IsEmpty)
+        {
+            return Problem.NotFound($"the DHCPv{(int)f.Value} configuration of server '{server}' is in no HA pair");
+        }
+
+        return await EditAsync(grains, [server!, .. partners], f.Value, new DhcpSetHa(null), errors) is null ? errors.ToProblem() : TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Accepted<OperationView>, ValidationProblem>> PushAsync(DhcpPushRequest body, IGrainFactory grains)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family ?? 4, errors);
+        ServicesEndpoints.CheckWait(body.WaitForAgentSeconds, errors);
+        if (body.Servers is not { Count: > 0 })
+        {
+            errors.Add("servers", "is required: the ids of the DHCP servers to push to (their HA partners are added)");
+        }
+
+        if (errors.Any)
+        {
+            return errors.ToProblem();
+        }
+
+        var operation = await grains.GetGrain<IDhcpFleetGrain>(0).PushAsync(
+            family!.Value, [.. body.Servers!], body.AcknowledgeWarnings == true, ServicesEndpoints.Wait(body.WaitForAgentSeconds));
+        return TypedResults.Accepted($"/api/v1/operations/{operation.Id}", OperationsEndpoints.ToView(operation));
     }
 
     private static DhcpRemoveReservation RemoveReservation(long? subnetId, string? type, string? identifier, FieldErrors errors)

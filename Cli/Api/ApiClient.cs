@@ -205,6 +205,12 @@ internal sealed class ApiClient : IDisposable
     public Task<ApiResult<DhcpFindingView[]>> ReviewDhcpAsync(string serverId, int family, CancellationToken ct) =>
         SendAsync<DhcpFindingView[]>(HttpMethod.Get, $"servers/{Escape(serverId)}/dhcp/review?family={family.ToString(CultureInfo.InvariantCulture)}", null, ct);
 
+    public Task<ApiResult<OperationView>> PushDhcpAsync(DhcpPushRequest request, CancellationToken ct) =>
+        SendAsync<OperationView>(HttpMethod.Post, "dhcp/push", JsonContent.Create(request, options: ContractsJson.WireOptions), ct);
+
+    public Task<ApiResult<OperationView>> GetOperationAsync(string id, CancellationToken ct) =>
+        SendAsync<OperationView>(HttpMethod.Get, $"operations/{Escape(id)}", null, ct);
+
     public Task<ApiResult<ItemsOf<DhcpSubnetView>>> ListDhcpSubnetsAsync(string serverId, int? family, CancellationToken ct) =>
         SendAsync<ItemsOf<DhcpSubnetView>>(HttpMethod.Get, "dhcp/subnets" + QueryString(("server", serverId), ("family", family?.ToString(CultureInfo.InvariantCulture))), null, ct);
 

@@ -119,6 +119,9 @@ public static class CommandKinds
 
     /// <summary>Kea's status (sockets, HA state) of a DHCP service (<see cref="DhcpStatusArgs"/>); output <see cref="DhcpStatusOutput"/>.</summary>
     public const string DhcpStatus = "dhcp.status";
+
+    /// <summary>Hand an HA pair's service over to this peer or back (<see cref="DhcpHaMaintenanceArgs"/>); output <see cref="DhcpHaMaintenanceOutput"/>.</summary>
+    public const string DhcpHaMaintenance = "dhcp.ha_maintenance";
 }
 
 /// <summary>A command for one agent. <see cref="CommandId"/> is the idempotency key: an agent applies a command id once.</summary>

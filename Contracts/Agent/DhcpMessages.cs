@@ -76,3 +76,16 @@ public sealed record DhcpStatusOutput(
     string? HaState = null,
     string? PartnerState = null,
     bool? PartnerInTouch = null);
+
+/// <summary>
+/// <c>dhcp.ha_maintenance</c>: hands the HA pair's service over to this server (<paramref name="Start"/>: Kea's
+/// <c>ha-maintenance-start</c>, which puts the partner in the <c>in-maintenance</c> state while this peer serves alone) or
+/// hands it back (<c>ha-maintenance-cancel</c>). Sent to the partner of the peer about to change.
+/// </summary>
+public sealed record DhcpHaMaintenanceArgs(string Service, bool Start);
+
+/// <summary>
+/// Output of <c>dhcp.ha_maintenance</c>: whether Kea made the change (<paramref name="Applied"/>; false when there was
+/// nothing to do: no HA hook runs, or no maintenance to cancel), Kea's answer, and this peer's HA state after it.
+/// </summary>
+public sealed record DhcpHaMaintenanceOutput(bool Applied, string Message, string? HaState);

@@ -340,6 +340,30 @@ public sealed record JobView(
     string RequestedBy = "system");
 
 /// <summary>
+/// An operation over several servers (<c>GET /api/v1/operations/{id}</c>): <c>state</c> running | succeeded | failed;
+/// <c>servers</c>, each server's result (pending | running | succeeded | failed | skipped, with its first error);
+/// <c>steps</c>, the plan's jobs in order (stage, group, server, label, the job once started, mode required | best_effort
+/// | always).
+/// </summary>
+public sealed record OperationView(
+    string OperationId,
+    string Kind,
+    string Summary,
+    string State,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt,
+    string RequestedBy,
+    IReadOnlyList<OperationServerView> Servers,
+    IReadOnlyList<OperationStepView> Steps,
+    long Version);
+
+/// <summary>One server's result in an operation.</summary>
+public sealed record OperationServerView(string ServerId, string State, string? Error);
+
+/// <summary>One step of an operation: a job on one server.</summary>
+public sealed record OperationStepView(int Stage, string Group, string ServerId, string Label, string JobKind, string Mode, string State, string? JobId, string? Error);
+
+/// <summary>
 /// One event of GET /api/v1/jobs/events (server-sent events, <c>event: job</c>): a job was queued, took a step, moved on,
 /// succeeded or failed. <c>type</c>: queued | step | progress | succeeded | failed; <c>version</c> orders a job's events
 /// and matches the job's <c>version</c> after the change.

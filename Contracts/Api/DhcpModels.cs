@@ -165,3 +165,13 @@ public sealed record DhcpServiceStatusView(
     string? HaState,
     string? PartnerState,
     bool? PartnerInTouch);
+
+/// <summary>
+/// <c>POST /api/v1/dhcp/push</c>: pushes the configuration of <c>family</c> (4 by default) to each of <c>servers</c> and
+/// their HA partners as one operation (HA pairs one peer at a time, the standby first, each wrapped in a hand-over).
+/// </summary>
+public sealed record DhcpPushRequest(
+    int? Family = null,
+    IReadOnlyList<string>? Servers = null,
+    bool? AcknowledgeWarnings = null,
+    int? WaitForAgentSeconds = null);

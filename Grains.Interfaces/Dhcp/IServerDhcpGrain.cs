@@ -41,7 +41,24 @@ public interface IServerDhcpGrain : IGrainWithStringKey
     /// <summary>What the review says of the configuration of <paramref name="family"/> (empty when there is none).</summary>
     [ReadOnly]
     Task<ImmutableArray<DhcpFinding>> ReviewAsync(DhcpFamily family);
+
+    /// <summary>What a push of <paramref name="family"/> needs to know before it is planned (null for an unknown server).</summary>
+    [ReadOnly]
+    Task<DhcpPushCheck?> CheckPushAsync(DhcpFamily family);
 }
+
+/// <summary>
+/// A server about to be pushed: its name, whether it is a DHCP server with the family's service and a configuration, the
+/// review's findings, and the HA pair its configuration names.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpPushCheck")]
+public sealed record DhcpPushCheck(
+    [property: Id(0)] string Name,
+    [property: Id(1)] bool IsDhcp,
+    [property: Id(2)] bool HasService,
+    [property: Id(3)] bool HasConfig,
+    [property: Id(4)] ImmutableArray<DhcpFinding> Findings,
+    [property: Id(5)] DhcpHa? Ha);
 
 /// <summary>
 /// What an import made of a Kea document: counts of the objects it modelled, the JSON paths of every member kept
@@ -87,3 +104,27 @@ public sealed class DhcpConfigException : DomainException
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ms.DhcpPushSpec")]
 public sealed record DhcpPushSpec([property: Id(0)] DhcpFamily Family, [property: Id(1)] bool AcknowledgeWarnings = false) : JobSpec;
+
+/// <summary>
+/// A <c>dhcp_ha_maintenance</c> job, sent to the partner of an HA peer about to change: <see cref="Start"/> puts this
+/// server in charge of the pair's whole service (Kea's <c>ha-maintenance-start</c>), false hands it back
+/// (<c>ha-maintenance-cancel</c>).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpHaMaintenanceSpec")]
+public sealed record DhcpHaMaintenanceSpec([property: Id(0)] DhcpFamily Family, [property: Id(1)] bool Start) : JobSpec;
+
+/// <summary>
+/// DHCP work over several servers, planned in the cluster (a stateless worker: any silo, no state of its own): a push to
+/// servers and their HA partners as one operation (<see cref="Operations.IOperationGrain"/>).
+/// </summary>
+[Alias("ms.IDhcpFleetGrain")]
+public interface IDhcpFleetGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Checks every server (it exists, is a DHCP server with the family's service and a configuration that passes review;
+    /// warnings need <paramref name="acknowledgeWarnings"/>) before anything starts, adds the HA partners of the
+    /// servers named, and starts the operation. Throws <see cref="DhcpConfigException"/> (field <c>servers</c>) or
+    /// <see cref="ConflictException"/> naming the server; nothing is started then.
+    /// </summary>
+    Task<Operations.OperationSnapshot> PushAsync(DhcpFamily family, ImmutableArray<string> servers, bool acknowledgeWarnings, TimeSpan? waitForAgent);
+}

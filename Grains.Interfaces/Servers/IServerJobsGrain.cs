@@ -62,6 +62,9 @@ public static class JobKinds
 
     /// <summary>Push the server's DHCP configuration of one family (<see cref="Dhcp.DhcpPushSpec"/>) to its dhcp4 or dhcp6 service, after review.</summary>
     public const string DhcpPush = "dhcp_push";
+
+    /// <summary>Put this DHCP server in charge of its HA pair (<see cref="Dhcp.DhcpHaMaintenanceSpec"/>) while its partner changes, or hand back.</summary>
+    public const string DhcpHaMaintenance = "dhcp_ha_maintenance";
 }
 
 /// <summary>Where a job is.</summary>

@@ -201,6 +201,19 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
 
     public Task<ImmutableArray<DhcpFinding>> ReviewAsync(DhcpFamily family) => Task.FromResult(DhcpPart.Review(family));
 
+    public Task<DhcpPushCheck?> CheckPushAsync(DhcpFamily family)
+    {
+        if (!Record.Exists)
+        {
+            return Task.FromResult<DhcpPushCheck?>(null);
+        }
+
+        var config = DhcpPart.Get(family);
+        var service = Dhcp.DhcpPushJobHandler.Service(family);
+        return Task.FromResult<DhcpPushCheck?>(new DhcpPushCheck(
+            Record.Definition!.Name, Record.Definition.Kind == ServerKind.Dhcp, Record.Services.Any(s => s.Kind == service), config is not null, DhcpPart.Review(family), config?.Ha));
+    }
+
     public Task RecordPulledHeartbeatAsync(Heartbeat heartbeat) => PullPart.TakeHeartbeat(heartbeat) ? OnNextAsync(heartbeat) : Task.CompletedTask;
 
     private sealed record PartStateConfiguration(string StateName, string StorageName) : IPersistentStateConfiguration;

@@ -101,7 +101,8 @@ public static class JobHandlerRegistration
         .AddJobHandler<DiagnosticsJobHandler>()
         .AddJobHandler<DebugBundleJobHandler>()
         .AddJobHandler<Dns.DnsApplyJobHandler>()
-        .AddJobHandler<Dhcp.DhcpPushJobHandler>();
+        .AddJobHandler<Dhcp.DhcpPushJobHandler>()
+        .AddJobHandler<Dhcp.DhcpHaMaintenanceJobHandler>();
 
     private static void TryAddJobHandlers(this IServiceCollection services)
     {
