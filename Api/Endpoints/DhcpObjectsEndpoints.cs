@@ -64,7 +64,7 @@ public static class DhcpObjectsEndpoints
         {
             if (await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(each) is { } config)
             {
-                items.AddRange(config.AllSubnets.OrderBy(s => s.Id).Select(s => DhcpMapping.ToView(config, s, [server!])));
+                items.AddRange(config.EverySubnet().OrderBy(s => s.Id).Select(s => DhcpMapping.ToView(config, s, [server!])));
             }
         }
 

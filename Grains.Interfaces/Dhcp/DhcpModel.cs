@@ -32,11 +32,14 @@ public sealed record DhcpConfig(
     /// <summary>An empty configuration of <paramref name="family"/>.</summary>
     public static DhcpConfig Empty(DhcpFamily family) => new(family, DhcpTimers.None, [], [], [], [], [], [], null, [], null);
 
-    /// <summary>Every subnet: those on their own, then those of each shared network.</summary>
-    public IEnumerable<DhcpSubnet> AllSubnets => Subnets.Concat(SharedNetworks.SelectMany(n => n.Subnets));
+    /// <summary>
+    /// Every subnet: those on their own, then those of each shared network. A method, not a property: grain state is
+    /// stored as JSON of its properties, and a computed sequence stored with its iterator's type could not be read back.
+    /// </summary>
+    public IEnumerable<DhcpSubnet> EverySubnet() => Subnets.Concat(SharedNetworks.SelectMany(n => n.Subnets));
 
     /// <summary>The subnet with id <paramref name="id"/>, on its own or in a shared network; null when there is none.</summary>
-    public DhcpSubnet? FindSubnet(long id) => AllSubnets.FirstOrDefault(s => s.Id == id);
+    public DhcpSubnet? FindSubnet(long id) => EverySubnet().FirstOrDefault(s => s.Id == id);
 }
 
 /// <summary>Lease timers in seconds (null: Kea's default, or inherited).</summary>

@@ -50,7 +50,10 @@ public enum OperationStepMode
     /// <summary>Its failure is reported and the group goes on (an HA hand-over the partner could not take).</summary>
     BestEffort,
 
-    /// <summary>Runs even after a failure in its group (an HA hand-back); its failure is reported.</summary>
+    /// <summary>
+    /// Runs even after a failure in its group (an HA hand-back), unless the group's earlier step on the same server (its
+    /// hand-over) was skipped; its failure is reported.
+    /// </summary>
     Always,
 }
 

@@ -61,6 +61,6 @@ public static class DhcpPushPlan
 
         var pairs = steps.Select(s => s.Group).Where(g => g.StartsWith("pair ", StringComparison.Ordinal)).Distinct().Count();
         var summary = $"push {service} to {planned.Count} server(s)" + (pairs > 0 ? $", {pairs} HA pair(s) one peer at a time, standby first" : string.Empty);
-        return new OperationPlan(JobKinds.DhcpPush, summary, [.. steps]);
+        return new OperationPlan(JobKinds.DhcpPush, summary, [.. steps.OrderBy(s => s.Stage)]);
     }
 }

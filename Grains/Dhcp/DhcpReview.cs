@@ -46,7 +46,7 @@ public static class DhcpReview
             Duplicates(config.OptionDefs.Select(d => $"{d.Space ?? DefaultSpace} {d.Name}"), "option-def-duplicate", n => $"option definition {n}", "is defined more than once");
             Duplicates(config.OptionDefs.Select(d => $"{d.Space ?? DefaultSpace} code {d.Code}"), "option-def-duplicate", n => $"option definition {n}", "is defined more than once");
 
-            var subnets = config.AllSubnets.ToList();
+            var subnets = config.EverySubnet().ToList();
             foreach (var group in subnets.GroupBy(s => s.Id).Where(g => g.Count() > 1))
             {
                 Error("subnet-id-duplicate", $"subnet id {group.Key}", $"is used by {string.Join(" and ", group.Select(s => s.Prefix))}: subnet ids must be unique");
@@ -132,7 +132,7 @@ public static class DhcpReview
 
             if (ha.Mode == "load-balancing")
             {
-                var classes = config.AllSubnets.SelectMany(s => s.Pools.Select(p => p.ClientClass)).ToHashSet(StringComparer.Ordinal);
+                var classes = config.EverySubnet().SelectMany(s => s.Pools.Select(p => p.ClientClass)).ToHashSet(StringComparer.Ordinal);
                 foreach (var peer in ha.Peers.Where(p => p.Role is "primary" or "secondary").Where(p => !classes.Contains("HA_" + p.Name)))
                 {
                     Warning("ha-load-balancing-classes", $"HA peer {peer.Name}", $"has no pool of class HA_{peer.Name}: in load-balancing mode each peer serves the pools of its class, so it would hand out nothing");
@@ -176,7 +176,7 @@ public static class DhcpReview
                 Check(network.Options, $"shared network {network.Name}");
             }
 
-            foreach (var subnet in config.AllSubnets)
+            foreach (var subnet in config.EverySubnet())
             {
                 Check(subnet.Options, Name(subnet));
                 foreach (var pool in subnet.Pools)

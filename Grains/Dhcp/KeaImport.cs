@@ -37,11 +37,11 @@ public static class KeaImport
         var config = context.Config(new Members(root, roots[0], context));
         var summary = new DhcpImportSummary(
             family,
-            config.AllSubnets.Count(),
+            config.EverySubnet().Count(),
             config.SharedNetworks.Length,
-            config.AllSubnets.Sum(s => s.Pools.Length),
-            config.AllSubnets.Sum(s => s.PdPools.Length),
-            config.Reservations.Length + config.AllSubnets.Sum(s => s.Reservations.Length),
+            config.EverySubnet().Sum(s => s.Pools.Length),
+            config.EverySubnet().Sum(s => s.PdPools.Length),
+            config.Reservations.Length + config.EverySubnet().Sum(s => s.Reservations.Length),
             context.Options,
             config.OptionDefs.Length,
             config.ClientClasses.Length,

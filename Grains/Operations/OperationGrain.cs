@@ -46,6 +46,7 @@ public sealed class OperationStepRecord
 public sealed partial class OperationGrain(
     [PersistentState("operation", GrainNames.Storage)] IPersistentState<OperationRecord> store,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<ServerGrainOptions> options,
     ILogger<OperationGrain> logger)
     : Grain, IOperationGrain, IRemindable
 {
@@ -90,7 +91,7 @@ public sealed partial class OperationGrain(
         await store.WriteStateAsync();
 
         // The reminder brings the operation back after a silo loss; the timer drives it while it is active.
-        await this.RegisterOrUpdateReminder(Reminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(Reminder, options.Value.OperationReminderPeriod, options.Value.OperationReminderPeriod);
         LogStarted(logger, this.GetPrimaryKeyString(), plan.Kind, plan.Steps.Length, Record.RequestedBy);
         await AdvanceAsync();
         EnsureTimer();
@@ -161,7 +162,7 @@ public sealed partial class OperationGrain(
         var jobs = GrainFactory.GetGrain<IServerJobsGrain>(step.ServerId);
         if (record.State == OperationStepState.Pending)
         {
-            if (step.Mode != OperationStepMode.Always && FailedInGroup(step.Group, index) is { } failed)
+            if (FailedInGroup(step.Group, index) is { } failed && (step.Mode != OperationStepMode.Always || OpenerSkipped(step, index)))
             {
                 record.State = OperationStepState.Skipped;
                 record.Error = $"skipped: {failed.Label} failed";
@@ -221,6 +222,24 @@ public sealed partial class OperationGrain(
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether an always-run step has nothing to close: the group's earlier step on the same server (a hand-back's
+    /// hand-over) was skipped.
+    /// </summary>
+    private bool OpenerSkipped(OperationStep step, int index)
+    {
+        for (var i = index - 1; i >= 0; i--)
+        {
+            var earlier = Record.Plan!.Steps[i];
+            if (earlier.Group == step.Group && earlier.ServerId == step.ServerId)
+            {
+                return Record.Steps[i].State == OperationStepState.Skipped;
+            }
+        }
+
+        return false;
     }
 
     private void Finish()

@@ -54,6 +54,12 @@ public sealed class ServerGrainOptions
     /// <summary>How often an active grain checks its jobs' deadlines (the liveness reminder does it after a silo loss).</summary>
     public TimeSpan JobTimerPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How often an unfinished operation over several servers is woken by its reminder (after a silo loss it resumes at
+    /// the next one; while active, a one-second timer drives it).
+    /// </summary>
+    public TimeSpan OperationReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long an activation keeps a finished debug bundle for download.</summary>
     public TimeSpan DebugBundleHold { get; set; } = TimeSpan.FromMinutes(15);
 }

@@ -28,6 +28,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.Properties["ServerGrain:LivenessReminderPeriod"] = "00:00:02";
         builder.Properties["ServerGrain:IndexRefreshInterval"] = "00:00:01";
         builder.Properties["ServerGrain:JobTimerPeriod"] = "00:00:01";
+        builder.Properties["ServerGrain:OperationReminderPeriod"] = "00:00:02";
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();

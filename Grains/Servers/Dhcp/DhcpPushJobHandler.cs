@@ -60,7 +60,7 @@ public sealed class DhcpPushJobHandler : IJobHandler
 
         var version = context.Features<IConfigVersions>().Single().NextNumber(service);
         var args = new DhcpApplyArgs(service, version, KeaRender.Render(config, context.ServerId));
-        var steps = new List<string> { $"review: {config.AllSubnets.Count()} subnets, no errors" + (warnings.Count > 0 ? $", {warnings.Count} warning(s) acknowledged" : string.Empty) };
+        var steps = new List<string> { $"review: {config.EverySubnet().Count()} subnets, no errors" + (warnings.Count > 0 ? $", {warnings.Count} warning(s) acknowledged" : string.Empty) };
         steps.AddRange(warnings.Take(20).Select(w => $"warning: {w.Object} {w.Message}"));
         steps.Add($"version {version} rendered ({args.Document.Length:N0} bytes)");
         return Task.FromResult(new JobPlan(JobKinds.DhcpPush, AgentCommands.DhcpApply, JsonSerializer.Serialize(args, ContractsJson.Default.DhcpApplyArgs), steps));

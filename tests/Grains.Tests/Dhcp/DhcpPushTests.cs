@@ -106,6 +106,24 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
         Assert.DoesNotContain(await Jobs(id).ListJobsAsync(), j => j.Kind == JobKinds.DhcpPush);
     }
 
+    [Fact]
+    public async Task A_dhcp_configuration_is_read_back_when_its_grain_is_activated_again()
+    {
+        var id = await CreateAsync();
+        await Dhcp(id).ImportAsync("""
+            { "Dhcp4": {
+                "shared-networks": [ { "name": "campus", "subnet4": [ { "id": 2, "subnet": "198.51.100.0/24" } ] } ],
+                "subnet4": [ { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ] } ] } }
+            """);
+        var before = await Dhcp(id).RenderAsync(DhcpFamily.V4);
+
+        // Every idle activation is collected: the next call reads the state back from storage.
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        var config = await Dhcp(id).GetConfigAsync(DhcpFamily.V4);
+        Assert.Equal([1L, 2L], config!.EverySubnet().Select(s => s.Id).Order());
+        Assert.Equal(before, await Dhcp(id).RenderAsync(DhcpFamily.V4));
+    }
+
     private async Task<string> CreateAsync()
     {
         var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
