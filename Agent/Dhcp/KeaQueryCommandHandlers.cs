@@ -17,6 +17,8 @@ internal abstract class KeaQueryCommandHandler<TArgs>(IServiceInventory services
 {
     public abstract string Kind { get; }
 
+    protected TimeProvider Clock => time;
+
     public async Task<CommandResult> ExecuteAsync(AgentCommand command, CancellationToken cancellationToken)
     {
         TArgs? args;
@@ -131,7 +133,9 @@ internal sealed class DhcpStatusCommandHandler(IServiceInventory services, TimeP
 /// goes <c>in-maintenance</c>, or this peer goes <c>partner-down</c> when the partner is not there) or
 /// <c>ha-maintenance-cancel</c> (both go back to their normal state). Nothing to do is not a failure: a Kea without the HA
 /// hook (the pair's first configuration) has no maintenance to start, and a cancel finds none when the start did not
-/// happen. A start Kea refuses (the partner is in a state that cannot hand over) fails, with Kea's reason.
+/// happen. A cancel waits (90 s at most) while this server is still in charge and its partner, just reconfigured, syncs
+/// its leases before it can be handed back. A start Kea refuses (the partner is in a state that cannot hand over) fails,
+/// with Kea's reason.
 /// </summary>
 internal sealed class DhcpHaMaintenanceCommandHandler(IServiceInventory services, TimeProvider time)
     : KeaQueryCommandHandler<DhcpHaMaintenanceArgs>(services, time, ContractsJson.Default.DhcpHaMaintenanceArgs)
@@ -140,23 +144,48 @@ internal sealed class DhcpHaMaintenanceCommandHandler(IServiceInventory services
 
     protected override string ServiceOf(DhcpHaMaintenanceArgs args) => args.Service;
 
+    /// <summary>How long a hand-back waits for the partner to be back (it syncs its leases after its change before it can take its share again).</summary>
+    private static readonly TimeSpan HandBackPatience = TimeSpan.FromSeconds(90);
+
     protected override async Task<JsonElement?> RunAsync(string socket, bool v4, DhcpHaMaintenanceArgs args, CancellationToken cancellationToken)
     {
         var command = args.Start ? "ha-maintenance-start" : "ha-maintenance-cancel";
-
-        // The start waits for the partner's answer to ha-maintenance-notify (Kea's own timeout covers it).
-        var answer = await KeaControl.SendAsync(socket, command, null, TimeSpan.FromSeconds(60), cancellationToken);
-        var applied = answer.Ok;
-
-        // Result 2: no HA hook is loaded; a cancel's 1: this peer is not in partner-in-maintenance (nothing to hand back).
-        if (!applied && answer.Result != 2 && args.Start)
+        var started = Clock.GetTimestamp();
+        while (true)
         {
-            throw new KeaControlException($"Kea refused {command}: {answer.Message}");
-        }
+            // The start waits for the partner's answer to ha-maintenance-notify (Kea's own timeout covers it).
+            var answer = await KeaControl.SendAsync(socket, command, null, TimeSpan.FromSeconds(60), cancellationToken);
+            var state = await StateAsync(socket, cancellationToken);
+            if (answer.Ok || answer.Result == 2)
+            {
+                var message = answer.Ok ? answer.Message : "Kea runs no HA hook: nothing to hand over";
+                return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(answer.Ok, message, state), ContractsJson.Default.DhcpHaMaintenanceOutput);
+            }
 
+            if (args.Start)
+            {
+                throw new KeaControlException($"Kea refused {command}: {answer.Message}");
+            }
+
+            // A cancel Kea refuses: this server is not in charge (nothing to hand back), or its partner, just changed, is
+            // still syncing its leases and not yet back in the in-maintenance state it can be handed back from: wait.
+            if (state != "partner-in-maintenance")
+            {
+                return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(false, $"nothing to hand back ({answer.Message})", state), ContractsJson.Default.DhcpHaMaintenanceOutput);
+            }
+
+            if (Clock.GetElapsedTime(started) > HandBackPatience)
+            {
+                throw new KeaControlException($"Kea refused {command} for {HandBackPatience.TotalSeconds:0} s (this server stays in charge of the pair): {answer.Message}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), Clock, cancellationToken);
+        }
+    }
+
+    private static async Task<string?> StateAsync(string socket, CancellationToken cancellationToken)
+    {
         var status = await KeaControl.SendAsync(socket, "status-get", null, TimeSpan.FromSeconds(10), cancellationToken);
-        var state = (string?)status.Arguments?["high-availability"]?[0]?["ha-servers"]?["local"]?["state"];
-        var message = answer.Result == 2 ? "Kea runs no HA hook: nothing to hand over" : answer.Message;
-        return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(applied, message, state), ContractsJson.Default.DhcpHaMaintenanceOutput);
+        return (string?)status.Arguments?["high-availability"]?[0]?["ha-servers"]?["local"]?["state"];
     }
 }

@@ -52,7 +52,7 @@ public enum OperationStepMode
 
     /// <summary>
     /// Runs even after a failure in its group (an HA hand-back), unless the group's earlier step on the same server (its
-    /// hand-over) was skipped; its failure is reported.
+    /// hand-over) was skipped; its failure fails the operation (the pair is left with one peer in charge).
     /// </summary>
     Always,
 }

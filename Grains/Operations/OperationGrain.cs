@@ -244,8 +244,14 @@ public sealed partial class OperationGrain(
 
     private void Finish()
     {
-        var required = Enumerable.Range(0, Record.Steps.Count).Where(i => Record.Plan!.Steps[i].Mode == OperationStepMode.Required);
-        Record.State = required.All(i => Record.Steps[i].State == OperationStepState.Succeeded) ? OperationState.Succeeded : OperationState.Failed;
+        // Failed when a required step did not succeed, or a step that must always run (a hand-back) failed.
+        var failed = Enumerable.Range(0, Record.Steps.Count).Any(i => Record.Plan!.Steps[i].Mode switch
+        {
+            OperationStepMode.Required => Record.Steps[i].State != OperationStepState.Succeeded,
+            OperationStepMode.Always => Record.Steps[i].State == OperationStepState.Failed,
+            _ => false,
+        });
+        Record.State = failed ? OperationState.Failed : OperationState.Succeeded;
         Record.FinishedAt = time.GetUtcNow();
     }
 

@@ -235,6 +235,140 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         }
     }
 
+    /// <summary>
+    /// An HA pair of two servers, each with its own agent and Kea, configured through the API and pushed as one operation:
+    /// the standby first, each peer's push with its partner in charge (Kea's ha-maintenance-start, then cancel); both
+    /// peers then serve as a hot-standby pair (the primary answers DHCP traffic and the standby holds the same leases). A
+    /// change Kea refuses stops at the standby: the primary is not pushed, the partner hands back, both keep serving.
+    /// </summary>
+    [Fact]
+    public async Task An_ha_pair_of_two_agents_is_pushed_as_one_operation_standby_first_with_the_partner_in_charge()
+    {
+        var primary = await Silo.CreateServerAsync("dhcp-ha-1", kind: "dhcp", runtime: "exec");
+        var standby = await Silo.CreateServerAsync("dhcp-ha-2", kind: "dhcp", runtime: "exec");
+        var (dir1, dir2) = (await EnrolAsync(primary.Id, "ha-1-state"), await EnrolAsync(standby.Id, "ha-2-state"));
+        using var agent1 = AgentProcess.RunVerbose(dir1);
+        using var agent2 = AgentProcess.RunVerbose(dir2);
+        await WaitRunningAsync(primary.Id, agent1);
+        await WaitRunningAsync(standby.Id, agent2);
+        var port1 = Build.FreePort();
+        foreach (var (id, agent, port) in new[] { (primary.Id, agent1, port1), (standby.Id, agent2, Build.FreePort()) })
+        {
+            var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{id}/services", new AddServiceRequest("dhcp4", Port: port, Interfaces: ["lo"])), agent);
+            Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        }
+
+        var (socket1, socket2) = (Path.Combine(dir1, "services", "dhcp4", "run", "kea-dhcp4.sock"), Path.Combine(dir2, "services", "dhcp4", "run", "kea-dhcp4.sock"));
+        await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets", $$"""{ "family": 4, "id": 3, "subnet": "127.0.0.0/8", "pools": ["127.0.0.10-127.0.0.250"], "servers": ["{{primary.Id}}", "{{standby.Id}}"] }""", HttpStatusCode.Created);
+        await SendAsync(HttpMethod.Put, "/api/v1/dhcp/ha", $$"""
+            { "family": 4, "mode": "hot-standby", "heartbeat_delay_ms": 1000, "max_response_delay_ms": 3000, "max_ack_delay_ms": 1000, "max_unacked_clients": 0,
+              "peers": [ { "server": "{{primary.Id}}", "url": "http://127.0.0.1:{{Build.FreePort()}}/", "role": "primary" },
+                         { "server": "{{standby.Id}}", "url": "http://127.0.0.1:{{Build.FreePort()}}/", "role": "standby" } ] }
+            """, HttpStatusCode.OK);
+
+        // The first push of the pair (no HA running yet, so the hand-overs have nothing to do): the primary is named, its partner comes along.
+        var first = await PushPairAsync(primary.Id, agent1, agent2);
+        Assert.True(first.GetProperty("state").GetString() == "succeeded", first.ToString());
+        Assert.Equal([(standby.Id, "succeeded"), (primary.Id, "succeeded")], Results(first));
+        await AssertStandbyFirstAsync(first, standby.Id, primary.Id);
+        await HaStateAsync(primary.Id, "hot-standby", agent1);
+        await HaStateAsync(standby.Id, "hot-standby", agent2);
+
+        // DHCP traffic: the primary answers, and the standby holds the same leases (Kea's HA lease updates).
+        Assert.True(await PerfdhcpAsync(port1) > 0, "no DHCPACK from the pair's primary");
+        var leases = await LeasesAsync(socket1);
+        Assert.NotEmpty(leases);
+        await WaitAsync(() => LeasesAsync(socket2), l => l.Order().SequenceEqual(leases.Order()), $"the standby holding the primary's {leases.Count} leases", agent2);
+
+        // A change: pushed again as one operation, now with the partner in charge while each peer changes.
+        await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/3/pools", $$"""{ "family": 4, "pool": "127.1.0.10-127.1.0.20", "servers": ["{{standby.Id}}"] }""", HttpStatusCode.OK);
+        var second = await PushPairAsync(standby.Id, agent1, agent2);
+        Assert.True(second.GetProperty("state").GetString() == "succeeded", second.ToString());
+        var handOver = await GetJsonAsync($"/api/v1/jobs/{StepJob(second, primary.Id, "dhcp_ha_maintenance")}");
+        Assert.Contains(handOver.GetProperty("steps").EnumerateArray(), s => s.GetProperty("message").GetString()!.Contains("partner-in-maintenance", StringComparison.Ordinal));
+        foreach (var socket in new[] { socket1, socket2 })
+        {
+            var (config, _) = await ConfigGetAsync(socket);
+            Assert.Contains("127.1.0.10-127.1.0.20", config.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        await HaStateAsync(primary.Id, "hot-standby", agent1);
+        await HaStateAsync(standby.Id, "hot-standby", agent2);
+
+        // A change Kea refuses (the review checks options given by name; this one is by code): the standby refuses and
+        // rolls back, the primary is not pushed, the hand-back runs; both keep serving their previous configuration.
+        var (_, hash1) = await ConfigGetAsync(socket1);
+        var (_, hash2) = await ConfigGetAsync(socket2);
+        await SendAsync(HttpMethod.Put, "/api/v1/dhcp/options", $$"""{ "family": 4, "options": [ { "code": 6, "data": "192.0.2.300" } ], "servers": ["{{primary.Id}}"] }""", HttpStatusCode.OK);
+        var refused = await PushPairAsync(primary.Id, agent1, agent2);
+        Assert.Equal("failed", refused.GetProperty("state").GetString());
+        Assert.Equal([(standby.Id, "failed"), (primary.Id, "skipped")], Results(refused));
+        Assert.Contains("config-test", refused.GetProperty("servers")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains(refused.GetProperty("steps").EnumerateArray(), s => s.GetProperty("mode").GetString() == "always" && s.GetProperty("server_id").GetString() == primary.Id && s.GetProperty("state").GetString() == "succeeded");
+        Assert.Equal(hash1, (await ConfigGetAsync(socket1)).Hash);
+        Assert.Equal(hash2, (await ConfigGetAsync(socket2)).Hash);
+        await HaStateAsync(primary.Id, "hot-standby", agent1);
+        await HaStateAsync(standby.Id, "hot-standby", agent2);
+        Assert.True(await PerfdhcpAsync(port1) > 0, "no DHCPACK from the primary after the refused push");
+    }
+
+    /// <summary>POST /api/v1/dhcp/push for <paramref name="server"/> (202 with the operation), followed until it is over.</summary>
+    private async Task<System.Text.Json.JsonElement> PushPairAsync(string server, ChildProcess agent1, ChildProcess agent2)
+    {
+        var started = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/push", $$"""{ "family": 4, "servers": ["{{server}}"] }""", HttpStatusCode.Accepted);
+        var id = started.GetProperty("operation_id").GetString();
+        try
+        {
+            return await WaitAsync(() => GetJsonAsync($"/api/v1/operations/{id}"), o => o.GetProperty("state").GetString() != "running", $"operation {id} to finish", agent1);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new InvalidOperationException($"{e.Message}\nother agent:\n{agent2.Output}", e);
+        }
+    }
+
+    private static (string, string)[] Results(System.Text.Json.JsonElement operation) =>
+        [.. operation.GetProperty("servers").EnumerateArray().Select(s => (s.GetProperty("server_id").GetString()!, s.GetProperty("state").GetString()!))];
+
+    private static string StepJob(System.Text.Json.JsonElement operation, string server, string kind) =>
+        operation.GetProperty("steps").EnumerateArray().First(s => s.GetProperty("server_id").GetString() == server && s.GetProperty("job_kind").GetString() == kind).GetProperty("job_id").GetString()!;
+
+    /// <summary>The standby's push job was over before the primary's push job was created.</summary>
+    private async Task AssertStandbyFirstAsync(System.Text.Json.JsonElement operation, string standby, string primary)
+    {
+        var first = await GetJsonAsync($"/api/v1/jobs/{StepJob(operation, standby, "dhcp_push")}");
+        var second = await GetJsonAsync($"/api/v1/jobs/{StepJob(operation, primary, "dhcp_push")}");
+        Assert.True(first.GetProperty("finished_at").GetDateTimeOffset() <= second.GetProperty("created_at").GetDateTimeOffset(), $"{first}\n{second}");
+    }
+
+    /// <summary>Waits until the server's Kea reports <paramref name="state"/> as its HA state; fails with the last status seen.</summary>
+    private async Task HaStateAsync(string server, string state, ChildProcess agent)
+    {
+        var last = default(System.Text.Json.JsonElement);
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < Patience; await Task.Delay(500))
+        {
+            last = await GetJsonAsync($"/api/v1/servers/{server}/dhcp/status?family=4");
+            if (last.GetProperty("ha_state").ValueKind == System.Text.Json.JsonValueKind.String && last.GetProperty("ha_state").GetString() == state)
+            {
+                return;
+            }
+        }
+
+        var jobs = await GetJsonAsync($"/api/v1/jobs?server={server}");
+        var log = string.Join("\n", jobs.GetProperty("items").EnumerateArray().Reverse().Select(j =>
+            $"{j.GetProperty("kind").GetString()} {j.GetProperty("state").GetString()}: {string.Join(" | ", j.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("at").GetDateTimeOffset().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + " " + s.GetProperty("message").GetString()))}"));
+        Assert.Fail($"server {server} not in HA state {state} after {Patience.TotalSeconds:0} s; last status: {last}\njobs:\n{log}\nagent:\n{agent.Output}");
+    }
+
+    private async Task<System.Text.Json.JsonElement> SendAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
+    {
+        using var request = new HttpRequestMessage(method, Silo.BaseUrl + path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await Silo.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     private Task<System.Text.Json.JsonElement> GetLeasesAsync(string serverId, string query) => GetJsonAsync($"/api/v1/servers/{serverId}/leases?{query}");
 
     private async Task<System.Text.Json.JsonElement> GetJsonAsync(string path)
