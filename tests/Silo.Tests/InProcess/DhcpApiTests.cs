@@ -281,6 +281,36 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
         Assert.Equal(HttpStatusCode.Created, status);
         (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={b.Id}&family=4");
         Assert.Equal([1L, 2L], body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+
+        // A push of the pair as one operation is checked first, naming the field and the server; nothing starts.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/push", """{ "family": 5 }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("must be 4 or 6", Field(body, "family"), StringComparison.Ordinal);
+        Assert.Contains("is required", Field(body, "servers"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/push", """{ "servers": [ "srv-0000000000000000" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("server 'srv-0000000000000000' not found", Field(body, "servers"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/push", $$"""{ "servers": [ "{{b.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("has no dhcp4 service: add it first", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (_, body) = await GetAsync($"/api/v1/jobs?server={a.Id}");
+        Assert.Empty(body.GetProperty("items").EnumerateArray());
+        (status, _) = await GetAsync("/api/v1/operations/op-00000000000000000000");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+        (status, _) = await GetAsync("/api/v1/operations/not-an-operation");
+        Assert.Equal(HttpStatusCode.NotFound, status);
+
+        // The pair dissolved: neither peer renders an ha hook any more; a second time there is no pair to dissolve.
+        (status, body) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/ha?server={b.Id}&family=4", null);
+        Assert.True(status == HttpStatusCode.NoContent, body.ToString());
+        foreach (var id in new[] { a.Id, b.Id })
+        {
+            using var rendered = await Silo.Http.GetAsync($"{Silo.BaseUrl}/api/v1/servers/{id}/dhcp/rendered?family=4");
+            Assert.DoesNotContain("libdhcp_ha.so", await rendered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        (status, _) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/ha?server={a.Id}&family=4", null);
+        Assert.Equal(HttpStatusCode.NotFound, status);
     }
 
     [Fact]
