@@ -74,6 +74,12 @@ internal sealed class DhcpPushCommand(CliHost host) : ApiCommand<DhcpPushSetting
             operation = await api.GetOperationAsync(operation.Value.OperationId, cancellationToken);
         }
 
+        // HA partners came along without being named: their names for the table and the error.
+        foreach (var id in operation.Value.Servers.Select(s => s.ServerId).Where(id => !names.ContainsKey(id)).ToList())
+        {
+            names[id] = (await api.GetServerAsync(id, cancellationToken)).Value.Name;
+        }
+
         OutputFormat.Write(Host, settings.Output, operation.Json, () =>
         {
             if (settings.NoWait)

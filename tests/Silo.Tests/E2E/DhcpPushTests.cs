@@ -282,7 +282,9 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
 
         // A change: pushed again as one operation, now with the partner in charge while each peer changes.
         await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets/3/pools", $$"""{ "family": 4, "pool": "127.1.0.10-127.1.0.20", "servers": ["{{standby.Id}}"] }""", HttpStatusCode.OK);
-        var second = await PushPairAsync(standby.Id, agent1, agent2);
+        var (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "push", "dhcp-ha-2", "-o", "json"); // msctl follows the operation to its end
+        Assert.True(code == 0, text);
+        var second = System.Text.Json.JsonDocument.Parse(text).RootElement;
         Assert.True(second.GetProperty("state").GetString() == "succeeded", second.ToString());
         var handOver = await GetJsonAsync($"/api/v1/jobs/{StepJob(second, primary.Id, "dhcp_ha_maintenance")}");
         Assert.Contains(handOver.GetProperty("steps").EnumerateArray(), s => s.GetProperty("message").GetString()!.Contains("partner-in-maintenance", StringComparison.Ordinal));
@@ -300,7 +302,11 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         var (_, hash1) = await ConfigGetAsync(socket1);
         var (_, hash2) = await ConfigGetAsync(socket2);
         await SendAsync(HttpMethod.Put, "/api/v1/dhcp/options", $$"""{ "family": 4, "options": [ { "code": 6, "data": "192.0.2.300" } ], "servers": ["{{primary.Id}}"] }""", HttpStatusCode.OK);
-        var refused = await PushPairAsync(primary.Id, agent1, agent2);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "push", "dhcp-ha-1");
+        Assert.True(code == 1, text);
+        Assert.True(text.Contains("the push failed on 2 of 2 server(s): dhcp-ha-2:", StringComparison.Ordinal), text);
+        var operationId = System.Text.RegularExpressions.Regex.Match(text, "Operation (op-[0-9a-f]{20})").Groups[1].Value;
+        var refused = await GetJsonAsync($"/api/v1/operations/{operationId}");
         Assert.Equal("failed", refused.GetProperty("state").GetString());
         Assert.Equal([(standby.Id, "failed"), (primary.Id, "skipped")], Results(refused));
         Assert.Contains("config-test", refused.GetProperty("servers")[0].GetProperty("error").GetString(), StringComparison.Ordinal);
