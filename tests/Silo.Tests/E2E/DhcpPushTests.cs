@@ -13,7 +13,8 @@ namespace ManagedServers.Silo.Tests.E2E;
 /// passes but Kea's <c>config-test</c> refuses fails the job with Kea's message and leaves Kea serving the previous one.
 /// DHCP traffic (<c>perfdhcp</c>, relayed from 127.0.0.1) gets leases from the pushed pool, before and after the refusal;
 /// versions are diffed and reverted. A configuration built with msctl is pushed; its leases are listed, searched and
-/// deleted through the API; DHCP monitoring counts them exactly.
+/// deleted through the API; DHCP monitoring counts them exactly. DHCPv6 hands out addresses and prefixes, counted
+/// exactly. An HA pair of two agents and two Keas is pushed as one operation, standby first, the partner in charge.
 /// </summary>
 public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
 {
@@ -318,6 +319,73 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.True(await PerfdhcpAsync(port1) > 0, "no DHCPACK from the primary after the refused push");
     }
 
+    /// <summary>
+    /// DHCPv6 end to end: a dhcp6 service on ::1, a configuration with an address pool and a prefix-delegation pool pushed
+    /// through the API, and DHCPv6 traffic (<c>perfdhcp -6</c> relaying from ::1, addresses and prefixes) getting both; the
+    /// lease API lists exactly what Kea holds (IA_NA and IA_PD), and DHCP monitoring counts both exactly.
+    /// </summary>
+    [Fact]
+    public async Task A_dhcpv6_configuration_is_pushed_and_hands_out_addresses_and_prefixes_counted_exactly()
+    {
+        await PutAsync("/api/v1/settings/monitoring", """{ "dhcp_interval_seconds": 2 }""");
+        var server = await Silo.CreateServerAsync("dhcp6-e2e", kind: "dhcp", runtime: "exec");
+        var stateDir = await EnrolAsync(server.Id, "dhcp6-state");
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        await WaitRunningAsync(server.Id, agent);
+        var port = Build.FreePort();
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp6", Port: port, Interfaces: ["lo/::1"])), agent);
+        Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        var socket = Path.Combine(stateDir, "services", "dhcp6", "run", "kea-dhcp6.sock");
+
+        // perfdhcp relays from ::1: the subnet is chosen by that relay address.
+        await ImportAsync(server.Id, """
+            { "Dhcp6": {
+                "interfaces-config": { "interfaces": [ ] },
+                "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" } ],
+                "subnet6": [ { "id": 1, "subnet": "2001:db8:1::/64", "relay": { "ip-addresses": [ "::1" ] },
+                               "pools": [ { "pool": "2001:db8:1::100 - 2001:db8:1::1ff" } ],
+                               "pd-pools": [ { "prefix": "2001:db8:8::", "prefix-len": 48, "delegated-len": 56 } ] } ] } }
+            """);
+        var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest(Family: 6)), agent);
+        Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
+        Assert.Contains(push.Steps, s => s.Message == "dhcp6 configuration version 1 is live (1 subnets)");
+
+        await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("family").GetInt32() == 6),
+            "a DHCP interval reporting the DHCPv6 subnet",
+            agent);
+        var replies = await Perfdhcp6Async(port);
+        Assert.True(replies > 0, "no DHCPv6 REPLY from the pushed configuration");
+
+        var answer = await KeaControl.SendAsync(socket, "lease6-get-all", null, TimeSpan.FromSeconds(30), CancellationToken.None);
+        Assert.True(answer.Ok, answer.Message);
+        var kea = ((JsonArray)answer.Arguments!["leases"]!).Select(l => ((string)l!["ip-address"]!, (string)l["type"]!)).ToList();
+        var (addresses, prefixes) = (kea.Count(l => l.Item2 == "IA_NA"), kea.Count(l => l.Item2 == "IA_PD"));
+        Assert.True(addresses > 0 && prefixes > 0, $"Kea holds {addresses} addresses and {prefixes} prefixes");
+        Assert.All(kea.Where(l => l.Item2 == "IA_PD"), l => Assert.StartsWith("2001:db8:8:", l.Item1, StringComparison.Ordinal));
+
+        var listed = await GetLeasesAsync(server.Id, "family=6");
+        Assert.Equal(kea.Select(l => l.Item1).Order(), listed.GetProperty("items").EnumerateArray().Select(l => l.GetProperty("address").GetString()!).Order());
+        Assert.Equal(prefixes, listed.GetProperty("items").EnumerateArray().Count(l => l.GetProperty("type").GetString() == "IA_PD"));
+
+        // Monitoring: the addresses in the utilisation, the delegated prefixes in the raw interval.
+        await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+            u => u.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("family").GetInt32() == 6 && i.GetProperty("assigned").GetDouble() == addresses),
+            $"the DHCPv6 subnet reported with {addresses} assigned addresses",
+            agent);
+        await WaitAsync(
+            () => GetJsonAsync($"/api/v1/monitoring/dhcp/raw?server={server.Id}"),
+            r => r.GetProperty("items").EnumerateArray().Any(i => i.GetProperty("metrics").TryGetProperty("dhcp6.subnet[1].assigned_pd", out var pd) && pd.GetDouble() == prefixes),
+            $"the DHCPv6 subnet reported with {prefixes} delegated prefixes",
+            agent);
+    }
+
+    /// <summary>Ten DHCPv6 exchanges (addresses and prefixes) from <c>perfdhcp -6</c> relaying from ::1 to Kea on <paramref name="port"/>; returns the REPLYs received.</summary>
+    private static Task<int> Perfdhcp6Async(int port) =>
+        PerfdhcpAsync("REQUEST-REPLY", "-6", "-N", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-L", "547", "-l", "lo", "-A", "1", "-e", "address-and-prefix", "-R", "10", "-n", "10", "-r", "10", "-p", "5", "::1");
+
     /// <summary>POST /api/v1/dhcp/push for <paramref name="server"/> (202 with the operation), followed until it is over.</summary>
     private async Task<System.Text.Json.JsonElement> PushPairAsync(string server, ChildProcess agent1, ChildProcess agent2)
     {
@@ -396,9 +464,13 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
     /// Ten DORA exchanges from <c>perfdhcp</c> acting as a relay on 127.0.0.1 (it listens on port 67, where Kea answers
     /// relays) to Kea on <paramref name="port"/>; returns the DHCPACKs received.
     /// </summary>
-    private static async Task<int> PerfdhcpAsync(int port)
+    private static Task<int> PerfdhcpAsync(int port) =>
+        PerfdhcpAsync("REQUEST-ACK", "-4", "-N", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-L", "67", "-l", "127.0.0.1", "-R", "10", "-n", "10", "-r", "10", "-p", "5", "127.0.0.1");
+
+    /// <summary>Runs perfdhcp with <paramref name="args"/> (60 s at most); returns the answers to the second exchange (<paramref name="exchange"/>).</summary>
+    private static async Task<int> PerfdhcpAsync(string exchange, params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("/usr/sbin/perfdhcp", ["-4", "-N", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-L", "67", "-l", "127.0.0.1", "-R", "10", "-n", "10", "-r", "10", "-p", "5", "127.0.0.1"])
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/sbin/perfdhcp", args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -418,9 +490,9 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         }
 
         var text = await output + await errors;
-        var ack = System.Text.RegularExpressions.Regex.Match(text, @"Statistics for: REQUEST-ACK\*+\s+sent packets: \d+\s+received packets: (\d+)");
-        Assert.True(ack.Success, "perfdhcp printed no REQUEST-ACK statistics:\n" + text);
-        return int.Parse(ack.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var answered = System.Text.RegularExpressions.Regex.Match(text, $@"Statistics for: {exchange}\*+\s+sent packets: \d+\s+received packets: (\d+)");
+        Assert.True(answered.Success, $"perfdhcp printed no {exchange} statistics:\n" + text);
+        return int.Parse(answered.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>The addresses of Kea's IPv4 leases (<c>lease4-get-all</c>, from the lease_cmds hook).</summary>
