@@ -37,6 +37,18 @@ public static class DhcpObjectsEndpoints
         read.MapGet("/options", GetOptionsAsync).WithName("GetDhcpOptions").WithSummary("The global option data of one server (?server=ID&family=4)");
         write.MapPut("/ha", SetHaAsync).WithName("SetDhcpHaPair")
             .WithSummary("Make the peers' configurations of one family an HA pair (hot-standby or load-balancing; each rendered with its own this-server-name); 200 with the pair");
+        read.MapGet("/shared-networks", ListSharedNetworksAsync).WithName("ListDhcpSharedNetworks").WithSummary("The shared networks of one server's configuration (?server=ID&family=4)");
+        write.MapPost("/shared-networks", CreateSharedNetworkAsync).WithName("CreateDhcpSharedNetwork")
+            .WithSummary("Add a shared network (interface, options, the subnets on its link, which move into it) on each of 'servers'; 201");
+        write.MapPut("/shared-networks/{name}", ReplaceSharedNetworkAsync).WithName("ReplaceDhcpSharedNetwork")
+            .WithSummary("Replace a shared network on each of 'servers' (subnets it no longer names stand on their own again)");
+        write.MapDelete("/shared-networks/{name}", DeleteSharedNetworkAsync).WithName("DeleteDhcpSharedNetwork")
+            .WithSummary("Remove a shared network (?family=4&server=ID); its subnets stay, on their own");
+        read.MapGet("/client-classes", ListClientClassesAsync).WithName("ListDhcpClientClasses").WithSummary("The client classes of one server's configuration (?server=ID&family=4)");
+        write.MapPost("/client-classes", CreateClientClassAsync).WithName("CreateDhcpClientClass").WithSummary("Add a client class (test expression, options) on each of 'servers'; 201");
+        write.MapPut("/client-classes/{name}", ReplaceClientClassAsync).WithName("ReplaceDhcpClientClass").WithSummary("Replace a client class on each of 'servers'");
+        write.MapDelete("/client-classes/{name}", DeleteClientClassAsync).WithName("DeleteDhcpClientClass")
+            .WithSummary("Remove a client class (?family=4&server=ID); 409 while a subnet, pool or reservation names it");
         write.MapDelete("/ha", DeleteHaAsync).WithName("DeleteDhcpHaPair")
             .WithSummary("Dissolve the HA pair of one server's configuration (?server=ID&family=4): every peer's configuration loses it (a push then applies it)");
         app.MapPost("/api/v1/dhcp/push", PushAsync).WithTags("DHCP").RequireAuthorization(Permissions.DhcpPush).WithName("PushDhcp")
@@ -271,6 +283,117 @@ public static class DhcpObjectsEndpoints
 
         return TypedResults.Ok(body with { Peers = [.. peers.Select(p => new DhcpHaPeerData(p.ServerId, p.Url, p.Role, p.Name, p.AutoFailover))] });
     }
+
+    public static async Task<Results<Ok<ItemsOf<DhcpSharedNetworkView>>, ValidationProblem, ProblemHttpResult>> ListSharedNetworksAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : TypedResults.Ok(new ItemsOf<DhcpSharedNetworkView>(read.Config is { } config ? [.. config.SharedNetworks.Select(n => SharedNetworkView(config, n))] : []));
+    }
+
+    public static async Task<Results<Created<DhcpSharedNetworkView>, ValidationProblem>> CreateSharedNetworkAsync(DhcpSharedNetworkRequest body, IGrainFactory grains)
+    {
+        var result = await PutSharedNetworkAsync(body.Name, body, grains, create: true);
+        return result.View is { } view ? TypedResults.Created($"/api/v1/dhcp/shared-networks/{Uri.EscapeDataString(view.Name)}?family={view.Family}", view) : result.Problem!;
+    }
+
+    public static async Task<Results<Ok<DhcpSharedNetworkView>, ValidationProblem>> ReplaceSharedNetworkAsync(string name, DhcpSharedNetworkRequest body, IGrainFactory grains)
+    {
+        var result = await PutSharedNetworkAsync(name, body, grains, create: false);
+        return result.View is { } view ? TypedResults.Ok(view) : result.Problem!;
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem>> DeleteSharedNetworkAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        return errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveSharedNetwork(name), errors) is null ? errors.ToProblem() : TypedResults.NoContent();
+    }
+
+    public static async Task<Results<Ok<ItemsOf<DhcpClientClassView>>, ValidationProblem, ProblemHttpResult>> ListClientClassesAsync(IGrainFactory grains, string? server = null, int? family = null)
+    {
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : TypedResults.Ok(new ItemsOf<DhcpClientClassView>(read.Config is { } config ? [.. config.ClientClasses.Select(c => ClassView(config.Family, c))] : []));
+    }
+
+    public static async Task<Results<Created<DhcpClientClassView>, ValidationProblem>> CreateClientClassAsync(DhcpClientClassRequest body, IGrainFactory grains)
+    {
+        var result = await PutClientClassAsync(body.Name, body, grains, create: true);
+        return result.View is { } view ? TypedResults.Created($"/api/v1/dhcp/client-classes/{Uri.EscapeDataString(view.Name)}?family={view.Family}", view) : result.Problem!;
+    }
+
+    public static async Task<Results<Ok<DhcpClientClassView>, ValidationProblem>> ReplaceClientClassAsync(string name, DhcpClientClassRequest body, IGrainFactory grains)
+    {
+        var result = await PutClientClassAsync(name, body, grains, create: false);
+        return result.View is { } view ? TypedResults.Ok(view) : result.Problem!;
+    }
+
+    public static async Task<Results<NoContent, ValidationProblem>> DeleteClientClassAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null)
+    {
+        var errors = new FieldErrors();
+        var f = DhcpMapping.Family(family, errors);
+        var servers = DhcpMapping.Servers(server, errors, "server");
+        return errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveClientClass(name), errors) is null ? errors.ToProblem() : TypedResults.NoContent();
+    }
+
+    private static async Task<(DhcpSharedNetworkView? View, ValidationProblem? Problem)> PutSharedNetworkAsync(string? name, DhcpSharedNetworkRequest body, IGrainFactory grains, bool create)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var options = DhcpMapping.Options(body.Options ?? [], errors, "options");
+        Name(name, errors);
+        if (body.Subnets?.Any(id => id is < 1 or > uint.MaxValue) == true)
+        {
+            errors.Add("subnets", "subnet ids are between 1 and 4294967295");
+        }
+
+        var edit = new DhcpPutSharedNetwork(name?.Trim() ?? string.Empty, string.IsNullOrWhiteSpace(body.Interface) ? null : body.Interface.Trim(), options, [.. body.Subnets ?? []], create);
+        if (errors.Any || await EditAsync(grains, servers, family!.Value, edit, errors) is not { } config)
+        {
+            return (null, errors.ToProblem());
+        }
+
+        return (SharedNetworkView(config, config.SharedNetworks.First(n => n.Name == edit.Name)), null);
+    }
+
+    private static async Task<(DhcpClientClassView? View, ValidationProblem? Problem)> PutClientClassAsync(string? name, DhcpClientClassRequest body, IGrainFactory grains, bool create)
+    {
+        var errors = new FieldErrors();
+        var family = DhcpMapping.Family(body.Family, errors);
+        var servers = DhcpMapping.Servers(body.Servers, errors);
+        var options = DhcpMapping.Options(body.Options ?? [], errors, "options");
+        Name(name, errors);
+        var edit = new DhcpPutClientClass(new DhcpClientClass(name?.Trim() ?? string.Empty, string.IsNullOrWhiteSpace(body.Test) ? null : body.Test.Trim(), options, null), create);
+        if (errors.Any || await EditAsync(grains, servers, family!.Value, edit, errors) is not { } config)
+        {
+            return (null, errors.ToProblem());
+        }
+
+        return (ClassView(config.Family, config.ClientClasses.First(c => c.Name == edit.Class.Name)), null);
+    }
+
+    /// <summary>A shared network's or class's name: Kea takes any string; ours are 1–64 printable characters, no spaces at the ends.</summary>
+    private static void Name(string? name, FieldErrors errors)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            errors.Add("name", "is required");
+        }
+        else if (name.Trim().Length > 64 || name.Any(char.IsControl))
+        {
+            errors.Add("name", "must be 1 to 64 printable characters");
+        }
+    }
+
+    private static DhcpSharedNetworkView SharedNetworkView(DhcpConfig config, DhcpSharedNetwork n) =>
+        new((int)config.Family, n.Name, n.Interface, DhcpMapping.ToView(n.Options), [.. n.Subnets.Select(s => s.Id)]);
+
+    private static DhcpClientClassView ClassView(DhcpFamily family, DhcpClientClass c) => new((int)family, c.Name, c.Test, DhcpMapping.ToView(c.Options));
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteHaAsync(IGrainFactory grains, string? server = null, int? family = null)
     {

@@ -175,3 +175,32 @@ public sealed record DhcpPushRequest(
     IReadOnlyList<string>? Servers = null,
     bool? AcknowledgeWarnings = null,
     int? WaitForAgentSeconds = null);
+
+/// <summary>
+/// <c>POST /api/v1/dhcp/shared-networks</c> (and PUT <c>…/{name}</c>): a shared network of <c>family</c> on <c>servers</c>:
+/// its <c>interface</c>, <c>options</c> and the ids of the <c>subnets</c> on its link (they move into it).
+/// </summary>
+public sealed record DhcpSharedNetworkRequest(
+    int? Family = null,
+    string? Name = null,
+    string? Interface = null,
+    IReadOnlyList<DhcpOptionData>? Options = null,
+    IReadOnlyList<long>? Subnets = null,
+    IReadOnlyList<string>? Servers = null);
+
+/// <summary>A shared network as one server's configuration has it (its subnets by id).</summary>
+public sealed record DhcpSharedNetworkView(int Family, string Name, string? Interface, IReadOnlyList<DhcpOptionData> Options, IReadOnlyList<long> Subnets);
+
+/// <summary>
+/// <c>POST /api/v1/dhcp/client-classes</c> (and PUT <c>…/{name}</c>): a client class of <c>family</c> on <c>servers</c>: its
+/// <c>test</c> expression (Kea's syntax; <c>kea-dhcpN -t</c> judges it at push time) and the <c>options</c> its members get.
+/// </summary>
+public sealed record DhcpClientClassRequest(
+    int? Family = null,
+    string? Name = null,
+    string? Test = null,
+    IReadOnlyList<DhcpOptionData>? Options = null,
+    IReadOnlyList<string>? Servers = null);
+
+/// <summary>A client class as one server's configuration has it.</summary>
+public sealed record DhcpClientClassView(int Family, string Name, string? Test, IReadOnlyList<DhcpOptionData> Options);

@@ -41,3 +41,28 @@ public sealed record DhcpSetOptions([property: Id(0)] long? SubnetId, [property:
 /// <summary>Makes the configuration a member of an HA pair (or, with null, no longer one).</summary>
 [GenerateSerializer, Immutable, Alias("ms.DhcpSetHa")]
 public sealed record DhcpSetHa([property: Id(0)] DhcpHa? Ha) : DhcpEdit;
+
+/// <summary>
+/// Adds (<see cref="Create"/>: refused when the name is taken) or replaces a shared network: its interface and options,
+/// and the subnets on its link (<see cref="SubnetIds"/>: they move into it from wherever they are; on a replace, subnets it
+/// held and no longer names go back to standing on their own).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpPutSharedNetwork")]
+public sealed record DhcpPutSharedNetwork(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string? Interface,
+    [property: Id(2)] ImmutableArray<DhcpOption> Options,
+    [property: Id(3)] ImmutableArray<long> SubnetIds,
+    [property: Id(4)] bool Create) : DhcpEdit;
+
+/// <summary>Removes a shared network; its subnets stay, on their own.</summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpRemoveSharedNetwork")]
+public sealed record DhcpRemoveSharedNetwork([property: Id(0)] string Name) : DhcpEdit;
+
+/// <summary>Adds (<see cref="Create"/>: refused when the name is taken) or replaces a client class (members kept verbatim from an import stay).</summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpPutClientClass")]
+public sealed record DhcpPutClientClass([property: Id(0)] DhcpClientClass Class, [property: Id(1)] bool Create) : DhcpEdit;
+
+/// <summary>Removes a client class; refused while a subnet, pool or reservation names it.</summary>
+[GenerateSerializer, Immutable, Alias("ms.DhcpRemoveClientClass")]
+public sealed record DhcpRemoveClientClass([property: Id(0)] string Name) : DhcpEdit;

@@ -34,6 +34,10 @@ public static class DhcpEditor
             DhcpSetOptions set when set.SubnetId is { } id => MapSubnet(before, id, s => s with { Options = set.Options }),
             DhcpSetOptions set => before with { Options = set.Options },
             DhcpSetHa set => before with { Ha = set.Ha },
+            DhcpPutSharedNetwork put => PutSharedNetwork(before, put),
+            DhcpRemoveSharedNetwork remove => RemoveSharedNetwork(before, remove.Name),
+            DhcpPutClientClass put => PutClientClass(before, put),
+            DhcpRemoveClientClass remove => RemoveClientClass(before, remove.Name),
             _ => throw new ArgumentOutOfRangeException(nameof(edit), edit, "unknown DHCP edit"),
         };
 
@@ -108,6 +112,81 @@ public static class DhcpEditor
         }
 
         throw new NotFoundException($"there is no DHCPv{(int)config.Family} subnet with id {id}");
+    }
+
+    private static DhcpConfig PutSharedNetwork(DhcpConfig config, DhcpPutSharedNetwork put)
+    {
+        var index = config.SharedNetworks.IndexOf(config.SharedNetworks.FirstOrDefault(n => n.Name == put.Name)!);
+        if (put.Create && index >= 0)
+        {
+            throw new ConflictException($"shared network {put.Name} already exists") { Field = "name" };
+        }
+
+        if (!put.Create && index < 0)
+        {
+            throw new NotFoundException($"there is no DHCPv{(int)config.Family} shared network {put.Name}");
+        }
+
+        // Its current subnets go back on their own first (a replace names all it keeps), then the named ones move in.
+        var old = index >= 0 ? config.SharedNetworks[index] : null;
+        var loose = config.Subnets.AddRange(old?.Subnets ?? []);
+        var networks = config.SharedNetworks;
+        var moving = new List<DhcpSubnet>();
+        foreach (var id in put.SubnetIds.Distinct())
+        {
+            var subnet = loose.FirstOrDefault(s => s.Id == id);
+            if (subnet is not null)
+            {
+                loose = loose.Remove(subnet);
+            }
+            else
+            {
+                var source = networks.FirstOrDefault(n => n.Name != put.Name && n.Subnets.Any(s => s.Id == id))
+                    ?? throw new DhcpConfigException($"there is no DHCPv{(int)config.Family} subnet with id {id}") { Field = "subnets" };
+                subnet = source.Subnets.First(s => s.Id == id);
+                networks = networks.Replace(source, source with { Subnets = source.Subnets.Remove(subnet) });
+            }
+
+            moving.Add(subnet);
+        }
+
+        var network = new DhcpSharedNetwork(put.Name, put.Interface, put.Options, [.. moving], old?.Extra);
+        var at = networks.IndexOf(networks.FirstOrDefault(n => n.Name == put.Name)!);
+        return config with { Subnets = loose, SharedNetworks = at >= 0 ? networks.SetItem(at, network) : networks.Add(network) };
+    }
+
+    private static DhcpConfig RemoveSharedNetwork(DhcpConfig config, string name)
+    {
+        var network = config.SharedNetworks.FirstOrDefault(n => n.Name == name)
+            ?? throw new NotFoundException($"there is no DHCPv{(int)config.Family} shared network {name}");
+        return config with { Subnets = config.Subnets.AddRange(network.Subnets), SharedNetworks = config.SharedNetworks.Remove(network) };
+    }
+
+    private static DhcpConfig PutClientClass(DhcpConfig config, DhcpPutClientClass put)
+    {
+        var old = config.ClientClasses.FirstOrDefault(c => c.Name == put.Class.Name);
+        return (put.Create, old) switch
+        {
+            (true, not null) => throw new ConflictException($"client class {put.Class.Name} already exists") { Field = "name" },
+            (false, null) => throw new NotFoundException($"there is no DHCPv{(int)config.Family} client class {put.Class.Name}"),
+            (_, null) => config with { ClientClasses = config.ClientClasses.Add(put.Class) },
+            _ => config with { ClientClasses = config.ClientClasses.Replace(old, put.Class with { Extra = old.Extra }) },
+        };
+    }
+
+    private static DhcpConfig RemoveClientClass(DhcpConfig config, string name)
+    {
+        var found = config.ClientClasses.FirstOrDefault(c => c.Name == name)
+            ?? throw new NotFoundException($"there is no DHCPv{(int)config.Family} client class {name}");
+        var user = config.EverySubnet().SelectMany(s =>
+                new[] { s.ClientClass == name ? SubnetName(s) : null }
+                    .Concat(s.Pools.Where(p => p.ClientClass == name).Select(p => $"pool {p.Range} of {SubnetName(s)}"))
+                    .Concat(s.Reservations.Where(r => r.ClientClasses.Contains(name)).Select(r => $"reservation {r.IdentifierType} {r.Identifier} in {SubnetName(s)}")))
+            .Concat(config.Reservations.Where(r => r.ClientClasses.Contains(name)).Select(r => $"global reservation {r.IdentifierType} {r.Identifier}"))
+            .FirstOrDefault(u => u is not null);
+        return user is not null
+            ? throw new ConflictException($"client class {name} is used by {user}: change that first") { Field = "name" }
+            : config with { ClientClasses = config.ClientClasses.Remove(found) };
     }
 
     private static string PoolKey(string range) => range.Replace(" ", string.Empty, StringComparison.Ordinal).ToLowerInvariant();

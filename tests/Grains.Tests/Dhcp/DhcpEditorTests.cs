@@ -37,6 +37,42 @@ public sealed class DhcpEditorTests
     }
 
     [Fact]
+    public void Shared_networks_and_client_classes_are_edited_one_at_a_time_and_Kea_accepts_the_result()
+    {
+        var config = DhcpEditor.Apply(null, DhcpFamily.V4, new DhcpPutSubnet(Subnet(1, "192.0.2.0/24", "192.0.2.10-192.0.2.200"), Create: true));
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSubnet(Subnet(2, "198.51.100.0/24", "198.51.100.10-198.51.100.20"), Create: true));
+        var routers = new DhcpOption("routers", null, null, "192.0.2.1", null, null, null);
+
+        // A network on one link takes both subnets; replaced with one, the other stands on its own again.
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSharedNetwork("campus", "lo", [routers], [1, 2], Create: true));
+        Assert.Empty(config.Subnets);
+        Assert.Equal([1L, 2L], config.SharedNetworks.Single().Subnets.Select(s => s.Id));
+        Assert.Equal("shared network campus already exists", Assert.Throws<ConflictException>(() =>
+            DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSharedNetwork("campus", null, [], [], Create: true))).Message);
+        Assert.Equal("there is no DHCPv4 subnet with id 9", Assert.Throws<DhcpConfigException>(() =>
+            DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSharedNetwork("lab", null, [], [9], Create: true))).Message);
+
+        // A class, used by a pool: it cannot be removed while used; a replace keeps what an import kept verbatim.
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutClientClass(new DhcpClientClass("printers", "substring(option[60].hex,0,7) == 'printer'", [], null), Create: true));
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSharedNetwork("campus", "lo", [routers], [2], Create: false));
+        Assert.Equal([1L], config.Subnets.Select(s => s.Id));
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSubnet(Subnet(1, "192.0.2.0/24") with { Pools = [new DhcpPool("192.0.2.10-192.0.2.200", [], "printers", null)] }, Create: false));
+        var used = Assert.Throws<ConflictException>(() => DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpRemoveClientClass("printers")));
+        Assert.Equal("client class printers is used by pool 192.0.2.10-192.0.2.200 of subnet 1 (192.0.2.0/24): change that first", used.Message);
+
+        var rendered = KeaRender.Render(config).Replace("\"libdhcp_", "\"/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_", StringComparison.Ordinal);
+        Assert.Contains("\"shared-networks\"", rendered, StringComparison.Ordinal);
+        var (accepted, output) = Kea.Test(DhcpFamily.V4, rendered);
+        Assert.True(accepted, output + "\n" + rendered);
+
+        // Removing the network leaves its subnet; the class goes once nothing names it.
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpRemoveSharedNetwork("campus"));
+        Assert.Equal([1L, 2L], config.Subnets.Select(s => s.Id));
+        config = DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpPutSubnet(Subnet(1, "192.0.2.0/24", "192.0.2.10-192.0.2.200"), Create: false));
+        Assert.Empty(DhcpEditor.Apply(config, DhcpFamily.V4, new DhcpRemoveClientClass("printers")).ClientClasses);
+    }
+
+    [Fact]
     public void An_edit_that_adds_a_review_error_is_refused_naming_the_object_and_the_field()
     {
         var config = DhcpEditor.Apply(null, DhcpFamily.V4, new DhcpPutSubnet(Subnet(1, "192.0.2.0/24", "192.0.2.10-192.0.2.200"), Create: true));

@@ -314,6 +314,66 @@ public abstract class DhcpApiTests<THost>(THost host) : IClassFixture<THost>
     }
 
     [Fact]
+    public async Task Shared_networks_and_client_classes_are_edited_on_several_servers()
+    {
+        var a = await Silo.CreateServerAsync("dhcp-sn-a-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        var b = await Silo.CreateServerAsync("dhcp-sn-b-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
+        foreach (var (id, prefix) in new[] { (1, "192.0.2.0/24"), (2, "198.51.100.0/24") })
+        {
+            var (created, _) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/subnets", $$"""{ "family": 4, "id": {{id}}, "subnet": "{{prefix}}", "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+            Assert.Equal(HttpStatusCode.Created, created);
+        }
+
+        // Bad input names the field and changes nothing.
+        var (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/shared-networks", $$"""{ "family": 4, "subnets": [ 1, 9 ], "options": [ { "name": "routers", "data": "not-an-address" } ], "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("is required", Field(body, "name"), StringComparison.Ordinal);
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/shared-networks", $$"""{ "family": 4, "name": "campus", "subnets": [ 1, 9 ], "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("there is no DHCPv4 subnet with id 9", Field(body, "subnets"), StringComparison.Ordinal);
+
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/shared-networks", $$"""{ "family": 4, "name": "campus", "interface": "lo", "subnets": [ 1, 2 ], "options": [ { "name": "routers", "data": "192.0.2.1" } ], "servers": [ "{{a.Id}}", "{{b.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        Assert.Equal([1L, 2L], body.GetProperty("subnets").EnumerateArray().Select(i => i.GetInt64()));
+        foreach (var id in new[] { a.Id, b.Id })
+        {
+            (_, body) = await GetAsync($"/api/v1/dhcp/shared-networks?server={id}&family=4");
+            Assert.Equal("campus", Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("name").GetString());
+            (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={id}&family=4");
+            Assert.All(body.GetProperty("items").EnumerateArray(), s => Assert.Equal("campus", s.GetProperty("shared_network").GetString()));
+        }
+
+        (status, body) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/shared-networks/campus", $$"""{ "family": 4, "subnets": [ 2 ], "servers": [ "{{a.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        Assert.Equal([2L], body.GetProperty("subnets").EnumerateArray().Select(i => i.GetInt64()));
+
+        // A class used by a pool cannot go; once unused it can.
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/client-classes", $$"""{ "family": 4, "name": "printers", "test": "substring(option[60].hex,0,7) == 'printer'", "servers": [ "{{a.Id}}" ] }""");
+        Assert.True(status == HttpStatusCode.Created, body.ToString());
+        (status, body) = await SendAsync(HttpMethod.Post, "/api/v1/dhcp/client-classes", $$"""{ "family": 4, "name": "printers", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        (_, body) = await GetAsync($"/api/v1/dhcp/client-classes?server={a.Id}&family=4");
+        Assert.Equal("substring(option[60].hex,0,7) == 'printer'", Assert.Single(body.GetProperty("items").EnumerateArray()).GetProperty("test").GetString());
+        (status, _) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/subnets/1", $$"""{ "family": 4, "subnet": "192.0.2.0/24", "client_class": "printers", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, body) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/client-classes/printers?family=4&server={a.Id}", null);
+        Assert.Equal(HttpStatusCode.Conflict, status);
+        Assert.Contains("is used by subnet 1 (192.0.2.0/24)", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        (status, _) = await SendAsync(HttpMethod.Put, "/api/v1/dhcp/subnets/1", $$"""{ "family": 4, "subnet": "192.0.2.0/24", "servers": [ "{{a.Id}}" ] }""");
+        Assert.Equal(HttpStatusCode.OK, status);
+        (status, _) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/client-classes/printers?family=4&server={a.Id}", null);
+        Assert.Equal(HttpStatusCode.NoContent, status);
+
+        // The network removed: its subnet stays, on its own.
+        (status, _) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/shared-networks/campus?family=4&server={a.Id}", null);
+        Assert.Equal(HttpStatusCode.NoContent, status);
+        (_, body) = await GetAsync($"/api/v1/dhcp/subnets?server={a.Id}&family=4");
+        Assert.Equal([1L, 2L], body.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetInt64()));
+        (status, _) = await SendAsync(HttpMethod.Delete, $"/api/v1/dhcp/shared-networks/campus?family=4&server={a.Id}", null);
+        Assert.Equal(HttpStatusCode.NotFound, status);
+    }
+
+    [Fact]
     public async Task Deleting_a_dhcp_server_leaves_no_row_of_it_in_the_database()
     {
         var server = await Silo.CreateServerAsync("dhcp-delete-" + Guid.NewGuid().ToString("N")[..6], kind: "dhcp");
