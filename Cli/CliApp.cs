@@ -196,6 +196,26 @@ internal static class CliApp
                         .WithDescription("Remove a subnet with its pools and reservations (asks first).")
                         .WithExample("dhcp", "subnets", "delete", "1", "-s", "dhcp-01");
                 });
+                dhcp.AddBranch("shared-networks", networks =>
+                {
+                    networks.SetDescription("Shared networks: several subnets on one link.");
+                    networks.AddCommand<DhcpSharedNetworksCommand>("list").WithAlias("ls").WithDescription("List a server's shared networks.")
+                        .WithExample("dhcp", "shared-networks", "list", "dhcp-01");
+                    networks.AddCommand<DhcpSharedNetworkAddCommand>("add").WithDescription("Put subnets on one link as a shared network.")
+                        .WithExample("dhcp", "shared-networks", "add", "campus", "--subnet", "1", "--subnet", "2", "--interface", "eth0", "-s", "dhcp-01");
+                    networks.AddCommand<DhcpSharedNetworkDeleteCommand>("delete").WithAlias("rm").WithDescription("Remove a shared network (its subnets stay).")
+                        .WithExample("dhcp", "shared-networks", "delete", "campus", "-s", "dhcp-01");
+                });
+                dhcp.AddBranch("classes", classes =>
+                {
+                    classes.SetDescription("Client classes: which clients get which pools and options.");
+                    classes.AddCommand<DhcpClientClassesCommand>("list").WithAlias("ls").WithDescription("List a server's client classes.")
+                        .WithExample("dhcp", "classes", "list", "dhcp-01");
+                    classes.AddCommand<DhcpClientClassAddCommand>("add").WithDescription("Add a client class with Kea's test expression.")
+                        .WithExample("dhcp", "classes", "add", "printers", "--test", "substring(option[60].hex,0,7) == 'printer'", "-s", "dhcp-01");
+                    classes.AddCommand<DhcpClientClassDeleteCommand>("delete").WithAlias("rm").WithDescription("Remove a client class nothing names.")
+                        .WithExample("dhcp", "classes", "delete", "printers", "-s", "dhcp-01");
+                });
                 dhcp.AddBranch("pools", pools =>
                 {
                     pools.SetDescription("Address pools of a subnet.");

@@ -220,6 +220,24 @@ internal sealed class ApiClient : IDisposable
     public Task DeleteDhcpSubnetAsync(long id, int family, IEnumerable<string> servers, CancellationToken ct) =>
         SendRawAsync(HttpMethod.Delete, $"dhcp/subnets/{id.ToString(CultureInfo.InvariantCulture)}" + DhcpScope(family, servers), null, ct);
 
+    public Task<ApiResult<ItemsOf<DhcpSharedNetworkView>>> ListDhcpSharedNetworksAsync(string serverId, int family, CancellationToken ct) =>
+        SendAsync<ItemsOf<DhcpSharedNetworkView>>(HttpMethod.Get, "dhcp/shared-networks" + QueryString(("server", serverId), ("family", family.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task<ApiResult<DhcpSharedNetworkView>> CreateDhcpSharedNetworkAsync(DhcpSharedNetworkRequest request, CancellationToken ct) =>
+        SendAsync<DhcpSharedNetworkView>(HttpMethod.Post, "dhcp/shared-networks", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    public Task DeleteDhcpSharedNetworkAsync(string name, int family, IEnumerable<string> servers, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"dhcp/shared-networks/{Escape(name)}" + DhcpScope(family, servers), null, ct);
+
+    public Task<ApiResult<ItemsOf<DhcpClientClassView>>> ListDhcpClientClassesAsync(string serverId, int family, CancellationToken ct) =>
+        SendAsync<ItemsOf<DhcpClientClassView>>(HttpMethod.Get, "dhcp/client-classes" + QueryString(("server", serverId), ("family", family.ToString(CultureInfo.InvariantCulture))), null, ct);
+
+    public Task<ApiResult<DhcpClientClassView>> CreateDhcpClientClassAsync(DhcpClientClassRequest request, CancellationToken ct) =>
+        SendAsync<DhcpClientClassView>(HttpMethod.Post, "dhcp/client-classes", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
+
+    public Task DeleteDhcpClientClassAsync(string name, int family, IEnumerable<string> servers, CancellationToken ct) =>
+        SendRawAsync(HttpMethod.Delete, $"dhcp/client-classes/{Escape(name)}" + DhcpScope(family, servers), null, ct);
+
     public Task<ApiResult<DhcpSubnetView>> AddDhcpPoolAsync(long subnetId, DhcpPoolRequest request, CancellationToken ct) =>
         SendAsync<DhcpSubnetView>(HttpMethod.Post, $"dhcp/subnets/{subnetId.ToString(CultureInfo.InvariantCulture)}/pools", JsonContent.Create(request, options: WireOptionsWithoutNulls), ct);
 

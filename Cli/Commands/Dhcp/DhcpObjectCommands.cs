@@ -102,9 +102,7 @@ internal sealed class DhcpSubnetAddCommand(CliHost host) : ApiCommand<DhcpSubnet
 {
     protected override async Task<int> RunAsync(ApiClient api, DhcpSubnetAddSettings settings, CancellationToken cancellationToken)
     {
-        var options = settings.Options.Select(o => o.Split('=', 2)).Select(p => p.Length == 2
-            ? new DhcpOptionData(Name: p[0].Trim(), Data: p[1].Trim())
-            : throw new CliUsageException($"--option '{p[0]}' must be NAME=DATA, such as routers=192.0.2.1")).ToList();
+        var options = DhcpOptionArguments.Parse(settings.Options);
         var servers = await settings.ServerIdsAsync(api, cancellationToken);
         var result = await api.CreateDhcpSubnetAsync(new DhcpSubnetRequest(
             settings.Family, settings.Id, settings.Subnet, settings.Pools, Options: options.Count > 0 ? options : null, Servers: servers), cancellationToken);
@@ -270,4 +268,12 @@ internal static class DhcpSubnetLines
         host.Console.MarkupLineInterpolated($"[green]{what}[/] DHCPv{s.Family} subnet {s.Id} ({s.Subnet}) on {string.Join(", ", servers)}; [bold]msctl servers push-config[/] sends it.");
         host.Console.MarkupLineInterpolated($"  pools: {(s.Pools.Count == 0 ? "none" : string.Join(", ", s.Pools))}; reservations: {s.Reservations.Count}");
     }
+}
+
+/// <summary>--option NAME=DATA arguments.</summary>
+internal static class DhcpOptionArguments
+{
+    public static List<DhcpOptionData> Parse(IEnumerable<string> options) => [.. options.Select(o => o.Split('=', 2)).Select(p => p.Length == 2
+        ? new DhcpOptionData(Name: p[0].Trim(), Data: p[1].Trim())
+        : throw new CliUsageException($"--option '{p[0]}' must be NAME=DATA, such as routers=192.0.2.1"))];
 }

@@ -135,6 +135,16 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "subnets", "list", "dhcp-leases");
         Assert.True(code == 0, text);
         Assert.Contains("127.0.0.10-127.0.0.250", text, StringComparison.Ordinal);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "shared-networks", "add", "loopback", "--subnet", "3", "--option", "domain-name=example.test", "-s", "dhcp-leases");
+        Assert.True(code == 0, text);
+        Assert.Contains("Added DHCPv4 shared network loopback with subnets 3 on dhcp-leases", text, StringComparison.Ordinal);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "classes", "add", "printers", "--test", "substring(option[60].hex,0,7) == 'printer'", "-s", "dhcp-leases");
+        Assert.True(code == 0, text);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "classes", "list", "dhcp-leases");
+        Assert.True(code == 0 && text.Contains("printers", StringComparison.Ordinal), text);
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "shared-networks", "list", "dhcp-leases", "-o", "json");
+        Assert.True(code == 0, text);
+        Assert.Equal([3L], System.Text.Json.JsonDocument.Parse(text).RootElement.GetProperty("items")[0].GetProperty("subnets").EnumerateArray().Select(i => i.GetInt64()));
         var push = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/push-config", new PushRequest()), agent);
         Assert.True(push.State == "succeeded", $"push failed: {push.Error}\n{string.Join('\n', push.Steps.Select(s => s.Message))}\nagent:\n{agent.Output}");
 
