@@ -124,18 +124,8 @@ public static class DhcpObjectsEndpoints
         return await EditViewAsync(grains, servers, family, subnet is null ? null : new DhcpPutSubnet(subnet, Create: false), subnetId, errors);
     }
 
-    public static async Task<Results<NoContent, ValidationProblem>> DeleteSubnetAsync(long subnetId, IGrainFactory grains, int? family = null, string[]? server = null)
-    {
-        var errors = new FieldErrors();
-        var f = DhcpMapping.Family(family, errors);
-        var servers = DhcpMapping.Servers(server, errors, "server");
-        if (errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveSubnet(subnetId), errors) is null)
-        {
-            return errors.ToProblem();
-        }
-
-        return TypedResults.NoContent();
-    }
+    public static Task<Results<NoContent, ValidationProblem>> DeleteSubnetAsync(long subnetId, IGrainFactory grains, int? family = null, string[]? server = null) =>
+        RemoveAsync(grains, family, server, new DhcpRemoveSubnet(subnetId));
 
     public static async Task<Results<Ok<DhcpSubnetView>, ValidationProblem>> AddPoolAsync(long subnetId, DhcpPoolRequest body, IGrainFactory grains)
     {
@@ -304,13 +294,8 @@ public static class DhcpObjectsEndpoints
         return result.View is { } view ? TypedResults.Ok(view) : result.Problem!;
     }
 
-    public static async Task<Results<NoContent, ValidationProblem>> DeleteSharedNetworkAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null)
-    {
-        var errors = new FieldErrors();
-        var f = DhcpMapping.Family(family, errors);
-        var servers = DhcpMapping.Servers(server, errors, "server");
-        return errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveSharedNetwork(name), errors) is null ? errors.ToProblem() : TypedResults.NoContent();
-    }
+    public static Task<Results<NoContent, ValidationProblem>> DeleteSharedNetworkAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null) =>
+        RemoveAsync(grains, family, server, new DhcpRemoveSharedNetwork(name));
 
     public static async Task<Results<Ok<ItemsOf<DhcpClientClassView>>, ValidationProblem, ProblemHttpResult>> ListClientClassesAsync(IGrainFactory grains, string? server = null, int? family = null)
     {
@@ -332,12 +317,16 @@ public static class DhcpObjectsEndpoints
         return result.View is { } view ? TypedResults.Ok(view) : result.Problem!;
     }
 
-    public static async Task<Results<NoContent, ValidationProblem>> DeleteClientClassAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null)
+    public static Task<Results<NoContent, ValidationProblem>> DeleteClientClassAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null) =>
+        RemoveAsync(grains, family, server, new DhcpRemoveClientClass(name));
+
+    /// <summary>A removal named by the route, on the servers of <c>?server=</c>: 204, or the reasons.</summary>
+    private static async Task<Results<NoContent, ValidationProblem>> RemoveAsync(IGrainFactory grains, int? family, string[]? server, DhcpEdit edit)
     {
         var errors = new FieldErrors();
         var f = DhcpMapping.Family(family, errors);
         var servers = DhcpMapping.Servers(server, errors, "server");
-        return errors.Any || await EditAsync(grains, servers, f!.Value, new DhcpRemoveClientClass(name), errors) is null ? errors.ToProblem() : TypedResults.NoContent();
+        return errors.Any || await EditAsync(grains, servers, f!.Value, edit, errors) is null ? errors.ToProblem() : TypedResults.NoContent();
     }
 
     private static async Task<(DhcpSharedNetworkView? View, ValidationProblem? Problem)> PutSharedNetworkAsync(string? name, DhcpSharedNetworkRequest body, IGrainFactory grains, bool create)

@@ -9,18 +9,10 @@ using Spectre.Console.Cli;
 
 namespace ManagedServers.Cli.Commands.Dhcp;
 
-internal sealed class DhcpFamilyListSettings : ServerIdSettings
-{
-    [CommandOption("--family <4|6>")]
-    [Description("DHCPv4 (default) or DHCPv6")]
-    [DefaultValue(4)]
-    public int Family { get; init; } = 4;
-}
-
 /// <summary>msctl dhcp shared-networks list SERVER: the shared networks and the subnets on each link.</summary>
-internal sealed class DhcpSharedNetworksCommand(CliHost host) : ApiCommand<DhcpFamilyListSettings>(host)
+internal sealed class DhcpSharedNetworksCommand(CliHost host) : ApiCommand<DhcpFamilySettings>(host)
 {
-    protected override async Task<int> RunAsync(ApiClient api, DhcpFamilyListSettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(ApiClient api, DhcpFamilySettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
         var result = await api.ListDhcpSharedNetworksAsync(server.Id, settings.Family, cancellationToken);
@@ -116,9 +108,9 @@ internal sealed class DhcpClientClassAddSettings : DhcpEditSettings
 }
 
 /// <summary>msctl dhcp classes list SERVER: the client classes.</summary>
-internal sealed class DhcpClientClassesCommand(CliHost host) : ApiCommand<DhcpFamilyListSettings>(host)
+internal sealed class DhcpClientClassesCommand(CliHost host) : ApiCommand<DhcpFamilySettings>(host)
 {
-    protected override async Task<int> RunAsync(ApiClient api, DhcpFamilyListSettings settings, CancellationToken cancellationToken)
+    protected override async Task<int> RunAsync(ApiClient api, DhcpFamilySettings settings, CancellationToken cancellationToken)
     {
         var server = (await ServerResolver.ResolveAsync(api, settings.Server, cancellationToken)).Value;
         var result = await api.ListDhcpClientClassesAsync(server.Id, settings.Family, cancellationToken);

@@ -50,15 +50,15 @@ public sealed class DhcpPairPushTests(ClusterFixture fixture)
     public async Task A_pair_push_goes_standby_first_and_a_refused_standby_skips_the_primary_but_hands_back()
     {
         var (a, b) = await PairAsync();
-        var c = await CreateAsync();
-        await InstallDhcp4Async(c);
+        var c = await Cluster.Client.CreateDhcpServerAsync();
+        await Cluster.Client.InstallDhcp4Async(c, Patience);
         await Dhcp(c).EditAsync(DhcpFamily.V4, Subnet());
 
         // Checked first: a server that is not a DHCP server, or has no configuration, starts nothing.
         var unknown = await Assert.ThrowsAsync<DhcpConfigException>(() => Fleet.PushAsync(DhcpFamily.V4, ["srv-nope"], false, null));
         Assert.Equal(("servers", "server 'srv-nope' not found"), (unknown.Field, unknown.Message));
-        var bare = await CreateAsync();
-        await InstallDhcp4Async(bare);
+        var bare = await Cluster.Client.CreateDhcpServerAsync();
+        await Cluster.Client.InstallDhcp4Async(bare, Patience);
         var nothing = await Assert.ThrowsAsync<ConflictException>(() => Fleet.PushAsync(DhcpFamily.V4, [c, bare], false, null));
         Assert.Contains("has no DHCPv4 configuration", nothing.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(await Jobs(c).ListJobsAsync(), j => j.Kind == JobKinds.DhcpPush);
@@ -135,10 +135,10 @@ public sealed class DhcpPairPushTests(ClusterFixture fixture)
     /// <summary>Two DHCP servers with dhcp4, a subnet, and a hot-standby pair (the first primary).</summary>
     private async Task<(string A, string B)> PairAsync()
     {
-        var (a, b) = (await CreateAsync(), await CreateAsync());
+        var (a, b) = (await Cluster.Client.CreateDhcpServerAsync(), await Cluster.Client.CreateDhcpServerAsync());
         foreach (var id in new[] { a, b })
         {
-            await InstallDhcp4Async(id);
+            await Cluster.Client.InstallDhcp4Async(id, Patience);
             await Dhcp(id).EditAsync(DhcpFamily.V4, Subnet());
         }
 
@@ -187,23 +187,5 @@ public sealed class DhcpPairPushTests(ClusterFixture fixture)
         }
 
         throw new TimeoutException($"operation {id}: {last?.State}; {string.Join("; ", last?.Steps.Select(s => $"{s.Label} {s.State} {s.Error}") ?? [])}");
-    }
-
-    private async Task<string> CreateAsync()
-    {
-        var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
-        var name = "dhcp-" + id[4..10];
-        await Server(id).CreateAsync(new ServerDefinition(name, ServerKind.Dhcp, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + name));
-        await Server(id).RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
-        return id;
-    }
-
-    private async Task InstallDhcp4Async(string id)
-    {
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4));
-        var command = await Server(id).TakeOneAsync(Patience);
-        var running = new ServiceStatus(ServiceKinds.Dhcp4, ServiceStates.Running, DateTimeOffset.UtcNow, 0, "2.2.0", RuntimeNames.Exec, null, null);
-        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(running, ["installed"]), ContractsJson.Default.ServiceCommandOutput)));
-        Assert.Equal(JobState.Succeeded, (await Jobs(id).WaitForJobAsync(job.Id, j => j.Finished, Patience)).State);
     }
 }

@@ -37,7 +37,7 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
     [Fact]
     public async Task Import_review_push_and_the_version_the_agent_reports_live()
     {
-        var id = await CreateAsync();
+        var id = await Cluster.Client.CreateDhcpServerAsync();
 
         // A bad document changes nothing and says where.
         var bad = await Assert.ThrowsAsync<DhcpConfigException>(() => Dhcp(id).ImportAsync("""{ "Dhcp4": { "subnet4": [ { "id": 1 } ] } }"""));
@@ -47,7 +47,7 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
         // Nothing to push yet, and no service to push to.
         var noService = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.DhcpPush, Spec: new DhcpPushSpec(DhcpFamily.V4))));
         Assert.Contains("has no dhcp4 service", noService.Message, StringComparison.Ordinal);
-        await InstallDhcp4Async(id);
+        await Cluster.Client.InstallDhcp4Async(id, Patience);
         var nothing = await Assert.ThrowsAsync<ConflictException>(() => Jobs(id).StartJobAsync(new JobRequest(JobKinds.DhcpPush, Spec: new DhcpPushSpec(DhcpFamily.V4))));
         Assert.Contains("has no DHCPv4 configuration", nothing.Message, StringComparison.Ordinal);
 
@@ -95,8 +95,8 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
     [Fact]
     public async Task Review_errors_refuse_the_push_naming_the_object()
     {
-        var id = await CreateAsync();
-        await InstallDhcp4Async(id);
+        var id = await Cluster.Client.CreateDhcpServerAsync();
+        await Cluster.Client.InstallDhcp4Async(id, Patience);
         var summary = await Dhcp(id).ImportAsync("""{ "Dhcp4": { "subnet4": [ { "id": 1, "subnet": "192.0.2.0/24" }, { "id": 1, "subnet": "192.0.2.0/25" } ] } }""");
         Assert.Equal(2, summary.Findings.Count(f => f.Severity == DhcpSeverity.Error));
 
@@ -109,7 +109,7 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
     [Fact]
     public async Task A_dhcp_configuration_is_read_back_when_its_grain_is_activated_again()
     {
-        var id = await CreateAsync();
+        var id = await Cluster.Client.CreateDhcpServerAsync();
         await Dhcp(id).ImportAsync("""
             { "Dhcp4": {
                 "shared-networks": [ { "name": "campus", "subnet4": [ { "id": 2, "subnet": "198.51.100.0/24" } ] } ],
@@ -122,25 +122,6 @@ public sealed class DhcpPushTests(ClusterFixture fixture)
         var config = await Dhcp(id).GetConfigAsync(DhcpFamily.V4);
         Assert.Equal([1L, 2L], config!.EverySubnet().Select(s => s.Id).Order());
         Assert.Equal(before, await Dhcp(id).RenderAsync(DhcpFamily.V4));
-    }
-
-    private async Task<string> CreateAsync()
-    {
-        var id = "srv-" + Guid.NewGuid().ToString("N")[..16];
-        var name = "dhcp-" + id[4..10];
-        await Server(id).CreateAsync(new ServerDefinition(name, ServerKind.Dhcp, "127.0.0.1", "Debian 12", AgentRuntime.Exec, CommunicationMode.Push, string.Empty, "u-" + name));
-        await Server(id).RecordCertificateAsync(new AgentCertificate("serial-" + id, DateTimeOffset.UtcNow.AddHours(1), "CN=test CA"));
-        return id;
-    }
-
-    /// <summary>The agent (played) installs dhcp4: the server then runs it.</summary>
-    private async Task InstallDhcp4Async(string id)
-    {
-        var job = await Jobs(id).StartJobAsync(new JobRequest(JobKinds.AddService, ServiceKinds.Dhcp4));
-        var command = await Server(id).TakeOneAsync(Patience);
-        var running = new ServiceStatus(ServiceKinds.Dhcp4, ServiceStates.Running, DateTimeOffset.UtcNow, 0, "2.2.0", RuntimeNames.Exec, null, null);
-        await Server(id).CompleteCommandAsync(new CommandResult(command.CommandId, true, DateTimeOffset.UtcNow, Output: JsonSerializer.SerializeToElement(new ServiceCommandOutput(running, ["installed"]), ContractsJson.Default.ServiceCommandOutput)));
-        Assert.Equal(JobState.Succeeded, (await Jobs(id).WaitForJobAsync(job.Id, j => j.Finished, Patience)).State);
     }
 
     private static JsonElement Output(DhcpApplyOutput output) => JsonSerializer.SerializeToElement(output, ContractsJson.Default.DhcpApplyOutput);
