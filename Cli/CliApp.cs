@@ -268,6 +268,9 @@ internal static class CliApp
                 jobs.AddCommand<ShowJobCommand>("show")
                     .WithDescription("One job with its step log; --wait follows it to the end.")
                     .WithExample("jobs", "show", "srv-0123456789abcdef-job-3", "--wait");
+                jobs.AddCommand<ShowOperationCommand>("operation")
+                    .WithDescription("An operation over several servers (msctl dhcp push): its steps and each server's result; --wait follows it.")
+                    .WithExample("jobs", "operation", "op-0123456789abcdef0123", "--wait");
             });
 
             config.AddBranch("monitor", monitor =>

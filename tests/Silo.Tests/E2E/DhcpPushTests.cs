@@ -315,8 +315,10 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         await SendAsync(HttpMethod.Put, "/api/v1/dhcp/options", $$"""{ "family": 4, "options": [ { "code": 6, "data": "192.0.2.300" } ], "servers": ["{{primary.Id}}"] }""", HttpStatusCode.OK);
         (code, text) = await Msctl.RunAsync(Silo, Dir, true, "dhcp", "push", "dhcp-ha-1");
         Assert.True(code == 1, text);
-        Assert.True(text.Contains("the push failed on 2 of 2 server(s): dhcp-ha-2:", StringComparison.Ordinal), text);
+        Assert.True(text.Contains("the dhcp push failed on 2 of 2 server(s): dhcp-ha-2:", StringComparison.Ordinal), text);
         var operationId = System.Text.RegularExpressions.Regex.Match(text, "Operation (op-[0-9a-f]{20})").Groups[1].Value;
+        (code, text) = await Msctl.RunAsync(Silo, Dir, true, "jobs", "operation", operationId);
+        Assert.True(code == 1 && text.Contains("skipped: push dhcp4 to dhcp-ha-2 (standby) failed", StringComparison.Ordinal), text);
         var refused = await GetJsonAsync($"/api/v1/operations/{operationId}");
         Assert.Equal("failed", refused.GetProperty("state").GetString());
         Assert.Equal([(standby.Id, "failed"), (primary.Id, "skipped")], Results(refused));
