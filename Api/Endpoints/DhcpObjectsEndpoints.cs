@@ -168,13 +168,8 @@ public static class DhcpObjectsEndpoints
         return await EditViewAsync(grains, servers, f, edit, subnetId, errors);
     }
 
-    public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem, ProblemHttpResult>> ListGlobalReservationsAsync(IGrainFactory grains, string? server = null, int? family = null)
-    {
-        var read = await ReadConfigAsync(grains, server, family);
-        return read.Invalid is { } invalid ? invalid
-            : read.Missing is { } missing ? missing
-            : TypedResults.Ok(read.Config is { } config ? config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray() : []);
-    }
+    public static Task<Results<Ok<DhcpReservationData[]>, ValidationProblem, ProblemHttpResult>> ListGlobalReservationsAsync(IGrainFactory grains, string? server = null, int? family = null) =>
+        ReadAsync(grains, server, family, config => config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray(), []);
 
     public static async Task<Results<Ok<DhcpReservationData[]>, ValidationProblem>> PutGlobalReservationAsync(DhcpReservationRequest body, IGrainFactory grains)
     {
@@ -205,13 +200,8 @@ public static class DhcpObjectsEndpoints
         return TypedResults.Ok(config.Reservations.Select(r => DhcpMapping.ToView(config.Family, r)).ToArray());
     }
 
-    public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem, ProblemHttpResult>> GetOptionsAsync(IGrainFactory grains, string? server = null, int? family = null)
-    {
-        var read = await ReadConfigAsync(grains, server, family);
-        return read.Invalid is { } invalid ? invalid
-            : read.Missing is { } missing ? missing
-            : TypedResults.Ok(read.Config is { } config ? DhcpMapping.ToView(config.Options) : []);
-    }
+    public static Task<Results<Ok<DhcpOptionData[]>, ValidationProblem, ProblemHttpResult>> GetOptionsAsync(IGrainFactory grains, string? server = null, int? family = null) =>
+        ReadAsync(grains, server, family, config => DhcpMapping.ToView(config.Options), []);
 
     public static async Task<Results<Ok<DhcpOptionData[]>, ValidationProblem>> SetOptionsAsync(DhcpOptionsRequest body, IGrainFactory grains)
     {
@@ -274,13 +264,8 @@ public static class DhcpObjectsEndpoints
         return TypedResults.Ok(body with { Peers = [.. peers.Select(p => new DhcpHaPeerData(p.ServerId, p.Url, p.Role, p.Name, p.AutoFailover))] });
     }
 
-    public static async Task<Results<Ok<ItemsOf<DhcpSharedNetworkView>>, ValidationProblem, ProblemHttpResult>> ListSharedNetworksAsync(IGrainFactory grains, string? server = null, int? family = null)
-    {
-        var read = await ReadConfigAsync(grains, server, family);
-        return read.Invalid is { } invalid ? invalid
-            : read.Missing is { } missing ? missing
-            : TypedResults.Ok(new ItemsOf<DhcpSharedNetworkView>(read.Config is { } config ? [.. config.SharedNetworks.Select(n => SharedNetworkView(config, n))] : []));
-    }
+    public static Task<Results<Ok<ItemsOf<DhcpSharedNetworkView>>, ValidationProblem, ProblemHttpResult>> ListSharedNetworksAsync(IGrainFactory grains, string? server = null, int? family = null) =>
+        ReadAsync(grains, server, family, config => new ItemsOf<DhcpSharedNetworkView>([.. config.SharedNetworks.Select(n => SharedNetworkView(config, n))]), new ItemsOf<DhcpSharedNetworkView>([]));
 
     public static async Task<Results<Created<DhcpSharedNetworkView>, ValidationProblem>> CreateSharedNetworkAsync(DhcpSharedNetworkRequest body, IGrainFactory grains)
     {
@@ -297,13 +282,8 @@ public static class DhcpObjectsEndpoints
     public static Task<Results<NoContent, ValidationProblem>> DeleteSharedNetworkAsync(string name, IGrainFactory grains, int? family = null, string[]? server = null) =>
         RemoveAsync(grains, family, server, new DhcpRemoveSharedNetwork(name));
 
-    public static async Task<Results<Ok<ItemsOf<DhcpClientClassView>>, ValidationProblem, ProblemHttpResult>> ListClientClassesAsync(IGrainFactory grains, string? server = null, int? family = null)
-    {
-        var read = await ReadConfigAsync(grains, server, family);
-        return read.Invalid is { } invalid ? invalid
-            : read.Missing is { } missing ? missing
-            : TypedResults.Ok(new ItemsOf<DhcpClientClassView>(read.Config is { } config ? [.. config.ClientClasses.Select(c => ClassView(config.Family, c))] : []));
-    }
+    public static Task<Results<Ok<ItemsOf<DhcpClientClassView>>, ValidationProblem, ProblemHttpResult>> ListClientClassesAsync(IGrainFactory grains, string? server = null, int? family = null) =>
+        ReadAsync(grains, server, family, config => new ItemsOf<DhcpClientClassView>([.. config.ClientClasses.Select(c => ClassView(config.Family, c))]), new ItemsOf<DhcpClientClassView>([]));
 
     public static async Task<Results<Created<DhcpClientClassView>, ValidationProblem>> CreateClientClassAsync(DhcpClientClassRequest body, IGrainFactory grains)
     {
@@ -468,6 +448,15 @@ public static class DhcpObjectsEndpoints
         }
 
         return errors.Any ? (null, errors.ToProblem(), null) : (await grains.GetGrain<IServerDhcpGrain>(server!).GetConfigAsync(f!.Value), null, null);
+    }
+
+    /// <summary>A read of one server's configuration shown as <paramref name="view"/> (<paramref name="empty"/> when it has none), or 400/404 as <see cref="ReadConfigAsync"/> says.</summary>
+    private static async Task<Results<Ok<T>, ValidationProblem, ProblemHttpResult>> ReadAsync<T>(IGrainFactory grains, string? server, int? family, Func<DhcpConfig, T> view, T empty)
+    {
+        var read = await ReadConfigAsync(grains, server, family);
+        return read.Invalid is { } invalid ? invalid
+            : read.Missing is { } missing ? missing
+            : TypedResults.Ok(read.Config is { } config ? view(config) : empty);
     }
 
     /// <summary>The server a read names: 400 when it is missing, 404 when there is no such DHCP server.</summary>

@@ -190,7 +190,7 @@ public sealed partial class OperationGrain(
         if (snapshot is null)
         {
             record.State = OperationStepState.Failed;
-            record.Error = $"job {record.JobId} is gone (its server was deleted)";
+            record.Error = $"job {record.JobId} is no longer known (its server was deleted, or its job history trimmed)";
             return true;
         }
 

@@ -31,7 +31,7 @@ internal sealed class DhcpSharedNetworksCommand(CliHost host) : ApiCommand<DhcpF
                     new Text(n.Name),
                     new Text(n.Interface ?? "-"),
                     new Text(string.Join(", ", n.Subnets.Select(i => i.ToString(CultureInfo.InvariantCulture))) is { Length: > 0 } ids ? ids : "-"),
-                    new Text(string.Join(", ", n.Options.Select(o => $"{o.Name ?? o.Code?.ToString(CultureInfo.InvariantCulture)}={o.Data}")) is { Length: > 0 } options ? options : "-"));
+                    new Text(DhcpOptionArguments.Format(n.Options)));
             }
 
             Tables.Write(Host, table);
@@ -125,7 +125,7 @@ internal sealed class DhcpClientClassesCommand(CliHost host) : ApiCommand<DhcpFa
             var table = Tables.Create("Name", "Test", "Options");
             foreach (var c in result.Value.Items)
             {
-                table.AddRow(new Text(c.Name), new Text(c.Test ?? "-"), new Text(string.Join(", ", c.Options.Select(o => $"{o.Name ?? o.Code?.ToString(CultureInfo.InvariantCulture)}={o.Data}")) is { Length: > 0 } options ? options : "-"));
+                table.AddRow(new Text(c.Name), new Text(c.Test ?? "-"), new Text(DhcpOptionArguments.Format(c.Options)));
             }
 
             Tables.Write(Host, table);

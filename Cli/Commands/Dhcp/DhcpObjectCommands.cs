@@ -69,7 +69,7 @@ internal sealed class DhcpSubnetsCommand(CliHost host) : ApiCommand<DhcpSubnetsS
                     new Text(s.SharedNetwork ?? "-"),
                     new Text(string.Join("\n", s.Pools.Concat(s.PdPools.Select(p => $"{p.Prefix}/{p.PrefixLen} as /{p.DelegatedLen}"))) is { Length: > 0 } pools ? pools : "-"),
                     new Text(s.Reservations.Count.ToString(CultureInfo.InvariantCulture)),
-                    new Text(string.Join(", ", s.Options.Select(o => $"{o.Name ?? o.Code?.ToString(CultureInfo.InvariantCulture)}={o.Data}")) is { Length: > 0 } options ? options : "-"));
+                    new Text(DhcpOptionArguments.Format(s.Options)));
             }
 
             Tables.Write(Host, table);
@@ -276,4 +276,8 @@ internal static class DhcpOptionArguments
     public static List<DhcpOptionData> Parse(IEnumerable<string> options) => [.. options.Select(o => o.Split('=', 2)).Select(p => p.Length == 2
         ? new DhcpOptionData(Name: p[0].Trim(), Data: p[1].Trim())
         : throw new CliUsageException($"--option '{p[0]}' must be NAME=DATA, such as routers=192.0.2.1"))];
+
+    /// <summary>Options as a table cell: <c>name=data, …</c> (by code when unnamed), or "-".</summary>
+    public static string Format(IEnumerable<DhcpOptionData> options) =>
+        string.Join(", ", options.Select(o => $"{o.Name ?? o.Code?.ToString(CultureInfo.InvariantCulture)}={o.Data}")) is { Length: > 0 } text ? text : "-";
 }

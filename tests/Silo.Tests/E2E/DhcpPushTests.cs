@@ -427,24 +427,12 @@ public sealed class DhcpPushTests() : SiloTestBase("dhcp-push")
         Assert.True(first.GetProperty("finished_at").GetDateTimeOffset() <= second.GetProperty("created_at").GetDateTimeOffset(), $"{first}\n{second}");
     }
 
-    /// <summary>Waits until the server's Kea reports <paramref name="state"/> as its HA state; fails with the last status seen.</summary>
-    private async Task HaStateAsync(string server, string state, ChildProcess agent)
-    {
-        var last = default(System.Text.Json.JsonElement);
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < Patience; await Task.Delay(500))
-        {
-            last = await GetJsonAsync($"/api/v1/servers/{server}/dhcp/status?family=4");
-            if (last.GetProperty("ha_state").ValueKind == System.Text.Json.JsonValueKind.String && last.GetProperty("ha_state").GetString() == state)
-            {
-                return;
-            }
-        }
-
-        var jobs = await GetJsonAsync($"/api/v1/jobs?server={server}");
-        var log = string.Join("\n", jobs.GetProperty("items").EnumerateArray().Reverse().Select(j =>
-            $"{j.GetProperty("kind").GetString()} {j.GetProperty("state").GetString()}: {string.Join(" | ", j.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("at").GetDateTimeOffset().ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture) + " " + s.GetProperty("message").GetString()))}"));
-        Assert.Fail($"server {server} not in HA state {state} after {Patience.TotalSeconds:0} s; last status: {last}\njobs:\n{log}\nagent:\n{agent.Output}");
-    }
+    /// <summary>Waits until the server's Kea reports <paramref name="state"/> as its HA state.</summary>
+    private Task<System.Text.Json.JsonElement> HaStateAsync(string server, string state, ChildProcess agent) => WaitAsync(
+        () => GetJsonAsync($"/api/v1/servers/{server}/dhcp/status?family=4"),
+        s => s.GetProperty("ha_state").ValueKind == System.Text.Json.JsonValueKind.String && s.GetProperty("ha_state").GetString() == state,
+        $"server {server} in HA state {state}",
+        agent);
 
     private async Task<System.Text.Json.JsonElement> SendAsync(HttpMethod method, string path, string body, HttpStatusCode expected)
     {

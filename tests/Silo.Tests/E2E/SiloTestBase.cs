@@ -33,15 +33,16 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
         }
     }
 
-    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/>; on timeout fails with the agent's and the silo's logs.</summary>
+    /// <summary>Polls <paramref name="read"/> until <paramref name="done"/>; on timeout fails with the last value read and the agent's and the silo's logs.</summary>
     protected async Task<T> WaitAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, ChildProcess agent)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
+        var last = default(T);
         while (true)
         {
             try
             {
-                var value = await read();
+                var value = last = await read();
                 if (done(value))
                 {
                     return value;
@@ -57,7 +58,7 @@ public abstract class SiloTestBase(string prefix, IDictionary<string, string>? s
 
             if (clock.Elapsed > Patience)
             {
-                Assert.Fail($"Timed out after {Patience.TotalSeconds:0} s waiting for {what}.\nagent:\n{agent.Output}\nsilo:\n{Silo.Output}");
+                Assert.Fail($"Timed out after {Patience.TotalSeconds:0} s waiting for {what}; last read: {last}\nagent:\n{agent.Output}\nsilo:\n{Silo.Output}");
             }
 
             await Task.Delay(500);
