@@ -156,7 +156,10 @@ internal sealed class DhcpHaMaintenanceCommandHandler(IServiceInventory services
             // The start waits for the partner's answer to ha-maintenance-notify (Kea's own timeout covers it).
             var answer = await KeaControl.SendAsync(socket, command, null, TimeSpan.FromSeconds(60), cancellationToken);
             var state = await StateAsync(socket, cancellationToken);
-            if (answer.Ok || answer.Result == 2)
+            // A cancel is done only when this server has left partner-in-maintenance: Kea has been seen answering a cancel
+            // as successful and staying there, which would leave the pair with one peer in charge.
+            var handedBack = args.Start || state != "partner-in-maintenance";
+            if ((answer.Ok && handedBack) || answer.Result == 2)
             {
                 var message = answer.Ok ? answer.Message : "Kea runs no HA hook: nothing to hand over";
                 return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(answer.Ok, message, state), ContractsJson.Default.DhcpHaMaintenanceOutput);
@@ -169,14 +172,14 @@ internal sealed class DhcpHaMaintenanceCommandHandler(IServiceInventory services
 
             // A cancel Kea refuses: this server is not in charge (nothing to hand back), or its partner, just changed, is
             // still syncing its leases and not yet back in the in-maintenance state it can be handed back from: wait.
-            if (state != "partner-in-maintenance")
+            if (!answer.Ok && handedBack)
             {
                 return JsonSerializer.SerializeToElement(new DhcpHaMaintenanceOutput(false, $"nothing to hand back ({answer.Message})", state), ContractsJson.Default.DhcpHaMaintenanceOutput);
             }
 
             if (Clock.GetElapsedTime(started) > HandBackPatience)
             {
-                throw new KeaControlException($"Kea refused {command} for {HandBackPatience.TotalSeconds:0} s (this server stays in charge of the pair): {answer.Message}");
+                throw new KeaControlException($"Kea did not hand back for {HandBackPatience.TotalSeconds:0} s (this server stays in charge of the pair, state {state}): {answer.Message}");
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), Clock, cancellationToken);
