@@ -6,6 +6,7 @@ using ManagedServers.Api.Broker;
 using ManagedServers.Api.Endpoints;
 using ManagedServers.Api.Infrastructure;
 using ManagedServers.Api.Pki;
+using ManagedServers.Api.Ui;
 using ManagedServers.Grains.Interfaces.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
@@ -44,14 +45,16 @@ public static class ApiSetup
         services.AddSingleton<IBrokerSettingsSource, GrainBrokerSettingsSource>();
         services.AddSingleton<AgentBrokerAccounts>();
 
-        services.AddAuthentication(AuthNames.BearerScheme)
+        var authentication = services.AddAuthentication(AuthNames.BearerScheme)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(AuthNames.BearerScheme, null)
             .AddScheme<AuthenticationSchemeOptions, BasicAuthenticationHandler>(AuthNames.BasicScheme, null)
             .AddScheme<AuthenticationSchemeOptions, AgentCertificateHandler>(AuthNames.AgentScheme, null);
+        services.AddManagedServersUi(authentication);
         services.AddAuthorizationBuilder()
             .AddPermissionPolicies()
             .AddPolicy(AuthNames.TokenCreation, p => p.AddAuthenticationSchemes(AuthNames.BasicScheme, AuthNames.BearerScheme).RequireRole(Groups.Admins, Groups.Viewers))
-            .AddPolicy(AuthNames.Agent, p => p.AddAuthenticationSchemes(AuthNames.AgentScheme).RequireRole(Groups.Servers).RequireClaim(AuthNames.ServerIdClaim));
+            .AddPolicy(AuthNames.Agent, p => p.AddAuthenticationSchemes(AuthNames.AgentScheme).RequireRole(Groups.Servers).RequireClaim(AuthNames.ServerIdClaim))
+            .AddUiPolicy();
         return services;
     }
 
@@ -71,6 +74,7 @@ public static class ApiSetup
         app.UseListenerAudiences();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         // Who asked travels with every grain call of the request (Orleans request context): jobs record it as requested_by.
         app.Use((context, next) =>
@@ -104,6 +108,7 @@ public static class ApiSetup
         app.MapPrometheusApi();
         app.MapSettingsApi();
         app.MapIdentityApi();
+        app.MapManagedServersUi();
         return app;
     }
 

@@ -11,6 +11,8 @@ using Orleans.Dashboard;
 // The content root is the silo's own directory, so its appsettings.json (log levels) applies wherever it is started
 // from (run.sh starts it from the repository root); relative paths such as DataDir stay relative to the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+// The web UI's files (ours and MudBlazor's) from the build output too, not only from a published app (no-op when published).
+builder.WebHost.UseStaticWebAssets();
 
 // Microsoft.Data.Sqlite has no real async I/O: its "async" calls block a pool thread for the write
 // and fsync. Let the pool grow without the hill-climbing delay so those waits do not queue requests.

@@ -10,7 +10,8 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # 1. Debian packages (skipped when present).
 # knot-module-dnstap: mod-dnstap (DNS monitoring, host knotd); knot-dnssecutils: kzonecheck (dns.apply validates zones); dnsperf: `bench -- dns`.
-packages=(curl postgresql rabbitmq-server docker.io knot knot-dnsutils knot-dnssecutils knot-module-dnstap dnsperf kea-dhcp4-server kea-dhcp6-server kea-admin)
+# chromium: the web UI's browser tests (Playwright drives it; nothing downloads a browser).
+packages=(curl postgresql rabbitmq-server docker.io knot knot-dnsutils knot-dnssecutils knot-module-dnstap dnsperf kea-dhcp4-server kea-dhcp6-server kea-admin chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -94,6 +94,34 @@ public sealed class TokenAuthenticationHandler(
         AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name));
 }
 
+/// <summary>A person's name and password checked, under the login throttle: HTTP Basic and the web UI's sign-in form.</summary>
+public static class PasswordCheck
+{
+    /// <summary>The user, or why not (and, when throttled, how long to wait).</summary>
+    public sealed record Result(UserRecord? User, string? Error, TimeSpan? RetryAfter = null);
+
+    public static async Task<Result> RunAsync(IGrainFactory grains, LoginThrottle throttle, string userName, string password, System.Net.IPAddress? address)
+    {
+        var name = userName.Trim().ToLowerInvariant();
+        if (throttle.Blocked(name, address) is { } wait)
+        {
+            return new Result(null, $"too many failed logins for this user or from this address: try again in {LoginThrottle.RetryAfterSeconds(wait)} s", wait);
+        }
+
+        var user = name.Length == 0 ? null : await grains.GetGrain<IUserGrain>(name).GetAsync();
+
+        // Server users have no password and never log in as people. An unknown user costs the same hashing work as a
+        // known one (Secrets.VerifyPassword against a fixed hash), so the time to refuse says nothing about who exists.
+        if (!Secrets.VerifyPassword(password, user?.PasswordHash) || user?.PasswordHash is null)
+        {
+            throttle.Failed(name, address);
+            return new Result(null, "wrong user name or password");
+        }
+
+        return new Result(user, null);
+    }
+}
+
 /// <summary>HTTP Basic with a user's password: accepted only where a policy names it (token creation).</summary>
 public sealed class BasicAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -130,25 +158,15 @@ public sealed class BasicAuthenticationHandler(
             return Refuse("the Basic credentials are not base64 of 'user:password'");
         }
 
-        var name = decoded[..colon].ToLowerInvariant();
-        var address = Context.Connection.RemoteIpAddress;
-        if (throttle.Blocked(name, address) is { } wait)
+        var check = await PasswordCheck.RunAsync(grains, throttle, decoded[..colon], decoded[(colon + 1)..], Context.Connection.RemoteIpAddress);
+        if (check.RetryAfter is { } wait)
         {
             Context.Items[RetryAfterKey] = wait;
-            return Refuse($"too many failed logins for this user or from this address: try again in {LoginThrottle.RetryAfterSeconds(wait)} s");
         }
 
-        var user = await grains.GetGrain<IUserGrain>(name).GetAsync();
-
-        // Server users have no password and never log in as people. An unknown user costs the same hashing work as a
-        // known one (Secrets.VerifyPassword against a fixed hash), so the time to refuse says nothing about who exists.
-        if (!Secrets.VerifyPassword(decoded[(colon + 1)..], user?.PasswordHash) || user?.PasswordHash is null)
-        {
-            throttle.Failed(name, address);
-            return Refuse("wrong user name or password");
-        }
-
-        return AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name));
+        return check.User is { } user
+            ? AuthenticateResult.Success(new AuthenticationTicket(Principals.Person(user, Scheme.Name), Scheme.Name))
+            : Refuse(check.Error!);
     }
 
     private AuthenticateResult Refuse(string detail)

@@ -94,12 +94,7 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
         {
             BadHttpRequestException { InnerException: JsonException json } => BadJson(json, httpContext),
             BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message, Type = ProblemTypes.Validation },
-            NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
-            ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
-            ZoneValidationException z => ZoneProblem(z),
-            DhcpConfigException d => WithField(new ProblemDetails { Status = 400, Title = "The DHCP configuration is not valid", Detail = d.Message, Type = ProblemTypes.Validation }, d.Field ?? "body", d.Message),
-            EnrollmentRefusedException e => new ProblemDetails { Status = 401, Title = "Enrolment refused", Detail = e.Message, Type = ProblemTypes.Enrollment },
-            _ => null,
+            _ => Describe(exception),
         };
         if (details is null)
         {
@@ -108,6 +103,20 @@ public sealed partial class DomainExceptionHandler(IProblemDetailsService proble
 
         httpContext.Response.StatusCode = details.Status ?? 400;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = details, Exception = exception });
+    }
+
+    /// <summary>The problem a domain exception is answered with (the API's body; the web UI shows the same messages), or null for any other exception.</summary>
+    public static ProblemDetails? Describe(Exception exception)
+    {
+        return exception switch
+        {
+            NotFoundException nf => new ProblemDetails { Status = 404, Title = "Not found", Detail = nf.Message, Type = ProblemTypes.NotFound },
+            ConflictException c => WithField(new ProblemDetails { Status = 409, Title = "Conflict", Detail = c.Message, Type = ProblemTypes.Conflict }, c.Field, c.Message),
+            ZoneValidationException z => ZoneProblem(z),
+            DhcpConfigException d => WithField(new ProblemDetails { Status = 400, Title = "The DHCP configuration is not valid", Detail = d.Message, Type = ProblemTypes.Validation }, d.Field ?? "body", d.Message),
+            EnrollmentRefusedException e => new ProblemDetails { Status = 401, Title = "Enrolment refused", Detail = e.Message, Type = ProblemTypes.Enrollment },
+            _ => null,
+        };
     }
 
     /// <summary>Zone input refused: 400 whose errors name the field (zone_file: one "line N: …" message per error).</summary>

@@ -336,6 +336,10 @@ public static class SiloApi
         return (await response.Content.ReadFromJsonAsync<ServerView>(ContractsJson.WireOptions))!;
     }
 
+    /// <summary>The first page (up to 500) of the fleet, by name.</summary>
+    public static async Task<PageOf<ServerView>> ListServersAsync(this ISiloApi silo) =>
+        (await silo.Http.GetFromJsonAsync<PageOf<ServerView>>($"{silo.BaseUrl}/api/v1/servers?per_page=500", ContractsJson.WireOptions))!;
+
     public static async Task<ServerView?> GetServerAsync(this ISiloApi silo, string id)
     {
         using var response = await silo.Http.GetAsync($"{silo.BaseUrl}/api/v1/servers/{id}");

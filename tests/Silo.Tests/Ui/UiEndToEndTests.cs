@@ -1,0 +1,119 @@
+using System.Text.RegularExpressions;
+using ManagedServers.Silo.Tests.E2E;
+using Microsoft.Playwright;
+
+namespace ManagedServers.Silo.Tests.Ui;
+
+/// <summary>
+/// The web UI in headless chromium against a real silo and a real agent: sign in (a wrong password is refused on the
+/// form), add a server (a bad field is named beside it), download its setup bundle, enrol an agent from that very file,
+/// watch its row turn Running with the agent's version, stop and start a service from the server's page with the job's
+/// steps arriving live, and sign out. Screenshots of each page land in TestResults/screenshots.
+/// </summary>
+public sealed partial class UiEndToEndTests() : UiTestBase("ui")
+{
+    private static readonly PageWaitForSelectorOptions Patient = new() { Timeout = 90_000 };
+
+    [Fact]
+    public async Task An_operator_signs_in_adds_a_server_enrols_its_agent_and_stops_and_starts_a_service_watching_the_job_live()
+    {
+        var context = await Browser.NewContextAsync(Silo.BaseUrl);
+        var page = await NewPageAsync(context);
+
+        await StepsAsync(page, "operator", async () =>
+        {
+            // Signed out, a page sends to the sign-in form and back after it.
+            await page.GotoAsync("/servers");
+            Assert.Matches("/login\\?return=%2Fservers$", page.Url);
+            await page.GetByLabel("User name").FillAsync("admin");
+            await page.GetByLabel("Password").FillAsync("not-the-password");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            Assert.Equal("wrong user name or password", (await page.GetByTestId("login-error").TextContentAsync())?.Trim());
+            await Browser.ScreenshotAsync(page, "01-sign-in-refused");
+            await page.GetByLabel("Password").FillAsync(SiloProcess.AdminPassword);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("/servers", StringComparison.Ordinal));
+            var cookie = Assert.Single(await context.CookiesAsync(), c => c.Name == "ms_session");
+            Assert.True(cookie.HttpOnly);
+            Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+            await WaitInteractiveAsync(page);
+            Assert.Contains("No servers yet", await page.GetByTestId("empty").TextContentAsync(), StringComparison.Ordinal);
+            await Browser.ScreenshotAsync(page, "02-servers-empty");
+
+            // Add Server: a bad address is named beside its field and nothing is created; then a good one.
+            await page.GetByTestId("add-server").First.ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("/servers/add", StringComparison.Ordinal));
+            await WaitInteractiveAsync(page);
+            await page.GetByLabel("Server name").FillAsync("ui-dns-1");
+            await page.GetByLabel("Address").FillAsync("not an address!");
+            await ChooseAsync(page, "Runtime", "Host processes");
+            await page.GetByTestId("create").ClickAsync();
+            var addressError = page.Locator(".mud-input-control", new() { Has = page.GetByLabel("Address") }).Locator(".mud-input-helper-text");
+            await Assertions.Expect(addressError).ToContainTextAsync("is neither an IP address nor a host name");
+            await Browser.ScreenshotAsync(page, "03-add-server-refused");
+            Assert.Equal(0, (await Silo.ListServersAsync()).Total);
+            await page.GetByLabel("Address").FillAsync("127.0.0.1");
+            await page.GetByTestId("create").ClickAsync();
+            await page.GetByTestId("setup").WaitForAsync();
+            Assert.Contains("ManagedServers.Agent enroll --bundle ui-dns-1.bundle.json", await page.GetByTestId("install-command").TextContentAsync(), StringComparison.Ordinal);
+            await Browser.ScreenshotAsync(page, "04-add-server-setup");
+
+            // The bundle the page hands out enrols a real agent.
+            var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download-bundle").ClickAsync());
+            Assert.Equal("ui-dns-1.bundle.json", download.SuggestedFilename);
+            var bundle = Path.Combine(Dir, "ui-dns-1.bundle.json");
+            await download.SaveAsAsync(bundle);
+            var stateDir = Path.Combine(Dir, "agent-state");
+            var (code, text) = await AgentProcess.EnrollAsync(bundle, stateDir);
+            Assert.True(code == 0, text);
+            using var agent = AgentProcess.RunVerbose(stateDir);
+            var server = (await Silo.ListServersAsync()).Items.Single();
+            await WaitRunningAsync(server.Id, agent);
+
+            // Its row turns Running, with the agent's version (the list refreshes by itself).
+            await page.GotoAsync("/servers");
+            var row = page.Locator("tr", new() { Has = page.GetByRole(AriaRole.Link, new() { Name = "ui-dns-1" }) });
+            await Assertions.Expect(row.GetByTestId("state")).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+            var view = await Silo.GetServerAsync(server.Id);
+            Assert.False(string.IsNullOrEmpty(view!.Versions.Monitor));
+            await Assertions.Expect(row).ToContainTextAsync(view.Versions.Monitor!);
+            Assert.Equal("1 to 1 of 1 items", (await page.GetByTestId("range").TextContentAsync())?.Trim());
+            await Browser.ScreenshotAsync(page, "05-servers-running");
+
+            // A service, stopped and started from the server's page: the job's steps arrive while it runs.
+            await InstallDnsAsync(server.Id, agent);
+            await row.GetByRole(AriaRole.Link, new() { Name = "ui-dns-1" }).ClickAsync();
+            await page.WaitForURLAsync($"**/servers/{server.Id}");
+            await WaitInteractiveAsync(page);
+            await Assertions.Expect(page.GetByTestId("live")).ToHaveTextAsync("Live", new() { Timeout = 30_000 });
+            var dns = page.GetByTestId("service-dns");
+            await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("running");
+            await page.GetByTestId("stop-dns").ClickAsync();
+            await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true }).ClickAsync(); // the confirmation
+            await Assertions.Expect(page.GetByTestId("job-steps")).ToContainTextAsync("stop", new() { Timeout = 60_000, IgnoreCase = true });
+            await Assertions.Expect(page.GetByTestId("job-state").First).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+            await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
+            await Browser.ScreenshotAsync(page, "06-server-service-stopped");
+            var steps = await page.GetByTestId("job-steps").Locator("li").CountAsync();
+            Assert.True(steps >= 2, $"{steps} step(s) shown");
+            await page.GetByTestId("start-dns").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("job-row").First.GetByTestId("job-state")).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
+            await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
+            Assert.Contains(await Silo.GetServerAsync(server.Id) is { } after ? after.Services! : [], s => s.Kind == "dns" && s.State == "running");
+            await Browser.ScreenshotAsync(page, "07-server-service-started");
+
+            // Sign out: the session is over, pages send to the sign-in form again.
+            await page.GetByTestId("sign-out").ClickAsync();
+            await page.WaitForURLAsync(u => u.Contains("/login", StringComparison.Ordinal));
+            await page.GotoAsync("/servers");
+            Assert.Contains("/login", page.Url, StringComparison.Ordinal);
+        });
+    }
+
+    /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>
+    private static async Task ChooseAsync(IPage page, string label, string option)
+    {
+        await page.Locator(".mud-select", new() { Has = page.GetByText(label, new() { Exact = true }) }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = option }).ClickAsync();
+    }
+}
