@@ -80,6 +80,14 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             Assert.Equal("1 to 1 of 1 items", (await page.GetByTestId("range").TextContentAsync())?.Trim());
             await Browser.ScreenshotAsync(page, "05-servers-running");
 
+            // The dashboard counts it.
+            await page.GetByRole(AriaRole.Link, new() { Name = "Dashboard" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("count-running")).ToHaveTextAsync("1");
+            await Assertions.Expect(page.GetByTestId("count-unreachable")).ToHaveTextAsync("0");
+            await Browser.ScreenshotAsync(page, "06-dashboard");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Managed Servers" }).ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("/servers", StringComparison.Ordinal));
+
             // A service, stopped and started from the server's page: the job's steps arrive while it runs.
             await InstallDnsAsync(server.Id, agent);
             await row.GetByRole(AriaRole.Link, new() { Name = "ui-dns-1" }).ClickAsync();
@@ -93,14 +101,38 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             await Assertions.Expect(page.GetByTestId("job-steps")).ToContainTextAsync("stop", new() { Timeout = 60_000, IgnoreCase = true });
             await Assertions.Expect(page.GetByTestId("job-state").First).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
             await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
-            await Browser.ScreenshotAsync(page, "06-server-service-stopped");
+            await Browser.ScreenshotAsync(page, "07-server-service-stopped");
             var steps = await page.GetByTestId("job-steps").Locator("li").CountAsync();
             Assert.True(steps >= 2, $"{steps} step(s) shown");
             await page.GetByTestId("start-dns").ClickAsync();
             await Assertions.Expect(page.GetByTestId("job-row").First.GetByTestId("job-state")).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
             await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("running", new() { Timeout = 30_000 });
             Assert.Contains(await Silo.GetServerAsync(server.Id) is { } after ? after.Services! : [], s => s.Kind == "dns" && s.State == "running");
-            await Browser.ScreenshotAsync(page, "07-server-service-started");
+            await Browser.ScreenshotAsync(page, "08-server-service-started");
+
+            // An API token: a bad lifetime is named beside its field; a good one is shown once, works, and is revoked.
+            await page.GetByRole(AriaRole.Link, new() { Name = "API tokens" }).ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("/tokens", StringComparison.Ordinal));
+            await page.GetByLabel("Name").FillAsync("ui-script");
+            await page.GetByLabel("Expires in").FillAsync("soon");
+            await page.GetByTestId("create-token").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-input-control", new() { Has = page.GetByLabel("Expires in") }).Locator(".mud-input-helper-text")).ToContainTextAsync("'soon' is not");
+            await page.GetByLabel("Expires in").FillAsync("2h");
+            await page.GetByTestId("create-token").ClickAsync();
+            var secret = (await page.GetByTestId("token-secret").TextContentAsync())!.Trim();
+            Assert.StartsWith("mst_", secret, StringComparison.Ordinal);
+            await Assertions.Expect(page.GetByTestId("tokens")).ToContainTextAsync("ui-script");
+            await Browser.ScreenshotAsync(page, "09-tokens");
+            using (var client = Silo.NewClient())
+            {
+                client.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync($"{Silo.BaseUrl}/api/v1/servers")).StatusCode);
+                await page.GetByRole(AriaRole.Button, new() { Name = "Revoke ui-script" }).ClickAsync();
+                await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+                await Assertions.Expect(page.GetByTestId("tokens")).Not.ToContainTextAsync("ui-script");
+                await Task.Delay(TimeSpan.FromSeconds(6)); // the API caches a valid token for 5 s
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await client.GetAsync($"{Silo.BaseUrl}/api/v1/servers")).StatusCode);
+            }
 
             // Sign out: the session is over, pages send to the sign-in form again.
             await page.GetByTestId("sign-out").ClickAsync();
