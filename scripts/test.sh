@@ -76,6 +76,17 @@ fi
 # the Debian base with debootstrap (a few minutes). See docs/images.md.
 $SUDO images/build.sh knot kea
 
+# Browser-test helpers from npm (axe-core), pinned by their package-lock.json.
+if ! command -v npm >/dev/null; then
+  log "installing npm"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+ui_tests="tests/Silo.Tests/Ui"
+if ! cmp -s "$ui_tests/package-lock.json" "$ui_tests/node_modules/.installed-lock.json" 2>/dev/null; then
+  log "npm ci ($ui_tests)"
+  (cd "$ui_tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && cp package-lock.json node_modules/.installed-lock.json)
+fi
+
 # 3. Build and test.
 results="$root_dir/TestResults"
 rm -rf "$results"

@@ -1,0 +1,53 @@
+using Microsoft.Playwright;
+
+namespace ManagedServers.Silo.Tests.Ui;
+
+/// <summary>
+/// Every page of the UI through axe-core in chromium, in the light and the dark theme, at desktop and tablet widths: no
+/// serious or critical violation of WCAG 2.1 A/AA. Each page is saved as a screenshot.
+/// </summary>
+public sealed class UiAccessibilityTests() : UiTestBase("ui-a11y")
+{
+    [Fact]
+    public async Task Every_page_passes_axe_with_no_serious_or_critical_violation()
+    {
+        var server = await E2E.SiloApi.CreateServerAsync(Silo, "a11y-dns-1");
+        var signedOut = await NewPageAsync(await Browser.NewContextAsync(Silo.BaseUrl));
+        var page = await SignInAsync();
+        var pages = new (IPage Page, string Path, string Name)[]
+        {
+            (signedOut, "/login", "login"),
+            (page, "/", "dashboard"),
+            (page, "/servers", "servers"),
+            (page, "/servers?q=nothing-matches", "servers-no-match"),
+            (page, "/servers/add", "add-server"),
+            (page, $"/servers/{server.Id}", "server-detail"),
+            (page, "/tokens", "tokens"),
+            (page, "/servers/no-such-server", "server-not-found"),
+        };
+
+        var found = new List<string>();
+        foreach (var (p, path, name) in pages)
+        {
+            await p.GotoAsync(path);
+            if (p == page)
+            {
+                await WaitInteractiveAsync(p);
+            }
+
+            await Browser.ScreenshotAsync(p, "a11y-" + name);
+            found.AddRange((await Axe.SeriousViolationsAsync(p)).Select(v => $"{path}: {v}"));
+        }
+
+        // The dark theme and a tablet's width, on the busiest page.
+        await page.SetViewportSizeAsync(820, 1180);
+        await page.GotoAsync("/servers");
+        await WaitInteractiveAsync(page);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
+        await page.WaitForTimeoutAsync(300);
+        await Browser.ScreenshotAsync(page, "a11y-servers-dark-tablet");
+        found.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"/servers (dark, 820 px): {v}"));
+
+        Assert.True(found.Count == 0, "axe found:\n" + string.Join('\n', found));
+    }
+}
