@@ -102,6 +102,22 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             await Assertions.Expect(page.GetByTestId("job-state").First).ToHaveTextAsync("succeeded", new() { Timeout = 60_000 });
             await Assertions.Expect(dns.GetByTestId("service-state")).ToHaveTextAsync("stopped", new() { Timeout = 30_000 });
             await Browser.ScreenshotAsync(page, "07-server-service-stopped");
+
+            // The system charts: drawn on canvas from the agent's samples (raw up to an hour, aggregates beyond).
+            var cpu = page.Locator("[data-testid=chart][data-title=CPU]");
+            for (var tries = 0; await cpu.GetAttributeAsync("data-points") is not { } points || points == "0"; tries++)
+            {
+                Assert.True(tries < 60, "no CPU samples charted within a minute");
+                await page.WaitForTimeoutAsync(1000);
+                await page.GetByTestId("range-15m").ClickAsync(); // reads the samples again
+            }
+
+            Assert.Equal(1, await cpu.Locator("canvas").CountAsync());
+            await Assertions.Expect(page.GetByTestId("charts-source")).ToContainTextAsync("samples as reported");
+            await page.GetByTestId("range-24h").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("charts-source")).ToContainTextAsync("averages over 1 min");
+            await page.GetByTestId("range-1h").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("charts-source")).ToContainTextAsync("samples as reported");
             var steps = await page.GetByTestId("job-steps").Locator("li").CountAsync();
             Assert.True(steps >= 2, $"{steps} step(s) shown");
             await page.GetByTestId("start-dns").ClickAsync();
