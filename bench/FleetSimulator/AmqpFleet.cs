@@ -6,6 +6,7 @@ using System.Text.Json;
 using ManagedServers.Contracts;
 using ManagedServers.Contracts.Agent;
 using ManagedServers.Contracts.Api;
+using ManagedServers.FleetSimulator;
 using RabbitMQ.Client;
 
 /// <summary>
@@ -108,7 +109,7 @@ internal static class AmqpFleet
         await Task.Delay(TimeSpan.FromSeconds(Math.Min(interval * 2, 120)));
         var backlogBefore = await BacklogAsync(factory, options.Partitions);
         measuring = true;
-        var cpuBefore = ProcessCpu(options.SiloPids);
+        var cpuBefore = ProcessStats.CpuSeconds(options.SiloPids);
         var measureStart = Stopwatch.GetTimestamp();
         var sampler = Task.Run(async () =>
         {
@@ -133,7 +134,7 @@ internal static class AmqpFleet
         await Task.Delay(TimeSpan.FromSeconds(options.Duration));
         measuring = false;
         var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
-        var cpuAfter = ProcessCpu(options.SiloPids);
+        var cpuAfter = ProcessStats.CpuSeconds(options.SiloPids);
         await sampler;
         var backlogAfter = await BacklogAsync(factory, options.Partitions);
         await stop.CancelAsync();
@@ -172,21 +173,6 @@ internal static class AmqpFleet
         for (var p = 0; p < partitions; p++)
         {
             total += (await channel.QueueDeclarePassiveAsync(AmqpTopology.IngestQueue(p))).MessageCount;
-        }
-
-        return total;
-    }
-
-    private static double ProcessCpu(int[] pids)
-    {
-        double total = 0;
-        foreach (var pid in pids)
-        {
-            if (File.Exists($"/proc/{pid}/stat"))
-            {
-                var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                total += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-            }
         }
 
         return total;

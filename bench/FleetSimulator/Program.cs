@@ -22,6 +22,8 @@ using ManagedServers.FleetSimulator;
 // one-record change pushed to every server: ... --dns-push --servers 20 --records 1000000 --rounds 10 --agent-dll PATH
 // AMQP mode (agents publish to RabbitMQ; the silos run with RabbitMq:* set):
 //       ... --amqp amqp://user:pass@127.0.0.1:5672/vhost --partitions 8 --silo-pids PID1,PID2
+// Web UI (--ui): N servers, then page timings in headless chromium (median and p95 of 20 runs) and the silo's CPU with
+// browser sessions open on live pages: ... --ui --agents 10000 --runs 20 --sessions 50 --sessions-seconds 300 --silo-pid PID
 // Dashboards (--dashboard CLIENTS): during each phase's measured window, CLIENTS concurrent readers poll four routes in
 // turn (duration / 4 each) while the fleet beats: ... --agents 2000 --interval 5 --duration 120 --dashboard 16
 var options = Options.Parse(args);
@@ -39,6 +41,12 @@ if (args.Contains("--dns-push"))
         int.Parse(Arg("records", "1000000"), CultureInfo.InvariantCulture),
         int.Parse(Arg("rounds", "10"), CultureInfo.InvariantCulture),
         options.Prefix);
+    return;
+}
+
+if (args.Contains("--ui"))
+{
+    await UiBench.RunAsync(api, options, args);
     return;
 }
 
@@ -94,7 +102,7 @@ static async Task RunPhaseAsync(HttpClient api, SimAgent[] agents, int interval,
     using var stop = new CancellationTokenSource();
     var warmup = TimeSpan.FromSeconds(Math.Min(interval * 2, 120)); // every agent has connected and beaten at least once
     var measuring = false;
-    var cpuBefore = ProcessCpu(options.SiloPid);
+    var cpuBefore = ProcessStats.CpuSeconds(options.SiloPid);
     var wall = Stopwatch.StartNew();
     var loops = agents.Select((agent, index) => Task.Run(async () =>
     {
@@ -140,7 +148,7 @@ static async Task RunPhaseAsync(HttpClient api, SimAgent[] agents, int interval,
     await Task.Delay(warmup);
     measuring = true;
     var measureStart = Stopwatch.GetTimestamp();
-    cpuBefore = ProcessCpu(options.SiloPid);
+    cpuBefore = ProcessStats.CpuSeconds(options.SiloPid);
     long peakRss = 0;
     var dashboards = options.Dashboard > 0
         ? DashboardLoad.RunAsync(api, agents.Select(a => a.ServerId).ToArray(), options.Dashboard, TimeSpan.FromSeconds(options.Duration / 4.0 - 2), options.Prefix)
@@ -148,14 +156,14 @@ static async Task RunPhaseAsync(HttpClient api, SimAgent[] agents, int interval,
     for (var s = 0; s < options.Duration; s++)
     {
         await Task.Delay(1000);
-        peakRss = Math.Max(peakRss, Rss(options.SiloPid));
+        peakRss = Math.Max(peakRss, ProcessStats.Rss(options.SiloPid));
     }
 
     await dashboards;
 
     measuring = false;
     var seconds = Stopwatch.GetElapsedTime(measureStart).TotalSeconds;
-    var cpuAfter = ProcessCpu(options.SiloPid);
+    var cpuAfter = ProcessStats.CpuSeconds(options.SiloPid);
     await stop.CancelAsync();
     try
     {
@@ -184,28 +192,6 @@ static async Task<string> TokenAsync(HttpClient api, string password)
     using var response = await api.SendAsync(request);
     response.EnsureSuccessStatusCode();
     return (await response.Content.ReadFromJsonAsync<CreatedToken>(ContractsJson.WireOptions))!.Token;
-}
-
-static double ProcessCpu(int pid)
-{
-    if (pid <= 0 || !File.Exists($"/proc/{pid}/stat"))
-    {
-        return 0;
-    }
-
-    var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-    return (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
-}
-
-static long Rss(int pid)
-{
-    if (pid <= 0 || !File.Exists($"/proc/{pid}/status"))
-    {
-        return 0;
-    }
-
-    var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-    return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
 internal sealed record Options(string Url, string Password, int Agents, int[] Intervals, int Duration, int SiloPid, string Prefix, string? Amqp, int Partitions, int[] SiloPids, bool Samples = false, int Dashboard = 0)
@@ -271,10 +257,13 @@ internal sealed class SimAgent : IDisposable
             ct);
 
     /// <summary>One system sample shaped like a real agent's (about 45 metrics), as a batch of one.</summary>
-    public Task<HttpResponseMessage> SampleAsync(CancellationToken ct) =>
-        _client.PostAsJsonAsync(AgentApi.Metrics, new MetricsBatch(_serverId, Guid.NewGuid(), [SyntheticSample()]), ContractsJson.WireOptions, ct);
+    public Task<HttpResponseMessage> SampleAsync(CancellationToken ct) => SamplesAsync([SyntheticSample()], ct);
 
-    internal static SystemSample SyntheticSample()
+    /// <summary>Several samples as one batch (a backlog: the UI benchmark's hour of history).</summary>
+    public Task<HttpResponseMessage> SamplesAsync(IReadOnlyList<SystemSample> samples, CancellationToken ct) =>
+        _client.PostAsJsonAsync(AgentApi.Metrics, new MetricsBatch(_serverId, Guid.NewGuid(), samples), ContractsJson.WireOptions, ct);
+
+    internal static SystemSample SyntheticSample(DateTimeOffset? at = null)
     {
         var r = Random.Shared;
         var values = new Dictionary<string, double>
@@ -319,7 +308,7 @@ internal sealed class SimAgent : IDisposable
             values[SystemMetricNames.PerMount(SystemMetricNames.DiskInodesUsedPercent, mount)] = 3;
         }
 
-        return new SystemSample(DateTimeOffset.UtcNow, values);
+        return new SystemSample(at ?? DateTimeOffset.UtcNow, values);
     }
 
     public void Dispose() => _client.Dispose();
