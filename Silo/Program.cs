@@ -6,6 +6,7 @@ using ManagedServers.Shared.Security;
 using ManagedServers.Silo;
 using ManagedServers.Silo.Pull;
 using ManagedServers.Silo.Telemetry;
+using Microsoft.AspNetCore.DataProtection;
 using Orleans.Dashboard;
 
 // The content root is the silo's own directory, so its appsettings.json (log levels) applies wherever it is started
@@ -36,6 +37,12 @@ if (builder.Configuration["Secrets:Key"] is { Length: > 0 } secretKey)
 {
     _ = ManagedServers.Shared.Security.SecretBox.Load(secretKey, string.Empty);
 }
+
+// The UI's session cookies and anti-forgery tokens are sealed with ASP.NET Core data protection: its keys live in the
+// data directory (owner only), so sessions survive a restart. Several silos behind one address need the same keys: see docs/ui.md.
+builder.Services.AddDataProtection()
+    .SetApplicationName("ManagedServers")
+    .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(builder.Configuration["DataDir"] ?? ".data", "ui-keys")));
 
 builder.UseOrleans(silo => silo.ConfigureManagedServers(builder.Configuration, storage).AddDashboard());
 builder.Services.AddManagedServersApi();

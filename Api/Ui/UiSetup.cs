@@ -39,7 +39,7 @@ public static class UiSetup
             o.SlidingExpiration = true;
             o.LoginPath = "/login";
             o.LogoutPath = "/logout";
-            o.AccessDeniedPath = "/login";
+            o.AccessDeniedPath = "/denied";
             o.ReturnUrlParameter = "return";
             o.Events.OnValidatePrincipal = ValidateAsync;
         });

@@ -80,6 +80,35 @@ public sealed partial class UiHttpTests() : E2E.SiloTestBase("ui-http")
         Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
     }
 
+    /// <summary>A viewer sees the fleet but not what only admins may do: no Add Server button, and its page says so.</summary>
+    [Fact]
+    public async Task A_viewer_sees_the_list_without_the_admin_actions_and_is_told_a_page_is_not_allowed()
+    {
+        using (var created = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/users", new StringContent("""{ "name": "viewer1", "password": "viewer-password-1", "groups": ["viewers"] }""", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        var cookies = new CookieContainer();
+        using var handler = new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false };
+        using var http = new HttpClient(handler) { BaseAddress = new Uri(Silo.BaseUrl) };
+        var token = Token(await http.GetStringAsync("/login"));
+        using (var signIn = await http.PostAsync("/login", Form(("_handler", "login"), ("__RequestVerificationToken", token), ("Input.Name", "viewer1"), ("Input.Password", "viewer-password-1"))))
+        {
+            Assert.Equal(HttpStatusCode.Redirect, signIn.StatusCode);
+        }
+
+        var list = await http.GetStringAsync("/servers");
+        Assert.Contains("No servers yet", list, StringComparison.Ordinal);
+        Assert.DoesNotContain("data-testid=\"add-server\"", list, StringComparison.Ordinal);
+        using var add = await http.GetAsync("/servers/add");
+        Assert.Equal(HttpStatusCode.Redirect, add.StatusCode);
+        Assert.StartsWith("/denied", add.Headers.Location!.PathAndQuery, StringComparison.Ordinal);
+        Assert.Contains("Your groups do not allow this page", await http.GetStringAsync("/denied"), StringComparison.Ordinal);
+        using var bundle = await http.GetAsync("/ui/servers/any/setup-bundle");
+        Assert.Equal(HttpStatusCode.Forbidden, bundle.StatusCode); // setup bundles are for admins
+    }
+
     private static FormUrlEncodedContent Form(params (string Key, string Value)[] fields) =>
         new(fields.Select(f => new KeyValuePair<string, string>(f.Key, f.Value)));
 

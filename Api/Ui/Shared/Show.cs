@@ -1,0 +1,22 @@
+using System.Globalization;
+
+namespace ManagedServers.Api.Ui.Shared;
+
+/// <summary>How pages write values: times in UTC, a dash for nothing, numbers with group separators, words capitalised.</summary>
+public static class Show
+{
+    public const string Nothing = "—";
+
+    /// <summary>A time as "2026-12-04 19:07:55 UTC" (<paramref name="seconds"/>) or "2026-12-04 19:07 UTC"; a dash for none.</summary>
+    public static string When(DateTimeOffset? at, bool seconds = true) =>
+        at is { } t ? t.UtcDateTime.ToString(seconds ? "yyyy-MM-dd HH:mm:ss 'UTC'" : "yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) : Nothing;
+
+    /// <summary>The text, or a dash when it is empty.</summary>
+    public static string Or(string? value) => string.IsNullOrEmpty(value) ? Nothing : value;
+
+    /// <summary>"running" → "Running"; an empty text stays empty.</summary>
+    public static string Title(string text) => text.Length == 0 ? text : char.ToUpperInvariant(text[0]) + text[1..];
+
+    /// <summary>12345 → "12,345".</summary>
+    public static string Count(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
