@@ -208,8 +208,11 @@ public sealed class KnotDnstapTests : IAsyncLifetime
 
         await Task.Delay(1500); // nothing more may come
         hits.Add(reader.Snapshot());
-        Assert.Equal(14, hits.FramesSeen);
-        Assert.Equal(9, hits.FramesOwn);
+
+        // The real queries are counted exactly; the agent's probes, never (a probe that times out on a loaded machine
+        // asks again: seen once in a full run, 15 frames with one more probe).
+        Assert.True(hits.FramesOwn >= 9, $"{hits.FramesOwn} own frames");
+        Assert.Equal(5, hits.FramesSeen - hits.FramesOwn);
         Assert.Equal(3, hits.Names["example.com"].Hits);
         Assert.Equal(2, hits.Names["www.example.net"].Hits);
         Assert.False(hits.Names.ContainsKey("."), "the agent's root probes were counted");
