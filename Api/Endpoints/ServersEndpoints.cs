@@ -196,7 +196,7 @@ public static partial class ServersEndpoints
             token.Token,
             token.ExpiresAt);
         var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(bundle, Contracts.ContractsJson.Default.SetupBundle);
-        var fileName = $"{SafeFileName(server.Definition.Name)}.bundle.json";
+        var fileName = BundleFileName(server.Definition.Name);
         return TypedResults.File(bytes, "application/json", fileName);
     }
 
@@ -332,6 +332,9 @@ public static partial class ServersEndpoints
         errors.Add(field, $"unknown value '{text}': use one of {ServerMapping.Choices<T>()}");
         return fallback;
     }
+
+    /// <summary>The setup bundle's file name for a server (the download's, and the one the install command names).</summary>
+    public static string BundleFileName(string serverName) => $"{SafeFileName(serverName)}.bundle.json";
 
     private static string SafeFileName(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-'));
 

@@ -27,7 +27,7 @@ public static class ChartRanges
     /// <summary>Up to an hour the raw samples (every 5 s or so); beyond, the minute or hour averages the API keeps.</summary>
     public static bool Raw(TimeSpan span) => span <= TimeSpan.FromHours(1);
 
-    public static TimeSpan Span(string? key) => All.FirstOrDefault(r => r.Key == key) is { Label: not null } r ? r.Span : TimeSpan.FromHours(1);
+    public static TimeSpan Span(string? key) => All.Where(r => r.Key == key).Select(r => r.Span).DefaultIfEmpty(TimeSpan.FromHours(1)).First();
 }
 
 /// <summary>
