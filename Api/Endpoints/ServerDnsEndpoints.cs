@@ -311,12 +311,15 @@ public static class ServerDnsEndpoints
 
     private static ServerDnsView ToView(ServerDnsSnapshot s) => new(s.ServerId, [.. s.Zones.Select(ToView)], s.Listen, s.LiveVersion);
 
-    private static ServerZoneView ToView(ServerZone z) => new(z.Name, z.Serial, z.AppliedSerial, z.AppliedAt, z switch
+    private static ServerZoneView ToView(ServerZone z) => new(z.Name, z.Serial, z.AppliedSerial, z.AppliedAt, SyncOf(z));
+
+    /// <summary>How a zone on a server stands: in_sync, changed (pushed, then edited), not_pushed or deleted.</summary>
+    public static string SyncOf(ServerZone z) => z switch
     {
         { AppliedSerial: null, Serial: null } => "deleted",
         { AppliedSerial: null } => "not_pushed",
         { Serial: null } => "deleted",
         _ when z.Serial == z.AppliedSerial => "in_sync",
         _ => "changed",
-    });
+    };
 }

@@ -28,6 +28,8 @@ public static class ZonesEndpoints
         write.MapDelete("/{zone}", DeleteAsync).WithName("DeleteZone").WithSummary("Delete a zone");
         write.MapPut("/{zone}/file", ReplaceAsync).WithName("ReplaceZoneFile").WithMetadata(new RequestSizeLimitAttribute(MaxZoneBody))
             .WithSummary("Replace the zone's content from a zone file (the serial moves forward)");
+        read.MapGet("/{zone}/servers", ListServersAsync).WithName("ListZoneServers")
+            .WithSummary("The servers the zone is assigned to: serial live on each and in_sync | changed | not_pushed");
         read.MapGet("/{zone}/export", ExportAsync).WithName("ExportZone").WithSummary("The zone file (text/dns), canonical: SOA first, owners in canonical order");
         read.MapGet("/{zone}/records", ListRecordsAsync).WithName("ListZoneRecords").WithSummary("The zone's records, filtered by name and type, paged");
         write.MapPost("/{zone}/records", AddRecordAsync).WithName("AddZoneRecord").WithSummary("Add one record (bumps the serial)");
@@ -137,6 +139,32 @@ public static class ZonesEndpoints
         }
 
         return TypedResults.Ok(ToView(await grains.GetGrain<IZoneGrain>(name).ReplaceAsync(body.ZoneFile)));
+    }
+
+    public static async Task<Results<Ok<ZoneServerView[]>, ValidationProblem, ProblemHttpResult>> ListServersAsync(string zone, IGrainFactory grains)
+    {
+        if (!TryZone(zone, out var name, out var problem))
+        {
+            return problem;
+        }
+
+        var summary = await grains.GetGrain<IZoneGrain>(name).GetSummaryAsync();
+        if (summary is null)
+        {
+            return Problem.NotFound($"zone '{name}' not found");
+        }
+
+        // The index names the servers; each confirms (an entry a lost silo left behind answers null and is dropped).
+        var ids = await grains.GetGrain<IZoneServersGrain>(name).ListAsync();
+        var rows = await Task.WhenAll(ids.Select(async id =>
+        {
+            var onServer = grains.GetGrain<Grains.Interfaces.Dns.IServerDnsGrain>(id).GetZoneAsync(name, summary.Serial);
+            var server = grains.GetGrain<IManagedServerGrain>(id).GetAsync();
+            return (await onServer, await server) is ({ } z, { } s)
+                ? new ZoneServerView(id, s.Definition.Name, ServerMapping.Wire(s.State), z.Serial, z.AppliedSerial, z.AppliedAt, ServerDnsEndpoints.SyncOf(z))
+                : null;
+        }));
+        return TypedResults.Ok(rows.OfType<ZoneServerView>().OrderBy(r => r.ServerName, StringComparer.OrdinalIgnoreCase).ToArray());
     }
 
     /// <summary>The zone file, decompressed as it streams out; <c>ETag</c> is the text's SHA-256, <c>X-Zone-Serial</c> its serial.</summary>

@@ -24,7 +24,10 @@ public static class UiSetup
 
     public static IServiceCollection AddManagedServersUi(this IServiceCollection services, AuthenticationBuilder authentication)
     {
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // A pasted zone file reaches the page as one circuit message: up to 4 MB (SignalR's default is 32 KB); larger
+        // zones are uploaded (InputFile streams in chunks) or go through the API.
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(o => o.MaximumReceiveMessageSize = Shared.ZoneText.MaxPaste);
         services.AddMudServices(o => o.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomRight);
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, SessionRevalidation>();
@@ -91,6 +94,8 @@ public static class UiSetup
         files.MapGet("/servers/{id}/setup-bundle", (string id, IGrainFactory grains, Pki.CertificateIssuer issuer, IConfiguration configuration) =>
                 Endpoints.ServersEndpoints.BundleAsync(id, grains, issuer, configuration))
             .RequireAuthorization(PolicyFor(Permissions.ServersWrite));
+        files.MapGet("/zones/{zone}/export", (string zone, IGrainFactory grains, HttpResponse response) => Endpoints.ZonesEndpoints.ExportAsync(zone, grains, response))
+            .RequireAuthorization(PolicyFor(Permissions.ZonesRead));
         return app;
     }
 

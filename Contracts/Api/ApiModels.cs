@@ -447,5 +447,11 @@ public sealed record ZoneRecordView(string Id, string Name, string Type, int Ttl
 /// <summary>A record change: the record as stored and the zone's new SOA serial.</summary>
 public sealed record ZoneRecordChangeView(ZoneRecordView Record, long Serial);
 
+/// <summary>
+/// A server a zone is assigned to (GET /api/v1/zones/{zone}/servers): the server's name and state, the serial live on it
+/// and <c>sync</c> as for a server's zones (in_sync | changed | not_pushed).
+/// </summary>
+public sealed record ZoneServerView(string ServerId, string ServerName, string ServerState, long? Serial, long? AppliedSerial, DateTimeOffset? AppliedAt, string Sync);
+
 /// <summary>The zone's SOA serial after a change (record delete).</summary>
 public sealed record ZoneSerialView(long Serial);

@@ -38,6 +38,13 @@ public interface IServerDnsGrain : IGrainWithStringKey
     [ReadOnly]
     Task<bool> IsZoneAssignedAsync(string zone);
 
+    /// <summary>
+    /// One zone as this server serves it (<paramref name="serial"/>: the zone's serial now, which the caller knows), or
+    /// null when it is not assigned here (or the server is gone).
+    /// </summary>
+    [ReadOnly]
+    Task<ServerZone?> GetZoneAsync(string zone, long? serial);
+
     /// <summary>The configuration versions applied, newest first (a bounded history).</summary>
     [ReadOnly]
     Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync();

@@ -184,6 +184,8 @@ public sealed partial class ManagedServerGrain : IServerHost, IServerMetricsGrai
 
     public Task<bool> IsZoneAssignedAsync(string zone) => DnsPart.IsZoneAssignedAsync(zone);
 
+    public Task<ServerZone?> GetZoneAsync(string zone, long? serial) => DnsPart.GetZoneAsync(zone, serial);
+
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync() => DnsPart.ListConfigVersionsAsync();
 
     public Task<DnsConfigVersion?> GetConfigVersionAsync(int number) => DnsPart.GetConfigVersionAsync(number);

@@ -171,6 +171,39 @@ public sealed class ServerDnsTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_zones_server_index_follows_assignments_and_deletions_and_learns_older_assignments_at_activation()
+    {
+        var (a, b) = (await CreateServerAsync(), await CreateServerAsync());
+        var zone = await CreateZoneAsync();
+        async Task<string[]> IndexOf(string z) => [.. await Cluster.Client.GetGrain<IZoneServersGrain>(z).ListAsync()];
+
+        await Dns(a).SetZonesAsync([zone]);
+        await Dns(b).AssignZoneAsync(zone);
+        var both = new[] { a, b }.Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(both, await IndexOf(zone));
+        Assert.Equal((zone, (long?)null), ((await Dns(a).GetZoneAsync(zone, 5))!.Name, (await Dns(a).GetZoneAsync(zone, 5))!.AppliedSerial));
+        Assert.Null(await Dns(a).GetZoneAsync("other.test", 5));
+
+        await Dns(a).UnassignZoneAsync(zone);
+        Assert.Equal(new[] { b }, await IndexOf(zone));
+        await Server(b).DeleteAsync();
+        Assert.Empty(await IndexOf(zone));
+
+        // A server whose zones were assigned before the index existed (nothing announced) tells it when it next activates.
+        var old = await CreateServerAsync();
+        var older = await CreateZoneAsync();
+        var storage = ((InProcessSiloHandle?)Cluster.Primary)!.SiloHost!.Services.GetRequiredKeyedService<IGrainStorage>(Servers.GrainNames.Storage);
+        var state = new GrainState<ServerDnsState>(new ServerDnsState());
+        await storage.ReadStateAsync("dns", Server(old).GetGrainId(), state);
+        state.State = new ServerDnsState { Zones = [older] };
+        await storage.WriteStateAsync("dns", Server(old).GetGrainId(), state);
+        await Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.Empty(await IndexOf(older));
+        Assert.True(await Dns(old).IsZoneAssignedAsync(older)); // activates it
+        Assert.Equal(new[] { old }, await IndexOf(older));
+    }
+
+    [Fact]
     public async Task Zones_are_assigned_to_dns_servers_only_and_must_exist()
     {
         var dhcp = await CreateServerAsync(ServerKind.Dhcp);

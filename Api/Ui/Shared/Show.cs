@@ -19,4 +19,13 @@ public static class Show
 
     /// <summary>12345 → "12,345".</summary>
     public static string Count(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>1536 → "1.5 KiB".</summary>
+    public static string Bytes(long bytes) => bytes switch
+    {
+        < 1024 => bytes.ToString(CultureInfo.InvariantCulture) + " B",
+        < 1024 * 1024 => (bytes / 1024.0).ToString("0.#", CultureInfo.InvariantCulture) + " KiB",
+        < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB",
+        _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.#", CultureInfo.InvariantCulture) + " GiB",
+    };
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 
 namespace ManagedServers.Silo.Tests.Ui;
@@ -12,6 +13,11 @@ public sealed class UiAccessibilityTests() : UiTestBase("ui-a11y")
     public async Task Every_page_passes_axe_with_no_serious_or_critical_violation()
     {
         var server = await E2E.SiloApi.CreateServerAsync(Silo, "a11y-dns-1");
+        using (var zone = await Silo.Http.PostAsJsonAsync($"{Silo.BaseUrl}/api/v1/zones", new { name = "a11y.test" }))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, zone.StatusCode);
+        }
+
         var signedOut = await NewPageAsync(await Browser.NewContextAsync(Silo.BaseUrl));
         var page = await SignInAsync();
         var pages = new (IPage Page, string Path, string Name)[]
@@ -24,6 +30,11 @@ public sealed class UiAccessibilityTests() : UiTestBase("ui-a11y")
             (page, $"/servers/{server.Id}", "server-detail"),
             (page, "/tokens", "tokens"),
             (page, "/servers/no-such-server", "server-not-found"),
+            (page, "/zones", "zones"),
+            (page, "/zones?q=nothing-matches", "zones-no-match"),
+            (page, "/zones/add", "add-zone"),
+            (page, "/zones/a11y.test", "zone-detail"),
+            (page, "/zones/no-such.test", "zone-not-found"),
         };
 
         var found = new List<string>();

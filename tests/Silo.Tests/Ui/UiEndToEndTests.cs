@@ -1,4 +1,7 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using ManagedServers.Contracts;
+using ManagedServers.Contracts.Api;
 using ManagedServers.Silo.Tests.E2E;
 using Microsoft.Playwright;
 
@@ -89,7 +92,7 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             await page.WaitForURLAsync(u => u.EndsWith("/servers", StringComparison.Ordinal));
 
             // A service, stopped and started from the server's page: the job's steps arrive while it runs.
-            await InstallDnsAsync(server.Id, agent);
+            var dnsPort = await InstallDnsAsync(server.Id, agent);
             await row.GetByRole(AriaRole.Link, new() { Name = "ui-dns-1" }).ClickAsync();
             await page.WaitForURLAsync($"**/servers/{server.Id}");
             await WaitInteractiveAsync(page);
@@ -126,9 +129,12 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             Assert.Contains(await Silo.GetServerAsync(server.Id) is { } after ? after.Services! : [], s => s.Kind == "dns" && s.State == "running");
             await Browser.ScreenshotAsync(page, "08-server-service-started");
 
+            await ZonesAsync(page, dnsPort);
+
             // An API token: a bad lifetime is named beside its field; a good one is shown once, works, and is revoked.
             await page.GetByRole(AriaRole.Link, new() { Name = "API tokens" }).ClickAsync();
             await page.WaitForURLAsync(u => u.EndsWith("/tokens", StringComparison.Ordinal));
+            await page.GetByRole(AriaRole.Heading, new() { Name = "API tokens", Level = 1 }).WaitForAsync(); // the page itself, not only its address
             await page.GetByLabel("Name").FillAsync("ui-script");
             await page.GetByLabel("Expires in").FillAsync("soon");
             await page.GetByTestId("create-token").ClickAsync();
@@ -161,6 +167,79 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
             await page.GotoAsync("/servers");
             Assert.Contains("/login", page.Url, StringComparison.Ordinal);
         });
+    }
+
+    /// <summary>
+    /// Zones: a zone file with an error is refused with its line quoted (nothing stored), then imported; a record refused
+    /// beside its field, then added and edited in the grid; the zone assigned to the server and pushed from its page, the
+    /// row turning In sync live, and the real Knot answering the record.
+    /// </summary>
+    private async Task ZonesAsync(IPage page, int dnsPort)
+    {
+        await page.GetByRole(AriaRole.Link, new() { Name = "Zones" }).ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/zones", StringComparison.Ordinal));
+        await WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("empty")).ToContainTextAsync("No zones yet");
+        await page.GetByTestId("add-zone").First.ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/zones/add", StringComparison.Ordinal));
+        await WaitInteractiveAsync(page);
+        await page.GetByLabel("Zone name").FillAsync("ui.test");
+        const string Good = "$ORIGIN ui.test.\n$TTL 300\n@ IN SOA ns1.ui.test. hostmaster.ui.test. 1 7200 3600 1209600 300\n@ IN NS ns1.ui.test.\nns1 IN A 127.0.0.1\n";
+        await page.GetByLabel("Zone file (RFC 1035)").FillAsync(Good + "www IN A 192.0.2.999\n");
+        await page.GetByTestId("create-zone").ClickAsync();
+        var error = page.GetByTestId("zone-error");
+        await Assertions.Expect(error).ToHaveAttributeAsync("data-line", "6");
+        await Assertions.Expect(error).ToContainTextAsync("Line 6");
+        await Assertions.Expect(error.Locator("code")).ToHaveTextAsync("www IN A 192.0.2.999");
+        await Browser.ScreenshotAsync(page, "10-zone-import-refused");
+        Assert.Equal(0, (await Silo.Http.GetFromJsonAsync<PageOf<ZoneView>>($"{Silo.BaseUrl}/api/v1/zones", ContractsJson.WireOptions))!.Total); // nothing stored
+        await page.GetByLabel("Zone file (RFC 1035)").FillAsync(Good + "www IN A 192.0.2.80\n");
+        await page.GetByTestId("create-zone").ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/zones/ui.test", StringComparison.Ordinal));
+        await WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("records")).ToContainTextAsync("192.0.2.80");
+        await Assertions.Expect(page.GetByTestId("no-servers")).ToBeVisibleAsync();
+
+        // A record: a bad address is named beside the data field and nothing is added; a good one is added, then edited.
+        await page.GetByTestId("new-name").FillAsync("mail");
+        await page.GetByTestId("new-type").FillAsync("A");
+        await page.GetByTestId("new-data").FillAsync("not-an-address");
+        await page.GetByTestId("add-record").ClickAsync();
+        await Assertions.Expect(page.Locator(".mud-input-control", new() { Has = page.GetByTestId("new-data") }).Locator(".mud-input-helper-text")).Not.ToBeEmptyAsync();
+        Assert.Equal(4, await page.GetByTestId("record").CountAsync());
+        await Browser.ScreenshotAsync(page, "11-zone-record-refused");
+        await page.GetByTestId("new-data").FillAsync("192.0.2.25");
+        await page.GetByTestId("add-record").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("record")).ToHaveCountAsync(5);
+        var mail = page.GetByTestId("record").Filter(new() { HasText = "192.0.2.25" });
+        await mail.GetByTestId("edit-record").ClickAsync();
+        await page.GetByTestId("edit-data").FillAsync("192.0.2.26");
+        await page.GetByTestId("save-record").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("records")).ToContainTextAsync("192.0.2.26");
+        await Assertions.Expect(page.GetByTestId("records")).Not.ToContainTextAsync("192.0.2.25");
+
+        // Assigned to the server, pushed from the zone's page: the row turns In sync as the job ends, and Knot answers.
+        await page.GetByLabel("Assign to a DNS server").FillAsync("ui-dns");
+        await page.GetByRole(AriaRole.Option, new() { Name = "ui-dns-1" }).ClickAsync();
+        await page.GetByTestId("assign").ClickAsync();
+        var served = page.GetByTestId("zone-server");
+        await Assertions.Expect(served.GetByTestId("sync")).ToHaveTextAsync("Not pushed");
+        await served.GetByTestId("push").ClickAsync();
+        await Assertions.Expect(served.GetByTestId("sync")).ToHaveTextAsync("In sync", new() { Timeout = 90_000 });
+        Assert.Equal("192.0.2.26", await E2E.DnsPushTests.AddressOfAsync(dnsPort, "mail.ui.test"));
+        await Browser.ScreenshotAsync(page, "12-zone-in-sync");
+
+        // A change afterwards shows the server as behind until the next push.
+        await page.GetByTestId("record").Filter(new() { HasText = "192.0.2.26" }).GetByTestId("delete-record").ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Assertions.Expect(served.GetByTestId("sync")).ToHaveTextAsync("Changed since push");
+
+        // Export: the zone file as stored.
+        var export = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export").ClickAsync());
+        Assert.Equal("ui.test.zone", export.SuggestedFilename);
+        var text = await File.ReadAllTextAsync((await export.PathAsync())!);
+        Assert.Contains("192.0.2.80", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("192.0.2.26", text, StringComparison.Ordinal);
     }
 
     /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>

@@ -52,10 +52,35 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
 
     private Task SaveDnsAsync() => _store.WriteStateAsync();
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken) => MoveDnsVersionsAsync();
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        await MoveDnsVersionsAsync();
+        if (!DnsConfig.Announced.SequenceEqual(DnsConfig.Zones))
+        {
+            try
+            {
+                await AnnounceZonesAsync();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogAnnounceFailed(_logger, Id, e.Message);
+            }
+        }
+    }
 
     public override async Task OnDeleteAsync()
     {
+        DnsConfig.Zones.Clear();
+        try
+        {
+            await AnnounceZonesAsync(save: false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The index is a hint its readers confirm: a deleted server left in it is filtered out.
+            LogAnnounceFailed(_logger, Id, e.Message);
+        }
+
         await _store.ClearStateAsync();
         _store.State = new ServerDnsState();
     }
@@ -82,6 +107,7 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
             DnsConfig.Zones = names;
             await SaveDnsAsync();
             LogZonesAssigned(_logger, Id, names.Count);
+            await AnnounceZonesAsync();
         }
 
         return await SnapshotDnsAsync(summaries.ToDictionary(s => s!.Name, s => (long?)s!.Serial, StringComparer.Ordinal));
@@ -106,6 +132,7 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
             DnsConfig.Zones.Insert(~at, zone);
             await SaveDnsAsync();
             LogZoneAssigned(_logger, Id, zone, DnsConfig.Zones.Count);
+            await AnnounceZonesAsync();
         }
 
         return await SnapshotDnsAsync();
@@ -118,6 +145,7 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
         {
             await SaveDnsAsync();
             LogZoneUnassigned(_logger, Id, zone, DnsConfig.Zones.Count);
+            await AnnounceZonesAsync();
         }
         else if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
         {
@@ -141,6 +169,35 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
         new($"zone{(missing.Count == 1 ? string.Empty : "s")} not found: {string.Join(", ", missing)} (create or import {(missing.Count == 1 ? "it" : "them")} first: POST /api/v1/zones)");
 
     public Task<bool> IsZoneAssignedAsync(string zone) => Task.FromResult(Host.Definition is not null && DnsConfig.Zones.Contains(zone));
+
+    public Task<ServerZone?> GetZoneAsync(string zone, long? serial)
+    {
+        if (Host.Definition is null || DnsConfig.Zones.BinarySearch(zone, StringComparer.Ordinal) < 0)
+        {
+            return Task.FromResult<ServerZone?>(null);
+        }
+
+        var applied = DnsConfig.Applied.GetValueOrDefault(zone);
+        return Task.FromResult<ServerZone?>(new ServerZone(zone, serial, applied?.Serial, applied?.At));
+    }
+
+    /// <summary>
+    /// Tells the zones' server index (<see cref="IZoneServersGrain"/>) what changed since it was last told, after the
+    /// assignment itself is stored; then stores what it was told (<paramref name="save"/>), so a change cut short is
+    /// finished at the next activation.
+    /// </summary>
+    private async Task AnnounceZonesAsync(bool save = true)
+    {
+        var now = DnsConfig.Zones.ToHashSet(StringComparer.Ordinal);
+        var before = DnsConfig.Announced.ToHashSet(StringComparer.Ordinal);
+        var changes = now.Except(before).Select(z => (z, true)).Concat(before.Except(now).Select(z => (z, false))).ToList();
+        await Task.WhenAll(changes.Select(c => GrainFactory.GetGrain<IZoneServersGrain>(c.z).SetAsync(Id, c.Item2)));
+        DnsConfig.Announced = [.. DnsConfig.Zones];
+        if (save)
+        {
+            await SaveDnsAsync();
+        }
+    }
 
     public Task<ImmutableArray<DnsConfigVersionSummary>> ListConfigVersionsAsync()
     {
@@ -518,6 +575,9 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
         DnsConfig.LiveVersion = null;
         await SaveDnsAsync();
     }
+
+    [LoggerMessage(EventId = 1063, Level = LogLevel.Warning, Message = "Server {ServerId}: the zones' server index could not be told of its zones (it is told at the next activation): {Reason}")]
+    private static partial void LogAnnounceFailed(ILogger logger, string serverId, string reason);
 
     [LoggerMessage(EventId = 1050, Level = LogLevel.Information, Message = "Server {ServerId}: {Count} zones assigned")]
     private static partial void LogZonesAssigned(ILogger logger, string serverId, int count);

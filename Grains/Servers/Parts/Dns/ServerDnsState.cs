@@ -52,6 +52,13 @@ public sealed class ServerDnsState
     /// <summary>Versions kept by an earlier release, oldest first: moved to the config-versions part at activation.</summary>
     [Id(5)]
     public List<DnsVersionEntry> Versions { get; set; } = [];
+
+    /// <summary>
+    /// The zones the zones' server index (<see cref="Interfaces.Zones.IZoneServersGrain"/>) has been told of; differs from
+    /// <see cref="Zones"/> only while a change is being announced (or was cut short: the next activation finishes it).
+    /// </summary>
+    [Id(6)]
+    public List<string> Announced { get; set; } = [];
 }
 
 /// <summary>A zone's serial live on the server (in <see cref="DnsVersionEntry"/>, <see cref="Name"/> is set too).</summary>
