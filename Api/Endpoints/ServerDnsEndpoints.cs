@@ -145,6 +145,16 @@ public static class ServerDnsEndpoints
     public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertAsync(
         string id, int version, HttpRequest request, IGrainFactory grains, string? service = null, JobOptionsRequest? body = null)
     {
+        var check = new FieldErrors();
+        var key = ServicesEndpoints.IdempotencyKey(request, check);
+        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, check);
+        return check.Any ? check.ToProblem() : await RevertVersionAsync(id, version, grains, service, key, ServicesEndpoints.Wait(body?.WaitForAgentSeconds));
+    }
+
+    /// <summary>Re-applies configuration version <paramref name="version"/> of the server's <paramref name="service"/> history (the API's route and the UI).</summary>
+    public static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> RevertVersionAsync(
+        string id, int version, IGrainFactory grains, string? service, string? key, TimeSpan? wait)
+    {
         var (history, problem) = await HistoryAsync(grains, id, service);
         if (problem is not null)
         {
@@ -153,19 +163,11 @@ public static class ServerDnsEndpoints
 
         if (history == ServiceKinds.Dns)
         {
-            return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, new DnsRevertSpec(version), key, wait));
+            return await ServicesEndpoints.StartAsync(grains, id, new JobRequest(JobKinds.RevertConfig, ServiceKinds.Dns, new DnsRevertSpec(version), key, wait));
         }
 
         // DHCP: the version's Kea document becomes the server's configuration again (an import renders it back byte for
         // byte), then it is pushed like any change: tested by Kea, switched, checked, rolled back on failure.
-        var check = new FieldErrors();
-        ServicesEndpoints.IdempotencyKey(request, check);
-        ServicesEndpoints.CheckWait(body?.WaitForAgentSeconds, check);
-        if (check.Any)
-        {
-            return check.ToProblem();
-        }
-
         var record = await grains.GetGrain<IServerConfigVersionsGrain>(id).GetServiceConfigVersionAsync(history!, version);
         if (record is null)
         {
@@ -174,7 +176,7 @@ public static class ServerDnsEndpoints
 
         await grains.GetGrain<ManagedServers.Grains.Interfaces.Dhcp.IServerDhcpGrain>(id).ImportAsync(record.Content);
         var family = history == ServiceKinds.Dhcp6 ? DhcpFamily.V6 : DhcpFamily.V4;
-        return await StartAsync(id, request, grains, body?.WaitForAgentSeconds, (key, wait) => new JobRequest(JobKinds.DhcpPush, history!, new DhcpPushSpec(family, AcknowledgeWarnings: true), key, wait));
+        return await ServicesEndpoints.StartAsync(grains, id, new JobRequest(JobKinds.DhcpPush, history!, new DhcpPushSpec(family, AcknowledgeWarnings: true), key, wait));
     }
 
     private static async Task<Results<Accepted<JobView>, ValidationProblem, ProblemHttpResult>> StartAsync(

@@ -51,4 +51,23 @@ public sealed class ZoneTests : BunitContext
         var edit = RecordForm.Of(new ZoneRecordView("id1", "www.a.test.", "A", 60, "192.0.2.2"));
         Assert.Equal(("id1", "60"), (edit.Id, edit.Ttl));
     }
+
+    [Fact]
+    public void A_side_by_side_diff_pairs_lines_and_marks_each_change_in_words_not_only_colour()
+    {
+        var diff = Render<SideBySideDiff>(p => p
+            .Add(d => d.OldText, "server:\n  listen: 127.0.0.1@53\nzone:\n  - domain: a.test\n")
+            .Add(d => d.NewText, "server:\n  listen: 127.0.0.1@5353\nzone:\n  - domain: a.test\n  - domain: b.test\n")
+            .Add(d => d.OldTitle, "Version 1").Add(d => d.NewTitle, "Version 2"));
+        var rows = diff.FindAll("[data-testid=diff] tbody tr");
+        Assert.Equal("same", rows[0].QuerySelectorAll("td")[1].GetAttribute("data-change"));
+        Assert.Equal(("changed", "changed"), (rows[1].QuerySelectorAll("td")[1].GetAttribute("data-change"), rows[1].QuerySelectorAll("td")[3].GetAttribute("data-change")));
+        var added = diff.FindAll("td[data-change=added]");
+        Assert.Equal("  - domain: b.test", Assert.Single(added).TextContent);
+        Assert.Contains("1 line(s) added, 0 removed, 1 changed", diff.Find("[data-testid=diff-summary]").TextContent, StringComparison.Ordinal);
+        Assert.Contains("Version 1", diff.Find("thead").TextContent, StringComparison.Ordinal);
+
+        var same = Render<SideBySideDiff>(p => p.Add(d => d.OldText, "x").Add(d => d.NewText, "x"));
+        Assert.NotNull(same.Find("[data-testid=diff-identical]"));
+    }
 }

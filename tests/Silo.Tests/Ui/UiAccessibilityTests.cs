@@ -35,6 +35,7 @@ public sealed class UiAccessibilityTests() : UiTestBase("ui-a11y")
             (page, "/zones/add", "add-zone"),
             (page, "/zones/a11y.test", "zone-detail"),
             (page, "/zones/no-such.test", "zone-not-found"),
+            (page, $"/servers/{server.Id}/config", "server-config"),
         };
 
         var found = new List<string>();

@@ -240,6 +240,20 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
         var text = await File.ReadAllTextAsync((await export.PathAsync())!);
         Assert.Contains("192.0.2.80", text, StringComparison.Ordinal);
         Assert.DoesNotContain("192.0.2.26", text, StringComparison.Ordinal);
+
+        // The server's configuration page: its zones, a push from there, and the versions it applied with their diff.
+        await served.GetByRole(AriaRole.Link, new() { Name = "ui-dns-1" }).ClickAsync();
+        await page.GetByTestId("config-link").ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/config", StringComparison.Ordinal));
+        await WaitInteractiveAsync(page);
+        await Assertions.Expect(page.GetByTestId("server-zones")).ToContainTextAsync("Changed since push");
+        await page.GetByTestId("push-zones").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("last-job-state")).ToHaveTextAsync("succeeded", new() { Timeout = 90_000 });
+        await Assertions.Expect(page.GetByTestId("server-zones")).ToContainTextAsync("In sync");
+        Assert.Null(await E2E.DnsPushTests.AddressOfAsync(dnsPort, "mail.ui.test")); // deleted, and pushed
+        await Assertions.Expect(page.GetByTestId("version").First.GetByTestId("live")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("diff").Locator("td[data-change=added]", new() { HasText = "ui.test" }).First).ToBeVisibleAsync();
+        await Browser.ScreenshotAsync(page, "13-server-configuration");
     }
 
     /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>
