@@ -124,6 +124,30 @@ public sealed class UiSettingsTests() : UiTestBase("ui-settings")
             await Assertions.Expect(page.Locator("[data-testid=user][data-user='alice.ops']")).ToContainTextAsync("admins");
             Assert.Equal(["admins"], Assert.Single(await UsersAsync(), u => u.Name == "alice.ops").Groups);
             await Browser.ScreenshotAsync(page, "settings-08-users-created");
+
+            // The same name again: the API's conflict, beside the name.
+            await Field(page, "User name").FillAsync("alice.ops");
+            await Field(page, "Password").FillAsync("another-password-2");
+            await page.GetByTestId("create-user").ClickAsync();
+            await Assertions.Expect(FieldError(page, "User name")).ToHaveTextAsync("User 'alice.ops' already exists");
+            await Assertions.Expect(page.GetByTestId("user-created")).ToHaveCountAsync(0);
+            await Browser.ScreenshotAsync(page, "settings-09-users-duplicate");
+
+            // Each section through axe-core (the accessibility test's rule set), then the dark theme at a tablet's width.
+            var found = new List<string>();
+            foreach (var path in new[] { "/settings", "/settings/rabbitmq", "/settings/dhcp", "/settings/users" })
+            {
+                await page.GotoAsync(path);
+                await WaitInteractiveAsync(page);
+                found.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"{path}: {v}"));
+            }
+
+            await page.SetViewportSizeAsync(820, 1180);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
+            await page.WaitForTimeoutAsync(300);
+            await Browser.ScreenshotAsync(page, "settings-12-users-dark-tablet");
+            found.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"/settings/users (dark, 820 px): {v}"));
+            Assert.True(found.Count == 0, "axe found:\n" + string.Join('\n', found));
         });
     }
 
@@ -148,7 +172,7 @@ public sealed class UiSettingsTests() : UiTestBase("ui-settings")
             await Assertions.Expect(page.GetByTestId("read-only")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("save")).ToHaveCountAsync(0);
             await Assertions.Expect(Field(page, "Heartbeat interval (seconds)")).ToHaveAttributeAsync("readonly", string.Empty);
-            await Browser.ScreenshotAsync(page, "settings-09-viewer-monitoring");
+            await Browser.ScreenshotAsync(page, "settings-10-viewer-monitoring");
 
             await page.GotoAsync("/settings/rabbitmq");
             await WaitInteractiveAsync(page);
@@ -162,7 +186,7 @@ public sealed class UiSettingsTests() : UiTestBase("ui-settings")
             await Assertions.Expect(page.GetByTestId("group")).ToHaveCountAsync(3);
             await Assertions.Expect(page.GetByTestId("users-admins-only")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("create-user")).ToHaveCountAsync(0);
-            await Browser.ScreenshotAsync(page, "settings-10-viewer-users");
+            await Browser.ScreenshotAsync(page, "settings-11-viewer-users");
         });
     }
 
