@@ -37,6 +37,9 @@ internal static class Theme
             Warning = "#fcd34d",
             Info = "#93c5fd",
             InfoContrastText = "#111827",
+
+            // Field labels and helper lines are secondary text: MudBlazor's 50 % white is below 4.5:1 on dark paper.
+            TextSecondary = "rgba(255,255,255,0.72)",
         },
     };
 }
