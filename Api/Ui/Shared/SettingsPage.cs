@@ -36,15 +36,9 @@ public abstract class SettingsPage : UiPage
         Busy = true;
         Changes = null;
 
-        // The fields first lose the last messages: a field refused twice in a row shows the new message (MudBlazor's
-        // inputs keep their own error state and take Error from the page only when the page's value changes).
-        Outcome = null;
-        StateHasChanged();
-        await Task.Yield();
-        AsCaller();
         try
         {
-            Outcome = await UiCall.RunAsync(call);
+            Outcome = await SubmitAsync(() => Outcome = null, call);
             return Outcome;
         }
         finally

@@ -3,6 +3,7 @@ using ManagedServers.Api.Auth;
 using ManagedServers.Grains.Interfaces.Servers;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Http;
 
 namespace ManagedServers.Api.Ui.Shared;
 
@@ -34,6 +35,21 @@ public abstract class UiPage : ComponentBase
 
     /// <summary>The page's own initialisation, after <see cref="User"/> is known.</summary>
     protected virtual Task OnPageInitializedAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// A form's action through the API's handler (<see cref="UiCall"/>), on behalf of the signed-in person. The form's
+    /// fields lose their last messages first (<paramref name="clear"/>, then a render): MudBlazor's inputs keep their
+    /// own error state and take Error from the page only when it changes, so a field refused twice in a row would
+    /// otherwise not show the second message.
+    /// </summary>
+    protected async Task<UiOutcome> SubmitAsync(Action clear, Func<Task<IResult>> call)
+    {
+        clear();
+        StateHasChanged();
+        await Task.Yield();
+        AsCaller();
+        return await UiCall.RunAsync(call);
+    }
 
     /// <summary>Grain calls from here on (in this async flow) are made on behalf of the signed-in person.</summary>
     protected void AsCaller()
