@@ -1,0 +1,170 @@
+using System.Net;
+using System.Text;
+using ManagedServers.Silo.Tests.E2E;
+using Microsoft.Playwright;
+
+namespace ManagedServers.Silo.Tests.Ui;
+
+/// <summary>
+/// A DHCP server's page in headless chromium against a real silo, a real agent and a real Kea: an imported configuration
+/// shown per family (subnets with their pools, reservations and utilisation, shared networks, classes, global options)
+/// with the review's findings beside the objects they name; a pool refused by the API (the field's message), then
+/// added; a reservation refused then added; a pool removed (confirmed); the push followed server by server to
+/// Succeeded; Kea's state; leases searched after real DHCP traffic. Screenshots land in TestResults/screenshots.
+/// </summary>
+public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
+{
+    // Subnet 1's reservation lies inside its pool: the review warns (reservation-in-pool) and the page shows it beside it.
+    private const string Config = """
+        { "Dhcp4": {
+            "interfaces-config": { "interfaces": [ ] },
+            "valid-lifetime": 4000,
+            "hooks-libraries": [ { "library": "libdhcp_lease_cmds.so" }, { "library": "libdhcp_stat_cmds.so" } ],
+            "option-data": [ { "name": "domain-name-servers", "data": "192.0.2.1" } ],
+            "client-classes": [ { "name": "printers", "test": "substring(option[60].hex,0,7) == 'printer'" } ],
+            "subnet4": [
+                { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ],
+                  "reservations": [ { "hw-address": "1a:1b:1c:1d:1e:1f", "ip-address": "192.0.2.20", "hostname": "printer" } ],
+                  "option-data": [ { "name": "routers", "data": "192.0.2.1" } ] },
+                { "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.250" } ] } ],
+            "shared-networks": [ { "name": "lab", "subnet4": [
+                { "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "198.51.100.10 - 198.51.100.20" } ] } ] } ] } }
+        """;
+
+    [Fact]
+    public async Task A_dhcp_servers_page_shows_its_configuration_with_the_review_edits_pools_and_reservations_pushes_and_searches_leases()
+    {
+        var server = await Silo.CreateServerAsync("ui-dhcp-1", kind: "dhcp", runtime: "exec");
+        var stateDir = await EnrolAsync(server.Id, "dhcp-state");
+        using var agent = AgentProcess.RunVerbose(stateDir);
+        await WaitRunningAsync(server.Id, agent);
+        var port = Build.FreePort();
+        var install = await FinishAsync(await StartJobAsync(HttpMethod.Post, $"/api/v1/servers/{server.Id}/services", new AddServiceRequest("dhcp4", Port: port, Interfaces: ["lo"])), agent);
+        Assert.True(install.State == "succeeded", $"install failed: {install.Error}\nagent:\n{agent.Output}");
+        using (var content = new StringContent(Config, Encoding.UTF8, "application/json"))
+        using (var response = await Silo.Http.PostAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/dhcp/import", content))
+        {
+            Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        }
+
+        var page = await SignInAsync($"/servers/{server.Id}");
+        await StepsAsync(page, "dhcp", async () =>
+        {
+            // From the server's page to its DHCP page.
+            await page.GetByTestId("dhcp-link").ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith($"/servers/{server.Id}/dhcp", StringComparison.Ordinal));
+            await WaitInteractiveAsync(page);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("DHCP of ui-dhcp-1");
+
+            // Subnets with their shared network, pools, reservations; the review's warning on subnet 1's row.
+            var rows = page.GetByTestId("subnet-row");
+            await Assertions.Expect(rows).ToHaveCountAsync(3);
+            var subnet1 = page.Locator("[data-testid=subnet-row][data-subnet='1']");
+            await Assertions.Expect(subnet1).ToContainTextAsync("192.0.2.0/24");
+            await Assertions.Expect(subnet1.GetByTestId("subnet-review")).ToHaveTextAsync("1 warning");
+            await Assertions.Expect(page.Locator("[data-testid=subnet-row][data-subnet='2']")).ToContainTextAsync("lab");
+            await Assertions.Expect(page.GetByTestId("review-summary")).ToContainTextAsync("1 warning");
+            await Assertions.Expect(page.GetByTestId("shared-networks")).ToContainTextAsync("lab");
+            await Assertions.Expect(page.GetByTestId("classes")).ToContainTextAsync("printers");
+            await Assertions.Expect(page.GetByTestId("global-options")).ToContainTextAsync("domain-name-servers");
+            await Assertions.Expect(page.GetByTestId("ha-state")).ToContainTextAsync("None", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.GetByTestId("sockets")).ToHaveTextAsync("Ready");
+            await Browser.ScreenshotAsync(page, "dhcp-01-subnets");
+
+            // One subnet: the finding beside its reservation, its pools and options.
+            await subnet1.GetByRole(AriaRole.Link).ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("?family=4&subnet=1", StringComparison.Ordinal));
+            var detail = page.GetByTestId("subnet-detail");
+            await Assertions.Expect(detail.GetByRole(AriaRole.Heading, new() { Level = 2 })).ToHaveTextAsync("Subnet 1 (192.0.2.0/24)");
+            var reservation = detail.GetByTestId("reservation-row");
+            await Assertions.Expect(reservation).ToContainTextAsync("1a:1b:1c:1d:1e:1f");
+            await Assertions.Expect(reservation.GetByTestId("finding")).ToContainTextAsync("reserves 192.0.2.20 inside pool 192.0.2.10 - 192.0.2.100");
+            await Assertions.Expect(detail.GetByTestId("options")).ToContainTextAsync("routers");
+            await Browser.ScreenshotAsync(page, "dhcp-02-subnet");
+
+            // A pool the API refuses: its message beside the field; one the review refuses (outside the subnet); then a good one.
+            var poolInput = page.GetByLabel("New pool");
+            var poolError = page.Locator(".mud-input-control", new() { Has = poolInput }).Locator(".mud-input-helper-text");
+            await poolInput.FillAsync("192.0.2.300-192.0.2.310");
+            await page.GetByTestId("add-pool").ClickAsync();
+            await Assertions.Expect(poolError).ToContainTextAsync("is not an IPv4 pool");
+            await Browser.ScreenshotAsync(page, "dhcp-03-pool-refused");
+            await poolInput.FillAsync("10.0.0.1-10.0.0.5");
+            await page.GetByTestId("add-pool").ClickAsync();
+            await Assertions.Expect(poolError).ToContainTextAsync("not inside 192.0.2.0/24");
+            await poolInput.FillAsync("192.0.2.150-192.0.2.160");
+            await page.GetByTestId("add-pool").ClickAsync();
+            await Assertions.Expect(detail.GetByTestId("pool-row")).ToHaveCountAsync(2);
+            await Assertions.Expect(detail.GetByTestId("pools")).ToContainTextAsync("192.0.2.150");
+
+            // A reservation with a bad MAC address: the message beside the identifier; then a good one.
+            var identifier = page.GetByLabel("Identifier");
+            await identifier.FillAsync("not-a-mac");
+            await page.GetByLabel("IP address").FillAsync("192.0.2.200");
+            await page.GetByTestId("add-reservation").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-input-control", new() { Has = identifier }).Locator(".mud-input-helper-text")).ToContainTextAsync("is not a MAC address");
+            await identifier.FillAsync("2a:2b:2c:2d:2e:2f");
+            await page.GetByLabel("Host name").FillAsync("camera");
+            await page.GetByTestId("add-reservation").ClickAsync();
+            await Assertions.Expect(detail.GetByTestId("reservation-row")).ToHaveCountAsync(2);
+            await Assertions.Expect(detail.GetByTestId("reservations")).ToContainTextAsync("camera");
+            await Browser.ScreenshotAsync(page, "dhcp-04-added");
+
+            // Removing the new pool asks first.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Remove pool 192.0.2.150-192.0.2.160" }).ClickAsync();
+            await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Remove", Exact = true }).ClickAsync();
+            await Assertions.Expect(detail.GetByTestId("pool-row")).ToHaveCountAsync(1);
+
+            // Push: the warning acknowledged, confirmed, followed to this server's result.
+            await page.GetByTestId("acknowledge").ClickAsync();
+            await page.GetByTestId("push").ClickAsync();
+            await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Push", Exact = true }).ClickAsync();
+            var result = page.GetByTestId("operation-server");
+            await Assertions.Expect(result).ToContainTextAsync("ui-dhcp-1");
+            await Assertions.Expect(page.GetByTestId("operation-state")).ToHaveTextAsync("Succeeded", new() { Timeout = 90_000 });
+            await Assertions.Expect(result.GetByTestId("server-result")).ToHaveTextAsync("Succeeded");
+            await Browser.ScreenshotAsync(page, "dhcp-05-pushed");
+            var live = await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/config-versions?service=dhcp4");
+            Assert.Contains("\"live\":true", live.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
+
+            // Leases: real DHCP traffic to subnet 3, listed, then one searched by its address.
+            Assert.True(await PerfdhcpAsync(port) > 0, "no DHCPACK from the pushed configuration");
+            await page.GetByTestId("lease-search-button").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("lease-row").First).ToContainTextAsync("127.0.0.", new() { Timeout = 30_000 });
+            var address = (await page.GetByTestId("lease-row").First.Locator("td").First.TextContentAsync())!.Trim();
+            await page.GetByLabel("Search leases").FillAsync(address);
+            await page.GetByTestId("lease-search-button").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("leases-found")).ToContainTextAsync("1 lease (searched by");
+            await Assertions.Expect(page.GetByTestId("lease-row")).ToHaveCountAsync(1);
+            await page.GetByTestId("leases-panel").ScrollIntoViewIfNeededAsync();
+            await Browser.ScreenshotAsync(page, "dhcp-06-leases");
+
+            // The other family: no configuration yet, and what to do.
+            await page.GetByTestId("family-6").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("no-config")).ToContainTextAsync("No DHCPv6 configuration yet");
+            await Assertions.Expect(page.GetByTestId("no-service")).ToBeVisibleAsync();
+            await Browser.ScreenshotAsync(page, "dhcp-07-v6-empty");
+        });
+    }
+
+    /// <summary>Ten DORA exchanges from <c>perfdhcp</c> relaying from 127.0.0.1 to Kea on <paramref name="port"/> (as E2E/DhcpPushTests); returns the DHCPACKs.</summary>
+    private static async Task<int> PerfdhcpAsync(int port)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(
+            "/usr/sbin/perfdhcp",
+            ["-4", "-N", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-L", "67", "-l", "127.0.0.1", "-R", "10", "-n", "10", "-r", "10", "-p", "5", "127.0.0.1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var perf = System.Diagnostics.Process.Start(start)!;
+        var output = perf.StandardOutput.ReadToEndAsync();
+        var errors = perf.StandardError.ReadToEndAsync();
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await perf.WaitForExitAsync(patience.Token);
+        var text = await output + await errors;
+        var answered = System.Text.RegularExpressions.Regex.Match(text, @"Statistics for: REQUEST-ACK\*+\s+sent packets: \d+\s+received packets: (\d+)");
+        Assert.True(answered.Success, "perfdhcp printed no REQUEST-ACK statistics:\n" + text);
+        return int.Parse(answered.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+}
