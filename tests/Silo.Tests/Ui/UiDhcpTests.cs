@@ -81,6 +81,7 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
             await Assertions.Expect(reservation.GetByTestId("finding")).ToContainTextAsync("reserves 192.0.2.20 inside pool 192.0.2.10 - 192.0.2.100");
             await Assertions.Expect(detail.GetByTestId("options")).ToContainTextAsync("routers");
             await Browser.ScreenshotAsync(page, "dhcp-02-subnet");
+            Assert.Empty(await Axe.SeriousViolationsAsync(page));
 
             // A pool the API refuses: its message beside the field; one the review refuses (outside the subnet); then a good one.
             var poolInput = page.GetByLabel("New pool");
@@ -115,6 +116,39 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
             await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Remove", Exact = true }).ClickAsync();
             await Assertions.Expect(detail.GetByTestId("pool-row")).ToHaveCountAsync(1);
 
+            // A subnet: a bad prefix named beside its field, then added, then removed (confirmed).
+            await page.GetByLabel("Subnet id", new() { Exact = true }).FillAsync("4");
+            await page.GetByLabel("Prefix", new() { Exact = true }).FillAsync("203.0.113.0/33");
+            await page.GetByTestId("add-subnet").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-input-control", new() { Has = page.GetByLabel("Prefix", new() { Exact = true }) }).Locator(".mud-input-helper-text")).ToContainTextAsync("is not an IPv4 prefix");
+            await page.GetByLabel("Prefix", new() { Exact = true }).FillAsync("203.0.113.0/24");
+            await page.GetByLabel("Pools", new() { Exact = true }).FillAsync("203.0.113.10-203.0.113.20");
+            await page.GetByTestId("add-subnet").ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(4);
+            await page.Locator("[data-testid=subnet-row][data-subnet='4']").GetByRole(AriaRole.Link).ClickAsync();
+            await page.WaitForURLAsync(u => u.EndsWith("&subnet=4", StringComparison.Ordinal));
+            await page.GetByTestId("remove-subnet").ClickAsync();
+            await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Remove", Exact = true }).ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(3);
+            await page.WaitForURLAsync(u => u.EndsWith("/dhcp?family=4", StringComparison.Ordinal));
+
+            // A client class added, another removed (confirmed); a global option the review refuses, then one it takes.
+            await page.GetByLabel("Class name").FillAsync("cameras");
+            await page.GetByLabel("Test expression").FillAsync("option[60].text == 'camera'");
+            await page.GetByTestId("class-form").GetByRole(AriaRole.Button, new() { Name = "Add" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("classes")).ToContainTextAsync("cameras");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Remove client class printers" }).ClickAsync();
+            await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Remove", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("classes")).Not.ToContainTextAsync("printers");
+            await page.GetByLabel("Option name").FillAsync("routers");
+            await page.GetByLabel("Value", new() { Exact = true }).FillAsync("not-an-address");
+            await page.GetByTestId("add-option").ClickAsync();
+            await Assertions.Expect(page.Locator(".mud-input-control", new() { Has = page.GetByLabel("Value", new() { Exact = true }) }).Locator(".mud-input-helper-text")).ToContainTextAsync("option routers of the global scope");
+            await page.GetByLabel("Value", new() { Exact = true }).FillAsync("192.0.2.1");
+            await page.GetByTestId("add-option").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("global-options").GetByTestId("options")).ToContainTextAsync("routers");
+            await Browser.ScreenshotAsync(page, "dhcp-05-classes-options");
+
             // Push: the warning acknowledged, confirmed, followed to this server's result.
             await page.GetByTestId("acknowledge").ClickAsync();
             await page.GetByTestId("push").ClickAsync();
@@ -123,7 +157,8 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
             await Assertions.Expect(result).ToContainTextAsync("ui-dhcp-1");
             await Assertions.Expect(page.GetByTestId("operation-state")).ToHaveTextAsync("Succeeded", new() { Timeout = 90_000 });
             await Assertions.Expect(result.GetByTestId("server-result")).ToHaveTextAsync("Succeeded");
-            await Browser.ScreenshotAsync(page, "dhcp-05-pushed");
+            await Browser.ScreenshotAsync(page, "dhcp-06-pushed");
+            Assert.Empty(await Axe.SeriousViolationsAsync(page));
             var live = await Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/servers/{server.Id}/config-versions?service=dhcp4");
             Assert.Contains("\"live\":true", live.Replace(" ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
 
@@ -136,14 +171,14 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
             await page.GetByTestId("lease-search-button").ClickAsync();
             await Assertions.Expect(page.GetByTestId("leases-found")).ToContainTextAsync("1 lease (searched by");
             await Assertions.Expect(page.GetByTestId("lease-row")).ToHaveCountAsync(1);
-            await page.GetByTestId("leases-panel").ScrollIntoViewIfNeededAsync();
-            await Browser.ScreenshotAsync(page, "dhcp-06-leases");
+            await Browser.ScreenshotAsync(page, "dhcp-07-leases");
 
             // The other family: no configuration yet, and what to do.
             await page.GetByTestId("family-6").ClickAsync();
             await Assertions.Expect(page.GetByTestId("no-config")).ToContainTextAsync("No DHCPv6 configuration yet");
             await Assertions.Expect(page.GetByTestId("no-service")).ToBeVisibleAsync();
-            await Browser.ScreenshotAsync(page, "dhcp-07-v6-empty");
+            await Browser.ScreenshotAsync(page, "dhcp-08-v6-empty");
+            Assert.Empty(await Axe.SeriousViolationsAsync(page));
         });
     }
 
