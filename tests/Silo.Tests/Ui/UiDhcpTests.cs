@@ -26,7 +26,7 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
                 { "id": 1, "subnet": "192.0.2.0/24", "pools": [ { "pool": "192.0.2.10 - 192.0.2.100" } ],
                   "reservations": [ { "hw-address": "1a:1b:1c:1d:1e:1f", "ip-address": "192.0.2.20", "hostname": "printer" } ],
                   "option-data": [ { "name": "routers", "data": "192.0.2.1" } ] },
-                { "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.250" } ] } ],
+                { "id": 3, "subnet": "127.0.0.0/8", "pools": [ { "pool": "127.0.0.10 - 127.0.0.20" } ] } ],
             "shared-networks": [ { "name": "lab", "subnet4": [
                 { "id": 2, "subnet": "198.51.100.0/24", "pools": [ { "pool": "198.51.100.10 - 198.51.100.20" } ] } ] } ] } }
         """;
@@ -34,6 +34,11 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
     [Fact]
     public async Task A_dhcp_servers_page_shows_its_configuration_with_the_review_edits_pools_and_reservations_pushes_and_searches_leases()
     {
+        using (var settings = await Silo.Http.PutAsync($"{Silo.BaseUrl}/api/v1/settings/monitoring", new StringContent("""{ "dhcp_interval_seconds": 2 }""", Encoding.UTF8, "application/json")))
+        {
+            Assert.True(settings.StatusCode == HttpStatusCode.OK, await settings.Content.ReadAsStringAsync());
+        }
+
         var server = await Silo.CreateServerAsync("ui-dhcp-1", kind: "dhcp", runtime: "exec");
         var stateDir = await EnrolAsync(server.Id, "dhcp-state");
         using var agent = AgentProcess.RunVerbose(stateDir);
@@ -175,11 +180,24 @@ public sealed class UiDhcpTests() : UiTestBase("ui-dhcp")
             await Assertions.Expect(page.GetByTestId("lease-row")).ToHaveCountAsync(1);
             await Browser.ScreenshotAsync(page, "dhcp-07-leases");
 
+            // Utilisation from DHCP monitoring: subnet 3's 11 addresses nearly all leased, at the warning or critical level in words and colour.
+            await WaitAsync(
+                () => Silo.Http.GetStringAsync($"{Silo.BaseUrl}/api/v1/monitoring/dhcp/utilisation?server={server.Id}"),
+                u => u.Contains("\"level\":\"warning\"", StringComparison.Ordinal) || u.Contains("\"level\":\"critical\"", StringComparison.Ordinal),
+                "subnet 3 reported at least 80 % full",
+                agent);
+            await page.ReloadAsync();
+            await WaitInteractiveAsync(page);
+            var full = page.Locator("[data-testid=subnet-row][data-subnet='3']").GetByTestId("utilisation");
+            await Assertions.Expect(full).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+(\.\d)? % \((Warning|Critical)\)$"));
+            Assert.Contains(await full.GetAttributeAsync("data-level"), new[] { "warning", "critical" });
+            await Browser.ScreenshotAsync(page, "dhcp-08-utilisation");
+
             // The other family: no configuration yet, and what to do.
             await page.GetByTestId("family-6").ClickAsync();
             await Assertions.Expect(page.GetByTestId("no-config")).ToContainTextAsync("No DHCPv6 configuration yet");
             await Assertions.Expect(page.GetByTestId("no-service")).ToBeVisibleAsync();
-            await Browser.ScreenshotAsync(page, "dhcp-08-v6-empty");
+            await Browser.ScreenshotAsync(page, "dhcp-09-v6-empty");
             Assert.Empty(await Axe.SeriousViolationsAsync(page));
         });
     }
