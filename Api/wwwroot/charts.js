@@ -16,6 +16,8 @@ function format(value, unit) {
 }
 
 export function draw(element, data) {
+    // The page may have moved on while the data travelled (the element is gone): nothing to draw into.
+    if (!(element instanceof Element) || !element.isConnected) return;
     destroy(element);
     const text = getComputedStyle(element).color;
     const grid = { stroke: 'rgba(127,127,127,0.2)', width: 1 };
@@ -39,6 +41,7 @@ export function draw(element, data) {
 }
 
 export function destroy(element) {
+    if (!(element instanceof Element)) return;
     const held = charts.get(element);
     if (held) {
         held.resize.disconnect();
