@@ -55,16 +55,13 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         await MoveDnsVersionsAsync();
-        if (!DnsConfig.Announced.SequenceEqual(DnsConfig.Zones))
+        try
         {
-            try
-            {
-                await AnnounceZonesAsync();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogAnnounceFailed(_logger, Id, e.Message);
-            }
+            await AnnounceZonesAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogAnnounceFailed(_logger, Id, e.Message);
         }
     }
 
@@ -107,8 +104,9 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
             DnsConfig.Zones = names;
             await SaveDnsAsync();
             LogZonesAssigned(_logger, Id, names.Count);
-            await AnnounceZonesAsync();
         }
+
+        await AnnounceZonesAsync();
 
         return await SnapshotDnsAsync(summaries.ToDictionary(s => s!.Name, s => (long?)s!.Serial, StringComparer.Ordinal));
     }
@@ -132,8 +130,9 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
             DnsConfig.Zones.Insert(~at, zone);
             await SaveDnsAsync();
             LogZoneAssigned(_logger, Id, zone, DnsConfig.Zones.Count);
-            await AnnounceZonesAsync();
         }
+
+        await AnnounceZonesAsync();
 
         return await SnapshotDnsAsync();
     }
@@ -145,13 +144,13 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
         {
             await SaveDnsAsync();
             LogZoneUnassigned(_logger, Id, zone, DnsConfig.Zones.Count);
-            await AnnounceZonesAsync();
         }
         else if (await GrainFactory.GetGrain<IZoneGrain>(zone).GetSummaryAsync() is null)
         {
             throw new NotFoundException($"zone '{zone}' not found: it is not assigned to server '{Host.RequireDefinition().Name}' and does not exist");
         }
 
+        await AnnounceZonesAsync();
         return await SnapshotDnsAsync();
     }
 
@@ -188,6 +187,12 @@ public sealed partial class DnsPart : ServerPart, IServiceJobParticipant, IDnsAp
     /// </summary>
     private async Task AnnounceZonesAsync(bool save = true)
     {
+        // A change whose announcement failed is announced by the next call (a retry of the same change included).
+        if (DnsConfig.Announced.SequenceEqual(DnsConfig.Zones))
+        {
+            return;
+        }
+
         var now = DnsConfig.Zones.ToHashSet(StringComparer.Ordinal);
         var before = DnsConfig.Announced.ToHashSet(StringComparer.Ordinal);
         var changes = now.Except(before).Select(z => (z, true)).Concat(before.Except(now).Select(z => (z, false))).ToList();
