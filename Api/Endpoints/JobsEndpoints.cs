@@ -20,7 +20,7 @@ public static class JobsEndpoints
     public static IEndpointRouteBuilder MapJobsApi(this IEndpointRouteBuilder app)
     {
         var read = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(Permissions.JobsRead);
-        read.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("A server's jobs (?server=), or the fleet's active jobs; ?state= and ?requested_by= filter");
+        read.MapGet("/", ListAsync).WithName("ListJobs").WithSummary("A server's jobs (?server=), or the fleet's active jobs; ?state=, ?kind= and ?requested_by= filter");
         read.MapGet("/events", EventsAsync).WithName("JobEvents")
             .WithSummary("A server's job events as they happen (server-sent events, ?server= required): queued, step, progress, succeeded, failed")
             .Produces<JobEventView>(StatusCodes.Status200OK, "text/event-stream");
@@ -29,7 +29,7 @@ public static class JobsEndpoints
     }
 
     public static async Task<Results<Ok<PageOf<JobView>>, ValidationProblem, ProblemHttpResult>> ListAsync(
-        IGrainFactory grains, string? server = null, string? state = null, string? requested_by = null, int? page = null, int? per_page = null)
+        IGrainFactory grains, string? server = null, string? state = null, string? requested_by = null, int? page = null, int? per_page = null, string? kind = null)
     {
         var errors = new FieldErrors();
         var (pageNo, perPage) = errors.Paging(page, per_page);
@@ -58,6 +58,7 @@ public static class JobsEndpoints
 
         var filtered = jobs
             .Where(j => stateFilter is null || j.State == stateFilter)
+            .Where(j => string.IsNullOrEmpty(kind) || string.Equals(j.Kind, kind, StringComparison.Ordinal))
             .Where(j => string.IsNullOrEmpty(requested_by) || string.Equals(j.RequestedBy, requested_by, StringComparison.OrdinalIgnoreCase))
             .ToList();
         var items = filtered.Skip((pageNo - 1) * perPage).Take(perPage).Select(j => j.ToView()).ToArray();

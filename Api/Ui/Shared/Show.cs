@@ -28,4 +28,11 @@ public static class Show
         < 1024L * 1024 * 1024 => (bytes / (1024.0 * 1024)).ToString("0.#", CultureInfo.InvariantCulture) + " MiB",
         _ => (bytes / (1024.0 * 1024 * 1024)).ToString("0.#", CultureInfo.InvariantCulture) + " GiB",
     };
+
+    /// <summary>"21 to 40 of 1,234 items" for the <paramref name="shown"/> rows of page <paramref name="page"/>; "0 items" for none.</summary>
+    public static string Range(int page, int perPage, int shown, int total, string noun = "items") =>
+        total == 0 ? $"0 {noun}" : $"{Count(((page - 1) * perPage) + 1)} to {Count(((page - 1) * perPage) + shown)} of {Count(total)} {noun}";
+
+    /// <summary>What a person typed, trimmed; null when there is nothing (an empty field is left out of a request or an address).</summary>
+    public static string? Typed(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 }

@@ -145,6 +145,12 @@ public abstract class ServicesBadInputTests<THost>(THost host) : IClassFixture<T
         (status, job) = await SendAsync(HttpMethod.Get, "/api/v1/jobs");
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.DoesNotContain(job.GetProperty("items").EnumerateArray(), j => j.GetProperty("server_id").GetString() == dns.Id);
+
+        // ?kind= keeps one kind of the server's jobs.
+        (status, job) = await SendAsync(HttpMethod.Get, $"/api/v1/jobs?server={dns.Id}&kind=diagnostics");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["diagnostics"], job.GetProperty("items").EnumerateArray().Select(j => j.GetProperty("kind").GetString()));
+        Assert.Equal(1, job.GetProperty("total").GetInt32());
     }
 
     [Fact]

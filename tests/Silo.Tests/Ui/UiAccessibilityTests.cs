@@ -55,8 +55,7 @@ public sealed class UiAccessibilityTests() : UiTestBase("ui-a11y")
         await page.SetViewportSizeAsync(820, 1180);
         await page.GotoAsync("/servers");
         await WaitInteractiveAsync(page);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
-        await page.WaitForTimeoutAsync(300);
+        await SwitchToDarkAsync(page);
         await Browser.ScreenshotAsync(page, "a11y-servers-dark-tablet");
         found.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"/servers (dark, 820 px): {v}"));
 

@@ -221,6 +221,9 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
         // Assigned to the server, pushed from the zone's page: the row turns In sync as the job ends, and Knot answers.
         await page.GetByLabel("Assign to a DNS server").FillAsync("ui-dns");
         await page.GetByRole(AriaRole.Option, new() { Name = "ui-dns-1" }).ClickAsync();
+        // The choice has landed (the list closed, the box shows it) before Assign: a click racing it finds no server chosen.
+        await Assertions.Expect(page.GetByRole(AriaRole.Option, new() { Name = "ui-dns-1" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByLabel("Assign to a DNS server")).ToHaveValueAsync("ui-dns-1");
         await page.GetByTestId("assign").ClickAsync();
         var served = page.GetByTestId("zone-server");
         await Assertions.Expect(served.GetByTestId("sync")).ToHaveTextAsync("Not pushed");
@@ -254,12 +257,5 @@ public sealed partial class UiEndToEndTests() : UiTestBase("ui")
         await Assertions.Expect(page.GetByTestId("version").First.GetByTestId("live")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("diff").Locator("td[data-change=added]", new() { HasText = "ui.test" }).First).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(page, "13-server-configuration");
-    }
-
-    /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>
-    private static async Task ChooseAsync(IPage page, string label, string option)
-    {
-        await page.Locator(".mud-select", new() { Has = page.GetByText(label, new() { Exact = true }) }).First.ClickAsync();
-        await page.GetByRole(AriaRole.Option, new() { Name = option }).ClickAsync();
     }
 }

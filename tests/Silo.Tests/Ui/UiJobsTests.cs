@@ -130,8 +130,7 @@ public sealed partial class UiJobsTests() : UiTestBase("ui-jobs")
             await page.SetViewportSizeAsync(820, 1180);
             await page.GotoAsync($"/jobs/{stop.JobId}");
             await WaitInteractiveAsync(page);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
-            await page.WaitForTimeoutAsync(300);
+            await SwitchToDarkAsync(page);
             await Browser.ScreenshotAsync(page, "jobs-10-job-dark-tablet");
             await CheckAccessibleAsync(page, "/jobs/{id} (dark, 820 px)");
             await page.GetByRole(AriaRole.Link, new() { Name = "All jobs of jobs-dns-a" }).ClickAsync();
@@ -153,11 +152,4 @@ public sealed partial class UiJobsTests() : UiTestBase("ui-jobs")
     /// <summary>axe-core over the page as it is: serious or critical WCAG 2.1 A/AA violations are kept for the end of the test.</summary>
     private async Task CheckAccessibleAsync(IPage page, string what) =>
         _violations.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"{what}: {v}"));
-
-    /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>
-    private static async Task ChooseAsync(IPage page, string label, string option)
-    {
-        await page.Locator(".mud-select", new() { Has = page.GetByText(label, new() { Exact = true }) }).First.ClickAsync();
-        await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
-    }
 }

@@ -143,8 +143,7 @@ public sealed class UiSettingsTests() : UiTestBase("ui-settings")
             }
 
             await page.SetViewportSizeAsync(820, 1180);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
-            await page.WaitForTimeoutAsync(300);
+            await SwitchToDarkAsync(page);
             await Browser.ScreenshotAsync(page, "settings-12-users-dark-tablet");
             found.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"/settings/users (dark, 820 px): {v}"));
             Assert.True(found.Count == 0, "axe found:\n" + string.Join('\n', found));

@@ -64,6 +64,22 @@ public abstract class UiTestBase(string prefix) : E2E.SiloTestBase(prefix)
         }
     }
 
+    /// <summary>Picks <paramref name="option"/> in the MudBlazor select labelled <paramref name="label"/>.</summary>
+    protected static async Task ChooseAsync(IPage page, string label, string option)
+    {
+        await page.Locator(".mud-select", new() { Has = page.GetByText(label, new() { Exact = true }) }).First.ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+    }
+
+    /// <summary>Switches the page to the dark theme with the app bar's button, and waits until its palette is in force (not a fixed time).</summary>
+    protected static async Task SwitchToDarkAsync(IPage page)
+    {
+        const string Background = "() => getComputedStyle(document.documentElement).getPropertyValue('--mud-palette-background').trim()";
+        var light = await page.EvaluateAsync<string>(Background);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Switch between light and dark theme" }).ClickAsync();
+        await page.WaitForFunctionAsync($"light => ({Background})() !== light", light);
+    }
+
     private readonly Dictionary<IPage, List<string>> _console = [];
 
     /// <summary>A new page in <paramref name="context"/> whose browser console is kept (failures show it).</summary>

@@ -50,7 +50,5 @@ public sealed class RecordForm
         return false;
     }
 
-    public ZoneRecordRequest Request(long? ttl) => new(Blank(Name), Blank(Type), ttl, Blank(Data));
-
-    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+    public ZoneRecordRequest Request(long? ttl) => new(Show.Typed(Name), Show.Typed(Type), ttl, Show.Typed(Data));
 }
